@@ -1,0 +1,123 @@
+package sqlitecouch
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/go-kivik/kivik/v4/driver"
+)
+
+// AllDocs lists documents by id in raw (code point) order, as CouchDB's _all_docs does.
+// Options: keys, key, startkey/start_key, endkey/end_key, inclusive_end (default true),
+// include_docs, descending, limit, skip.
+func (d *db) AllDocs(ctx context.Context, opts driver.Options) (driver.Rows, error) {
+	p := options(opts)
+	dbID, err := d.dbID(ctx, d.client.sql)
+	if err != nil {
+		return nil, d.client.wrap(err)
+	}
+	includeDocs := p.bool("include_docs")
+	var total int64
+	if err := d.client.sql.QueryRowContext(ctx, `SELECT count(*) FROM docs WHERE db = ? AND deleted = 0`, dbID).Scan(&total); err != nil {
+		return nil, d.client.wrap(err)
+	}
+	if keys, ok := p.value("keys"); ok {
+		return d.allDocsByKeys(ctx, dbID, keys, includeDocs, total)
+	}
+
+	where := []string{"db = ?", "deleted = 0"}
+	args := []any{dbID}
+	descending := p.bool("descending")
+	lo, hi := ">=", "<="
+	if descending {
+		lo, hi = "<=", ">="
+	}
+	if key, ok := p.value("key"); ok {
+		where = append(where, "id = ?")
+		args = append(args, fmt.Sprint(key))
+	}
+	if start, ok := p.value("startkey", "start_key"); ok {
+		where = append(where, "id "+lo+" ?")
+		args = append(args, fmt.Sprint(start))
+	}
+	if end, ok := p.value("endkey", "end_key"); ok {
+		if v, set := p["inclusive_end"]; set && (v == false || v == "false") {
+			hi = strings.TrimSuffix(hi, "=")
+		}
+		where = append(where, "id "+hi+" ?")
+		args = append(args, fmt.Sprint(end))
+	}
+	limit, err := p.int("limit", -1)
+	if err != nil {
+		return nil, err
+	}
+	skip, err := p.int("skip", 0)
+	if err != nil {
+		return nil, err
+	}
+	order := "ASC"
+	if descending {
+		order = "DESC"
+	}
+	query := `SELECT id, rev, body FROM docs WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY id ` + order + ` LIMIT ? OFFSET ?`
+	rows, err := d.client.sql.QueryContext(ctx, query, append(args, limit, skip)...)
+	if err != nil {
+		return nil, d.client.wrap(err)
+	}
+	return &sqlRows{rows: rows, totalRows: total, offset: skip, scan: func(r *driver.Row) error {
+		var id, rev string
+		var body []byte
+		if err := rows.Scan(&id, &rev, &body); err != nil {
+			return err
+		}
+		*r = driver.Row{ID: id, Key: jsonString(id), Value: revValue(rev, false)}
+		if includeDocs {
+			r.Doc = bytes.NewReader(withSpecials(id, rev, false, body))
+		}
+		return nil
+	}}, nil
+}
+
+// allDocsByKeys answers a keys request: one row per key, in the keys' order, with an error row
+// for a key that was never written and a deleted marker for a tombstone.
+func (d *db) allDocsByKeys(ctx context.Context, dbID int64, keys any, includeDocs bool, total int64) (driver.Rows, error) {
+	list, ok := keys.([]any)
+	if !ok {
+		if ss, isStrings := keys.([]string); isStrings {
+			for _, s := range ss {
+				list = append(list, s)
+			}
+		} else {
+			return nil, errBadRequest("keys must be an array of document ids")
+		}
+	}
+	out := &sliceRows{totalRows: total}
+	for _, k := range list {
+		id, ok := k.(string)
+		if !ok {
+			return nil, errBadRequest("keys must be an array of document ids")
+		}
+		var rev string
+		var deleted bool
+		var body []byte
+		err := d.client.sql.QueryRowContext(ctx, `SELECT rev, deleted, body FROM docs WHERE db = ? AND id = ?`, dbID, id).Scan(&rev, &deleted, &body)
+		if errors.Is(err, sql.ErrNoRows) {
+			out.rows = append(out.rows, driver.Row{Key: jsonString(id), Error: errNotFound("not_found")})
+			continue
+		}
+		if err != nil {
+			return nil, d.client.wrap(err)
+		}
+		row := driver.Row{ID: id, Key: jsonString(id), Value: revValue(rev, deleted)}
+		if includeDocs && !deleted {
+			row.Doc = bytes.NewReader(withSpecials(id, rev, false, body))
+		}
+		out.rows = append(out.rows, row)
+	}
+	return out, nil
+}

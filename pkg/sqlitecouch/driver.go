@@ -1,0 +1,275 @@
+package sqlitecouch
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/go-kivik/kivik/v4"
+	"github.com/go-kivik/kivik/v4/driver"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+)
+
+// DriverName is the name the driver registers with kivik.
+const DriverName = "sqlitecouch"
+
+// busyTimeoutMS is how long a writer waits for another process's write transaction.
+const busyTimeoutMS = 10000
+
+func init() {
+	kivik.Register(DriverName, &Driver{})
+}
+
+// Driver opens embedded vault files. The data source name is the path of the SQLite file; it is
+// created when missing, but its directory must exist.
+type Driver struct{}
+
+var _ driver.Driver = (*Driver)(nil)
+
+// NewClient opens (creating if needed) the SQLite file at path and prepares its schema.
+func (*Driver) NewClient(path string, _ driver.Options) (driver.Client, error) {
+	return Open(context.Background(), path)
+}
+
+// Open opens the vault file at path. Errors name the file and the cause (a missing directory, a
+// file that is not a vault, a lock held too long by another process).
+func Open(ctx context.Context, path string) (*Client, error) {
+	path = strings.TrimPrefix(path, "file:")
+	if path == "" {
+		return nil, errors.New("sqlitecouch: empty file path")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if st, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("sqlitecouch: open %s: directory: %w", path, err)
+		} else if !st.IsDir() {
+			return nil, fmt.Errorf("sqlitecouch: open %s: %s is not a directory", path, dir)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Set("_txlock", "immediate")
+	sqlDB, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, err)
+	}
+	c := &Client{path: path, sql: sqlDB}
+	c.collators.New = func() any { return collate.New(language.Und) }
+	if err := c.migrate(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Client is an open vault file. It is safe for concurrent use.
+type Client struct {
+	path string
+	sql  *sql.DB
+	// writeMu serialises this process's writers, so they queue here instead of spinning on
+	// SQLite's busy handler; other processes are kept out by SQLite's own lock.
+	writeMu sync.Mutex
+	// collators holds *collate.Collator values, which are not safe for concurrent use.
+	collators sync.Pool
+}
+
+var (
+	_ driver.Client       = (*Client)(nil)
+	_ driver.ClientCloser = (*Client)(nil)
+	_ driver.Pinger       = (*Client)(nil)
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS dbs (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	name       TEXT NOT NULL UNIQUE,
+	update_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS docs (
+	db      INTEGER NOT NULL REFERENCES dbs(id) ON DELETE CASCADE,
+	id      TEXT NOT NULL,
+	rev     TEXT NOT NULL,
+	seq     INTEGER NOT NULL,
+	deleted INTEGER NOT NULL DEFAULT 0,
+	body    BLOB NOT NULL,
+	UNIQUE (db, id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS docs_by_seq ON docs (db, seq);
+CREATE TABLE IF NOT EXISTS local_docs (
+	db   INTEGER NOT NULL REFERENCES dbs(id) ON DELETE CASCADE,
+	id   TEXT NOT NULL,
+	rev  INTEGER NOT NULL,
+	body BLOB NOT NULL,
+	PRIMARY KEY (db, id)
+);
+CREATE TABLE IF NOT EXISTS mango_indexes (
+	id     INTEGER PRIMARY KEY AUTOINCREMENT,
+	db     INTEGER NOT NULL REFERENCES dbs(id) ON DELETE CASCADE,
+	ddoc   TEXT NOT NULL,
+	name   TEXT NOT NULL,
+	fields TEXT NOT NULL,
+	UNIQUE (db, ddoc, name)
+);
+CREATE TABLE IF NOT EXISTS index_entries (
+	idx    INTEGER NOT NULL REFERENCES mango_indexes(id) ON DELETE CASCADE,
+	key    BLOB NOT NULL,
+	doc_id TEXT NOT NULL,
+	PRIMARY KEY (idx, key, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS index_entries_by_doc ON index_entries (idx, doc_id);
+`
+
+func (c *Client) migrate(ctx context.Context) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	// A file that is not SQLite fails here with "file is not a database".
+	if _, err := c.sql.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("prepare schema: %w", describeSQLiteError(err))
+	}
+	return nil
+}
+
+// describeSQLiteError turns SQLite's terse messages into actionable ones.
+func describeSQLiteError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "file is not a database"), strings.Contains(msg, "malformed"):
+		return fmt.Errorf("not a vault file or corrupt (restore it from a backup): %w", err)
+	case strings.Contains(msg, "database is locked"), strings.Contains(msg, "SQLITE_BUSY"):
+		return fmt.Errorf("locked by another process for more than %d ms: %w", busyTimeoutMS, err)
+	case strings.Contains(msg, "readonly"), strings.Contains(msg, "unable to open"):
+		return fmt.Errorf("cannot write the file (check its permissions): %w", err)
+	}
+	return err
+}
+
+// Close closes the file.
+func (c *Client) Close() error { return c.sql.Close() }
+
+// Ping reports whether the file answers.
+func (c *Client) Ping(ctx context.Context) (bool, error) {
+	if err := c.sql.PingContext(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Version describes the embedded store in CouchDB's welcome format.
+func (c *Client) Version(context.Context) (*driver.Version, error) {
+	return &driver.Version{
+		Version:     "3.3.0",
+		Vendor:      "coachco2 sqlitecouch",
+		RawResponse: []byte(`{"couchdb":"Welcome","version":"3.3.0","vendor":{"name":"coachco2 sqlitecouch"}}`),
+	}, nil
+}
+
+// dbNameRE is CouchDB's rule for database names.
+var dbNameRE = regexp.MustCompile(`^[a-z][a-z0-9_$()+/-]*$`)
+
+// AllDBs lists the databases in name order.
+func (c *Client) AllDBs(ctx context.Context, _ driver.Options) ([]string, error) {
+	rows, err := c.sql.QueryContext(ctx, `SELECT name FROM dbs ORDER BY name`)
+	if err != nil {
+		return nil, c.wrap(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, c.wrap(err)
+		}
+		names = append(names, n)
+	}
+	return names, c.wrap(rows.Err())
+}
+
+// DBExists reports whether the database exists.
+func (c *Client) DBExists(ctx context.Context, name string, _ driver.Options) (bool, error) {
+	var id int64
+	err := c.sql.QueryRowContext(ctx, `SELECT id FROM dbs WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, c.wrap(err)
+}
+
+// CreateDB creates a database; 412 if it exists, 400 for a name CouchDB would refuse.
+func (c *Client) CreateDB(ctx context.Context, name string, _ driver.Options) error {
+	if !dbNameRE.MatchString(name) {
+		return &Error{Status: http.StatusBadRequest, Name: "illegal_database_name",
+			Reason: fmt.Sprintf("name %q: only lowercase characters (a-z), digits (0-9), and any of the characters _, $, (, ), +, -, and / are allowed; must begin with a letter", name)}
+	}
+	return c.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO dbs (name) VALUES (?) ON CONFLICT (name) DO NOTHING`, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return &Error{Status: http.StatusPreconditionFailed, Name: "file_exists", Reason: "The database could not be created, the file already exists."}
+		}
+		return nil
+	})
+}
+
+// DestroyDB deletes a database and everything in it.
+func (c *Client) DestroyDB(ctx context.Context, name string, _ driver.Options) error {
+	return c.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM dbs WHERE name = ?`, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errNoDB(name)
+		}
+		return nil
+	})
+}
+
+// DB returns a handle on a database; operations on a database that does not exist answer 404.
+func (c *Client) DB(name string, _ driver.Options) (driver.DB, error) {
+	return &db{client: c, name: name}, nil
+}
+
+// write runs fn in one immediate (write-locked) transaction and commits it.
+func (c *Client) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	tx, err := c.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return c.wrap(err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return c.wrap(err)
+	}
+	return c.wrap(tx.Commit())
+}
+
+// wrap names the file in SQLite errors; CouchDB-style errors pass through untouched.
+func (c *Client) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *Error
+	if errors.As(err, &ce) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("sqlitecouch %s: %w", c.path, describeSQLiteError(err))
+}
+
+func (c *Client) collator() *collate.Collator { return c.collators.Get().(*collate.Collator) }
+
+func (c *Client) releaseCollator(col *collate.Collator) { c.collators.Put(col) }
