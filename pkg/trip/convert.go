@@ -1,0 +1,299 @@
+package trip
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// Origin says where converted trips come from, for their documents' metadata.
+type Origin struct {
+	Server     string // the tracking server's host, e.g. "openpath.example.org"
+	Device     string // the account's device name (auth.login)
+	AccountID  string // the io.cozy.accounts document id
+	App        string // the writing app's slug, e.g. "openpath"
+	AppVersion string
+}
+
+// ErrInvalid is wrapped by every conversion error: the input is not a trip this package can keep.
+var ErrInvalid = errors.New("invalid trip")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// FromTimeline converts a trip FeatureCollection as /timeline/getTrips returns it. The
+// FeatureCollection is kept byte for byte in Series; only its header is read.
+func FromTimeline(raw []byte, o Origin, now time.Time) (*Doc, error) {
+	if !gjson.ValidBytes(raw) {
+		return nil, invalid("not JSON")
+	}
+	fc := gjson.ParseBytes(raw)
+	if fc.Get("type").String() != "FeatureCollection" {
+		return nil, invalid("not a FeatureCollection (type %q)", truncate(fc.Get("type").Raw, 40))
+	}
+	props := fc.Get("properties")
+	if ft := props.Get("feature_type"); ft.Exists() && ft.String() != "trip" {
+		return nil, invalid("feature_type %q, want trip", truncate(ft.Raw, 40))
+	}
+	if f := fc.Get("features"); !f.IsArray() {
+		return nil, invalid("trip %s has no features array", fc.Get("id").String())
+	}
+	return newDoc(raw, fc.Get("id").String(), props, "timeline", o, now)
+}
+
+// newDoc checks the trip's times and builds its document.
+func newDoc(series []byte, tripID string, props gjson.Result, format string, o Origin, now time.Time) (*Doc, error) {
+	start, end := props.Get("start_ts"), props.Get("end_ts")
+	if start.Type != gjson.Number || end.Type != gjson.Number {
+		return nil, invalid("trip %s: start_ts and end_ts must be numbers", tripID)
+	}
+	if end.Float() < start.Float() || math.IsInf(start.Float(), 0) || math.IsNaN(start.Float()) {
+		return nil, invalid("trip %s ends (%v) before it starts (%v)", tripID, end.Float(), start.Float())
+	}
+	startFmt, endFmt := props.Get("start_fmt_time").String(), props.Get("end_fmt_time").String()
+	for _, s := range []string{startFmt, endFmt} {
+		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			return nil, invalid("trip %s: time %q is not ISO 8601 with an offset", tripID, s)
+		}
+	}
+	stamp := now.UTC().Format(time.RFC3339)
+	return &Doc{
+		ID:            DocID(o.Device, start.Float()),
+		StartDate:     startFmt,
+		EndDate:       endFmt,
+		Source:        o.Server,
+		CaptureDevice: o.Device,
+		Series:        []json.RawMessage{series},
+		Server:        ServerInfo{TripID: tripID, StartTS: start.Float(), EndTS: end.Float(), Format: format},
+		CozyMetadata: CozyMetadata{
+			DoctypeVersion:          1,
+			MetadataVersion:         1,
+			CreatedAt:               stamp,
+			CreatedByApp:            o.App,
+			CreatedByAppVersion:     o.AppVersion,
+			UpdatedAt:               stamp,
+			UpdatedByApps:           []UpdatedByApp{{Slug: o.App, Date: stamp, Version: o.AppVersion}},
+			SourceAccount:           o.AccountID,
+			SourceAccountIdentifier: o.Device,
+		},
+	}, nil
+}
+
+// FromComposite converts an analysis/composite_trip entry: it is first turned into the
+// FeatureCollection getTrips would give for the same trip (start and end places, one section
+// FeatureCollection per section with its LineString and per-point arrays from the entry's
+// locations), so the rest of the project reads one shape.
+func FromComposite(entry []byte, o Origin, now time.Time) (*Doc, error) {
+	fc, id, err := CompositeToFeatureCollection(entry)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := newDoc(fc, id, gjson.GetBytes(fc, "properties"), "composite", o, now)
+	if err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// CompositeToFeatureCollection turns an analysis/composite_trip entry into a trip
+// FeatureCollection and returns it with the trip's id.
+func CompositeToFeatureCollection(entry []byte) ([]byte, string, error) {
+	var e struct {
+		ID   oid `json:"_id"`
+		Data struct {
+			StartLoc      json.RawMessage   `json:"start_loc"`
+			EndLoc        json.RawMessage   `json:"end_loc"`
+			ConfirmedTrip oid               `json:"confirmed_trip"`
+			Sections      []json.RawMessage `json:"sections"`
+			Locations     []json.RawMessage `json:"locations"`
+			StartPlace    json.RawMessage   `json:"start_confirmed_place"`
+			EndPlace      json.RawMessage   `json:"end_confirmed_place"`
+			StartTS       *float64          `json:"start_ts"`
+			EndTS         *float64          `json:"end_ts"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(entry, &e); err != nil {
+		return nil, "", invalid("composite trip entry: %v", err)
+	}
+	if e.Data.StartTS == nil || e.Data.EndTS == nil {
+		return nil, "", invalid("composite trip %s has no start_ts or end_ts", e.ID)
+	}
+	var props map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(gjson.GetBytes(entry, "data").Raw), &props); err != nil {
+		return nil, "", invalid("composite trip %s: data: %v", e.ID, err)
+	}
+	for _, k := range []string{"sections", "locations", "start_confirmed_place", "end_confirmed_place"} {
+		delete(props, k) // carried as features below, not repeated in the properties
+	}
+	props["feature_type"] = json.RawMessage(`"trip"`)
+	id := string(e.ID)
+	if e.Data.ConfirmedTrip != "" {
+		id = string(e.Data.ConfirmedTrip)
+	}
+
+	points := make([]location, 0, len(e.Data.Locations))
+	for _, raw := range e.Data.Locations {
+		l := gjson.GetBytes(raw, "data")
+		coords := l.Get("loc.coordinates")
+		if !coords.IsArray() || !l.Get("ts").Exists() {
+			continue
+		}
+		points = append(points, location{
+			coords:   json.RawMessage(coords.Raw),
+			ts:       l.Get("ts").Float(),
+			speed:    l.Get("speed").Float(),
+			distance: l.Get("distance").Float(),
+		})
+	}
+
+	features := []any{
+		placeFeature("start_place", e.Data.StartLoc, e.Data.StartPlace),
+		placeFeature("end_place", e.Data.EndLoc, e.Data.EndPlace),
+	}
+	for i, raw := range e.Data.Sections {
+		sec, err := sectionFeature(raw, points)
+		if err != nil {
+			return nil, "", invalid("composite trip %s, section %d: %v", id, i, err)
+		}
+		features = append(features, map[string]any{"type": "FeatureCollection", "features": []any{sec}})
+	}
+	fc, err := json.Marshal(map[string]any{"type": "FeatureCollection", "id": id, "properties": props, "features": features})
+	if err != nil {
+		return nil, "", invalid("composite trip %s: %v", id, err)
+	}
+	return fc, id, nil
+}
+
+type location struct {
+	coords          json.RawMessage
+	ts              float64
+	speed, distance float64
+}
+
+func placeFeature(kind string, loc, place json.RawMessage) map[string]any {
+	props := map[string]any{"feature_type": kind}
+	if len(place) > 0 {
+		var p struct {
+			ID   oid            `json:"_id"`
+			Data map[string]any `json:"data"`
+		}
+		if json.Unmarshal(place, &p) == nil {
+			for k, v := range p.Data {
+				if k != "location" {
+					props[k] = v
+				}
+			}
+		}
+	}
+	var geometry any = json.RawMessage(loc)
+	if len(loc) == 0 {
+		geometry = nil
+	}
+	return map[string]any{"type": "Feature", "geometry": geometry, "properties": props}
+}
+
+// sensedModePrefixes names the enum a section's integer mode belongs to, by the section's key:
+// cleaned sections carry MotionTypes, inferred sections PredictedModeTypes.
+var sensedModePrefixes = map[string]string{
+	"analysis/cleaned_section":  "MotionTypes.",
+	"analysis/inferred_section": "PredictedModeTypes.",
+}
+
+func sectionFeature(raw json.RawMessage, points []location) (map[string]any, error) {
+	entry := gjson.ParseBytes(raw)
+	data := entry.Get("data")
+	if !data.IsObject() {
+		return nil, errors.New("no data")
+	}
+	var props map[string]any
+	if err := json.Unmarshal([]byte(data.Raw), &props); err != nil {
+		return nil, err
+	}
+	start, end := data.Get("start_ts").Float(), data.Get("end_ts").Float()
+	modeName := data.Get("sensed_mode_str").String()
+	prefix, ok := sensedModePrefixes[entry.Get("metadata.key").String()]
+	if !ok {
+		prefix = "MotionTypes."
+	}
+	if modeName == "" {
+		modeName = motionTypeNames[int(data.Get("sensed_mode").Int())]
+		if prefix == "PredictedModeTypes." {
+			modeName = predictedModeNames[int(data.Get("sensed_mode").Int())]
+		}
+	}
+	props["sensed_mode"] = prefix + modeName
+	props["feature_type"] = "section"
+
+	var coords []json.RawMessage
+	var times, timestamps, speeds, distances []float64
+	for _, p := range points {
+		if p.ts < start || p.ts > end {
+			continue
+		}
+		coords = append(coords, p.coords)
+		times = append(times, p.ts)
+		timestamps = append(timestamps, math.Round(p.ts*1000))
+		speeds = append(speeds, p.speed)
+		distances = append(distances, p.distance)
+	}
+	if len(coords) < 2 { // too few tracked points: draw the section from its ends
+		coords = coords[:0]
+		for _, k := range []string{"start_loc.coordinates", "end_loc.coordinates"} {
+			if c := data.Get(k); c.IsArray() {
+				coords = append(coords, json.RawMessage(c.Raw))
+			}
+		}
+		times, timestamps, speeds, distances = nil, nil, nil, nil
+	}
+	props["times"], props["timestamps"], props["speeds"], props["distances"] = orEmpty(times), orEmpty(timestamps), orEmpty(speeds), orEmpty(distances)
+	feature := map[string]any{"type": "Feature", "geometry": map[string]any{"type": "LineString", "coordinates": coords}, "properties": props}
+	if id := entry.Get("_id.$oid"); id.Exists() {
+		feature["id"] = id.String()
+	}
+	return feature, nil
+}
+
+func orEmpty(v []float64) []float64 {
+	if v == nil {
+		return []float64{}
+	}
+	return v
+}
+
+// Enum names by value (openpath-api.md, "Mode enums").
+var (
+	motionTypeNames = map[int]string{0: "IN_VEHICLE", 1: "BICYCLING", 2: "ON_FOOT", 3: "STILL", 4: "UNKNOWN",
+		5: "TILTING", 7: "WALKING", 8: "RUNNING", 9: "NONE", 10: "STOPPED_WHILE_IN_VEHICLE", 11: "AIR_OR_HSR"}
+	predictedModeNames = map[int]string{0: "UNKNOWN", 1: "WALKING", 2: "BICYCLING", 3: "BUS", 4: "TRAIN",
+		5: "CAR", 6: "AIR_OR_HSR", 7: "SUBWAY", 8: "TRAM", 9: "LIGHT_RAIL"}
+)
+
+// oid reads MongoDB's {"$oid": "..."} (or a plain string) as its hex string.
+type oid string
+
+func (o *oid) UnmarshalJSON(b []byte) error {
+	r := gjson.ParseBytes(b)
+	switch {
+	case r.Type == gjson.String:
+		*o = oid(r.String())
+	case r.Get("$oid").Exists():
+		*o = oid(r.Get("$oid").String())
+	case r.Type == gjson.Null:
+		*o = ""
+	default:
+		return fmt.Errorf("want an id, got %s", truncate(string(b), 40))
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}

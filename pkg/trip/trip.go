@@ -1,0 +1,132 @@
+// Package trip is the project's domain: a trip as it is kept in the vault (one
+// io.cozy.timeseries.geojson document), what the tracking server said about it, what the person
+// labelled and corrected, and the conversion from the tracking server's formats.
+//
+// It imports no storage or network package. Who writes what in a trip document:
+//   - the connector writes everything from the server: Series (the trip FeatureCollection exactly
+//     as the server returned it), Server (its ids and times) and Labels (the person's labels made
+//     in the phone app, the latest winning);
+//   - the app writes Manual (corrections made in the app) and Aggregation (computed figures);
+//     a sync never touches them, so a correction survives every re-sync.
+package trip
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+)
+
+// Doctype is the Cozy doctype of trip documents.
+const Doctype = "io.cozy.timeseries.geojson"
+
+// Doc is one trip in the vault.
+type Doc struct {
+	ID  string `json:"_id,omitempty"`
+	Rev string `json:"_rev,omitempty"`
+
+	// StartDate and EndDate are the server's start_fmt_time and end_fmt_time: ISO 8601 in the
+	// trip's local time with its offset.
+	StartDate string `json:"startDate"`
+	EndDate   string `json:"endDate"`
+	// Source is the tracking server's host; CaptureDevice the account's device name.
+	Source        string `json:"source"`
+	CaptureDevice string `json:"captureDevice"`
+	// Series holds one element: the trip FeatureCollection as the server returned it.
+	Series []json.RawMessage `json:"series"`
+
+	Server ServerInfo `json:"openpath"`
+	Labels Labels     `json:"labels,omitzero"`
+
+	// Manual and Aggregation belong to the app; they are kept raw here so that a sync carries
+	// them over untouched, whatever their version.
+	Manual      json.RawMessage `json:"manual,omitempty"`
+	Aggregation json.RawMessage `json:"aggregation,omitempty"`
+
+	CozyMetadata CozyMetadata `json:"cozyMetadata"`
+}
+
+// ServerInfo is what identifies the trip on the tracking server.
+type ServerInfo struct {
+	TripID  string  `json:"tripId"`  // the server's trip id; it changes after a pipeline reset
+	StartTS float64 `json:"startTs"` // seconds since the epoch
+	EndTS   float64 `json:"endTs"`
+	// Format says where the trip came from: "timeline" (getTrips) or "composite"
+	// (analysis/composite_trip entries).
+	Format string `json:"format"`
+}
+
+// Labels are the person's labels from the phone app (manual/* entries), by e-mission key.
+type Labels struct {
+	Mode         *Label `json:"mode_confirm,omitempty"`
+	Purpose      *Label `json:"purpose_confirm,omitempty"`
+	ReplacedMode *Label `json:"replaced_mode,omitempty"`
+}
+
+// Label is one label entry: its value and when the phone wrote it.
+type Label struct {
+	Value   string  `json:"value"`
+	WriteTS float64 `json:"writeTs"`
+	EntryID string  `json:"entryId,omitempty"`
+}
+
+// Label keys as the server names them.
+const (
+	KeyModeConfirm    = "manual/mode_confirm"
+	KeyPurposeConfirm = "manual/purpose_confirm"
+	KeyReplacedMode   = "manual/replaced_mode"
+)
+
+// Apply records a label for key (one of the Key* constants) unless a label written later is
+// already there; it reports whether anything changed.
+func (l *Labels) Apply(key string, label Label) (bool, error) {
+	var slot **Label
+	switch key {
+	case KeyModeConfirm:
+		slot = &l.Mode
+	case KeyPurposeConfirm:
+		slot = &l.Purpose
+	case KeyReplacedMode:
+		slot = &l.ReplacedMode
+	default:
+		return false, fmt.Errorf("unknown label key %q", key)
+	}
+	cur := *slot
+	if cur != nil && (cur.WriteTS > label.WriteTS || cur.WriteTS == label.WriteTS && cur.EntryID >= label.EntryID) {
+		return false, nil
+	}
+	if cur != nil && *cur == label {
+		return false, nil
+	}
+	*slot = &label
+	return true, nil
+}
+
+// CozyMetadata is Cozy's bookkeeping on every document.
+type CozyMetadata struct {
+	DoctypeVersion          int            `json:"doctypeVersion"`
+	MetadataVersion         int            `json:"metadataVersion"`
+	CreatedAt               string         `json:"createdAt"`
+	CreatedByApp            string         `json:"createdByApp"`
+	CreatedByAppVersion     string         `json:"createdByAppVersion,omitempty"`
+	UpdatedAt               string         `json:"updatedAt"`
+	UpdatedByApps           []UpdatedByApp `json:"updatedByApps,omitempty"`
+	SourceAccount           string         `json:"sourceAccount,omitempty"`
+	SourceAccountIdentifier string         `json:"sourceAccountIdentifier,omitempty"`
+}
+
+// UpdatedByApp records one app's last write.
+type UpdatedByApp struct {
+	Slug    string `json:"slug"`
+	Date    string `json:"date"`
+	Version string `json:"version,omitempty"`
+}
+
+// DocID is the trip's document id: derived from the device and the start second, so that the same
+// trip synced twice, by two runs at once, or after the server re-processed it under a new trip id,
+// is always the same document.
+func DocID(device string, startTS float64) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%d", device, int64(math.Floor(startTS))))
+	return "openpath-" + hex.EncodeToString(sum[:16])
+}
