@@ -52,7 +52,11 @@ func (d *db) Changes(ctx context.Context, opts driver.Options) (driver.Changes, 
 	if err := d.client.sql.QueryRowContext(ctx, `SELECT count(*) FROM docs WHERE db = ? AND seq `+cmp+` ?`, dbID, since).Scan(&pending); err != nil {
 		return nil, d.client.wrap(err)
 	}
-	rows, err := d.client.sql.QueryContext(ctx, `SELECT id, rev, seq, deleted, body FROM docs
+	body := "NULL" // read the bodies only when they are asked for
+	if p.bool("include_docs") {
+		body = "body"
+	}
+	rows, err := d.client.sql.QueryContext(ctx, `SELECT id, rev, seq, deleted, `+body+` FROM docs
 		WHERE db = ? AND seq `+cmp+` ? ORDER BY seq `+order+` LIMIT ?`, dbID, since, limit)
 	if err != nil {
 		return nil, d.client.wrap(err)

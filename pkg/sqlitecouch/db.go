@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/go-kivik/kivik/v4/driver"
 )
@@ -170,6 +172,23 @@ func (d *db) BulkDocs(ctx context.Context, docs []any, opts driver.Options) ([]d
 	if v, ok := options(opts)["new_edits"]; ok && v == false {
 		return nil, errNotImplemented("new_edits=false")
 	}
+	// Like CouchDB, check every id before writing anything: one reserved id refuses the request.
+	parsed := make([]*document, len(docs))
+	parseErrs := make([]error, len(docs))
+	for i, doc := range docs {
+		p, err := parseDocument(doc)
+		if err != nil {
+			parseErrs[i] = err
+			continue
+		}
+		if p.id == "" {
+			p.id = newDocID()
+		}
+		if err := validateID(p.id); err != nil {
+			return nil, err
+		}
+		parsed[i] = p
+	}
 	results := make([]driver.BulkResult, len(docs))
 	err := d.client.write(ctx, func(tx *sql.Tx) error {
 		w, err := d.newWriter(ctx, tx)
@@ -177,25 +196,21 @@ func (d *db) BulkDocs(ctx context.Context, docs []any, opts driver.Options) ([]d
 			return err
 		}
 		defer w.close()
-		for i, doc := range docs {
-			parsed, err := parseDocument(doc)
-			if err != nil {
-				results[i] = driver.BulkResult{Error: err}
+		for i, p := range parsed {
+			if p == nil {
+				results[i] = driver.BulkResult{Error: parseErrs[i]}
 				continue
 			}
-			if parsed.id == "" {
-				parsed.id = newDocID()
-			}
-			rev, err := w.put(ctx, parsed)
+			rev, err := w.put(ctx, p)
 			var ce *Error
 			if errors.As(err, &ce) {
-				results[i] = driver.BulkResult{ID: parsed.id, Error: err}
+				results[i] = driver.BulkResult{ID: p.id, Error: err}
 				continue
 			}
 			if err != nil {
 				return err // the store failed: nothing of this batch is written
 			}
-			results[i] = driver.BulkResult{ID: parsed.id, Rev: rev}
+			results[i] = driver.BulkResult{ID: p.id, Rev: rev}
 		}
 		return nil
 	})
@@ -235,8 +250,8 @@ func (w *writer) put(ctx context.Context, doc *document) (string, error) {
 	if isLocal(doc.id) {
 		return w.putLocal(ctx, doc)
 	}
-	if doc.id == "" {
-		return "", errBadRequest("document id must not be empty")
+	if err := validateID(doc.id); err != nil {
+		return "", err
 	}
 	var curRev string
 	var curDeleted bool
@@ -246,6 +261,9 @@ func (w *writer) put(ctx context.Context, doc *document) (string, error) {
 		return "", err
 	}
 	switch {
+	case doc.deleted && (!exists || curDeleted):
+		// CouchDB reads the document before deleting it: nothing there is a 404.
+		return "", errNotFound(map[bool]string{false: "missing", true: "deleted"}[exists])
 	case !exists && doc.rev != "":
 		return "", errConflict()
 	case exists && !curDeleted && doc.rev != curRev:
@@ -297,6 +315,18 @@ func (w *writer) putLocal(ctx context.Context, doc *document) (string, error) {
 		return "", err
 	}
 	return localRev(cur + 1), nil
+}
+
+// validateID refuses ids CouchDB reserves: empty, or starting with "_" other than _design/ and
+// _local/.
+func validateID(id string) error {
+	switch {
+	case id == "":
+		return errBadRequest("document id must not be empty")
+	case strings.HasPrefix(id, "_") && !strings.HasPrefix(id, "_design/") && !isLocal(id):
+		return &Error{Status: http.StatusBadRequest, Name: "illegal_docid", Reason: "Only reserved document ids may start with underscore."}
+	}
+	return nil
 }
 
 func localRev(n int64) string { return "0-" + strconv.FormatInt(n, 10) }

@@ -55,6 +55,12 @@ func Open(ctx context.Context, path string) (*Client, error) {
 			return nil, fmt.Errorf("sqlitecouch: open %s: %s is not a directory", path, dir)
 		}
 	}
+	// The file holds a person's data: create it readable by its owner only.
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, err)
+	}
+	f.Close()
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
 	q.Add("_pragma", "journal_mode(WAL)")

@@ -2,10 +2,13 @@ package sqlitecouch
 
 import (
 	"bytes"
+	"fmt"
+
 	"context"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/tidwall/gjson"
 	"io"
 	"net/http"
 	"strings"
@@ -335,6 +338,7 @@ type findRows struct {
 	limit    int64
 	skip     int64
 	fields   []string
+	needed   map[string]bool // top-level members to decode, from the selector and the fields
 	emitted  int64
 	scanned  int64 // candidates read, for tests that prove a query reads only its range
 	last     *bookmark
@@ -356,8 +360,7 @@ func (r *findRows) Next(row *driver.Row) error {
 			return err
 		}
 		r.scanned++
-		raw := withSpecials(id, rev, false, body)
-		doc, err := decodeJSON(raw)
+		doc, err := r.decode(id, rev, body)
 		if err != nil {
 			return err
 		}
@@ -373,8 +376,9 @@ func (r *findRows) Next(row *driver.Row) error {
 		if r.plan.index != nil {
 			r.last.Index = r.plan.index.id
 		}
+		raw := withSpecials(id, rev, false, body)
 		if len(r.fields) > 0 {
-			if raw, err = json.Marshal(project(doc.(map[string]any), r.fields)); err != nil {
+			if raw, err = json.Marshal(project(doc, r.fields)); err != nil {
 				return err
 			}
 		}
@@ -386,6 +390,38 @@ func (r *findRows) Next(row *driver.Row) error {
 	}
 	r.Close()
 	return io.EOF
+}
+
+// decode decodes the members of a stored body that the selector or the projection reads, and
+// only those: a trip's series, often most of its bytes, is never decoded to answer a query on
+// its dates.
+func (r *findRows) decode(id, rev string, body []byte) (map[string]any, error) {
+	if r.needed == nil {
+		r.needed = map[string]bool{}
+		for k := range r.sel.roots {
+			r.needed[k] = true
+		}
+		for _, f := range r.fields {
+			r.needed[mango.SplitKeys(f)[0]] = true
+		}
+	}
+	doc := map[string]any{"_id": id, "_rev": rev}
+	var err error
+	gjson.ParseBytes(body).ForEach(func(key, value gjson.Result) bool {
+		if !r.needed[key.Str] {
+			return true
+		}
+		var v any
+		if err = json.Unmarshal([]byte(value.Raw), &v); err != nil {
+			return false
+		}
+		doc[key.Str] = v
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("document %q: stored body: %w", id, err)
+	}
+	return doc, nil
 }
 
 func (r *findRows) Close() error {

@@ -131,6 +131,8 @@ type selector struct {
 	// constraints are the top-level conditions on fields that must all hold: what an index can
 	// narrow a query by.
 	constraints []constraint
+	// roots are the top-level members the selector reads: the only ones a match must decode.
+	roots map[string]bool
 }
 
 // constraint is one conjunctive top-level condition on a field, kept for query planning.
@@ -150,12 +152,13 @@ func compileSelector(raw json.RawMessage, col *collate.Collator) (*selector, err
 	if err != nil {
 		return nil, &Error{Status: 400, Name: "invalid_selector", Reason: err.Error()}
 	}
-	return &selector{root: m, constraints: c.constraints}, nil
+	return &selector{root: m, constraints: c.constraints, roots: c.roots}, nil
 }
 
 type selectorCompiler struct {
 	col         *collate.Collator
 	constraints []constraint
+	roots       map[string]bool
 }
 
 // object compiles a selector object whose conditions apply at path. top is true while the
@@ -244,6 +247,12 @@ func (c *selectorCompiler) condition(op string, arg any, raw json.RawMessage, pa
 	}
 	if top && len(path) > 0 {
 		c.constraints = append(c.constraints, constraint{field: joinPath(path), op: op, arg: arg})
+	}
+	if len(path) > 0 {
+		if c.roots == nil {
+			c.roots = map[string]bool{}
+		}
+		c.roots[path[0]] = true
 	}
 	return field{path: path, cond: cond}, nil
 }

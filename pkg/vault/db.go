@@ -1,0 +1,224 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+
+	kivik "github.com/go-kivik/kivik/v4"
+)
+
+// DB is the handle of one database of the vault: one doctype of the
+// instance. Get it with [Vault.DB]. It is safe for concurrent use.
+type DB struct {
+	v       *Vault
+	doctype string
+	name    string
+	kdb     *kivik.DB
+}
+
+// Name returns the database name, e.g. "alice/io-cozy-accounts".
+func (d *DB) Name() string { return d.name }
+
+// Doctype returns the doctype the database holds.
+func (d *DB) Doctype() string { return d.doctype }
+
+// Get reads the document id into dest (anything encoding/json can decode
+// into, including *json.RawMessage) and returns its revision. A missing or
+// deleted document gives an error matching [ErrNotFound].
+func (d *DB) Get(ctx context.Context, id string, dest any) (rev string, err error) {
+	if id == "" {
+		return "", fmt.Errorf("vault: get in %s: empty document id", d.name)
+	}
+	doc := d.kdb.Get(ctx, id)
+	if rev, err = doc.Rev(); err != nil {
+		return "", d.fail("get", id, err)
+	}
+	if err := doc.ScanDoc(dest); err != nil {
+		return "", d.fail("decode", id, err)
+	}
+	return rev, nil
+}
+
+// Put writes doc (anything encoding/json can encode) under id and returns the
+// new revision. To update an existing document, doc must carry its current
+// "_rev"; a missing or stale _rev gives an error matching [ErrConflict]. See
+// [Update] for a read-modify-write that retries on conflicts.
+func (d *DB) Put(ctx context.Context, id string, doc any) (rev string, err error) {
+	if id == "" {
+		return "", fmt.Errorf("vault: put in %s: empty document id", d.name)
+	}
+	rev, err = d.kdb.Put(ctx, id, doc)
+	if err != nil {
+		return "", d.fail("put", id, err)
+	}
+	return rev, nil
+}
+
+// Create writes doc as a new document with an id chosen by the server, and
+// returns that id and the revision.
+func (d *DB) Create(ctx context.Context, doc any) (id, rev string, err error) {
+	id, rev, err = d.kdb.CreateDoc(ctx, doc)
+	if err != nil {
+		return "", "", d.fail("create", "", err)
+	}
+	return id, rev, nil
+}
+
+// Delete deletes the document id at revision rev, leaving a tombstone that
+// the changes feed reports, and returns the tombstone's revision. A stale rev
+// gives an error matching [ErrConflict]; a missing document, [ErrNotFound].
+func (d *DB) Delete(ctx context.Context, id, rev string) (newRev string, err error) {
+	if id == "" {
+		return "", fmt.Errorf("vault: delete in %s: empty document id", d.name)
+	}
+	newRev, err = d.kdb.Delete(ctx, id, rev)
+	if err != nil {
+		return "", d.fail("delete", id, err)
+	}
+	return newRev, nil
+}
+
+// Count returns the number of documents in the database, not counting
+// deleted documents, design documents or _local documents.
+func (d *DB) Count(ctx context.Context) (int64, error) {
+	rs := d.kdb.AllDocs(ctx, kivik.Param("limit", 0))
+	for rs.Next() { // no rows: limit is 0
+	}
+	if err := rs.Err(); err != nil {
+		return 0, d.fail("count documents of", "", err)
+	}
+	meta, err := rs.Metadata()
+	if err != nil {
+		return 0, d.fail("count documents of", "", err)
+	}
+	// CouchDB counts design documents (the Mango indexes) in total_rows; the
+	// embedded driver keeps indexes outside the documents.
+	design := d.kdb.AllDocs(ctx, kivik.Param("startkey", "_design/"), kivik.Param("endkey", "_design0"))
+	var designDocs int64
+	for design.Next() {
+		designDocs++
+	}
+	if err := design.Err(); err != nil {
+		return 0, d.fail("count design documents of", "", err)
+	}
+	return meta.TotalRows - designDocs, nil
+}
+
+// Index is a Mango (JSON) index on one or more fields, in ascending order.
+// Nested fields use dots: "cozyMetadata.sourceAccount".
+type Index struct {
+	// Name names the index; it is also the name of its design document.
+	Name   string
+	Fields []string
+	// ddoc is the design document of an existing index, as the server gave it.
+	ddoc string
+}
+
+// Indexes returns the database's Mango indexes, without the built-in
+// _all_docs index.
+func (d *DB) Indexes(ctx context.Context) ([]Index, error) {
+	kidx, err := d.kdb.GetIndexes(ctx)
+	if err != nil {
+		return nil, d.fail("list indexes of", "", err)
+	}
+	var out []Index
+	for _, ki := range kidx {
+		if ki.Type == "special" || ki.Name == "_all_docs" {
+			continue
+		}
+		out = append(out, Index{Name: ki.Name, Fields: indexFields(ki.Definition), ddoc: ki.DesignDoc})
+	}
+	return out, nil
+}
+
+// indexFields reads the field names of an index definition
+// {"fields": [{"a": "asc"}, "b"...]}.
+func indexFields(def any) []string {
+	raw, err := json.Marshal(def)
+	if err != nil {
+		return nil
+	}
+	var parsed struct {
+		Fields []json.RawMessage `json:"fields"`
+	}
+	if json.Unmarshal(raw, &parsed) != nil {
+		return nil
+	}
+	var fields []string
+	for _, f := range parsed.Fields {
+		var name string
+		if json.Unmarshal(f, &name) == nil {
+			fields = append(fields, name)
+			continue
+		}
+		var sorted map[string]string
+		if json.Unmarshal(f, &sorted) == nil {
+			for name := range sorted { // one key per entry
+				fields = append(fields, name)
+			}
+		}
+	}
+	return fields
+}
+
+// EnsureIndexes creates the indexes that do not exist yet, and recreates an
+// index whose name exists with other fields. It is idempotent: indexes that
+// already exist as asked are left alone.
+func (d *DB) EnsureIndexes(ctx context.Context, indexes ...Index) error {
+	if len(indexes) == 0 {
+		return nil
+	}
+	existing, err := d.Indexes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, want := range indexes {
+		if want.Name == "" || len(want.Fields) == 0 {
+			return fmt.Errorf("vault: index on %s: a name and at least one field are required", d.name)
+		}
+		i := slices.IndexFunc(existing, func(have Index) bool { return have.Name == want.Name })
+		if i >= 0 && slices.Equal(existing[i].Fields, want.Fields) {
+			continue
+		}
+		if i >= 0 {
+			ddoc := existing[i].ddoc
+			if !d.v.Embedded() {
+				// kivik's CouchDB driver puts ddoc in the URL path as it is:
+				// "_design/name" must stay one segment for pouchdb-server.
+				ddoc = url.PathEscape(ddoc)
+			}
+			if err := d.kdb.DeleteIndex(ctx, ddoc, want.Name); err != nil {
+				return d.fail("replace index "+want.Name+" of", "", err)
+			}
+		}
+		def := map[string]any{"fields": want.Fields}
+		if err := d.kdb.CreateIndex(ctx, want.Name, want.Name, def); err != nil {
+			return d.fail("create index "+want.Name+" on", "", err)
+		}
+	}
+	return nil
+}
+
+// withIDRev returns the JSON of doc, which must encode to a JSON object,
+// with its "_id" set to id and its "_rev" set to rev (removed when rev is "").
+func withIDRev(doc any, id, rev string) (json.RawMessage, error) {
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		return nil, errors.New("the document does not encode to a JSON object")
+	}
+	fields["_id"], _ = json.Marshal(id)
+	if rev == "" {
+		delete(fields, "_rev")
+	} else {
+		fields["_rev"], _ = json.Marshal(rev)
+	}
+	return json.Marshal(fields)
+}

@@ -1,0 +1,69 @@
+package vault
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseDSN(t *testing.T) {
+	for _, c := range []struct {
+		dsn                  string
+		server, user, passwd string
+		file                 string
+	}{
+		{dsn: "http://127.0.0.1:5984", server: "http://127.0.0.1:5984/"},
+		{dsn: "https://admin:pa%40ss%2Fw@couch.example.net:6984/", server: "https://couch.example.net:6984/", user: "admin", passwd: "pa@ss/w"},
+		{dsn: "HTTP://admin:pw@Couch.Example.net/couchdb/", server: "http://Couch.Example.net/couchdb/", user: "admin", passwd: "pw"},
+		{dsn: "http://admin@localhost:5984/", server: "http://localhost:5984/", user: "admin"},
+		{dsn: "/home/alice/vault.db", file: "/home/alice/vault.db"},
+		{dsn: "file:/home/alice/vault.db", file: "/home/alice/vault.db"},
+		{dsn: "file:///home/alice/vault.db", file: "/home/alice/vault.db"},
+		{dsn: "file:.run/vault.db", file: ".run/vault.db"},
+		{dsn: "vault.db", file: "vault.db"},
+		{dsn: "./a/../vault.db", file: "vault.db"},
+	} {
+		loc, err := parseDSN(c.dsn)
+		if err != nil {
+			t.Errorf("parseDSN(%q): %v", c.dsn, err)
+			continue
+		}
+		server := ""
+		if loc.server != nil {
+			server = loc.server.String()
+		}
+		if server != c.server || loc.user != c.user || loc.password != c.passwd || loc.file != c.file {
+			t.Errorf("parseDSN(%q) = server %q user %q password %q file %q; want %q %q %q %q",
+				c.dsn, server, loc.user, loc.password, loc.file, c.server, c.user, c.passwd, c.file)
+		}
+	}
+}
+
+// FuzzParseDSNHidesPassword checks that parseDSN never panics and that
+// neither its errors nor the location's name show the password of an
+// http://user:PASSWORD@rest DSN, however malformed.
+func FuzzParseDSNHidesPassword(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"s3cretPW", "host:5984/"},
+		{"s3cret/PW", "host:5984/"},
+		{"s3cret#PW", "host:5984/"},
+		{"1234?s3cretPW", "host:5984/"},
+		{"s3cret%zzPW", "host/"},
+		{"s3cretPW", "[::1/"},
+		{"s3cretPW", "host:99999/"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, password, rest string) {
+		dsn := "http://user:" + password + "@" + rest
+		loc, err := parseDSN(dsn)
+		if len(password) < 6 || strings.Contains("http://user:"+rest, password) {
+			return // too short to tell, or also present outside the password
+		}
+		if err != nil && strings.Contains(err.Error(), password) {
+			t.Fatalf("parseDSN(%q): error %q shows the password", dsn, err)
+		}
+		if err == nil && strings.Contains(loc.String(), password) {
+			t.Fatalf("parseDSN(%q): location %q shows the password", dsn, loc)
+		}
+	})
+}

@@ -1,0 +1,48 @@
+package vault
+
+import (
+	"fmt"
+	"net/http"
+
+	kivik "github.com/go-kivik/kivik/v4"
+)
+
+// Error is the type of the vault's sentinel errors, to be tested with errors.Is.
+type Error string
+
+// Error returns the sentinel's message.
+func (e Error) Error() string { return string(e) }
+
+const (
+	// ErrNotFound matches errors for a document (or _local document) that does
+	// not exist or was deleted.
+	ErrNotFound Error = "not found"
+	// ErrConflict matches errors for a write whose _rev is missing or stale,
+	// and an [Update] that kept conflicting for all of its attempts.
+	ErrConflict Error = "conflict (missing or stale _rev)"
+)
+
+// classify returns the sentinel that matches a kivik error, or nil.
+func classify(err error) error {
+	switch kivik.HTTPStatus(err) {
+	case http.StatusNotFound:
+		return ErrNotFound
+	case http.StatusConflict:
+		return ErrConflict
+	}
+	return nil
+}
+
+// fail wraps a kivik error of an operation on the database: the message names
+// the vault (host or file), the database and the document, and errors.Is
+// matches [ErrNotFound] or [ErrConflict] when they apply.
+func (d *DB) fail(op, id string, err error) error {
+	target := d.name
+	if id != "" {
+		target = fmt.Sprintf("%q in %s", id, d.name)
+	}
+	if kind := classify(err); kind != nil {
+		return fmt.Errorf("vault: %s: %s %s: %w: %w", d.v.loc, op, target, kind, err)
+	}
+	return fmt.Errorf("vault: %s: %s %s: %w", d.v.loc, op, target, err)
+}

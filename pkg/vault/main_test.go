@@ -1,0 +1,138 @@
+package vault_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
+)
+
+// couch is the CouchDB-protocol server of this test binary: COUCHDB_URL, or
+// a pouchdb-server started on first use.
+var couch = vaulttest.NewServer()
+
+func TestMain(m *testing.M) { os.Exit(couch.Run(m)) }
+
+// backend is one implementation the vault contract is checked against.
+type backend struct {
+	name string
+	// dsn returns the DSN of a vault for the test: a new file for the
+	// embedded driver, the shared server otherwise.
+	dsn func(t testing.TB) string
+	// known lists the conformance cases (or subtests, "Case/sub_test") this
+	// backend is known to fail, and why; they are skipped with that reason.
+	known map[string]string
+}
+
+// skipIfKnown skips the test if it is a known difference of the backend.
+// The test's name is TestConformance/<backend>/<case>[/<subtest>].
+func (b backend) skipIfKnown(t *testing.T) {
+	t.Helper()
+	parts := strings.SplitN(t.Name(), "/", 3)
+	if len(parts) < 3 {
+		return
+	}
+	if why, ok := b.known[parts[2]]; ok {
+		t.Skipf("known difference of %s: %s", b.name, why)
+	}
+}
+
+// pouchdbKnown returns pouchdb-server 4.2.0's known differences from CouchDB.
+func pouchdbKnown() map[string]string {
+	return map[string]string{
+		"ListDatabasesWithSlash":                   "pouchdb-server strips '/' from the database names it lists (express-pouchdb passes names through sanitize-filename)",
+		"SlashIsolation":                           "pouchdb-server strips '/' from database names, so names that differ only by where the '/' is are the same database",
+		"DeleteTombstoneAgain":                     "pouchdb-server deletes a deleted document again (a new tombstone revision), where CouchDB answers 404",
+		"PagingOverThousand/unsorted_pages_of_300": "pouchdb-find applies skip to _all_docs rows before it drops the design documents (its Mango indexes), so skip-based pages overlap",
+		"PagingExclusiveRange":                     "pouchdb-find applies limit and skip before it drops the rows equal to an exclusive bound ($gt, or $lt when descending), and returns no bookmark, so pages come back short or overlap",
+	}
+}
+
+func backends() []backend {
+	server := backend{name: vaulttest.Name(), dsn: func(t testing.TB) string { return couch.URL(t) }}
+	if server.name == "pouchdb-server" {
+		server.known = pouchdbKnown()
+	}
+	return []backend{
+		{name: "embedded", dsn: embeddedDSN},
+		server,
+	}
+}
+
+// embeddedDSN returns a new vault file in the test's temporary directory.
+func embeddedDSN(t testing.TB) string {
+	t.Helper()
+	return "file:" + filepath.Join(t.TempDir(), "vault.db")
+}
+
+// openVault opens the vault at dsn for a new, unique instance, and closes it
+// when the test ends.
+func openVault(t testing.TB, dsn string) *vault.Vault {
+	t.Helper()
+	return openInstance(t, dsn, vaulttest.Instance(t))
+}
+
+// openInstance opens the vault at dsn for the instance, and closes it when
+// the test ends.
+func openInstance(t testing.TB, dsn, instance string) *vault.Vault {
+	t.Helper()
+	v, err := vault.Open(context.Background(), dsn, instance)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := v.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return v
+}
+
+// openDB returns the database of doctype, destroyed when the test ends (the
+// server outlives the test).
+func openDB(t testing.TB, v *vault.Vault, doctype string) *vault.DB {
+	t.Helper()
+	db, err := v.DB(context.Background(), doctype)
+	if err != nil {
+		t.Fatalf("DB(%s): %v", doctype, err)
+	}
+	t.Cleanup(func() {
+		if err := v.DestroyDB(context.Background(), doctype); err != nil {
+			t.Errorf("DestroyDB(%s): %v", doctype, err)
+		}
+	})
+	return db
+}
+
+// findIDs runs the query and returns the ids of the documents, in order.
+func findIDs(t testing.TB, db *vault.DB, q vault.Query) []string {
+	t.Helper()
+	var ids []string
+	err := db.Find(context.Background(), q, func(doc json.RawMessage) error {
+		var d struct {
+			ID string `json:"_id"`
+		}
+		if err := json.Unmarshal(doc, &d); err != nil {
+			return err
+		}
+		ids = append(ids, d.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Find(%+v): %v", q, err)
+	}
+	return ids
+}
+
+// sorted returns a sorted copy of ids.
+func sorted(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,106 @@
+package vault
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// Doctypes the project stores. Each gets one database per instance.
+const (
+	// DoctypeTrips holds one trip per document, as the trip konnectors write them.
+	DoctypeTrips = "io.cozy.timeseries.geojson"
+	// DoctypeAccounts holds the connector accounts (server, device, opcode, sync cursors).
+	DoctypeAccounts = "io.cozy.accounts"
+	// DoctypeSettings holds the coach's settings document.
+	DoctypeSettings = "io.cozy.coachco2.settings"
+	// DoctypeStudies holds the research studies the person has been offered.
+	DoctypeStudies = "io.cozy.coachco2.studies"
+	// DoctypeConsents holds the person's consents to studies, and their withdrawals.
+	DoctypeConsents = "io.cozy.coachco2.consents"
+	// DoctypeTransmissions is the sharing log: one document per measure sent to a study.
+	DoctypeTransmissions = "io.cozy.coachco2.transmissions"
+)
+
+// maxDBNameLen is CouchDB's limit on the length of a database name.
+const maxDBNameLen = 238
+
+// PrefixForDomain returns the Cozy prefix of a new instance's databases for
+// its domain: "cozy" followed by the first 32 hexadecimal digits of the
+// SHA-256 of the domain.
+func PrefixForDomain(domain string) string {
+	sum := sha256.Sum256([]byte(domain))
+	return "cozy" + hex.EncodeToString(sum[:])[:32]
+}
+
+// DBName returns the name of the database that holds doctype for the instance
+// whose Cozy prefix is prefix, by the rule of cozy-stack:
+//
+//	lower(replace(replace(prefix + "/" + doctype, ".", "-"), ":", "-"))
+//
+// so that prefix "alice.cozy.localhost:8080" and doctype "io.cozy.files" give
+// "alice-cozy-localhost-8080/io-cozy-files". It returns an error when the
+// doctype is invalid (see [ValidateDoctype]) or when the result is not a
+// valid CouchDB database name (for example a prefix starting with a digit).
+func DBName(prefix, doctype string) (string, error) {
+	if err := ValidateDoctype(doctype); err != nil {
+		return "", err
+	}
+	if prefix == "" {
+		return "", fmt.Errorf("vault: empty instance name (Cozy prefix)")
+	}
+	name := strings.ToLower(strings.NewReplacer(".", "-", ":", "-").Replace(prefix + "/" + doctype))
+	if why := invalidDBName(name); why != "" {
+		return "", fmt.Errorf("vault: instance %q with doctype %s gives database name %q, which CouchDB rejects: %s",
+			prefix, doctype, name, why)
+	}
+	return name, nil
+}
+
+// EscapeDBName returns name as it appears in a URL path: every "/" becomes
+// "%2F", and nothing else changes (names from [DBName] hold no other
+// character that needs escaping).
+func EscapeDBName(name string) string {
+	return strings.ReplaceAll(name, "/", "%2F")
+}
+
+// ValidateDoctype reports whether doctype is a valid reverse-DNS doctype:
+// only the characters a-z, 0-9, '.' and '_', and no leading, trailing or
+// doubled dot. It returns nil when it is.
+func ValidateDoctype(doctype string) error {
+	switch {
+	case doctype == "":
+		return fmt.Errorf("vault: empty doctype")
+	case strings.HasPrefix(doctype, "."), strings.HasSuffix(doctype, "."):
+		return fmt.Errorf("vault: invalid doctype %q: leading or trailing dot", doctype)
+	case strings.Contains(doctype, ".."):
+		return fmt.Errorf("vault: invalid doctype %q: doubled dot", doctype)
+	}
+	for _, r := range doctype {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_') {
+			return fmt.Errorf("vault: invalid doctype %q: character %q is not one of a-z 0-9 . _", doctype, r)
+		}
+	}
+	return nil
+}
+
+// invalidDBName returns why name is not a valid CouchDB database name
+// (^[a-z][a-z0-9_$()+/-]*$, at most 238 characters), or "" when it is.
+func invalidDBName(name string) string {
+	if name == "" {
+		return "empty name"
+	}
+	if len(name) > maxDBNameLen {
+		return fmt.Sprintf("longer than %d characters", maxDBNameLen)
+	}
+	if c := name[0]; c < 'a' || c > 'z' {
+		return "it must start with a letter a-z"
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("_$()+/-", r)) {
+			return fmt.Sprintf("character %q is not allowed (only a-z 0-9 _ $ ( ) + / -)", r)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,136 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	kivik "github.com/go-kivik/kivik/v4"
+	"github.com/go-kivik/kivik/v4/couchdb"
+	"github.com/tidwall/gjson"
+)
+
+// serverCheckTimeout bounds Open's reachability check when ctx has no deadline.
+const serverCheckTimeout = 30 * time.Second
+
+// openServer connects to a CouchDB server and checks that it answers and
+// accepts the credentials.
+func openServer(ctx context.Context, loc location) (*kivik.Client, error) {
+	var transport http.RoundTripper = http.DefaultTransport
+	if t, ok := transport.(*http.Transport); ok {
+		transport = t.Clone() // its own connection pool
+	}
+	opts := []kivik.Option{couchdb.OptionHTTPClient(&http.Client{Transport: strongETags{transport}})}
+	if loc.user != "" {
+		opts = append(opts, couchdb.BasicAuth(loc.user, loc.password))
+	}
+	client, err := kivik.New("couch", loc.server.String(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("vault: %s: %w", loc, err)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, serverCheckTimeout)
+		defer cancel()
+	}
+	check := func() error {
+		if _, err := client.Version(ctx); err != nil {
+			return err
+		}
+		if loc.user != "" {
+			if _, err := client.Session(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := check(); err != nil {
+		_ = client.Close()
+		who := ""
+		if loc.user != "" {
+			who = fmt.Sprintf(" (as user %q)", loc.user)
+		}
+		return nil, fmt.Errorf("vault: %s%s: %s: %w", loc, who, serverCause(ctx, err), err)
+	}
+	return client, nil
+}
+
+// serverCause says in a few words why a CouchDB server could not be used.
+func serverCause(ctx context.Context, err error) string {
+	var (
+		dnsErr  *net.DNSError
+		netErr  net.Error
+		certErr *tls.CertificateVerificationError
+		unknown x509.UnknownAuthorityError
+		recErr  tls.RecordHeaderError
+	)
+	switch status := kivik.HTTPStatus(err); {
+	case status == http.StatusUnauthorized:
+		return "wrong user name or password (401 Unauthorized)"
+	case status == http.StatusForbidden:
+		return "access forbidden (403)"
+	case errors.As(err, &dnsErr):
+		return "unknown host"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is the server running on that port?)"
+	case errors.As(err, &certErr), errors.As(err, &unknown):
+		return "TLS certificate not trusted"
+	case errors.As(err, &recErr):
+		return "the server does not speak TLS (try http://)"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return "no answer (timed out)"
+		}
+		return "cancelled"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.As(err, &netErr):
+		return "unreachable"
+	case status >= 400 && status < 500:
+		return fmt.Sprintf("the server refused the request (HTTP %d): is this a CouchDB URL?", status)
+	default:
+		return "the server did not answer like a CouchDB server"
+	}
+}
+
+// strongETags makes pouchdb-server's responses look like CouchDB's to kivik's
+// CouchDB driver, which takes a document's revision from the ETag header when
+// there is one. CouchDB's ETags are the quoted revision; pouchdb-server sends
+// weak ETags (W/"...") that are no revision. strongETags drops them, so that
+// kivik reads the revision from the body, except for DELETE, whose body holds
+// the revision under "rev" where kivik looks for "_rev": there it puts the
+// revision in the ETag as CouchDB does.
+type strongETags struct{ base http.RoundTripper }
+
+// maxDeleteBody bounds the DELETE response body read by strongETags.
+const maxDeleteBody = 64 << 10
+
+func (t strongETags) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || !strings.HasPrefix(resp.Header.Get("ETag"), "W/") {
+		return resp, err
+	}
+	resp.Header.Del("ETag")
+	if req.Method != http.MethodDelete {
+		return resp, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDeleteBody))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if rev := gjson.GetBytes(body, "rev").String(); rev != "" {
+		resp.Header.Set("ETag", `"`+rev+`"`)
+	}
+	return resp, nil
+}
