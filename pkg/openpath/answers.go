@@ -1,0 +1,410 @@
+package openpath
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
+
+// errTruncated is an answer that ends in the middle of its JSON.
+var errTruncated = fmt.Errorf("the answer ends mid-JSON: %w", io.ErrUnexpectedEOF)
+
+// parseError is an answer that is not the JSON its route promises. Offset is the byte offset in the
+// answer at which it stopped making sense.
+type parseError struct {
+	Offset int64
+	Err    error
+}
+
+func (e *parseError) Error() string { return fmt.Sprintf("at byte %d: %v", e.Offset, e.Err) }
+func (e *parseError) Unwrap() error { return e.Err }
+
+// offsetOf turns a json decoding error into a parseError with the best offset known.
+func offsetOf(dec *json.Decoder, err error) error {
+	var pe *parseError
+	if errors.As(err, &pe) {
+		return err
+	}
+	off := dec.InputOffset()
+	var se *json.SyntaxError
+	if errors.As(err, &se) && se.Offset > off {
+		off = se.Offset
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Offset > off {
+		off = te.Offset
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = errTruncated
+	}
+	return &parseError{Offset: off, Err: err}
+}
+
+// decodeList streams an answer shaped {"<field>": [object, ...], ...} and calls each with every
+// object of the field's list, in order. Each raw value is a fresh copy the callee may keep; nothing
+// else of the answer is retained. A null answer, a missing field and a null list are empty lists;
+// null elements are skipped; other fields are ignored. Anything else is a *parseError, unless the
+// reader itself failed, in which case its error is returned.
+func decodeList(r io.Reader, field string, each func(raw json.RawMessage) error) error {
+	dec := json.NewDecoder(r)
+	tok, err := dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			return &parseError{Offset: 0, Err: errors.New("empty answer")}
+		}
+		return offsetOf(dec, err)
+	}
+	switch tok {
+	case nil: // the literal null
+		return expectEnd(dec)
+	case json.Delim('{'):
+	default:
+		return &parseError{Offset: dec.InputOffset(), Err: fmt.Errorf("answer is %s, want an object", tokenKind(tok))}
+	}
+	for dec.More() {
+		keyTok, err := dec.Token()
+		if err != nil {
+			return offsetOf(dec, err)
+		}
+		key, _ := keyTok.(string)
+		if key != field {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return offsetOf(dec, err)
+			}
+			continue
+		}
+		if err := decodeArray(dec, field, each); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return offsetOf(dec, err)
+	}
+	return expectEnd(dec)
+}
+
+func decodeArray(dec *json.Decoder, field string, each func(raw json.RawMessage) error) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return offsetOf(dec, err)
+	}
+	switch tok {
+	case nil:
+		return nil
+	case json.Delim('['):
+	default:
+		return &parseError{Offset: dec.InputOffset(), Err: fmt.Errorf("%q is %s, want a list", field, tokenKind(tok))}
+	}
+	for dec.More() {
+		start := dec.InputOffset()
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return offsetOf(dec, err)
+		}
+		switch raw[0] {
+		case 'n': // null
+			continue
+		case '{':
+		default:
+			return &parseError{Offset: start, Err: fmt.Errorf("an element of %q is not an object", field)}
+		}
+		if err := each(raw); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing bracket
+		return offsetOf(dec, err)
+	}
+	return nil
+}
+
+// expectEnd checks that nothing but white space follows the answer.
+func expectEnd(dec *json.Decoder) error {
+	_, err := dec.Token()
+	if err == io.EOF {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("data after the answer")
+	}
+	return offsetOf(dec, err)
+}
+
+func tokenKind(tok json.Token) string {
+	switch v := tok.(type) {
+	case json.Delim:
+		if v == '[' {
+			return "a list"
+		}
+		return "an object"
+	case string:
+		return "a string"
+	case float64, json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "null"
+}
+
+// decodeObject reads a small answer object (get_range_ts, get_complete_ts) into v. A null answer
+// leaves v untouched and reports null = true.
+func decodeObject(r io.Reader, v any) (null bool, err error) {
+	dec := json.NewDecoder(r)
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		if err == io.EOF {
+			return false, &parseError{Offset: 0, Err: errors.New("empty answer")}
+		}
+		return false, offsetOf(dec, err)
+	}
+	if err := expectEnd(dec); err != nil {
+		return false, err
+	}
+	if string(raw) == "null" {
+		return true, nil
+	}
+	if raw[0] != '{' {
+		return false, &parseError{Offset: 0, Err: errors.New("answer is not an object")}
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return false, &parseError{Offset: te.Offset, Err: err}
+		}
+		return false, &parseError{Offset: 0, Err: err}
+	}
+	return false, nil
+}
+
+// view returns b as a string without copying, for read-only gjson lookups that do not outlive b.
+// Strings kept from a lookup are cloned (see str).
+func view(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// str returns a string result as an independent string.
+func str(r gjson.Result) string {
+	if r.Type != gjson.String {
+		return ""
+	}
+	return strings.Clone(r.Str)
+}
+
+// subValue returns the value of a top-level field (a plain name, no gjson syntax) of the JSON object
+// raw as a sub-slice of raw.
+func subValue(raw []byte, field string) json.RawMessage {
+	if len(raw) == 0 {
+		return nil
+	}
+	r := gjson.Get(view(raw), field)
+	if !r.Exists() || r.Index <= 0 {
+		return nil
+	}
+	return json.RawMessage(raw[r.Index : r.Index+len(r.Raw) : r.Index+len(r.Raw)])
+}
+
+// mongoID reads an id in MongoDB legacy extended JSON ({"$oid": hex}, {"$uuid": hex},
+// {"$binary": ...}) or as a plain string, and returns it as a string (hex for binary ids).
+func mongoID(r gjson.Result) string {
+	switch r.Type {
+	case gjson.String:
+		return strings.Clone(r.Str)
+	case gjson.JSON:
+		if !r.IsObject() {
+			return ""
+		}
+		var id string
+		r.ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "$oid", "$uuid":
+				id = strings.ReplaceAll(str(v), "-", "")
+			case "$binary":
+				b64 := v.Str
+				if v.IsObject() {
+					b64 = v.Get("base64").Str
+				}
+				if b, err := base64.StdEncoding.DecodeString(b64); err == nil {
+					id = hex.EncodeToString(b)
+				}
+			default:
+				return true
+			}
+			return false
+		})
+		return id
+	}
+	return ""
+}
+
+// localDate reads a *_local_dt dict.
+func localDate(r gjson.Result) LocalDate {
+	var l LocalDate
+	if !r.IsObject() {
+		return l
+	}
+	r.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "year":
+			l.Year = int(v.Int())
+		case "month":
+			l.Month = int(v.Int())
+		case "day":
+			l.Day = int(v.Int())
+		case "hour":
+			l.Hour = int(v.Int())
+		case "minute":
+			l.Minute = int(v.Int())
+		case "second":
+			l.Second = int(v.Int())
+		case "weekday":
+			l.Weekday = int(v.Int())
+		case "timezone":
+			l.Timezone = str(v)
+		}
+		return true
+	})
+	return l
+}
+
+// parseEntry reads the typed header of a timeseries entry. Missing fields stay zero: tolerance is
+// the caller's choice.
+func parseEntry(raw json.RawMessage) Entry {
+	e := Entry{Raw: raw}
+	gjson.Parse(view(raw)).ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "_id":
+			e.ID = mongoID(v)
+		case "user_id":
+			e.UserID = mongoID(v)
+		case "metadata":
+			e.Metadata = parseMetadata(v)
+		}
+		return true
+	})
+	return e
+}
+
+func parseMetadata(r gjson.Result) Metadata {
+	var m Metadata
+	r.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "key":
+			m.Key = str(v)
+		case "platform":
+			m.Platform = str(v)
+		case "write_ts":
+			m.WriteTS = v.Float()
+		case "time_zone":
+			m.TimeZone = str(v)
+		case "write_local_dt":
+			m.WriteLocalDt = localDate(v)
+		case "write_fmt_time":
+			m.WriteFmtTime = str(v)
+		}
+		return true
+	})
+	return m
+}
+
+// parseTripFields reads the trip fields of a trip's properties or a trip entry's data.
+func parseTripFields(r gjson.Result, h *TripHeader) {
+	r.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "start_ts":
+			h.StartTS = v.Float()
+		case "end_ts":
+			h.EndTS = v.Float()
+		case "start_fmt_time":
+			h.StartFmtTime = str(v)
+		case "end_fmt_time":
+			h.EndFmtTime = str(v)
+		case "start_local_dt":
+			h.StartLocalDt = localDate(v)
+		case "end_local_dt":
+			h.EndLocalDt = localDate(v)
+		case "duration":
+			h.Duration = v.Float()
+		case "distance":
+			h.Distance = v.Float()
+		}
+		return true
+	})
+}
+
+// parseTrip reads the header of a getTrips FeatureCollection.
+func parseTrip(raw json.RawMessage) Trip {
+	t := Trip{Raw: raw}
+	gjson.Parse(view(raw)).ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "id":
+			t.ID = mongoID(v)
+		case "properties":
+			parseTripFields(v, &t.TripHeader)
+		}
+		return true
+	})
+	return t
+}
+
+// TripHeader reads the trip fields of a trip entry (analysis/cleaned_trip, analysis/confirmed_trip,
+// analysis/composite_trip): data.start_ts, data.end_ts, their local forms, duration and distance.
+// The header's ID is the entry's _id. It fails with [ErrInvalidEntry] when the entry has no data or
+// no start and end times.
+func (e Entry) TripHeader() (TripHeader, error) {
+	h := TripHeader{ID: e.ID}
+	data := e.Data()
+	if data == nil {
+		return h, fmt.Errorf("entry %s (%s) has no data: %w", e.ID, e.Metadata.Key, ErrInvalidEntry)
+	}
+	parseTripFields(gjson.Parse(view(data)), &h)
+	if h.StartTS == 0 || h.EndTS == 0 {
+		return h, fmt.Errorf("entry %s (%s) has no data.start_ts/end_ts: %w", e.ID, e.Metadata.Key, ErrInvalidEntry)
+	}
+	return h, nil
+}
+
+// Label reads the data of a label entry. It fails with [ErrInvalidEntry] when the entry has no
+// data.label or no start and end times; any label value is accepted, known or not.
+func (e Entry) Label() (Label, error) {
+	var l Label
+	data := e.Data()
+	if data == nil {
+		return l, fmt.Errorf("label entry %s has no data: %w", e.ID, ErrInvalidEntry)
+	}
+	var hasLabel bool
+	gjson.Parse(view(data)).ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "start_ts":
+			l.StartTS = v.Float()
+		case "end_ts":
+			l.EndTS = v.Float()
+		case "start_fmt_time":
+			l.StartFmtTime = str(v)
+		case "end_fmt_time":
+			l.EndFmtTime = str(v)
+		case "start_local_dt":
+			l.StartLocalDt = localDate(v)
+		case "end_local_dt":
+			l.EndLocalDt = localDate(v)
+		case "label":
+			l.Value, hasLabel = str(v), v.Type == gjson.String
+		}
+		return true
+	})
+	switch {
+	case !hasLabel:
+		return l, fmt.Errorf("label entry %s has no data.label string: %w", e.ID, ErrInvalidEntry)
+	case l.StartTS == 0 || l.EndTS == 0:
+		return l, fmt.Errorf("label entry %s has no data.start_ts/end_ts: %w", e.ID, ErrInvalidEntry)
+	}
+	return l, nil
+}

@@ -1,0 +1,589 @@
+package openpath
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Route names an API route in [Stats] and errors.
+type Route string
+
+// The routes the client calls.
+const (
+	RouteRangeTS     Route = "/pipeline/get_range_ts"
+	RouteCompleteTS  Route = "/pipeline/get_complete_ts"
+	RouteFindEntries Route = "/datastreams/find_entries/timestamp"
+	// RouteGetTrips is counted as one route whatever the day; requests go to RouteGetTrips + "/<day>".
+	RouteGetTrips Route = "/timeline/getTrips"
+)
+
+// RetryPolicy bounds the retries of a request. Retried: 5xx and 429 answers, timeouts, connection
+// errors, and 200 answers that are truncated or malformed. Never retried: 401/403, other 4xx,
+// redirects, and a cancelled context.
+type RetryPolicy struct {
+	// MaxRetries is how many times a failed request is sent again; 0 means one attempt only.
+	MaxRetries int
+	// InitialBackoff is the delay before the first retry. It doubles at each retry up to MaxBackoff,
+	// and each delay is drawn at random between half of it and all of it (jitter). A Retry-After
+	// header, when longer, is honoured up to MaxBackoff.
+	InitialBackoff time.Duration
+	// MaxBackoff caps the delay between two attempts.
+	MaxBackoff time.Duration
+}
+
+// DefaultRetryPolicy returns the policy a client uses unless told otherwise: 4 retries, backoff from
+// 500ms up to 30s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxRetries: 4, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second}
+}
+
+// DefaultRequestTimeout bounds one attempt (sending the request and reading the whole answer) unless
+// [WithRequestTimeout] says otherwise. getTrips on a busy day can take the server a while.
+const DefaultRequestTimeout = 2 * time.Minute
+
+// Option configures a [Client].
+type Option func(*Client)
+
+// WithHTTPClient makes the client send its requests with hc. The client does not change hc; note
+// that a client following redirects turns a POST into a GET, which servers refuse.
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+
+// WithRequestTimeout bounds each attempt, from sending the request to reading the last byte of the
+// answer. An attempt that times out is retried.
+func WithRequestTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
+
+// WithRetryPolicy replaces [DefaultRetryPolicy].
+func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
+
+// WithLogger makes the client log requests (debug) and retries (warn) to l. The token is never
+// logged. Without it the client logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) {
+		if l != nil {
+			c.log = l
+		}
+	}
+}
+
+// secret holds the token; every way of printing it prints a placeholder.
+type secret string
+
+const redacted = "[REDACTED]"
+
+func (secret) String() string              { return redacted }
+func (secret) GoString() string            { return redacted }
+func (secret) LogValue() slog.Value        { return slog.StringValue(redacted) }
+func (secret) Format(f fmt.State, _ rune)  { _, _ = io.WriteString(f, redacted) }
+func (s secret) reveal() string            { return string(s) }
+func (s secret) redact(text string) string { return redactToken(text, string(s)) }
+
+// redactToken removes every occurrence of token from text, also in its JSON-escaped and URL-escaped
+// forms.
+func redactToken(text, token string) string {
+	if token == "" {
+		return text
+	}
+	text = strings.ReplaceAll(text, token, redacted)
+	if q, err := json.Marshal(token); err == nil && len(q) > 2 {
+		text = strings.ReplaceAll(text, string(q[1:len(q)-1]), redacted)
+	}
+	return strings.ReplaceAll(text, url.QueryEscape(token), redacted)
+}
+
+// Client calls one user's routes on one e-mission server. It is safe for concurrent use.
+//
+// A Client never logs its token nor puts it in an error, and formatting a Client (%v, %#v, slog)
+// shows only the server URL.
+type Client struct {
+	base    string
+	token   secret
+	hc      *http.Client
+	timeout time.Duration
+	retry   RetryPolicy
+	log     *slog.Logger
+	stats   statsRecorder
+}
+
+// New returns a client for the server at serverURL (e.g. "https://openpath.example.org", a path
+// prefix is kept) and the user whose token (opcode) is token.
+func New(serverURL, token string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(serverURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("openpath: server URL %q: want http(s)://host[:port][/path]", serverURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("openpath: server URL %q: remove the query or fragment", serverURL)
+	}
+	if token == "" {
+		return nil, errors.New("openpath: the token is empty: give the user's opcode")
+	}
+	c := &Client{
+		base:    strings.TrimRight(u.String(), "/"),
+		token:   secret(token),
+		timeout: DefaultRequestTimeout,
+		retry:   DefaultRetryPolicy(),
+		log:     slog.New(slog.DiscardHandler),
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 8
+		c.hc = &http.Client{
+			Transport: tr,
+			// A redirected POST becomes a GET the server refuses: report the redirect instead.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	if c.timeout <= 0 {
+		return nil, fmt.Errorf("openpath: request timeout %v: want > 0", c.timeout)
+	}
+	if c.retry.MaxRetries < 0 || c.retry.InitialBackoff < 0 || c.retry.MaxBackoff < c.retry.InitialBackoff {
+		return nil, fmt.Errorf("openpath: retry policy %+v: want MaxRetries >= 0 and 0 <= InitialBackoff <= MaxBackoff", c.retry)
+	}
+	return c, nil
+}
+
+// String describes the client without its token.
+func (c *Client) String() string { return "openpath.Client(" + c.base + ")" }
+
+// GoString describes the client without its token.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue describes the client for slog without its token.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// ServerURL returns the server URL the client calls, without a trailing slash.
+func (c *Client) ServerURL() string { return c.base }
+
+// Stats returns a snapshot of the requests the client made since it was created.
+func (c *Client) Stats() Stats { return c.stats.snapshot() }
+
+// PipelineRange is the span of a user's processed data, from get_range_ts.
+type PipelineRange struct {
+	// StartTS and EndTS bound the processed data, seconds since the epoch; 0 when Empty.
+	StartTS float64
+	EndTS   float64
+	// Empty is true when the server has processed nothing yet for the user (it answered null).
+	Empty bool
+}
+
+// PipelineRange asks /pipeline/get_range_ts for the span of the user's processed data.
+func (c *Client) PipelineRange(ctx context.Context) (PipelineRange, error) {
+	var pr PipelineRange
+	err := c.call(ctx, RouteRangeTS, string(RouteRangeTS), c.userBody(), func(r io.Reader) (int, error) {
+		var v struct {
+			StartTS *float64 `json:"start_ts"`
+			EndTS   *float64 `json:"end_ts"`
+		}
+		null, err := decodeObject(r, &v)
+		if err != nil {
+			return 0, err
+		}
+		pr = PipelineRange{Empty: true}
+		if !null && v.StartTS != nil && v.EndTS != nil {
+			pr = PipelineRange{StartTS: *v.StartTS, EndTS: *v.EndTS}
+		}
+		return 1, nil
+	})
+	return pr, err
+}
+
+// CompleteTS asks /pipeline/get_complete_ts for the time before which the user's data is final. ok
+// is false when the server has no such time yet (it answered null).
+func (c *Client) CompleteTS(ctx context.Context) (ts float64, ok bool, err error) {
+	err = c.call(ctx, RouteCompleteTS, string(RouteCompleteTS), c.userBody(), func(r io.Reader) (int, error) {
+		var v struct {
+			CompleteTS *float64 `json:"complete_ts"`
+		}
+		null, err := decodeObject(r, &v)
+		if err != nil {
+			return 0, err
+		}
+		ts, ok = 0, false
+		if !null && v.CompleteTS != nil {
+			ts, ok = *v.CompleteTS, true
+		}
+		return 1, nil
+	})
+	return ts, ok, err
+}
+
+// TruncMethod says which entries find_entries keeps when more than MaxEntries match.
+//
+// There is no constant for "first": e-mission servers answer 500 when a "first" truncation actually
+// happens (a server bug), so it cannot page forward; narrow the time window instead.
+type TruncMethod string
+
+// Truncation methods.
+const (
+	// TruncLast keeps the MaxEntries latest entries.
+	TruncLast TruncMethod = "last"
+	// TruncSample keeps every n-th entry, n = len/MaxEntries + 1.
+	TruncSample TruncMethod = "sample"
+)
+
+// EntryQuery selects entries for [Client.FindEntries].
+type EntryQuery struct {
+	// Keys lists the entry keys to return, e.g. [KeyConfirmedTrip] and the [LabelKeys].
+	Keys []string
+	// Start and End bound KeyTime, inclusive on both ends, in seconds since the epoch.
+	Start, End float64
+	// KeyTime is the field Start and End filter and the answer is sorted on; empty means
+	// [KeyTimeWriteTS] (when the pipeline wrote the entry). [KeyTimeStartTS] filters on trip time.
+	KeyTime string
+	// MaxEntries, when > 0, caps the answer; Trunc then says which entries are kept.
+	MaxEntries int
+	// Trunc is required when MaxEntries > 0.
+	Trunc TruncMethod
+}
+
+// FindEntries asks /datastreams/find_entries/timestamp for the entries matching q, sorted by
+// q.KeyTime then _id, as the server sorts them. Each entry keeps its exact JSON in Raw; the answer is
+// streamed and nothing else of it is held. See [ServerEntryCap] for the server's own cap.
+func (c *Client) FindEntries(ctx context.Context, q EntryQuery) ([]Entry, error) {
+	if len(q.Keys) == 0 {
+		return nil, errors.New("openpath: find_entries: no keys: name at least one entry key")
+	}
+	if q.End < q.Start {
+		return nil, fmt.Errorf("openpath: find_entries: End %v is before Start %v", q.End, q.Start)
+	}
+	if q.MaxEntries < 0 || (q.MaxEntries > 0 && q.Trunc == "") {
+		return nil, errors.New("openpath: find_entries: MaxEntries needs a Trunc method (TruncLast or TruncSample)")
+	}
+	body, err := json.Marshal(struct {
+		User        string      `json:"user"`
+		KeyList     []string    `json:"key_list"`
+		StartTime   float64     `json:"start_time"`
+		EndTime     float64     `json:"end_time"`
+		KeyTime     string      `json:"key_time,omitempty"`
+		MaxEntries  int         `json:"max_entries,omitempty"`
+		TruncMethod TruncMethod `json:"trunc_method,omitempty"`
+	}{c.token.reveal(), q.Keys, q.Start, q.End, q.KeyTime, q.MaxEntries, q.Trunc})
+	if err != nil {
+		return nil, fmt.Errorf("openpath: find_entries: encoding the query: %w", c.cleanErr(err))
+	}
+	var entries []Entry
+	err = c.call(ctx, RouteFindEntries, string(RouteFindEntries), body, func(r io.Reader) (int, error) {
+		entries = entries[:0]
+		err := decodeList(r, "phone_data", func(raw json.RawMessage) error {
+			entries = append(entries, parseEntry(raw))
+			return nil
+		})
+		return len(entries), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return entries, nil
+}
+
+// Trips asks /timeline/getTrips/<day> for the trips whose local start date is day, in the server's
+// order. Each trip keeps its exact FeatureCollection in Raw; a day without trips is an empty slice.
+func (c *Client) Trips(ctx context.Context, day Date) ([]Trip, error) {
+	if !day.Valid() {
+		return nil, fmt.Errorf("openpath: getTrips: invalid date %v", day)
+	}
+	var trips []Trip
+	path := string(RouteGetTrips) + "/" + day.String()
+	err := c.call(ctx, RouteGetTrips, path, c.userBody(), func(r io.Reader) (int, error) {
+		trips = trips[:0]
+		err := decodeList(r, "timeline", func(raw json.RawMessage) error {
+			trips = append(trips, parseTrip(raw))
+			return nil
+		})
+		return len(trips), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return trips, nil
+}
+
+func (c *Client) userBody() []byte {
+	b, _ := json.Marshal(struct {
+		User string `json:"user"`
+	}{c.token.reveal()})
+	return b
+}
+
+// attemptError is the outcome of one failed attempt.
+type attemptError struct {
+	kind       failureKind
+	status     int
+	offset     int64
+	retryAfter time.Duration
+	err        error
+}
+
+type failureKind int
+
+const (
+	failTransport failureKind = iota // no answer, timeout, connection error
+	failStatus                       // 5xx or 429
+	failMalformed                    // 200 with a broken body
+	failAuth                         // 401/403: final
+	failOther                        // other status: final
+)
+
+func (e *attemptError) Error() string { return e.err.Error() }
+func (e *attemptError) Unwrap() error { return e.err }
+
+// call posts body to path, retrying per the policy, and hands a 2xx answer to decode, which returns
+// how many items it read. decode must reset its results: it runs again on a retry.
+func (c *Client) call(ctx context.Context, route Route, path string, body []byte, decode func(io.Reader) (int, error)) error {
+	c.stats.call(route)
+	for attempt := 1; ; attempt++ {
+		items, aerr := c.attempt(ctx, route, path, body, decode)
+		if aerr == nil {
+			c.stats.items(route, items)
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			c.stats.fail(route)
+			return fmt.Errorf("openpath: POST %s: %w", path, ctxErr(ctx))
+		}
+		final := aerr.kind == failAuth || aerr.kind == failOther || attempt > c.retry.MaxRetries
+		if final {
+			c.stats.fail(route)
+			return c.finalError(path, attempt, aerr)
+		}
+		delay := c.backoff(attempt, aerr.retryAfter)
+		c.stats.retry(route)
+		c.log.LogAttrs(ctx, slog.LevelWarn, "openpath: retrying",
+			slog.String("route", path), slog.Int("attempt", attempt), slog.Duration("delay", delay),
+			slog.String("error", aerr.err.Error()))
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			c.stats.fail(route)
+			return fmt.Errorf("openpath: POST %s: %w (while waiting to retry after: %v)", path, ctxErr(ctx), aerr.err)
+		case <-t.C:
+		}
+	}
+}
+
+// ctxErr is the error of a done context, with its cause when one was given.
+func ctxErr(ctx context.Context) error {
+	err := ctx.Err()
+	if cause := context.Cause(ctx); cause != nil && cause != err {
+		return fmt.Errorf("%w: %w", err, cause)
+	}
+	return err
+}
+
+// finalError turns the last failed attempt into the error the caller gets.
+func (c *Client) finalError(path string, attempts int, aerr *attemptError) error {
+	switch aerr.kind {
+	case failAuth:
+		return &AuthError{Route: path, StatusCode: aerr.status, Message: aerr.err.Error()}
+	case failOther:
+		var se *StatusError
+		if errors.As(aerr.err, &se) {
+			return se
+		}
+		return &StatusError{Route: path, StatusCode: aerr.status, Message: aerr.err.Error()}
+	case failMalformed:
+		return &MalformedError{Route: path, Offset: aerr.offset, Attempts: attempts, Err: aerr.err}
+	default:
+		return &ServerError{Route: path, StatusCode: aerr.status, Attempts: attempts, Err: aerr.err}
+	}
+}
+
+// backoff returns the delay before retry number attempt (1-based): exponential, jittered, capped.
+func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	d := c.retry.InitialBackoff
+	for i := 1; i < attempt && d < c.retry.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, c.retry.MaxBackoff)
+	if d > 1 {
+		d = d/2 + rand.N(d/2+1)
+	}
+	if retryAfter > d {
+		d = min(retryAfter, c.retry.MaxBackoff)
+	}
+	return d
+}
+
+// attempt sends one request and decodes its answer.
+func (c *Client) attempt(ctx context.Context, route Route, path string, body []byte, decode func(io.Reader) (int, error)) (int, *attemptError) {
+	actx, cancel := context.WithTimeoutCause(ctx, c.timeout, errAttemptTimeout)
+	defer cancel()
+	start := time.Now()
+	c.stats.request(route)
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, &attemptError{kind: failOther, err: fmt.Errorf("building the request: %w", c.cleanErr(err))}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "coachco2-openpath-client")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.logAttempt(ctx, path, 0, 0, start, err)
+		return 0, &attemptError{kind: failTransport, err: c.transportErr(actx, err)}
+	}
+	defer resp.Body.Close()
+	cr := &countingReader{r: resp.Body}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		aerr := c.statusFailure(path, resp, cr)
+		c.stats.bytes(route, cr.n)
+		c.logAttempt(ctx, path, resp.StatusCode, cr.n, start, aerr.err)
+		return 0, aerr
+	}
+	items, err := decode(cr)
+	c.stats.bytes(route, cr.n)
+	if err == nil {
+		// Drain what follows the answer so the connection can be reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		c.logAttempt(ctx, path, resp.StatusCode, cr.n, start, nil)
+		return items, nil
+	}
+	c.logAttempt(ctx, path, resp.StatusCode, cr.n, start, err)
+	if cr.err != nil {
+		// The body stopped arriving: a timeout, or a connection cut mid-answer.
+		if errors.Is(context.Cause(actx), errAttemptTimeout) || ctx.Err() != nil {
+			return 0, &attemptError{kind: failTransport, status: resp.StatusCode, err: c.transportErr(actx, cr.err)}
+		}
+		return 0, &attemptError{kind: failMalformed, offset: cr.n, err: fmt.Errorf("answer cut after %d bytes: %w", cr.n, c.cleanErr(cr.err))}
+	}
+	var pe *parseError
+	if errors.As(err, &pe) {
+		offset := pe.Offset
+		if errors.Is(pe.Err, io.ErrUnexpectedEOF) {
+			offset = cr.n // a truncated answer: where it stopped
+		}
+		return 0, &attemptError{kind: failMalformed, offset: offset, err: c.cleanErr(pe.Err)}
+	}
+	return 0, &attemptError{kind: failMalformed, offset: cr.n, err: c.cleanErr(err)}
+}
+
+var errAttemptTimeout = errors.New("request timed out")
+
+func (c *Client) logAttempt(ctx context.Context, path string, status int, n int64, start time.Time, err error) {
+	level := slog.LevelDebug
+	if !c.log.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("route", path), slog.Int("status", status), slog.Int64("bytes", n),
+		slog.Duration("elapsed", time.Since(start))}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", c.token.redact(err.Error())))
+	}
+	c.log.LogAttrs(ctx, level, "openpath: request", attrs...)
+}
+
+// transportErr describes a failure to get or read an answer.
+func (c *Client) transportErr(actx context.Context, err error) error {
+	if errors.Is(context.Cause(actx), errAttemptTimeout) {
+		return fmt.Errorf("no complete answer within %v: %w", c.timeout, errAttemptTimeout)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("timeout: %w", c.cleanErr(err))
+	}
+	return c.cleanErr(err)
+}
+
+// cleanErr makes sure an error's text cannot carry the token.
+func (c *Client) cleanErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if text := c.token.redact(err.Error()); text != err.Error() {
+		return errors.New(text)
+	}
+	return err
+}
+
+// statusFailure classifies a non-2xx answer.
+func (c *Client) statusFailure(path string, resp *http.Response, body io.Reader) *attemptError {
+	msg := c.token.redact(errorMessage(body, resp.Header.Get("Content-Type")))
+	status := resp.StatusCode
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return &attemptError{kind: failAuth, status: status, err: errors.New(msg)}
+	case status == http.StatusTooManyRequests || status >= 500:
+		text := fmt.Sprintf("%d %s", status, http.StatusText(status))
+		if msg != "" {
+			text += ": " + msg
+		}
+		return &attemptError{kind: failStatus, status: status, retryAfter: retryAfter(resp.Header.Get("Retry-After")), err: errors.New(text)}
+	default:
+		se := &StatusError{Route: path, StatusCode: status, Message: msg}
+		if status >= 300 && status < 400 {
+			se.Location = c.token.redact(resp.Header.Get("Location"))
+		}
+		return &attemptError{kind: failOther, status: status, err: se}
+	}
+}
+
+// errorMessage extracts a short explanation from an error answer: Bottle's HTML error page keeps it
+// in <pre>, JSON answers in "error" or "message".
+func errorMessage(body io.Reader, contentType string) string {
+	b, _ := io.ReadAll(io.LimitReader(body, 8<<10))
+	s := string(b)
+	if strings.Contains(contentType, "html") || strings.HasPrefix(strings.TrimSpace(s), "<") {
+		if i := strings.Index(s, "<pre>"); i >= 0 {
+			s = s[i+5:]
+			if j := strings.Index(s, "</pre>"); j >= 0 {
+				s = s[:j]
+			}
+		} else {
+			s = ""
+		}
+	} else if strings.HasPrefix(strings.TrimSpace(s), "{") {
+		var v struct {
+			Error   string `json:"error"`
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(b, &v) == nil && (v.Error != "" || v.Message != "") {
+			s = strings.TrimSpace(v.Error + " " + v.Message)
+		}
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// retryAfter reads a Retry-After header given in seconds; 0 when absent or a date.
+func retryAfter(h string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(h))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return time.Duration(n) * time.Second
+}
+
+// countingReader counts the bytes read and remembers the first read error other than io.EOF.
+type countingReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (cr *countingReader) Read(p []byte) (int, error) {
+	n, err := cr.r.Read(p)
+	cr.n += int64(n)
+	if err != nil && err != io.EOF && cr.err == nil {
+		cr.err = err
+	}
+	return n, err
+}

@@ -1,0 +1,638 @@
+package openpath_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/coachco2/coachco2/pkg/openpath"
+	"github.com/coachco2/coachco2/pkg/openpath/devserver"
+	"github.com/coachco2/coachco2/pkg/sampledata"
+	"github.com/coachco2/coachco2/pkg/tripgen"
+)
+
+// fastRetries retries quickly, for tests.
+func fastRetries(n int) openpath.Option {
+	return openpath.WithRetryPolicy(openpath.RetryPolicy{MaxRetries: n, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+}
+
+func newClient(t testing.TB, url, token string, opts ...openpath.Option) *openpath.Client {
+	t.Helper()
+	c, err := openpath.New(url, token, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func newDevserver(t testing.TB, opts devserver.Options) (*devserver.Server, string) {
+	t.Helper()
+	srv, err := devserver.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return srv, ts.URL
+}
+
+// serveSamples serves the shared samples directory as one user, "samples".
+func serveSamples(t testing.TB, opts devserver.Options) (*devserver.Server, string) {
+	t.Helper()
+	data, err := devserver.LoadDir(sampledata.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, url := newDevserver(t, opts)
+	if err := srv.SetUser("samples", data); err != nil {
+		t.Fatal(err)
+	}
+	return srv, url
+}
+
+// syncAll discovers every trip from the confirmed_trip entries and fetches them day by day, the way a
+// connector does; it returns the trips by id.
+func syncAll(ctx context.Context, t testing.TB, c *openpath.Client) (map[string]openpath.Trip, error) {
+	span, err := c.PipelineRange(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if span.Empty {
+		return nil, nil
+	}
+	entries, err := c.FindEntries(ctx, openpath.EntryQuery{
+		Keys: []string{openpath.KeyConfirmedTrip}, Start: span.StartTS, End: span.EndTS, KeyTime: openpath.KeyTimeStartTS,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var days []openpath.Date
+	for _, e := range entries {
+		h, err := e.TripHeader()
+		if err != nil {
+			t.Fatalf("entry %s: %v", e.ID, err)
+		}
+		day, err := h.StartDate()
+		if err != nil {
+			t.Fatalf("entry %s: %v", e.ID, err)
+		}
+		days = append(days, day)
+	}
+	slices.SortFunc(days, openpath.Date.Compare)
+	trips := map[string]openpath.Trip{}
+	for _, day := range slices.Compact(days) {
+		got, err := c.Trips(ctx, day)
+		if err != nil {
+			return nil, err
+		}
+		for _, tr := range got {
+			trips[tr.ID] = tr
+		}
+	}
+	return trips, nil
+}
+
+func sectionCount(raw []byte) int {
+	n := 0
+	gjson.GetBytes(raw, "features").ForEach(func(_, f gjson.Result) bool {
+		if f.Get("type").String() == "FeatureCollection" {
+			n += int(f.Get(`features.#(properties.feature_type=="section")#|#`).Int())
+		}
+		return true
+	})
+	return n
+}
+
+func TestSamples(t *testing.T) {
+	_, url := serveSamples(t, devserver.Options{})
+	c := newClient(t, url, "samples")
+	ctx := context.Background()
+	trips, err := syncAll(ctx, t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := 0
+	for id, tr := range trips {
+		sections += sectionCount(tr.Raw)
+		if tr.StartTS == 0 || tr.EndTS <= tr.StartTS || tr.StartFmtTime == "" || tr.Distance <= 0 {
+			t.Errorf("trip %s: header %+v", id, tr.TripHeader)
+		}
+		if !json.Valid(tr.Raw) || !bytes.HasPrefix(bytes.TrimSpace(tr.Raw), []byte("{")) {
+			t.Errorf("trip %s: raw is not a JSON object", id)
+		}
+		day, err := tr.StartDate()
+		if err != nil || day.String() != tr.StartFmtTime[:10] {
+			t.Errorf("trip %s: start date %v (%v), fmt time %s", id, day, err, tr.StartFmtTime)
+		}
+	}
+	if len(trips) != 76 || sections != 114 {
+		t.Errorf("%d distinct trips, %d sections; want 76 and 114", len(trips), sections)
+	}
+
+	entries, err := c.FindEntries(ctx, openpath.EntryQuery{Keys: openpath.LabelKeys(), Start: 0, End: 2e9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]int{}
+	for _, e := range entries {
+		l, err := e.Label()
+		if err != nil {
+			t.Errorf("label %s: %v", e.ID, err)
+			continue
+		}
+		values[l.Value]++
+		if l.EndTS <= l.StartTS || l.StartLocalDt.Timezone == "" || e.Metadata.WriteTS == 0 || len(e.ID) != 24 || len(e.UserID) != 32 {
+			t.Errorf("label %s: %+v, metadata %+v, user %q", e.ID, l, e.Metadata, e.UserID)
+		}
+		// Each label overlaps the trip it was given for.
+		best := 0.0
+		for _, tr := range trips {
+			best = max(best, l.Overlap(tr.StartTS, tr.EndTS))
+		}
+		if best <= 0 {
+			t.Errorf("label %s (%s %s) overlaps no trip", e.ID, e.Metadata.Key, l.Value)
+		}
+	}
+	if len(entries) != 37 || values["bike"] != 6 || values["karate"] != 1 || values["Not a trip"] != 1 {
+		t.Errorf("%d labels, values %v", len(entries), values)
+	}
+	if ts, ok, err := c.CompleteTS(ctx); err != nil || !ok || ts < 1.4e9 {
+		t.Errorf("CompleteTS = %v, %v, %v", ts, ok, err)
+	}
+	st := c.Stats()
+	if st.Routes[openpath.RouteGetTrips].Items != 76 || st.Total().Retries != 0 || st.Total().Failures != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestLocalDay checks the trips just after local midnight (the previous day in UTC) are returned for
+// their local day, and only for it.
+func TestLocalDay(t *testing.T) {
+	gen, err := tripgen.New(tripgen.Config{Users: 6, Days: 28, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, url := newDevserver(t, devserver.Options{})
+	srv.AddGenerated(gen)
+	ctx := context.Background()
+	checked := 0
+	for _, p := range gen.Users() {
+		c := newClient(t, url, p.Token)
+		gen.Trips(p.Index, func(day int, tr *tripgen.Trip) bool {
+			start := tr.Start()
+			if start.Hour() != 0 {
+				return true
+			}
+			local, utc := openpath.DateOf(start), openpath.DateOf(start.UTC())
+			if local == utc {
+				t.Fatalf("trip %s at %v: not the previous day in UTC", tr.ID, start)
+			}
+			has := func(d openpath.Date) bool {
+				trips, err := c.Trips(ctx, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return slices.ContainsFunc(trips, func(x openpath.Trip) bool { return x.ID == tr.ID })
+			}
+			if !has(local) || has(utc) {
+				t.Errorf("trip %s starting %v: in getTrips/%v %v, in getTrips/%v (UTC) %v", tr.ID, start, local, has(local), utc, has(utc))
+			}
+			checked++
+			return true
+		})
+	}
+	if checked == 0 {
+		t.Fatal("no trip just after local midnight in the generated data")
+	}
+}
+
+func TestFindEntriesInclusiveAndSorted(t *testing.T) {
+	_, url := serveSamples(t, devserver.Options{})
+	c := newClient(t, url, "samples")
+	ctx := context.Background()
+	all, err := c.FindEntries(ctx, openpath.EntryQuery{Keys: []string{openpath.KeyConfirmedTrip, openpath.KeyModeConfirm}, Start: 0, End: 2e9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.IsSortedFunc(all, func(a, b openpath.Entry) int {
+		if a.Metadata.WriteTS != b.Metadata.WriteTS {
+			return compare(a.Metadata.WriteTS, b.Metadata.WriteTS)
+		}
+		return strings.Compare(a.ID, b.ID)
+	}) {
+		t.Error("entries are not sorted by write_ts then _id")
+	}
+	// Bounds equal to entries' write times include those entries.
+	lo, hi := all[10].Metadata.WriteTS, all[20].Metadata.WriteTS
+	got, err := c.FindEntries(ctx, openpath.EntryQuery{Keys: []string{openpath.KeyConfirmedTrip, openpath.KeyModeConfirm}, Start: lo, End: hi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 11 || got[0].ID != all[10].ID || got[10].ID != all[20].ID {
+		t.Errorf("[%v, %v]: %d entries from %s to %s, want 11 from %s to %s", lo, hi, len(got), got[0].ID, got[len(got)-1].ID, all[10].ID, all[20].ID)
+	}
+	last, err := c.FindEntries(ctx, openpath.EntryQuery{Keys: []string{openpath.KeyConfirmedTrip, openpath.KeyModeConfirm}, Start: 0, End: 2e9, MaxEntries: 3, Trunc: openpath.TruncLast})
+	if err != nil || len(last) != 3 || last[2].ID != all[len(all)-1].ID {
+		t.Errorf("last 3: %d entries, %v", len(last), err)
+	}
+	for _, q := range []openpath.EntryQuery{{}, {Keys: []string{"x"}, Start: 2, End: 1}, {Keys: []string{"x"}, MaxEntries: 3}} {
+		if _, err := c.FindEntries(ctx, q); err == nil {
+			t.Errorf("FindEntries(%+v) accepted", q)
+		}
+	}
+}
+
+func compare(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func TestAuthRefusedNotRetried(t *testing.T) {
+	srv, url := serveSamples(t, devserver.Options{})
+	c := newClient(t, url, "not-a-user", fastRetries(5))
+	_, err := c.PipelineRange(context.Background())
+	var ae *openpath.AuthError
+	if !errors.Is(err, openpath.ErrAuthRefused) || !errors.As(err, &ae) || ae.StatusCode != 403 || ae.Route != string(openpath.RouteRangeTS) {
+		t.Fatalf("err = %v (%#v), want a 403 AuthError", err, err)
+	}
+	if errors.Is(err, openpath.ErrServerDown) || errors.Is(err, openpath.ErrMalformed) {
+		t.Errorf("a refusal also matches other sentinels: %v", err)
+	}
+	if n := srv.Stats().Requests["/pipeline/get_range_ts"]; n != 1 {
+		t.Errorf("%d requests reached the server, want 1 (no retry)", n)
+	}
+	if st := c.Stats().Routes[openpath.RouteRangeTS]; st.Requests != 1 || st.Failures != 1 || st.Retries != 0 {
+		t.Errorf("client stats %+v", st)
+	}
+	if !strings.Contains(err.Error(), "token is valid, but no account found") {
+		t.Errorf("the server's explanation is missing: %v", err)
+	}
+}
+
+// TestRetriesConverge: with 20% of answers 500 and 20% cut mid-JSON, a sync still gets exactly what
+// a clean server gives.
+func TestRetriesConverge(t *testing.T) {
+	_, cleanURL := serveSamples(t, devserver.Options{})
+	want, err := syncAll(context.Background(), t, newClient(t, cleanURL, "samples"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, url := serveSamples(t, devserver.Options{Seed: 7, Faults: devserver.Faults{FailRate: 0.2, TruncateRate: 0.2}})
+	c := newClient(t, url, "samples", fastRetries(12))
+	got, err := syncAll(context.Background(), t, c)
+	if err != nil {
+		t.Fatalf("sync under faults: %v", err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d trips under faults, %d clean", len(got), len(want))
+	}
+	for id, tr := range want {
+		if !bytes.Equal(got[id].Raw, tr.Raw) {
+			t.Errorf("trip %s differs under faults", id)
+		}
+	}
+	st, sst := c.Stats().Total(), srv.Stats()
+	if st.Retries == 0 || sst.Failed == 0 || sst.Truncated == 0 || st.Failures != 0 {
+		t.Errorf("client %+v, server %+v: faults were not exercised", st, sst)
+	}
+	t.Logf("%d calls, %d requests, %d retries; server injected %d 500s and %d cut answers", st.Calls, st.Requests, st.Retries, sst.Failed, sst.Truncated)
+}
+
+func TestServerDown(t *testing.T) {
+	srv, url := serveSamples(t, devserver.Options{Faults: devserver.Faults{FailRate: 1}})
+	for _, retries := range []int{0, 3} {
+		c := newClient(t, url, "samples", fastRetries(retries))
+		before := srv.Stats().Requests["/timeline/getTrips"]
+		_, err := c.Trips(context.Background(), openpath.Date{Year: 2016, Month: 6, Day: 20})
+		var se *openpath.ServerError
+		if !errors.Is(err, openpath.ErrServerDown) || !errors.As(err, &se) || se.StatusCode != 500 || se.Attempts != retries+1 {
+			t.Fatalf("retries %d: err = %v", retries, err)
+		}
+		if se.Route != "/timeline/getTrips/2016-06-20" || !strings.Contains(err.Error(), "injected fault") {
+			t.Errorf("error %q should name the route and carry the server's message", err)
+		}
+		if n := srv.Stats().Requests["/timeline/getTrips"] - before; n != int64(retries+1) {
+			t.Errorf("retries %d: %d requests", retries, n)
+		}
+	}
+	// Nobody listening: a connection error, retried, then ErrServerDown.
+	c := newClient(t, "http://127.0.0.1:1", "samples", fastRetries(1))
+	if _, err := c.PipelineRange(context.Background()); !errors.Is(err, openpath.ErrServerDown) {
+		t.Errorf("no server: %v", err)
+	}
+}
+
+func TestMalformedAnswers(t *testing.T) {
+	srv, url := serveSamples(t, devserver.Options{Faults: devserver.Faults{TruncateRate: 1}})
+	c := newClient(t, url, "samples", fastRetries(3))
+	_, err := c.Trips(context.Background(), openpath.Date{Year: 2016, Month: 7, Day: 27})
+	var me *openpath.MalformedError
+	if !errors.Is(err, openpath.ErrMalformed) || !errors.As(err, &me) || me.Attempts != 4 {
+		t.Fatalf("err = %v", err)
+	}
+	if me.Route != "/timeline/getTrips/2016-07-27" || me.Offset <= 0 || !strings.Contains(err.Error(), fmt.Sprintf("at byte %d", me.Offset)) {
+		t.Errorf("error %q should name the route and the byte offset", err)
+	}
+	if srv.Stats().Truncated != 4 {
+		t.Errorf("server stats %+v", srv.Stats())
+	}
+}
+
+// TestAnswersOfRealServers covers answers a real server gives that the devserver does not: null
+// everywhere, unknown fields, ids in extended JSON, HTML error pages.
+func TestAnswersOfRealServers(t *testing.T) {
+	answers := map[string]string{
+		"/pipeline/get_range_ts":              `null`,
+		"/pipeline/get_complete_ts":           `{"complete_ts": null, "extra": [1, {"x": null}]}`,
+		"/datastreams/find_entries/timestamp": `{"phone_data": [null, {"_id": {"$oid": "5fd7b7bdf181cd8feb045f29"}, "user_id": {"$binary": "ERS+/OJ3TPiblQbc2/OlLQ==", "$type": "03"}, "metadata": {"key": "manual/mode_confirm", "write_ts": 1607970514, "future": true}, "data": {"start_ts": 1, "end_ts": 2, "label": "bike"}}], "more": {"a": [1, 2]}}`,
+		"/timeline/getTrips/2016-07-27":       `{"timeline": null}`,
+		"/timeline/getTrips/2016-07-28":       `{"timeline": [{"type": "FeatureCollection", "id": {"$oid": "57cf6672f6858f4e2c23814c"}, "features": [], "properties": {"start_ts": 5, "end_ts": 6, "start_fmt_time": "2016-07-28T23:59:00-07:00"}}]}`,
+	}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a, ok := answers[r.URL.Path]; ok {
+			io.WriteString(w, a)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `<html><body><h1>Error: 400 Bad Request</h1><pre>bad day</pre></body></html>`)
+	}))
+	defer ts.Close()
+	c := newClient(t, ts.URL, "tok", fastRetries(2))
+	ctx := context.Background()
+	if r, err := c.PipelineRange(ctx); err != nil || !r.Empty {
+		t.Errorf("PipelineRange = %+v, %v; want Empty", r, err)
+	}
+	if _, ok, err := c.CompleteTS(ctx); err != nil || ok {
+		t.Errorf("CompleteTS: ok %v, %v", ok, err)
+	}
+	entries, err := c.FindEntries(ctx, openpath.EntryQuery{Keys: openpath.LabelKeys(), End: 1})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("FindEntries = %d, %v", len(entries), err)
+	}
+	e := entries[0]
+	if e.ID != "5fd7b7bdf181cd8feb045f29" || e.UserID != "1114befce2774cf89b9506dcdbf3a52d" || e.Metadata.WriteTS != 1607970514 {
+		t.Errorf("entry %+v", e)
+	}
+	if l, err := e.Label(); err != nil || l.Value != "bike" {
+		t.Errorf("Label = %+v, %v", l, err)
+	}
+	if string(e.Data()) != `{"start_ts": 1, "end_ts": 2, "label": "bike"}` {
+		t.Errorf("Data = %s", e.Data())
+	}
+	if trips, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 7, Day: 27}); err != nil || len(trips) != 0 {
+		t.Errorf("null timeline: %v, %v", trips, err)
+	}
+	trips, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 7, Day: 28})
+	if err != nil || len(trips) != 1 || trips[0].ID != "57cf6672f6858f4e2c23814c" {
+		t.Fatalf("Trips = %+v, %v", trips, err)
+	}
+	if d, err := trips[0].StartDate(); err != nil || d.String() != "2016-07-28" {
+		t.Errorf("StartDate from start_fmt_time = %v, %v", d, err)
+	}
+	_, err = c.Trips(ctx, openpath.Date{Year: 2016, Month: 7, Day: 29})
+	var se *openpath.StatusError
+	if !errors.As(err, &se) || se.StatusCode != 400 || se.Message != "bad day" || errors.Is(err, openpath.ErrServerDown) {
+		t.Errorf("400: %v", err)
+	}
+	if st := c.Stats().Routes[openpath.RouteGetTrips]; st.Requests != 3 {
+		t.Errorf("a 400 was retried: %+v", st)
+	}
+}
+
+func TestWrongURLRedirects(t *testing.T) {
+	_, url := serveSamples(t, devserver.Options{})
+	c := newClient(t, url+"/api/", "samples", fastRetries(3))
+	_, err := c.PipelineRange(context.Background())
+	var se *openpath.StatusError
+	if !errors.As(err, &se) || se.StatusCode != 301 || !strings.Contains(se.Location, "openpath") || !strings.Contains(err.Error(), "check the server URL") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := c.Stats().Total().Requests; n != 1 {
+		t.Errorf("%d requests: a redirect is not retried", n)
+	}
+	if _, err := openpath.New("openpath.example.org", "t"); err == nil {
+		t.Error("New accepted a URL without scheme")
+	}
+	if _, err := openpath.New("https://openpath.example.org", ""); err == nil {
+		t.Error("New accepted an empty token")
+	}
+}
+
+func TestContextCancel(t *testing.T) {
+	_, url := serveSamples(t, devserver.Options{Faults: devserver.Faults{Latency: 10 * time.Second}})
+	c := newClient(t, url, "samples")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 6, Day: 20})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(began) > 3*time.Second {
+		t.Errorf("err = %v after %v, want the context's deadline promptly", err, time.Since(began))
+	}
+	if errors.Is(err, openpath.ErrServerDown) {
+		t.Errorf("a cancelled call is not a server outage: %v", err)
+	}
+
+	// Cancelled while waiting to retry.
+	_, url = serveSamples(t, devserver.Options{Faults: devserver.Faults{FailRate: 1}})
+	c = newClient(t, url, "samples", openpath.WithRetryPolicy(openpath.RetryPolicy{MaxRetries: 5, InitialBackoff: 20 * time.Second, MaxBackoff: time.Minute}))
+	ctx, cancel = context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	began = time.Now()
+	_, err = c.PipelineRange(ctx)
+	if !errors.Is(err, context.Canceled) || time.Since(began) > 3*time.Second {
+		t.Errorf("err = %v after %v, want context.Canceled promptly", err, time.Since(began))
+	}
+}
+
+func TestRequestTimeout(t *testing.T) {
+	_, url := serveSamples(t, devserver.Options{Faults: devserver.Faults{Latency: 2 * time.Second}})
+	c := newClient(t, url, "samples", fastRetries(1), openpath.WithRequestTimeout(100*time.Millisecond))
+	began := time.Now()
+	_, err := c.PipelineRange(context.Background())
+	var se *openpath.ServerError
+	if !errors.As(err, &se) || se.Attempts != 2 || !strings.Contains(err.Error(), "within 100ms") {
+		t.Errorf("err = %v, want ServerDown after 2 timed out attempts", err)
+	}
+	if time.Since(began) > 1500*time.Millisecond {
+		t.Errorf("took %v", time.Since(began))
+	}
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestTokenNeverLeaks runs every failure path with a debug logger and a server that echoes the
+// request (token included) in its error pages and redirects; the token must appear nowhere.
+func TestTokenNeverLeaks(t *testing.T) {
+	const token = "nrelop_larochelle_test_S3cr3tOpc0de"
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		switch {
+		case strings.Contains(r.URL.Path, "get_range_ts"):
+			w.WriteHeader(500)
+			fmt.Fprintf(w, `<html><pre>crash on %s</pre></html>`, body)
+		case strings.Contains(r.URL.Path, "get_complete_ts"):
+			w.WriteHeader(403)
+			fmt.Fprintf(w, `{"error": "no account for %s"}`, body)
+		case strings.Contains(r.URL.Path, "find_entries"):
+			http.Redirect(w, r, "https://elsewhere.example/?user="+token, http.StatusFound)
+		default:
+			fmt.Fprintf(w, `{"timeline": [%s`, body) // truncated, with the token in it
+		}
+	}))
+	defer echo.Close()
+	_, devURL := serveSamples(t, devserver.Options{Faults: devserver.Faults{FailRate: 0.5, TruncateRate: 0.5}})
+
+	var errs []error
+	ctx := context.Background()
+	for _, url := range []string{echo.URL, devURL, "http://127.0.0.1:1"} {
+		c := newClient(t, url, token, fastRetries(2), openpath.WithLogger(log))
+		_, err := c.PipelineRange(ctx)
+		errs = append(errs, err)
+		_, _, err = c.CompleteTS(ctx)
+		errs = append(errs, err)
+		_, err = c.FindEntries(ctx, openpath.EntryQuery{Keys: openpath.LabelKeys(), End: 2e9})
+		errs = append(errs, err)
+		_, err = c.Trips(ctx, openpath.Date{Year: 2016, Month: 6, Day: 20})
+		errs = append(errs, err)
+		log.Info("client", "client", c)
+		errs = append(errs, errors.New(fmt.Sprintf("%v %+v %#v %s", c, c, c, c)))
+	}
+	failures := 0
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		failures++
+		for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+			if strings.Contains(text, token) || strings.Contains(text, "S3cr3t") {
+				t.Errorf("the token leaks in an error: %s", text)
+			}
+		}
+	}
+	if failures < 8 {
+		t.Errorf("only %d failures: the leak paths were not exercised", failures)
+	}
+	if l := logs.String(); strings.Contains(l, "S3cr3t") || !strings.Contains(l, "openpath: retrying") {
+		t.Errorf("the token leaks in the logs, or nothing was logged:\n%s", l)
+	}
+}
+
+func TestDate(t *testing.T) {
+	d, err := openpath.ParseDate("2024-02-29")
+	if err != nil || d.String() != "2024-02-29" || d.AddDays(1).String() != "2024-03-01" || d.AddDays(-60).String() != "2023-12-31" {
+		t.Errorf("ParseDate = %v, %v", d, err)
+	}
+	for _, bad := range []string{"2023-02-29", "2024-2-29", "20240229", "2024-13-01", "abcd-ef-gh", ""} {
+		if _, err := openpath.ParseDate(bad); err == nil {
+			t.Errorf("ParseDate(%q) succeeded", bad)
+		}
+	}
+	if d, err := openpath.DateOfFmtTime("2016-06-20T23:28:03.395000-07:00"); err != nil || d.String() != "2016-06-20" {
+		t.Errorf("DateOfFmtTime = %v, %v", d, err)
+	}
+	paris, _ := time.LoadLocation("Europe/Paris")
+	at := time.Date(2025, 3, 30, 3, 0, 0, 5000, paris) // just after the DST change
+	if got := openpath.FormatTime(at); got != "2025-03-30T03:00:00.000005+02:00" {
+		t.Errorf("FormatTime = %s", got)
+	}
+	if got := openpath.FormatTime(at.Add(-5 * time.Microsecond)); got != "2025-03-30T03:00:00+02:00" {
+		t.Errorf("FormatTime without fraction = %s", got)
+	}
+	ld := openpath.NewLocalDate(at)
+	if ld.Weekday != 6 || ld.Hour != 3 || ld.Timezone != "Europe/Paris" {
+		t.Errorf("NewLocalDate = %+v (Sunday is 6)", ld)
+	}
+	if got := openpath.TimeOf(1466436483.395).UnixMicro(); got != 1466436483395000 {
+		t.Errorf("TimeOf = %d", got)
+	}
+	if _, err := (openpath.TripHeader{ID: "x"}).StartDate(); !errors.Is(err, openpath.ErrInvalidEntry) {
+		t.Errorf("StartDate of an empty header: %v", err)
+	}
+}
+
+// TestConcurrentUse shares one client between goroutines fetching days under faults: results must
+// match a sequential clean fetch, and the counters must add up.
+func TestConcurrentUse(t *testing.T) {
+	gen, err := tripgen.New(tripgen.Config{Users: 1, Days: 40, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, url := newDevserver(t, devserver.Options{Seed: 3, Faults: devserver.Faults{FailRate: 0.2, TruncateRate: 0.1}})
+	token := srv.AddGenerated(gen)[0]
+	c := newClient(t, url, token, fastRetries(15))
+	ctx := context.Background()
+	type result struct {
+		day   int
+		trips []openpath.Trip
+		err   error
+	}
+	results := make(chan result)
+	for d := range 40 {
+		go func() {
+			trips, err := c.Trips(ctx, gen.Date(d))
+			results <- result{d, trips, err}
+		}()
+	}
+	total := 0
+	for range 40 {
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("day %d: %v", r.day, r.err)
+		}
+		want := 0
+		for d := max(r.day-1, 0); d <= r.day; d++ {
+			for _, tr := range gen.Day(0, d) {
+				if openpath.DateOf(tr.Start()) == gen.Date(r.day) {
+					want++
+					if !slices.ContainsFunc(r.trips, func(x openpath.Trip) bool { return x.ID == tr.ID && bytes.Equal(x.Raw, tr.AppendGeoJSON(nil)) }) {
+						t.Errorf("day %d: trip %s missing or different", r.day, tr.ID)
+					}
+				}
+			}
+		}
+		if len(r.trips) != want {
+			t.Errorf("day %d: %d trips, want %d", r.day, len(r.trips), want)
+		}
+		total += len(r.trips)
+	}
+	st := c.Stats().Routes[openpath.RouteGetTrips]
+	if st.Calls != 40 || st.Items != int64(total) || st.Requests != st.Calls+st.Retries || st.Retries == 0 {
+		t.Errorf("stats %+v for %d trips", st, total)
+	}
+}
