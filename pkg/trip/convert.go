@@ -1,6 +1,8 @@
 package trip
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,7 +71,7 @@ func newDoc(series []byte, tripID string, props gjson.Result, format string, o O
 		Source:        o.Server,
 		CaptureDevice: o.Device,
 		Series:        []json.RawMessage{series},
-		Server:        ServerInfo{TripID: tripID, StartTS: start.Float(), EndTS: end.Float(), Format: format},
+		Server:        ServerInfo{TripID: tripID, StartTS: start.Float(), EndTS: end.Float(), Format: format, Hash: contentHash(series)},
 		CozyMetadata: CozyMetadata{
 			DoctypeVersion:          1,
 			MetadataVersion:         1,
@@ -82,6 +84,11 @@ func newDoc(series []byte, tripID string, props gjson.Result, format string, o O
 			SourceAccountIdentifier: o.Device,
 		},
 	}, nil
+}
+
+func contentHash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // FromComposite converts an analysis/composite_trip entry: it is first turned into the

@@ -55,6 +55,9 @@ type ServerInfo struct {
 	// Format says where the trip came from: "timeline" (getTrips) or "composite"
 	// (analysis/composite_trip entries).
 	Format string `json:"format"`
+	// Hash is the SHA-256 of the series as the server sent it: a re-sync compares hashes, not
+	// JSON that the vault may have re-encoded.
+	Hash string `json:"hash"`
 }
 
 // Labels are the person's labels from the phone app (manual/* entries), by e-mission key.
@@ -101,6 +104,12 @@ func (l *Labels) Apply(key string, label Label) (bool, error) {
 	}
 	*slot = &label
 	return true, nil
+}
+
+// Equal reports whether both hold the same labels.
+func (l Labels) Equal(o Labels) bool {
+	same := func(a, b *Label) bool { return a == b || a != nil && b != nil && *a == *b }
+	return same(l.Mode, o.Mode) && same(l.Purpose, o.Purpose) && same(l.ReplacedMode, o.ReplacedMode)
 }
 
 // CozyMetadata is Cozy's bookkeeping on every document.

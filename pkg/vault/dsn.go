@@ -17,11 +17,16 @@ type location struct {
 	password string
 	// file is the path of the embedded vault file; "" for a server.
 	file string
+	// cozy marks a Cozy stack's data API rather than CouchDB itself.
+	cozy bool
 }
 
 // String names the location for messages: the server URL without
 // credentials, or the file path. It never contains a password.
 func (l location) String() string {
+	if l.cozy {
+		return "Cozy instance " + l.server.Host
+	}
 	if l.server != nil {
 		return "CouchDB at " + l.server.String()
 	}

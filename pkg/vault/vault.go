@@ -17,6 +17,9 @@ type Vault struct {
 	client   *kivik.Client
 	loc      location
 	instance string
+	// cozy is true for a vault reached through a Cozy stack's data API: databases are named by
+	// their doctype and created by the stack.
+	cozy bool
 
 	mu  sync.Mutex
 	dbs map[string]*DB // by doctype
@@ -76,6 +79,9 @@ func (v *Vault) Embedded() bool { return v.loc.server == nil }
 
 // DBName returns the name of the instance's database for doctype.
 func (v *Vault) DBName(doctype string) (string, error) {
+	if v.cozy {
+		return doctype, ValidateDoctype(doctype)
+	}
 	return DBName(v.instance, doctype)
 }
 
@@ -92,9 +98,11 @@ func (v *Vault) DB(ctx context.Context, doctype string) (*DB, error) {
 	if db, ok := v.dbs[doctype]; ok {
 		return db, nil
 	}
-	exists, err := v.client.DBExists(ctx, name)
-	if err != nil {
-		return nil, fmt.Errorf("vault: %s: check database %s: %w", v.loc, name, err)
+	exists := v.cozy // the stack creates its databases itself
+	if !exists {
+		if exists, err = v.client.DBExists(ctx, name); err != nil {
+			return nil, fmt.Errorf("vault: %s: check database %s: %w", v.loc, name, err)
+		}
 	}
 	if !exists {
 		err := v.client.CreateDB(ctx, name)

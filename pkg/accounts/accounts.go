@@ -1,0 +1,258 @@
+// Package accounts keeps the connector's accounts: one io.cozy.accounts document per tracking
+// server and device, holding the token (sealed at rest in an embedded vault) and the sync state.
+//
+// The layout is Cozy's: account_type is the connector's slug, auth.login the device name,
+// auth.password the token, auth.serverUrl the tracking server; the connector's own state (cursors,
+// labels waiting for their trip, the last run) lives in data. Every change to data goes through an
+// optimistic-concurrency update of the current document, never a write-back of an older copy.
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/coachco2/coachco2/pkg/secretbox"
+	"github.com/coachco2/coachco2/pkg/vault"
+)
+
+// Slug is the connector's slug: account_type of its accounts, createdByApp of its trips.
+const Slug = "openpath"
+
+// Account is an io.cozy.accounts document of the connector.
+type Account struct {
+	ID          string `json:"_id,omitempty"`
+	Rev         string `json:"_rev,omitempty"`
+	AccountType string `json:"account_type"`
+	Auth        Auth   `json:"auth"`
+	Data        Data   `json:"data"`
+	State       string `json:"state,omitempty"`
+}
+
+// Auth holds what the person typed: the device name, the token (opcode) and the server.
+type Auth struct {
+	Login     string `json:"login"`
+	Password  string `json:"password"`
+	ServerURL string `json:"serverUrl"`
+}
+
+// Data is the connector's state for the account.
+type Data struct {
+	// Cursors are write_ts watermarks on the server: every entry written before them is in the
+	// vault. Zero means "from the start of the server's data".
+	Cursors Cursors `json:"cursors"`
+	// PendingLabels are labels whose trip is not in the vault yet.
+	PendingLabels []PendingLabel `json:"pendingLabels,omitempty"`
+	// FailedTrips are trips the server sent that could not be converted, for the status report.
+	FailedTrips []FailedTrip `json:"failedTrips,omitempty"`
+	LastRun     *Run         `json:"lastRun,omitempty"`
+}
+
+// Cursors are the sync positions.
+type Cursors struct {
+	Trips  float64 `json:"trips,omitempty"`
+	Labels float64 `json:"labels,omitempty"`
+}
+
+// PendingLabel is a label entry waiting for its trip.
+type PendingLabel struct {
+	Key     string  `json:"key"`
+	Value   string  `json:"value"`
+	StartTS float64 `json:"startTs"`
+	EndTS   float64 `json:"endTs"`
+	WriteTS float64 `json:"writeTs"`
+	EntryID string  `json:"entryId,omitempty"`
+}
+
+// FailedTrip is a trip the connector could not keep.
+type FailedTrip struct {
+	TripID string `json:"tripId"`
+	Error  string `json:"error"`
+	At     string `json:"at"`
+}
+
+// Run is the outcome of the last sync.
+type Run struct {
+	Start    string `json:"start"`
+	End      string `json:"end"`
+	Status   string `json:"status"` // "ok", "partial" (time budget), "error"
+	Error    string `json:"error,omitempty"`
+	Fetched  int    `json:"fetched"`
+	Created  int    `json:"created"`
+	Updated  int    `json:"updated"`
+	Failures int    `json:"failures"`
+}
+
+// maxFailedTrips bounds the failures kept per account: the oldest go first.
+const maxFailedTrips = 100
+
+// Store reads and writes accounts in a vault.
+type Store struct {
+	db  *vault.DB
+	box *secretbox.Box // nil: tokens are stored as given (a Cozy stack encrypts auth itself)
+}
+
+// Open returns a store over the io.cozy.accounts database, creating the index its queries need.
+// With a box, tokens are sealed before they are written and opened when read.
+func Open(ctx context.Context, db *vault.DB, box *secretbox.Box) (*Store, error) {
+	if err := db.EnsureIndexes(ctx, vault.Index{Name: "by-account_type", Fields: []string{"account_type"}}); err != nil {
+		return nil, err
+	}
+	return &Store{db: db, box: box}, nil
+}
+
+// ErrNotFound means there is no connector account with that id.
+var ErrNotFound = errors.New("no such account")
+
+// New describes an account to create.
+type New struct {
+	ServerURL string
+	Token     string
+	Device    string
+}
+
+// Validate checks what a person typed and says what is wrong.
+func (n New) Validate() error {
+	u, err := url.Parse(n.ServerURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("server URL %q: want http(s)://host[:port]/", n.ServerURL)
+	}
+	if strings.TrimSpace(n.Token) == "" {
+		return errors.New("the token (opcode) is empty")
+	}
+	if strings.TrimSpace(n.Device) == "" {
+		return errors.New("the device name is empty")
+	}
+	return nil
+}
+
+// Ensure returns the account for this server and device, creating it when there is none, and
+// updating its token when it changed. created reports a new account.
+func (s *Store) Ensure(ctx context.Context, n New) (a *Account, created bool, err error) {
+	if err := n.Validate(); err != nil {
+		return nil, false, err
+	}
+	n.ServerURL = strings.TrimRight(n.ServerURL, "/")
+	all, err := s.List(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	id := ""
+	for _, a := range all {
+		if a.Auth.ServerURL == n.ServerURL && a.Auth.Login == n.Device {
+			id = a.ID
+		}
+	}
+	if id == "" {
+		id = newID()
+		created = true
+	}
+	_, err = vault.Update(ctx, s.db, id, func(a *Account, found bool) error {
+		if !found {
+			*a = Account{AccountType: Slug, Auth: Auth{Login: n.Device, ServerURL: n.ServerURL}}
+		}
+		if current, err := s.open(id, a.Auth.Password); err != nil || current != n.Token {
+			a.Auth.Password = s.seal(id, n.Token)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("save account: %w", err)
+	}
+	a, err = s.Get(ctx, id)
+	return a, created, err
+}
+
+// Get reads one account.
+func (s *Store) Get(ctx context.Context, id string) (*Account, error) {
+	var a Account
+	rev, err := s.db.Get(ctx, id, &a)
+	if errors.Is(err, vault.ErrNotFound) || err == nil && a.AccountType != Slug {
+		return nil, fmt.Errorf("account %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.ID, a.Rev = id, rev
+	return &a, nil
+}
+
+// List returns the connector's accounts, ordered by id.
+func (s *Store) List(ctx context.Context) ([]Account, error) {
+	return vault.FindAll[Account](ctx, s.db, vault.Query{Selector: map[string]any{"account_type": Slug}})
+}
+
+// Remove deletes an account. Its trips stay in the vault: they are the person's.
+func (s *Store) Remove(ctx context.Context, id string) error {
+	a, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.Delete(ctx, id, a.Rev)
+	return err
+}
+
+// Token returns the account's token in clear, for the tracking server only.
+func (s *Store) Token(a *Account) (string, error) {
+	return s.open(a.ID, a.Auth.Password)
+}
+
+// UpdateData applies change to the current data of the account and saves it, retrying on
+// conflicts with a fresh copy, so that concurrent runs never write back stale state.
+func (s *Store) UpdateData(ctx context.Context, id string, change func(*Data) error) error {
+	_, err := vault.Update(ctx, s.db, id, func(a *Account, found bool) error {
+		if !found || a.AccountType != Slug {
+			return fmt.Errorf("account %q: %w", id, ErrNotFound)
+		}
+		return change(&a.Data)
+	})
+	return err
+}
+
+// RecordFailure adds a trip that could not be kept, keeping the newest maxFailedTrips.
+func (d *Data) RecordFailure(tripID string, err error, at time.Time) {
+	for i, f := range d.FailedTrips {
+		if f.TripID == tripID {
+			d.FailedTrips = append(d.FailedTrips[:i], d.FailedTrips[i+1:]...)
+			break
+		}
+	}
+	d.FailedTrips = append(d.FailedTrips, FailedTrip{TripID: tripID, Error: err.Error(), At: at.UTC().Format(time.RFC3339)})
+	if len(d.FailedTrips) > maxFailedTrips {
+		d.FailedTrips = d.FailedTrips[len(d.FailedTrips)-maxFailedTrips:]
+	}
+}
+
+func newID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err)) // never happens on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func (s *Store) seal(id, token string) string {
+	if s.box == nil {
+		return token
+	}
+	return s.box.Seal(token, id)
+}
+
+func (s *Store) open(id, stored string) (string, error) {
+	if s.box == nil {
+		if secretbox.IsSealed(stored) {
+			return "", errors.New("the token is sealed but no key file was given")
+		}
+		return stored, nil
+	}
+	tok, err := s.box.Open(stored, id)
+	if err != nil {
+		return "", fmt.Errorf("account %s: %w", id, err)
+	}
+	return tok, nil
+}
