@@ -1,5 +1,6 @@
 # make test   every test: go vet, gofmt, go test ./... (installs pouchdb-server first)
-# make run    app check on the embedded vault .run/vault.db, instance demo
+# make run    a demo on embedded defaults: a generated user served by the devserver, synced into
+#             the embedded vault .run/vault.db (instance demo), then checked
 # make bench  benchmarks of the vault on both backends
 # make build  CGO_ENABLED=0 go build ./...
 # make fuzz   fuzz the vault DSN parser for FUZZTIME
@@ -28,9 +29,16 @@ bench: $(POUCHDB_INSTALLED)
 build:
 	CGO_ENABLED=0 $(GO) build ./...
 
+DEMO_ADDR ?= 127.0.0.1:18090
+
 run:
 	mkdir -p .run
-	$(GO) run ./app check --vault file:.run/vault.db --instance demo
+	$(GO) build -o .run/connector ./connector
+	$(GO) build -o .run/app ./app
+	@.run/connector devserver --generate users=1,days=365,seed=1 --addr $(DEMO_ADDR) & pid=$$!; \
+	trap "kill $$pid 2>/dev/null" EXIT; sleep 1; \
+	.run/connector sync --vault .run/vault.db --instance demo --server http://$(DEMO_ADDR) --token user001 --device demo-phone && \
+	.run/app check --vault .run/vault.db --instance demo
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseDSNHidesPassword -fuzztime $(FUZZTIME) ./pkg/vault

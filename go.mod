@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/go-kivik/kivik/v4 v4.5.2
 	github.com/spf13/cobra v1.10.2
+	github.com/tidwall/gjson v1.20.2
 	golang.org/x/text v0.44.0
 	modernc.org/sqlite v1.62.0
 )
@@ -17,7 +18,6 @@ require (
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
-	github.com/tidwall/gjson v1.20.2 // indirect
 	github.com/tidwall/match v1.1.1 // indirect
 	github.com/tidwall/pretty v1.3.0 // indirect
 	golang.org/x/net v0.35.0 // indirect

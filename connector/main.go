@@ -1,5 +1,8 @@
 // Command connector fetches a person's trips from an OpenPATH / e-mission server into their vault.
 //
+// Run with no arguments by a Cozy stack (COZY_URL and COZY_CREDENTIALS set), it is a konnector: it
+// syncs the job's account into the instance through the stack's data API.
+//
 // Each subcommand lives in its own cmd_*.go file: the file parses flags, wires packages from pkg/
 // and prints; the work itself lives in pkg/.
 package main
@@ -12,14 +15,24 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/coachco2/coachco2/pkg/konnector"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if konnector.Detect(os.Getenv) && len(os.Args) == 1 {
+		os.Exit(runKonnector(ctx, os.Getenv, os.Stdout))
+	}
 	root := newRootCmd()
+	started := false // set once flags and arguments were accepted
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "connector:", err)
+		if !started {
+			os.Exit(exitUsage)
+		}
 		os.Exit(exitCode(err))
 	}
 }
@@ -37,13 +50,10 @@ func newRootCmd() *cobra.Command {
 
 // subcommands lists every command of the connector, one constructor per cmd_*.go file.
 func subcommands() []*cobra.Command {
-	return []*cobra.Command{}
-}
-
-// exitCode maps an error to the documented exit codes (README, "Exit codes").
-func exitCode(err error) int {
-	if err == nil {
-		return 0
+	return []*cobra.Command{
+		newSyncCmd(),
+		newAccountsCmd(),
+		newStatusCmd(),
+		newDevserverCmd(),
 	}
-	return 1
 }

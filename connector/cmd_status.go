@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coachco2/coachco2/pkg/accounts"
+	"github.com/coachco2/coachco2/pkg/vault"
+)
+
+func newStatusCmd() *cobra.Command {
+	var f vaultFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show each account's last sync, cursors, trip count and last error",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			ws, err := f.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer ws.Close()
+			list, err := ws.accounts.List(ctx)
+			if err != nil {
+				return &codedError{code: exitVault, err: err}
+			}
+			type row struct {
+				ID            string                `json:"id"`
+				Device        string                `json:"device"`
+				Server        string                `json:"server"`
+				Trips         int                   `json:"trips"`
+				Cursor        accounts.Cursors      `json:"cursor"`
+				LastRun       *accounts.Run         `json:"last_run"`
+				LabelsWaiting int                   `json:"labels_waiting"`
+				FailedTrips   []accounts.FailedTrip `json:"failed_trips"`
+			}
+			rows := make([]row, 0, len(list))
+			for _, a := range list {
+				n := 0
+				err := ws.trips.Find(ctx, vault.Query{
+					Selector: map[string]any{"captureDevice": a.Auth.Login, "openpath.startTs": map[string]any{"$gt": 0}},
+					Fields:   []string{"_id"},
+				}, func(json.RawMessage) error { n++; return nil })
+				if err != nil {
+					return &codedError{code: exitVault, err: err}
+				}
+				rows = append(rows, row{ID: a.ID, Device: a.Auth.Login, Server: a.Auth.ServerURL, Trips: n, Cursor: a.Data.Cursors,
+					LastRun: a.Data.LastRun, LabelsWaiting: len(a.Data.PendingLabels), FailedTrips: a.Data.FailedTrips})
+			}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(rows)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ACCOUNT\tDEVICE\tTRIPS\tLAST SYNC\tSTATUS\tDATA UP TO\tLABELS WAITING\tLAST ERROR")
+			for _, r := range rows {
+				last, status, lastErr := "never", "-", ""
+				if r.LastRun != nil {
+					last, status, lastErr = r.LastRun.End, r.LastRun.Status, r.LastRun.Error
+				}
+				upTo := "-"
+				if r.Cursor.Trips > 0 {
+					upTo = time.Unix(int64(r.Cursor.Trips), 0).UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Device, r.Trips, last, status, upTo, r.LabelsWaiting, lastErr)
+			}
+			return tw.Flush()
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

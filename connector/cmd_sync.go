@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coachco2/coachco2/pkg/accounts"
+	"github.com/coachco2/coachco2/pkg/openpath"
+	"github.com/coachco2/coachco2/pkg/tripsync"
+)
+
+type syncFlags struct {
+	vaultFlags
+	server, token, device, account string
+	since                          string
+	dryRun, json                   bool
+	timeLimit                      time.Duration
+	every                          time.Duration
+}
+
+func newSyncCmd() *cobra.Command {
+	f := &syncFlags{}
+	cmd := &cobra.Command{
+		Use:   "sync",
+		Short: "Fetch new and changed trips and labels from the tracking server into the vault",
+		Long: `Fetch new and changed trips and labels from the tracking server into the vault.
+
+With --server and --token, the account for that server and device is created on first use (its
+token is sealed in an embedded vault). With --account, that account is synced; with neither, every
+account in the vault is. --every keeps running and syncs all accounts periodically.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context(), cmd.OutOrStdout()) },
+	}
+	f.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&f.server, "server", env("COACHCO2_SERVER", ""), "the tracking server's URL [$COACHCO2_SERVER]")
+	fl.StringVar(&f.token, "token", env("COACHCO2_TOKEN", ""), "the token (opcode) the phone app shows [$COACHCO2_TOKEN]")
+	fl.StringVar(&f.device, "device", env("COACHCO2_DEVICE", "phone"), "a name for the phone, kept with each trip [$COACHCO2_DEVICE]")
+	fl.StringVar(&f.account, "account", env("COACHCO2_ACCOUNT", ""), "sync only this account id [$COACHCO2_ACCOUNT]")
+	fl.StringVar(&f.since, "since", env("COACHCO2_SINCE", ""), "read again what the server wrote since this date (YYYY-MM-DD) [$COACHCO2_SINCE]")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "read the server and the vault, write nothing")
+	fl.BoolVar(&f.json, "json", false, "print one JSON summary per account on stdout")
+	fl.DurationVar(&f.timeLimit, "time-limit", envSeconds("COZY_TIME_LIMIT", "COACHCO2_TIME_LIMIT"), "stop cleanly after this long; the next run resumes [$COACHCO2_TIME_LIMIT, $COZY_TIME_LIMIT in seconds]")
+	fl.DurationVar(&f.every, "every", 0, "keep running and sync all accounts at this interval (with jitter)")
+	return cmd
+}
+
+// envSeconds reads a duration from environment variables: a Go duration, or whole seconds as
+// the Cozy stack gives COZY_TIME_LIMIT.
+func envSeconds(names ...string) time.Duration {
+	for _, n := range names {
+		v := os.Getenv(n)
+		if v == "" {
+			continue
+		}
+		if s, err := strconv.Atoi(v); err == nil {
+			return time.Duration(s) * time.Second
+		}
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return 0
+}
+
+func (f *syncFlags) run(ctx context.Context, out io.Writer) error {
+	since, err := parseSince(f.since)
+	if err != nil {
+		return err
+	}
+	if (f.server == "") != (f.token == "") {
+		return usageError("--server and --token go together")
+	}
+	if f.every < 0 || f.every > 0 && f.every < time.Minute {
+		return usageError("--every must be at least 1m")
+	}
+	ws, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	logger := newLogger(f.json, slog.LevelInfo)
+
+	var ids []string
+	switch {
+	case f.server != "":
+		a, created, err := ws.accounts.Ensure(ctx, accounts.New{ServerURL: f.server, Token: f.token, Device: f.device})
+		if err != nil {
+			return classifyAccountErr(err)
+		}
+		if created {
+			logger.Info("account created", "account", a.ID, "server", a.Auth.ServerURL, "device", a.Auth.Login)
+		}
+		ids = []string{a.ID}
+	case f.account != "":
+		ids = []string{f.account}
+	}
+	if f.every == 0 {
+		return f.syncAll(ctx, ws, ids, since, logger, out)
+	}
+	for {
+		if err := f.syncAll(ctx, ws, nil, since, logger, out); err != nil {
+			logger.Error("sync failed; trying again at the next interval", "error", err)
+		}
+		wait := f.every + time.Duration(rand.Int64N(int64(f.every/10)+1)) // jitter spreads the load on the server
+		select {
+		case <-ctx.Done():
+			logger.Info("stopping")
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+func classifyAccountErr(err error) error {
+	var ce *codedError
+	if errors.As(err, &ce) || exitCode(err) == exitVault {
+		return err
+	}
+	return &codedError{code: exitUsage, err: err}
+}
+
+// syncAll syncs the given accounts (all of them when ids is empty), one after the other, and
+// returns the most serious error.
+func (f *syncFlags) syncAll(ctx context.Context, ws *workspace, ids []string, since time.Time, logger *slog.Logger, out io.Writer) error {
+	var list []*accounts.Account
+	if len(ids) == 0 {
+		all, err := ws.accounts.List(ctx)
+		if err != nil {
+			return &codedError{code: exitVault, err: err}
+		}
+		for i := range all {
+			list = append(list, &all[i])
+		}
+		if len(list) == 0 {
+			return usageError("no account in the vault: give --server and --token to create one")
+		}
+	} else {
+		for _, id := range ids {
+			a, err := ws.accounts.Get(ctx, id)
+			if errors.Is(err, accounts.ErrNotFound) {
+				return usageError("%v", err)
+			}
+			if err != nil {
+				return &codedError{code: exitVault, err: err}
+			}
+			list = append(list, a)
+		}
+	}
+	var worst error
+	for _, a := range list {
+		err := f.syncOne(ctx, ws, a, since, logger, out)
+		if err != nil && (worst == nil || exitCode(worst) == exitPartial) {
+			worst = err
+		}
+	}
+	return worst
+}
+
+func (f *syncFlags) syncOne(ctx context.Context, ws *workspace, a *accounts.Account, since time.Time, logger *slog.Logger, out io.Writer) error {
+	token, err := ws.accounts.Token(a)
+	if err != nil {
+		return &codedError{code: exitVault, err: err}
+	}
+	client, err := openpath.New(a.Auth.ServerURL, token, openpath.WithLogger(logger))
+	if err != nil {
+		return usageError("account %s: %v", a.ID, err)
+	}
+	opts := tripsync.Options{DryRun: f.dryRun, Logger: logger, AppVersion: version, Since: since, Server: host(a.Auth.ServerURL)}
+	if f.timeLimit > 0 {
+		opts.Deadline = time.Now().Add(f.timeLimit)
+	}
+	bar := newProgress(os.Stderr, f.json)
+	opts.Progress = bar.update
+	start := time.Now()
+	sum, syncErr := ws.engine.Sync(ctx, a, client, opts)
+	bar.done()
+	if !f.dryRun {
+		ws.recordRun(ctx, a.ID, start, sum, syncErr, logger)
+	}
+	if f.json {
+		type summaryOut struct {
+			tripsync.Summary
+			Requests openpath.Stats `json:"requests"`
+			Error    string         `json:"error,omitempty"`
+		}
+		s := summaryOut{Summary: sum, Requests: client.Stats()}
+		if syncErr != nil {
+			s.Error = syncErr.Error()
+		}
+		if err := json.NewEncoder(out).Encode(s); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(out, "account %s (%s): %d trips fetched, %d created, %d updated, %d unchanged, %d labels applied, %d waiting, %d errors%s\n",
+			a.ID, a.Auth.Login, sum.Fetched, sum.Created, sum.Updated, sum.Unchanged, sum.LabelsApplied, sum.LabelsPending, len(sum.Errors), partialNote(sum))
+		for _, e := range sum.Errors {
+			fmt.Fprintf(out, "  trip %s: %s\n", e.TripID, e.Error)
+		}
+	}
+	if syncErr != nil {
+		return fmt.Errorf("account %s: %w", a.ID, syncErr)
+	}
+	if len(sum.Errors) > 0 {
+		return errPartial
+	}
+	return nil
+}
+
+func partialNote(s tripsync.Summary) string {
+	switch {
+	case s.DryRun:
+		return " (dry run: nothing written)"
+	case s.Partial:
+		return " (time budget reached: the next run resumes)"
+	}
+	return ""
+}
+
+// recordRun keeps the outcome in the account, for `status`.
+func (w *workspace) recordRun(ctx context.Context, id string, start time.Time, sum tripsync.Summary, syncErr error, logger *slog.Logger) {
+	run := &accounts.Run{
+		Start: start.UTC().Format(time.RFC3339), End: time.Now().UTC().Format(time.RFC3339), Status: "ok",
+		Fetched: sum.Fetched, Created: sum.Created, Updated: sum.Updated, Failures: len(sum.Errors),
+	}
+	switch {
+	case syncErr != nil:
+		run.Status, run.Error = "error", syncErr.Error()
+	case sum.Partial:
+		run.Status = "partial"
+	}
+	err := w.accounts.UpdateData(ctx, id, func(d *accounts.Data) error {
+		d.LastRun = run
+		return nil
+	})
+	if err != nil {
+		logger.Warn("could not record the run in the account", "error", err)
+	}
+}
+
+func host(serverURL string) string {
+	if u, err := url.Parse(serverURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return serverURL
+}

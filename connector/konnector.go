@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/coachco2/coachco2/pkg/accounts"
+	"github.com/coachco2/coachco2/pkg/konnector"
+	"github.com/coachco2/coachco2/pkg/openpath"
+	"github.com/coachco2/coachco2/pkg/tripsync"
+	"github.com/coachco2/coachco2/pkg/vault"
+)
+
+// runKonnector runs one job for the Cozy stack: the account named in COZY_FIELDS is synced into
+// the instance through its data API, log lines go to stdout as JSON, and the job ends with the
+// error code the stack shows the person. It returns the process's exit code.
+func runKonnector(ctx context.Context, getenv func(string) string, stdout io.Writer) int {
+	h := konnector.NewHandler(stdout, slog.LevelInfo)
+	logger := slog.New(h)
+	code, err := konnectorJob(ctx, getenv, logger)
+	if err != nil {
+		logger.Error(err.Error())
+	}
+	if code == "" {
+		logger.Info("sync done")
+		return exitOK
+	}
+	_ = h.Critical(code) // stdout gone: the exit code still tells the stack
+	return exitError
+}
+
+// konnectorJob does the job and returns the stack's error code ("" for success).
+func konnectorJob(ctx context.Context, getenv func(string) string, logger *slog.Logger) (string, error) {
+	start := time.Now()
+	env, err := konnector.ReadEnv(getenv)
+	if err != nil {
+		return konnector.UnknownError, err
+	}
+	v, err := vault.OpenCozy(ctx, env.URL, env.Credentials)
+	if err != nil {
+		return konnector.UnknownError, err
+	}
+	defer v.Close()
+	accountsDB, err := v.DB(ctx, vault.DoctypeAccounts)
+	if err != nil {
+		return konnector.UnknownError, err
+	}
+	store, err := accounts.Open(ctx, accountsDB, nil) // the stack encrypts accounts itself
+	if err != nil {
+		return konnector.UnknownError, err
+	}
+	account, err := store.Get(ctx, env.Fields.Account)
+	if errors.Is(err, accounts.ErrNotFound) {
+		return konnector.UserActionNeeded + ".ACCOUNT_REMOVED", err
+	}
+	if err != nil {
+		return konnector.UnknownError, err
+	}
+	token, err := store.Token(account)
+	if err != nil {
+		return konnector.UnknownError, err
+	}
+	if err := (accounts.New{ServerURL: account.Auth.ServerURL, Token: token, Device: account.Auth.Login}).Validate(); err != nil {
+		return konnector.LoginFailed, fmt.Errorf("the account is incomplete: %w", err)
+	}
+	client, err := openpath.New(account.Auth.ServerURL, token, openpath.WithLogger(logger))
+	if err != nil {
+		return konnector.LoginFailed, err
+	}
+	trips, err := v.DB(ctx, vault.DoctypeTrips)
+	if err != nil {
+		return konnector.UnknownError, err
+	}
+	engine, err := tripsync.New(ctx, trips, store)
+	if err != nil {
+		return konnector.UnknownError, err
+	}
+	sum, err := engine.Sync(ctx, account, client, tripsync.Options{
+		Deadline: env.Deadline(start), Logger: logger, AppVersion: version, Server: host(account.Auth.ServerURL),
+	})
+	logger.Info(fmt.Sprintf("%d trips fetched, %d created, %d updated, %d unchanged, %d labels applied, %d errors",
+		sum.Fetched, sum.Created, sum.Updated, sum.Unchanged, sum.LabelsApplied, len(sum.Errors)))
+	switch {
+	case errors.Is(err, openpath.ErrAuthRefused):
+		return konnector.LoginFailed, err
+	case errors.Is(err, openpath.ErrServerDown), errors.Is(err, openpath.ErrMalformed):
+		return konnector.VendorDown, err
+	case err != nil:
+		return konnector.UnknownError, err
+	case len(sum.Errors) > 0:
+		return konnector.PartialSync, nil
+	case sum.Partial:
+		logger.Info("time budget reached: the next run resumes where this one stopped")
+	}
+	return "", nil
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/coachco2/coachco2/pkg/openpath/devserver"
+	"github.com/coachco2/coachco2/pkg/sampledata"
+	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
+)
+
+var couch = vaulttest.NewServer()
+
+func TestMain(m *testing.M) { os.Exit(couch.Run(m)) }
+
+// konnectorRun is one konnector job against the stack double (the Cozy stack cannot run here:
+// vaulttest.CozyStack follows its documented data API and konnector contract).
+type konnectorRun struct {
+	stack  *vaulttest.CozyStack
+	server *devserver.Server
+	lines  []map[string]any
+	exit   int
+}
+
+func runJob(t *testing.T, token string, faults devserver.Faults, timeLimit string) *konnectorRun {
+	t.Helper()
+	ctx := context.Background()
+	manifest, err := os.ReadFile("manifest.konnector")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack := vaulttest.NewCozyStack(t, couch.URL(t), vaulttest.Instance(t), manifest)
+	srv, err := devserver.New(devserver.Options{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := devserver.LoadDir(sampledata.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data.Composite = nil
+	if err := srv.SetUser("sample-user", data); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetFaults(faults); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+
+	// The account, as the stack's UI creates it from the manifest's fields.
+	v, err := vault.OpenCozy(ctx, stack.URL, stack.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	accountsDB, _ := v.DB(ctx, vault.DoctypeAccounts)
+	if _, err := accountsDB.Put(ctx, "account-1", map[string]any{"account_type": "openpath",
+		"auth": map[string]any{"login": "pixel", "password": token, "serverUrl": hs.URL}}); err != nil {
+		t.Fatal(err)
+	}
+	envs := map[string]string{
+		"COZY_URL":         stack.URL,
+		"COZY_CREDENTIALS": stack.Token,
+		"COZY_FIELDS":      `{"konnector": "openpath", "account": "account-1", "folder_to_save": "x"}`,
+		"COZY_PARAMETERS":  "null",
+		"COZY_TIME_LIMIT":  timeLimit,
+	}
+	var out bytes.Buffer
+	run := &konnectorRun{stack: stack, server: srv}
+	run.exit = runKonnector(ctx, func(k string) string { return envs[k] }, &out)
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("stdout line %q is not JSON: the stack reads one JSON object per line", sc.Text())
+		}
+		if _, ok := line["type"]; !ok || line["message"] == nil {
+			t.Fatalf("stdout line %q lacks type or message", sc.Text())
+		}
+		run.lines = append(run.lines, line)
+		if strings.Contains(sc.Text(), token) && token != "" {
+			t.Fatalf("the token appears on stdout: %s", sc.Text())
+		}
+	}
+	return run
+}
+
+// critical returns the job's error code: the last critical message, else "".
+func (r *konnectorRun) critical() string {
+	code := ""
+	for _, l := range r.lines {
+		if l["type"] == "critical" {
+			code = l["message"].(string)
+		}
+	}
+	return code
+}
+
+func (r *konnectorRun) trips(t *testing.T) int {
+	t.Helper()
+	v, err := vault.OpenCozy(context.Background(), r.stack.URL, r.stack.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	db, _ := v.DB(context.Background(), vault.DoctypeTrips)
+	n, err := db.Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(n)
+}
+
+func TestKonnectorSyncs(t *testing.T) {
+	r := runJob(t, "sample-user", devserver.Faults{}, "600")
+	if r.exit != 0 || r.critical() != "" {
+		t.Fatalf("exit %d, critical %q, lines %v", r.exit, r.critical(), r.lines)
+	}
+	if n := r.trips(t); n != 76 {
+		t.Fatalf("%d trips in the instance, want 76", n)
+	}
+	if r.stack.Requests["PUT io.cozy.accounts"] == 0 {
+		t.Fatal("the cursor was not saved in the account")
+	}
+}
+
+func TestKonnectorLoginFailed(t *testing.T) {
+	r := runJob(t, "unknown-token", devserver.Faults{}, "")
+	if r.critical() != "LOGIN_FAILED" || r.exit == 0 {
+		t.Fatalf("exit %d, critical %q, want LOGIN_FAILED", r.exit, r.critical())
+	}
+	if n := r.trips(t); n != 0 {
+		t.Fatalf("%d trips written after a refused token", n)
+	}
+}
+
+func TestKonnectorVendorDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the client's retries")
+	}
+	r := runJob(t, "sample-user", devserver.Faults{FailRate: 1}, "")
+	if r.critical() != "VENDOR_DOWN" || r.exit == 0 {
+		t.Fatalf("exit %d, critical %q, want VENDOR_DOWN", r.exit, r.critical())
+	}
+}
+
+func TestKonnectorEnvErrors(t *testing.T) {
+	var out bytes.Buffer
+	code := runKonnector(context.Background(), func(k string) string {
+		return map[string]string{"COZY_URL": "http://127.0.0.1:1/", "COZY_CREDENTIALS": "x", "COZY_FIELDS": "{not json"}[k]
+	}, &out)
+	if code == 0 || !strings.Contains(out.String(), `"critical"`) || !strings.Contains(out.String(), "UNKNOWN_ERROR") {
+		t.Fatalf("malformed COZY_FIELDS: exit %d, output %s", code, out.String())
+	}
+}
