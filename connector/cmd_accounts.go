@@ -27,6 +27,9 @@ func newAccountsAddCmd() *cobra.Command {
 		Short: "Add an account (or update its token), without syncing",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := fillFromEnv(cmd, map[string]string{"server": "COACHCO2_SERVER", "token": "COACHCO2_TOKEN", "device": "COACHCO2_DEVICE"}); err != nil {
+				return err
+			}
 			ws, err := f.open(cmd.Context())
 			if err != nil {
 				return err
@@ -45,9 +48,9 @@ func newAccountsAddCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().StringVar(&n.ServerURL, "server", env("COACHCO2_SERVER", ""), "the tracking server's URL [$COACHCO2_SERVER]")
-	cmd.Flags().StringVar(&n.Token, "token", env("COACHCO2_TOKEN", ""), "the token (opcode) [$COACHCO2_TOKEN]")
-	cmd.Flags().StringVar(&n.Device, "device", env("COACHCO2_DEVICE", "phone"), "a name for the phone [$COACHCO2_DEVICE]")
+	cmd.Flags().StringVar(&n.ServerURL, "server", "", "the tracking server's URL [$COACHCO2_SERVER]")
+	cmd.Flags().StringVar(&n.Token, "token", "", "the token (opcode) [$COACHCO2_TOKEN]")
+	cmd.Flags().StringVar(&n.Device, "device", "phone", "a name for the phone [$COACHCO2_DEVICE]")
 	return cmd
 }
 
@@ -59,6 +62,9 @@ func newAccountsListCmd() *cobra.Command {
 		Short: "List the accounts (tokens are never shown)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := fillFromEnv(cmd, nil); err != nil {
+				return err
+			}
 			ws, err := f.open(cmd.Context())
 			if err != nil {
 				return err

@@ -20,6 +20,9 @@ func newStatusCmd() *cobra.Command {
 		Short: "Show each account's last sync, cursors, trip count and last error",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := fillFromEnv(cmd, nil); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			ws, err := f.open(ctx)
 			if err != nil {

@@ -40,38 +40,38 @@ With --server and --token, the account for that server and device is created on 
 token is sealed in an embedded vault). With --account, that account is synced; with neither, every
 account in the vault is. --every keeps running and syncs all accounts periodically.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context(), cmd.OutOrStdout()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := fillFromEnv(cmd, map[string]string{"server": "COACHCO2_SERVER", "token": "COACHCO2_TOKEN",
+				"device": "COACHCO2_DEVICE", "account": "COACHCO2_ACCOUNT", "since": "COACHCO2_SINCE", "time-limit": "COACHCO2_TIME_LIMIT"}); err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("time-limit") {
+				f.timeLimit = cozyTimeLimit()
+			}
+			return f.run(cmd.Context(), cmd.OutOrStdout())
+		},
 	}
 	f.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&f.server, "server", env("COACHCO2_SERVER", ""), "the tracking server's URL [$COACHCO2_SERVER]")
-	fl.StringVar(&f.token, "token", env("COACHCO2_TOKEN", ""), "the token (opcode) the phone app shows [$COACHCO2_TOKEN]")
-	fl.StringVar(&f.device, "device", env("COACHCO2_DEVICE", "phone"), "a name for the phone, kept with each trip [$COACHCO2_DEVICE]")
-	fl.StringVar(&f.account, "account", env("COACHCO2_ACCOUNT", ""), "sync only this account id [$COACHCO2_ACCOUNT]")
-	fl.StringVar(&f.since, "since", env("COACHCO2_SINCE", ""), "read again what the server wrote since this date (YYYY-MM-DD) [$COACHCO2_SINCE]")
+	fl.StringVar(&f.server, "server", "", "the tracking server's URL [$COACHCO2_SERVER]")
+	fl.StringVar(&f.token, "token", "", "the token (opcode) the phone app shows [$COACHCO2_TOKEN]")
+	fl.StringVar(&f.device, "device", "phone", "a name for the phone, kept with each trip [$COACHCO2_DEVICE]")
+	fl.StringVar(&f.account, "account", "", "sync only this account id [$COACHCO2_ACCOUNT]")
+	fl.StringVar(&f.since, "since", "", "read again what the server wrote since this date (YYYY-MM-DD) [$COACHCO2_SINCE]")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "read the server and the vault, write nothing")
 	fl.BoolVar(&f.json, "json", false, "print one JSON summary per account on stdout")
-	fl.DurationVar(&f.timeLimit, "time-limit", envSeconds("COZY_TIME_LIMIT", "COACHCO2_TIME_LIMIT"), "stop cleanly after this long; the next run resumes [$COACHCO2_TIME_LIMIT, $COZY_TIME_LIMIT in seconds]")
+	fl.DurationVar(&f.timeLimit, "time-limit", 0, "stop cleanly after this long; the next run resumes [$COACHCO2_TIME_LIMIT, or $COZY_TIME_LIMIT in seconds]")
 	fl.DurationVar(&f.every, "every", 0, "keep running and sync all accounts at this interval (with jitter)")
 	return cmd
 }
 
-// envSeconds reads a duration from environment variables: a Go duration, or whole seconds as
-// the Cozy stack gives COZY_TIME_LIMIT.
-func envSeconds(names ...string) time.Duration {
-	for _, n := range names {
-		v := os.Getenv(n)
-		if v == "" {
-			continue
-		}
-		if s, err := strconv.Atoi(v); err == nil {
-			return time.Duration(s) * time.Second
-		}
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
+// cozyTimeLimit reads COZY_TIME_LIMIT, whole seconds as the Cozy stack gives it (0 when unset).
+func cozyTimeLimit() time.Duration {
+	s, err := strconv.Atoi(os.Getenv("COZY_TIME_LIMIT"))
+	if err != nil || s <= 0 {
+		return 0
 	}
-	return 0
+	return time.Duration(s) * time.Second
 }
 
 func (f *syncFlags) run(ctx context.Context, out io.Writer) error {

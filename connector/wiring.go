@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
+	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/secretbox"
 	"github.com/coachco2/coachco2/pkg/tripsync"
@@ -66,14 +68,6 @@ func exitCode(err error) int {
 	return exitError
 }
 
-// env returns the environment variable, or def when it is unset or empty.
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
 // vaultFlags are the flags every command that opens the vault takes.
 type vaultFlags struct {
 	dsn      string
@@ -81,8 +75,22 @@ type vaultFlags struct {
 }
 
 func (f *vaultFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.dsn, "vault", env("COACHCO2_VAULT", ""), "the vault: a CouchDB URL (http[s]://[user:pass@]host:port/) or a file path [$COACHCO2_VAULT]")
-	cmd.Flags().StringVar(&f.instance, "instance", env("COACHCO2_INSTANCE", ""), "the person's instance name, prefix of their databases [$COACHCO2_INSTANCE]")
+	cmd.Flags().StringVar(&f.dsn, "vault", "", "the vault: a CouchDB URL (http[s]://[user:pass@]host:port/) or a file path [$COACHCO2_VAULT]")
+	cmd.Flags().StringVar(&f.instance, "instance", "", "the person's instance name, prefix of their databases [$COACHCO2_INSTANCE]")
+}
+
+// vaultEnv are the environment variables of vaultFlags.
+var vaultEnv = map[string]string{"vault": "COACHCO2_VAULT", "instance": "COACHCO2_INSTANCE"}
+
+// fillFromEnv sets the flags the command line left unset from their environment variables
+// (vaultEnv's and extra).
+func fillFromEnv(cmd *cobra.Command, extra map[string]string) error {
+	vars := maps.Clone(vaultEnv)
+	maps.Copy(vars, extra)
+	if err := cmdenv.Fill(cmd, vars); err != nil {
+		return usageError("%v", err)
+	}
+	return nil
 }
 
 // workspace is what the commands work on: the vault, its accounts and the sync engine.

@@ -915,3 +915,27 @@ func testIndexesIdempotentAndHidden(t *testing.T, b backend) {
 		}
 	}
 }
+
+func TestGetMany(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := openDB(t, openVault(t, b.dsn(t)), testDoctype)
+			type doc struct {
+				ID string `json:"_id"`
+				N  int    `json:"n"`
+			}
+			if _, err := vault.SaveMany(ctx, db, []doc{{"a", 1}, {"b", 2}, {"c", 3}}, 0); err != nil {
+				t.Fatal(err)
+			}
+			rev, _ := db.Get(ctx, "b", &doc{})
+			if _, err := db.Delete(ctx, "b", rev); err != nil {
+				t.Fatal(err)
+			}
+			got, err := vault.GetMany[doc](ctx, db, []string{"c", "missing", "b", "a"})
+			if err != nil || len(got) != 2 || got[0].ID != "c" || got[0].N != 3 || got[1].ID != "a" {
+				t.Fatalf("GetMany = %+v, %v; want c then a (missing and deleted left out)", got, err)
+			}
+		})
+	}
+}
