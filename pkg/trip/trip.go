@@ -31,13 +31,10 @@ type Doc struct {
 	StartDate string `json:"startDate"`
 	EndDate   string `json:"endDate"`
 	// Source is the tracking server's host; CaptureDevice the account's device name.
-	Source        string `json:"source"`
-	CaptureDevice string `json:"captureDevice"`
-	// Series holds one element: the trip FeatureCollection as the server returned it.
-	Series []json.RawMessage `json:"series"`
-
-	Server ServerInfo `json:"openpath"`
-	Labels Labels     `json:"labels,omitzero"`
+	Source        string     `json:"source"`
+	CaptureDevice string     `json:"captureDevice"`
+	Server        ServerInfo `json:"openpath"`
+	Labels        Labels     `json:"labels,omitzero"`
 
 	// Manual and Aggregation belong to the app; they are kept raw here so that a sync carries
 	// them over untouched, whatever their version.
@@ -45,6 +42,11 @@ type Doc struct {
 	Aggregation json.RawMessage `json:"aggregation,omitempty"`
 
 	CozyMetadata CozyMetadata `json:"cozyMetadata"`
+
+	// Series holds one element: the trip FeatureCollection as the server returned it. It comes
+	// last in the document, after the small members queries read, so that a store reading
+	// members in order can stop before it.
+	Series []json.RawMessage `json:"series"`
 }
 
 // ServerInfo is what identifies the trip on the tracking server.
