@@ -24,7 +24,7 @@ $(POUCHDB_INSTALLED): $(POUCHDB)/package-lock.json
 	cd $(POUCHDB) && npm ci --no-audit --no-fund
 
 bench: $(POUCHDB_INSTALLED)
-	$(GO) test -run '^$$' -bench . -benchmem ./pkg/vault/...
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/vault/... ./pkg/openpath/... ./pkg/tripsync ./app
 
 build:
 	CGO_ENABLED=0 $(GO) build ./...

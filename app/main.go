@@ -38,5 +38,12 @@ func newRootCmd() *cobra.Command {
 
 // subcommands lists every command of the app, one constructor per cmd_*.go file.
 func subcommands() []*cobra.Command {
-	return []*cobra.Command{newCheckCmd()}
+	return []*cobra.Command{
+		newCheckCmd(),
+		newReportCmd(),
+		newTripsCmd(),
+		newRecomputeCmd(),
+		newEditCmd(),
+		newSettingsCmd(),
+	}
 }

@@ -360,7 +360,8 @@ func (r *findRows) Next(row *driver.Row) error {
 			return err
 		}
 		r.scanned++
-		doc, err := r.decode(id, rev, body)
+		members := r.members(body)
+		doc, err := r.decode(id, rev, members)
 		if err != nil {
 			return err
 		}
@@ -376,11 +377,11 @@ func (r *findRows) Next(row *driver.Row) error {
 		if r.plan.index != nil {
 			r.last.Index = r.plan.index.id
 		}
-		raw := withSpecials(id, rev, false, body)
+		var raw []byte
 		if len(r.fields) > 0 {
-			if raw, err = json.Marshal(project(doc, r.fields)); err != nil {
-				return err
-			}
+			raw = projectRaw(id, rev, members, r.fields)
+		} else {
+			raw = withSpecials(id, rev, false, body)
 		}
 		*row = driver.Row{ID: id, Rev: rev, Doc: bytes.NewReader(raw)}
 		return nil
@@ -392,10 +393,9 @@ func (r *findRows) Next(row *driver.Row) error {
 	return io.EOF
 }
 
-// decode decodes the members of a stored body that the selector or the projection reads, and
-// only those: a trip's series, often most of its bytes, is never decoded to answer a query on
-// its dates.
-func (r *findRows) decode(id, rev string, body []byte) (map[string]any, error) {
+// members returns the raw top-level members of a stored body that the selector or the
+// projection reads; the others (a trip's series, most of its bytes) are skipped unparsed.
+func (r *findRows) members(body []byte) map[string]gjson.Result {
 	if r.needed == nil {
 		r.needed = map[string]bool{}
 		for k := range r.sel.roots {
@@ -404,22 +404,32 @@ func (r *findRows) decode(id, rev string, body []byte) (map[string]any, error) {
 		for _, f := range r.fields {
 			r.needed[mango.SplitKeys(f)[0]] = true
 		}
+		delete(r.needed, "_id") // not members of the stored body
+		delete(r.needed, "_rev")
 	}
-	doc := map[string]any{"_id": id, "_rev": rev}
-	var err error
+	out := make(map[string]gjson.Result, len(r.needed))
 	gjson.ParseBytes(body).ForEach(func(key, value gjson.Result) bool {
-		if !r.needed[key.Str] {
-			return true
+		if r.needed[key.Str] {
+			out[key.Str] = value
+		}
+		return len(out) < len(r.needed) // stop once everything needed is found
+	})
+	return out
+}
+
+// decode decodes what the selector reads, and only that.
+func (r *findRows) decode(id, rev string, members map[string]gjson.Result) (map[string]any, error) {
+	doc := map[string]any{"_id": id, "_rev": rev}
+	for k := range r.sel.roots {
+		m, ok := members[k]
+		if !ok {
+			continue
 		}
 		var v any
-		if err = json.Unmarshal([]byte(value.Raw), &v); err != nil {
-			return false
+		if err := json.Unmarshal([]byte(m.Raw), &v); err != nil {
+			return nil, fmt.Errorf("document %q: stored body: %w", id, err)
 		}
-		doc[key.Str] = v
-		return true
-	})
-	if err != nil {
-		return nil, fmt.Errorf("document %q: stored body: %w", id, err)
+		doc[k] = v
 	}
 	return doc, nil
 }
@@ -445,38 +455,76 @@ func (r *findRows) Bookmark() string {
 	return r.last.encode()
 }
 
-// project keeps only the listed fields (dotted paths allowed), as CouchDB's fields option does.
-func project(doc map[string]any, fields []string) map[string]any {
-	out := map[string]any{}
+// projectRaw builds the document CouchDB's fields option gives: only the listed fields (dotted
+// paths allowed), copied as raw JSON from the stored members without decoding them.
+func projectRaw(id, rev string, members map[string]gjson.Result, fields []string) []byte {
+	root := &projection{}
 	for _, f := range fields {
 		path := mango.SplitKeys(f)
-		var v any = doc
-		ok := true
-		for _, seg := range path {
-			m, isObj := v.(map[string]any)
-			if !isObj {
-				ok = false
-				break
-			}
-			if v, ok = m[seg]; !ok {
-				break
+		var value gjson.Result
+		switch path[0] {
+		case "_id":
+			value = gjson.Result{Type: gjson.String, Raw: string(jsonString(id))}
+		case "_rev":
+			value = gjson.Result{Type: gjson.String, Raw: string(jsonString(rev))}
+		default:
+			value = members[path[0]]
+			for _, seg := range path[1:] {
+				if !value.IsObject() {
+					value = gjson.Result{}
+					break
+				}
+				value = value.Get(gjson.Escape(seg))
 			}
 		}
-		if !ok {
-			continue
+		if value.Exists() {
+			root.set(path, value.Raw)
 		}
-		dst := out
-		for _, seg := range path[:len(path)-1] {
-			next, isObj := dst[seg].(map[string]any)
-			if !isObj {
-				next = map[string]any{}
-				dst[seg] = next
-			}
-			dst = next
-		}
-		dst[path[len(path)-1]] = v
 	}
-	return out
+	return root.appendJSON(nil)
+}
+
+// projection is a tree of projected fields: a leaf holds a raw value.
+type projection struct {
+	raw      string
+	keys     []string
+	children map[string]*projection
+}
+
+func (p *projection) set(path []string, raw string) {
+	node := p
+	for _, seg := range path {
+		if node.raw != "" {
+			return // a whole member is already projected
+		}
+		if node.children == nil {
+			node.children = map[string]*projection{}
+		}
+		child := node.children[seg]
+		if child == nil {
+			child = &projection{}
+			node.children[seg] = child
+			node.keys = append(node.keys, seg)
+		}
+		node = child
+	}
+	node.raw, node.children, node.keys = raw, nil, nil
+}
+
+func (p *projection) appendJSON(dst []byte) []byte {
+	if p.raw != "" {
+		return append(dst, p.raw...)
+	}
+	dst = append(dst, '{')
+	for i, k := range p.keys {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, jsonString(k)...)
+		dst = append(dst, ':')
+		dst = p.children[k].appendJSON(dst)
+	}
+	return append(dst, '}')
 }
 
 // Explain describes the plan Find would use.

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/go-kivik/kivik/v4/driver"
@@ -131,5 +132,19 @@ func TestIndexedFindAgreesWithScan(t *testing.T) {
 		if !slices.Equal(paged, indexed) {
 			t.Fatalf("%s: descending pages reversed differ from the ascending result", sel)
 		}
+	}
+}
+
+func TestProjectRaw(t *testing.T) {
+	body := []byte(`{"a": {"b": 1, "d": {"e": [1, 2], "f": 3}, "x.y": true}, "c": "z", "big": {"series": [1, 2, 3]}}`)
+	r := &findRows{sel: &selector{}, fields: []string{"_id", "a.b", "c", "a.d.e", "a.x\\.y", "missing", "a.b.deeper"}}
+	got := string(projectRaw("id1", "1-x", r.members(body), r.fields))
+	want := `{"_id":"id1","a":{"b":1,"d":{"e":[1, 2]},"x.y":true},"c":"z"}`
+	if got != want {
+		t.Fatalf("projection\n got %s\nwant %s", got, want)
+	}
+	r = &findRows{sel: &selector{}, fields: []string{"a", "a.b"}}
+	if got := string(projectRaw("i", "r", r.members(body), r.fields)); !strings.HasPrefix(got, `{"a":{"b": 1, "d"`) {
+		t.Fatalf("a whole member and one of its fields: %s", got)
 	}
 }

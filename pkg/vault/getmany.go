@@ -30,4 +30,3 @@ func GetMany[T any](ctx context.Context, db *DB, ids []string) ([]T, error) {
 	}
 	return out, nil
 }
-

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/trip"
+)
+
+func newEditCmd() *cobra.Command {
+	var f vaultFlags
+	var purpose, title, mode string
+	var recurring bool
+	var sectionModes []string
+	cmd := &cobra.Command{
+		Use:   "edit TRIP_ID",
+		Short: "Correct a trip: its purpose, title, recurrence, mode or a section's mode",
+		Long: `Correct a trip; its figures are recomputed at once. A recurring trip's purpose goes to
+every similar trip (both ends within 200 m, either direction) whose purpose you did not set.
+
+  app edit TRIP --purpose COMMUTE --recurring
+  app edit TRIP --section-mode 1=BICYCLING_ELECTRIC
+  app edit TRIP --mode BUS          (the whole trip's non-walking sections)`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.fill(cmd); err != nil {
+				return err
+			}
+			var e aggregate.Edit
+			fl := cmd.Flags()
+			if fl.Changed("purpose") {
+				p := trip.Purpose(strings.ToUpper(purpose))
+				e.Purpose = &p
+			}
+			if fl.Changed("title") {
+				e.Title = &title
+			}
+			if fl.Changed("recurring") {
+				e.Recurring = &recurring
+			}
+			if fl.Changed("mode") {
+				m := trip.Mode(strings.ToUpper(mode))
+				e.Mode = &m
+			}
+			for _, sm := range sectionModes {
+				i, m, ok := strings.Cut(sm, "=")
+				n, err := strconv.Atoi(i)
+				if !ok || err != nil {
+					return fmt.Errorf("--section-mode %q: want INDEX=MODE, e.g. 0=WALKING", sm)
+				}
+				if e.SectionModes == nil {
+					e.SectionModes = map[int]trip.Mode{}
+				}
+				e.SectionModes[n] = trip.Mode(strings.ToUpper(m))
+			}
+			ws, err := f.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer ws.Close()
+			propagated, err := aggregate.Apply(cmd.Context(), ws.trips, ws.inputs, args[0], e)
+			if err != nil {
+				return err
+			}
+			var d trip.Doc
+			if _, err := ws.trips.Get(cmd.Context(), args[0], &d); err != nil {
+				return err
+			}
+			a, _, err := d.Aggregate()
+			if err != nil {
+				return err
+			}
+			return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{
+				"id": args[0], "purpose": a.Purpose, "modes": a.Modes, "co2_kg": a.TotalCO2, "title": a.AutomaticTitle, "propagated_to": propagated})
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&purpose, "purpose", "", "the trip's purpose: "+joinPurposes()+" (\"\" clears)")
+	cmd.Flags().StringVar(&title, "title", "", "the trip's title")
+	cmd.Flags().BoolVar(&recurring, "recurring", false, "mark the trip recurring: its purpose goes to similar trips")
+	cmd.Flags().StringVar(&mode, "mode", "", "the mode of the whole trip (\"\" clears)")
+	cmd.Flags().StringArrayVar(&sectionModes, "section-mode", nil, "INDEX=MODE: a section's mode (repeat; INDEX= clears)")
+	return cmd
+}
+
+func joinPurposes() string {
+	var s []string
+	for _, p := range trip.Purposes() {
+		s = append(s, string(p))
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,176 @@
+// Package aggregate computes each trip's figures (its aggregation: modes, CO2, distance,
+// calories, purpose, title) and keeps them current in the vault.
+//
+// An aggregation records what it was computed from (trip.Stamp): the factor set and its version,
+// a hash of the settings that change figures, a hash of the trip's content and the engine
+// version. Refresh recomputes exactly the trips whose stamp differs from what it would be now, so
+// no figure is ever frozen: changing the factor set, a default mode, home or work, a label or a
+// correction recomputes what it affects, and nothing else.
+package aggregate
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/coachco2/coachco2/pkg/co2"
+	"github.com/coachco2/coachco2/pkg/places"
+	"github.com/coachco2/coachco2/pkg/settings"
+	"github.com/coachco2/coachco2/pkg/trip"
+)
+
+// EngineVersion changes whenever Compute's results change for the same inputs, so that stored
+// aggregations are recomputed.
+const EngineVersion = 1
+
+// Inputs are what figures depend on besides the trip.
+type Inputs struct {
+	Set      *co2.FactorSet
+	Settings settings.Settings
+	// settingsHash caches Settings.FiguresHash.
+	settingsHash string
+}
+
+// NewInputs prepares inputs for many trips.
+func NewInputs(set *co2.FactorSet, s settings.Settings) Inputs {
+	return Inputs{Set: set, Settings: s, settingsHash: s.FiguresHash()}
+}
+
+// StampFor returns the stamp an aggregation of the trip would have now. It needs only the trip's
+// server data, labels and corrections, not its series.
+func (in Inputs) StampFor(server trip.ServerInfo, labels trip.Labels, manual json.RawMessage) trip.Stamp {
+	h := sha256.New()
+	lb, _ := json.Marshal(labels)
+	fmt.Fprintf(h, "%s\x00%s\x00", server.Hash, lb)
+	h.Write(manual)
+	return trip.Stamp{
+		FactorSet:        in.Set.ID,
+		FactorSetVersion: in.Set.Version,
+		Settings:         in.settingsHash,
+		Trip:             hex.EncodeToString(h.Sum(nil)[:16]),
+		Engine:           EngineVersion,
+	}
+}
+
+// Compute computes a trip's aggregation.
+//
+// A section's mode is, in order: the mode the person chose for that section in the app; the mode
+// they chose for the whole trip in the app; the phone's trip label; the person's default mode for
+// the sensed mode's group; the sensed mode. A mode for the whole trip (from the app or the phone)
+// applies to the trip's non-walking sections, to all of them when every one is walking. A trip
+// labelled not_a_trip gets NotATrip and counts in no indicator. The purpose is the person's (set in
+// the app, or copied from a similar recurring trip), else the phone's purpose label, else COMMUTE
+// for a trip between home and work, else UNKNOWN.
+func Compute(doc *trip.Doc, in Inputs) (trip.Aggregation, error) {
+	var a trip.Aggregation
+	sections, err := doc.Sections()
+	if err != nil {
+		return a, err
+	}
+	manual, err := doc.ManualEdits()
+	if err != nil {
+		return a, err
+	}
+	var label co2.LabelMode
+	if doc.Labels.Mode != nil {
+		label = co2.ModeOfLabel(doc.Labels.Mode.Value)
+	}
+	sensed := make([]trip.Mode, len(sections))
+	for i, s := range sections {
+		sensed[i] = co2.SensedMode(s.SensedMode)
+	}
+	applies := co2.LabelAppliesTo(sensed)
+	defaults := co2.Defaults(in.Settings.DefaultModes)
+
+	a.Stamp = in.StampFor(doc.Server, doc.Labels, doc.Manual)
+	a.NotATrip = label.NotATrip
+	a.StartTS = doc.Server.StartTS
+	a.LocalStart = doc.StartDate
+	seen := map[trip.Mode]bool{}
+	for i, s := range sections {
+		lm := co2.LabelMode{}
+		if applies[i] && !label.NotATrip {
+			lm = label
+		}
+		chosen := manual.SectionModes[strconv.Itoa(i)]
+		if chosen == "" && applies[i] {
+			chosen = manual.Mode
+		}
+		mode := co2.Resolve(chosen, lm, defaults, sensed[i])
+		sa := trip.SectionAggregate{
+			ID:        s.ID,
+			Mode:      mode,
+			CO2:       in.Set.SectionCO2(mode, s.Distance),
+			Calories:  co2.Calories(mode, s.Distance, s.Duration),
+			AvgSpeed:  co2.AvgSpeedKmh(s.Distance, s.Duration),
+			Distance:  s.Distance,
+			Duration:  s.Duration,
+			StartDate: s.StartDate,
+			EndDate:   s.EndDate,
+		}
+		if lm.Label != "" && !lm.Known && chosen == "" {
+			sa.LabelValue = lm.Label
+		}
+		a.Sections = append(a.Sections, sa)
+		a.TotalCO2 += sa.CO2
+		a.TotalDistance += sa.Distance
+		a.TotalDuration += sa.Duration
+		a.TotalCalories += sa.Calories
+		if !seen[mode] {
+			seen[mode] = true
+			a.Modes = append(a.Modes, mode)
+		}
+	}
+	start, end, hasEnds := doc.Ends()
+	if hasEnds {
+		a.Coordinates.StartPoint, a.Coordinates.EndPoint = start, end
+	}
+	a.StartPlaceDisplayName, a.EndPlaceDisplayName = doc.PlaceNames()
+	a.Recurring = manual.Recurring
+	a.Purpose = purpose(doc, manual, in.Settings, start, end, hasEnds)
+	a.AutomaticTitle = title(a, in.Settings, hasEnds)
+	return a, nil
+}
+
+func purpose(doc *trip.Doc, manual trip.Manual, s settings.Settings, start, end trip.Point, hasEnds bool) trip.Purpose {
+	if manual.Purpose != "" {
+		return manual.Purpose
+	}
+	if doc.Labels.Purpose != nil {
+		if p, _ := co2.PurposeOfLabel(doc.Labels.Purpose.Value); p != trip.UnknownPurpose {
+			return p
+		}
+	}
+	if hasEnds && places.IsCommute(start, end, s.Home, s.Work) {
+		return trip.Commute
+	}
+	return trip.UnknownPurpose
+}
+
+// title is "Start ➝ End" with the server's place names, else the person's home and work, else
+// the coordinates.
+func title(a trip.Aggregation, s settings.Settings, hasEnds bool) string {
+	name := func(display string, p trip.Point) string {
+		switch {
+		case display != "":
+			return display
+		case !hasEnds:
+			return "?"
+		case s.Home != nil && places.Distance(p, s.Home.Point()) <= places.CommuteRadius:
+			return placeLabel(s.Home, "Home")
+		case s.Work != nil && places.Distance(p, s.Work.Point()) <= places.CommuteRadius:
+			return placeLabel(s.Work, "Work")
+		}
+		return fmt.Sprintf("%.4f, %.4f", p.Lat, p.Lon)
+	}
+	return name(a.StartPlaceDisplayName, a.Coordinates.StartPoint) + " ➝ " + name(a.EndPlaceDisplayName, a.Coordinates.EndPoint)
+}
+
+func placeLabel(p *places.Place, def string) string {
+	if p.Label != "" {
+		return p.Label
+	}
+	return def
+}

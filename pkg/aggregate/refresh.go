@@ -1,0 +1,252 @@
+package aggregate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/vault"
+)
+
+// Indexes are the trips indexes the app's queries need.
+var Indexes = []vault.Index{
+	{Name: "by-startTs", Fields: []string{"openpath.startTs"}},
+}
+
+// Result says what a Refresh did.
+type Result struct {
+	Checked    int         `json:"checked"`
+	Recomputed int         `json:"recomputed"`
+	Errors     []TripError `json:"errors"`
+}
+
+// TripError is a trip whose figures could not be computed.
+type TripError struct {
+	ID    string `json:"id"`
+	Error string `json:"error"`
+}
+
+// batchSize is how many stale trips are read and written at a time.
+const batchSize = 200
+
+// head is what Refresh reads of every trip to decide whether its aggregation is current.
+type head struct {
+	ID          string          `json:"_id"`
+	Server      trip.ServerInfo `json:"openpath"`
+	Labels      trip.Labels     `json:"labels"`
+	Manual      json.RawMessage `json:"manual"`
+	Aggregation struct {
+		Stamp *trip.Stamp `json:"stamp"`
+	} `json:"aggregation"`
+}
+
+// AllTrips selects every trip, through the by-startTs index.
+func AllTrips() vault.Query {
+	return vault.Query{
+		Selector: map[string]any{"openpath.startTs": map[string]any{"$gt": 0}},
+		Sort:     []vault.SortField{vault.Asc("openpath.startTs")},
+	}
+}
+
+// checkpointID is the _local document where Refresh remembers how far it has checked.
+const checkpointID = "aggregate-refresh"
+
+// checkpoint is what Refresh remembers: the changes sequence up to which every trip's
+// aggregation was current for these inputs.
+type checkpoint struct {
+	Seq    string     `json:"seq"`
+	Inputs trip.Stamp `json:"inputs"` // the stamp's input part: factor set, settings, engine
+}
+
+// inputsStamp is the part of a stamp that does not depend on the trip.
+func (in Inputs) inputsStamp() trip.Stamp {
+	return trip.Stamp{FactorSet: in.Set.ID, FactorSetVersion: in.Set.Version, Settings: in.settingsHash, Engine: EngineVersion}
+}
+
+// Refresh recomputes the aggregations that are missing or stale (all of them with force). It
+// remembers, in a _local checkpoint, the changes sequence up to which the figures were current
+// for these inputs: when the inputs have not changed since, it checks only the trips changed
+// since (a sync, an edit), so opening the app costs nothing when nothing changed. Otherwise it
+// reads every trip's small members, and whole documents only for the trips to recompute.
+func Refresh(ctx context.Context, trips *vault.DB, in Inputs, force bool) (Result, error) {
+	var res Result
+	var cp checkpoint
+	if err := trips.GetLocal(ctx, checkpointID, &cp); err != nil && !errors.Is(err, vault.ErrNotFound) {
+		return res, err
+	}
+	// The sequence to remember is taken before the check: what changes during it is checked
+	// next time.
+	_, seq, err := trips.Changes(ctx, vault.ChangesQuery{Since: "now"})
+	if err != nil {
+		return res, err
+	}
+	var stale []string
+	if !force && cp.Seq != "" && cp.Inputs == in.inputsStamp() {
+		stale, err = staleSince(ctx, trips, in, cp.Seq, &res)
+	} else {
+		stale, err = staleAll(ctx, trips, in, force, &res)
+	}
+	if err != nil {
+		return res, err
+	}
+	for start := 0; start < len(stale); start += batchSize {
+		ids := stale[start:min(start+batchSize, len(stale))]
+		n, errs, err := recompute(ctx, trips, in, ids)
+		res.Recomputed += n
+		res.Errors = append(res.Errors, errs...)
+		if err != nil {
+			return res, err
+		}
+	}
+	if len(res.Errors) > 0 {
+		return res, nil // check them again next time
+	}
+	return res, trips.PutLocal(ctx, checkpointID, checkpoint{Seq: seq, Inputs: in.inputsStamp()})
+}
+
+// staleAll checks every trip.
+func staleAll(ctx context.Context, trips *vault.DB, in Inputs, force bool, res *Result) ([]string, error) {
+	var stale []string
+	q := AllTrips()
+	q.Fields = []string{"_id", "openpath", "labels", "manual", "aggregation.stamp"}
+	err := trips.Find(ctx, q, func(raw json.RawMessage) error {
+		var h head
+		if err := json.Unmarshal(raw, &h); err != nil {
+			return fmt.Errorf("trip document: %w", err)
+		}
+		res.Checked++
+		if force || h.isStale(in) {
+			stale = append(stale, h.ID)
+		}
+		return nil
+	})
+	return stale, err
+}
+
+// staleSince checks the trips changed after seq.
+func staleSince(ctx context.Context, trips *vault.DB, in Inputs, seq string, res *Result) ([]string, error) {
+	var stale []string
+	for {
+		changes, last, err := trips.Changes(ctx, vault.ChangesQuery{Since: seq, Limit: batchSize})
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		for _, c := range changes {
+			if !c.Deleted && !strings.HasPrefix(c.ID, "_") {
+				ids = append(ids, c.ID)
+			}
+		}
+		heads, err := vault.GetMany[head](ctx, trips, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range heads {
+			res.Checked++
+			if h.isStale(in) {
+				stale = append(stale, h.ID)
+			}
+		}
+		if len(changes) < batchSize || last == seq {
+			return stale, nil
+		}
+		seq = last
+	}
+}
+
+func (h *head) isStale(in Inputs) bool {
+	return h.Aggregation.Stamp == nil || *h.Aggregation.Stamp != in.StampFor(h.Server, h.Labels, h.Manual)
+}
+
+// recompute computes and saves the aggregations of the trips with these ids.
+func recompute(ctx context.Context, trips *vault.DB, in Inputs, ids []string) (int, []TripError, error) {
+	docs, err := vault.GetMany[trip.Doc](ctx, trips, ids)
+	if err != nil {
+		return 0, nil, err
+	}
+	var errs []TripError
+	var writes []*trip.Doc
+	for i := range docs {
+		d := &docs[i]
+		if err := setAggregation(d, in); err != nil {
+			errs = append(errs, TripError{ID: d.ID, Error: err.Error()})
+			continue
+		}
+		writes = append(writes, d)
+	}
+	results, err := vault.SaveMany(ctx, trips, writes, 0)
+	if err != nil {
+		return 0, errs, err
+	}
+	n := 0
+	for i, r := range results {
+		switch {
+		case r.Err == nil:
+			n++
+		case errors.Is(r.Err, vault.ErrConflict):
+			// Written meanwhile (a sync, an edit): compute again on the current copy.
+			if err := Save(ctx, trips, writes[i].ID, in, nil); err != nil {
+				return n, errs, err
+			}
+			n++
+		default:
+			errs = append(errs, TripError{ID: writes[i].ID, Error: r.Err.Error()})
+		}
+	}
+	return n, errs, nil
+}
+
+func setAggregation(d *trip.Doc, in Inputs) error {
+	a, err := Compute(d, in)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	d.Aggregation = raw
+	return nil
+}
+
+// Save applies edit (when not nil) to the trip's current document, recomputes its aggregation
+// and writes both, retrying on conflicts: the way every change to a trip is saved, so its figures
+// change at once.
+func Save(ctx context.Context, trips *vault.DB, id string, in Inputs, edit func(*trip.Doc) error) error {
+	_, err := vault.Update(ctx, trips, id, func(d *trip.Doc, found bool) error {
+		if !found {
+			return fmt.Errorf("trip %q: %w", id, vault.ErrNotFound)
+		}
+		if edit != nil {
+			if err := edit(d); err != nil {
+				return err
+			}
+		}
+		return setAggregation(d, in)
+	})
+	return err
+}
+
+// Figures is a trip's aggregation with what identifies it.
+type Figures struct {
+	ID            string           `json:"_id"`
+	CaptureDevice string           `json:"captureDevice"`
+	Aggregation   trip.Aggregation `json:"aggregation"`
+}
+
+// EachFigures calls each for every trip's figures, in start order, reading only the trips' small
+// members. Trips without an aggregation (Refresh not run) come with a zero one.
+func EachFigures(ctx context.Context, trips *vault.DB, each func(Figures) error) error {
+	q := AllTrips()
+	q.Fields = []string{"_id", "captureDevice", "aggregation"}
+	return trips.Find(ctx, q, func(raw json.RawMessage) error {
+		var f Figures
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return fmt.Errorf("trip document: %w", err)
+		}
+		return each(f)
+	})
+}
