@@ -78,8 +78,8 @@ func setIDs() []string {
 // report computes the indicators from the trips' figures.
 func report(ctx context.Context, ws *workspace, q indicators.Query, set *co2.FactorSet) (*indicators.Report, error) {
 	acc := indicators.New(q, set)
-	err := aggregate.EachFigures(ctx, ws.trips, func(f aggregate.Figures) error {
-		acc.Add(indicators.Trip{Device: f.CaptureDevice, Aggregation: f.Aggregation})
+	err := aggregate.EachCached(ctx, ws.trips, func(_ string, c aggregate.Cached) error {
+		acc.Add(indicators.Trip{Device: c.Device, Aggregation: c.Aggregation()})
 		return nil
 	})
 	if err != nil {

@@ -59,6 +59,8 @@ const checkpointID = "aggregate-refresh"
 type checkpoint struct {
 	Seq    string     `json:"seq"`
 	Inputs trip.Stamp `json:"inputs"` // the stamp's input part: factor set, settings, engine
+	// Cache is the version of the figures cache kept in step up to Seq.
+	Cache int `json:"cache"`
 }
 
 // inputsStamp is the part of a stamp that does not depend on the trip.
@@ -84,7 +86,8 @@ func Refresh(ctx context.Context, trips *vault.DB, in Inputs, force bool) (Resul
 		return res, err
 	}
 	var stale []string
-	if !force && cp.Seq != "" && cp.Inputs == in.inputsStamp() {
+	incremental := !force && cp.Seq != "" && cp.Inputs == in.inputsStamp()
+	if incremental {
 		stale, err = staleSince(ctx, trips, in, cp.Seq, &res)
 	} else {
 		stale, err = staleAll(ctx, trips, in, force, &res)
@@ -101,10 +104,18 @@ func Refresh(ctx context.Context, trips *vault.DB, in Inputs, force bool) (Resul
 			return res, err
 		}
 	}
+	if incremental && cp.Cache == cacheVersion {
+		err = updateCache(ctx, trips, cp.Seq)
+	} else {
+		err = rebuildCache(ctx, trips)
+	}
+	if err != nil {
+		return res, fmt.Errorf("figures cache: %w", err)
+	}
 	if len(res.Errors) > 0 {
 		return res, nil // check them again next time
 	}
-	return res, trips.PutLocal(ctx, checkpointID, checkpoint{Seq: seq, Inputs: in.inputsStamp()})
+	return res, trips.PutLocal(ctx, checkpointID, checkpoint{Seq: seq, Inputs: in.inputsStamp(), Cache: cacheVersion})
 }
 
 // staleAll checks every trip.

@@ -1,0 +1,229 @@
+package aggregate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/vault"
+)
+
+// The figures cache keeps, per calendar month, the few numbers of each trip that indicators read,
+// in _local documents of the trips database ("figures-YYYY-MM", listed in "figures-index"). A
+// report then reads a few small documents instead of every trip. It is derived data: Refresh
+// keeps it in step with the trips through the changes feed, and rebuilds it whenever the inputs
+// of the figures change; deleting it only costs a rebuild.
+
+// cacheVersion changes when the cache's layout does.
+const cacheVersion = 1
+
+const (
+	cacheIndexID  = "figures-index"
+	cacheMonthDoc = "figures-"
+)
+
+// Cached is what the cache holds of a trip: what indicators read.
+type Cached struct {
+	Device        string          `json:"d"`
+	LocalStart    string          `json:"s"`
+	StartTS       float64         `json:"t"`
+	Purpose       trip.Purpose    `json:"p"`
+	NotATrip      bool            `json:"x,omitempty"`
+	TotalDuration float64         `json:"u"`
+	TotalCalories float64         `json:"c"`
+	Sections      []CachedSection `json:"m"`
+}
+
+// CachedSection is a section's mode and numbers.
+type CachedSection struct {
+	Mode     trip.Mode `json:"m"`
+	Distance float64   `json:"d"`
+	Duration float64   `json:"u"`
+	Calories float64   `json:"c"`
+}
+
+// Aggregation returns the cached figures as a (partial) aggregation: what indicators read.
+func (c Cached) Aggregation() trip.Aggregation {
+	a := trip.Aggregation{LocalStart: c.LocalStart, StartTS: c.StartTS, Purpose: c.Purpose, NotATrip: c.NotATrip,
+		TotalDuration: c.TotalDuration, TotalCalories: c.TotalCalories}
+	a.Sections = make([]trip.SectionAggregate, len(c.Sections))
+	for i, s := range c.Sections {
+		a.Sections[i] = trip.SectionAggregate{Mode: s.Mode, Distance: s.Distance, Duration: s.Duration, Calories: s.Calories}
+	}
+	return a
+}
+
+func cachedOf(device string, a trip.Aggregation) Cached {
+	c := Cached{Device: device, LocalStart: a.LocalStart, StartTS: a.StartTS, Purpose: a.Purpose, NotATrip: a.NotATrip,
+		TotalDuration: a.TotalDuration, TotalCalories: a.TotalCalories, Sections: make([]CachedSection, len(a.Sections))}
+	for i, s := range a.Sections {
+		c.Sections[i] = CachedSection{Mode: s.Mode, Distance: s.Distance, Duration: s.Duration, Calories: s.Calories}
+	}
+	return c
+}
+
+type cacheIndex struct {
+	Version int      `json:"version"`
+	Months  []string `json:"months"`
+}
+
+type cacheMonth struct {
+	Trips map[string]Cached `json:"trips"`
+}
+
+func monthOf(a trip.Aggregation) string {
+	if len(a.LocalStart) < 7 {
+		return "unknown"
+	}
+	return a.LocalStart[:7]
+}
+
+// rebuildCache writes the cache anew from every trip's current figures.
+func rebuildCache(ctx context.Context, trips *vault.DB) error {
+	months := map[string]*cacheMonth{}
+	err := EachFigures(ctx, trips, func(f Figures) error {
+		if f.Aggregation.Stamp.Engine == 0 {
+			return nil // no figures (they could not be computed)
+		}
+		m := months[monthOf(f.Aggregation)]
+		if m == nil {
+			m = &cacheMonth{Trips: map[string]Cached{}}
+			months[monthOf(f.Aggregation)] = m
+		}
+		m.Trips[f.ID] = cachedOf(f.CaptureDevice, f.Aggregation)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var old cacheIndex
+	if err := trips.GetLocal(ctx, cacheIndexID, &old); err != nil && !errors.Is(err, vault.ErrNotFound) {
+		return err
+	}
+	for _, month := range old.Months {
+		if months[month] == nil {
+			months[month] = &cacheMonth{Trips: map[string]Cached{}} // emptied
+		}
+	}
+	return writeMonths(ctx, trips, months)
+}
+
+// updateCache applies the trips changed after seq to the cache.
+func updateCache(ctx context.Context, trips *vault.DB, seq string) error {
+	var index cacheIndex
+	if err := trips.GetLocal(ctx, cacheIndexID, &index); err != nil {
+		return err
+	}
+	months := map[string]*cacheMonth{}
+	load := func(month string) (*cacheMonth, error) {
+		if m := months[month]; m != nil {
+			return m, nil
+		}
+		m := &cacheMonth{Trips: map[string]Cached{}}
+		if slices.Contains(index.Months, month) {
+			if err := trips.GetLocal(ctx, cacheMonthDoc+month, m); err != nil && !errors.Is(err, vault.ErrNotFound) {
+				return nil, err
+			}
+			if m.Trips == nil {
+				m.Trips = map[string]Cached{}
+			}
+		}
+		months[month] = m
+		return m, nil
+	}
+	forget := func(id string) error { // the trip's month may have changed: look in every month
+		for _, month := range index.Months {
+			m, err := load(month)
+			if err != nil {
+				return err
+			}
+			delete(m.Trips, id)
+		}
+		return nil
+	}
+	for {
+		changes, last, err := trips.Changes(ctx, vault.ChangesQuery{Since: seq, Limit: batchSize})
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, c := range changes {
+			if strings.HasPrefix(c.ID, "_") {
+				continue
+			}
+			if err := forget(c.ID); err != nil {
+				return err
+			}
+			if !c.Deleted {
+				ids = append(ids, c.ID)
+			}
+		}
+		figs, err := vault.GetMany[Figures](ctx, trips, ids)
+		if err != nil {
+			return err
+		}
+		for _, f := range figs {
+			if f.Aggregation.Stamp.Engine == 0 {
+				continue
+			}
+			m, err := load(monthOf(f.Aggregation))
+			if err != nil {
+				return err
+			}
+			m.Trips[f.ID] = cachedOf(f.CaptureDevice, f.Aggregation)
+		}
+		if len(changes) < batchSize || last == seq {
+			break
+		}
+		seq = last
+	}
+	return writeMonths(ctx, trips, months)
+}
+
+// writeMonths writes the month documents and the index listing every month.
+func writeMonths(ctx context.Context, trips *vault.DB, months map[string]*cacheMonth) error {
+	var index cacheIndex
+	if err := trips.GetLocal(ctx, cacheIndexID, &index); err != nil && !errors.Is(err, vault.ErrNotFound) {
+		return err
+	}
+	index.Version = cacheVersion
+	for month, m := range months {
+		if err := trips.PutLocal(ctx, cacheMonthDoc+month, m); err != nil {
+			return fmt.Errorf("write the figures of %s: %w", month, err)
+		}
+		if !slices.Contains(index.Months, month) {
+			index.Months = append(index.Months, month)
+		}
+	}
+	slices.Sort(index.Months)
+	return trips.PutLocal(ctx, cacheIndexID, index)
+}
+
+// EachCached calls each with every trip's cached figures, month by month, reading only the cache:
+// the fast path of reports. Refresh must have run with the inputs in force.
+func EachCached(ctx context.Context, trips *vault.DB, each func(id string, c Cached) error) error {
+	var index cacheIndex
+	if err := trips.GetLocal(ctx, cacheIndexID, &index); err != nil {
+		return fmt.Errorf("the figures cache is missing (open the app once to build it): %w", err)
+	}
+	for _, month := range index.Months {
+		var m cacheMonth
+		if err := trips.GetLocal(ctx, cacheMonthDoc+month, &m); err != nil {
+			return err
+		}
+		ids := make([]string, 0, len(m.Trips))
+		for id := range m.Trips {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			if err := each(id, m.Trips[id]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

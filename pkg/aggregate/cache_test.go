@@ -1,0 +1,98 @@
+package aggregate_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/co2"
+	"github.com/coachco2/coachco2/pkg/settings"
+	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
+)
+
+var couch = vaulttest.NewServer()
+
+func TestMain(m *testing.M) { os.Exit(couch.Run(m)) }
+
+// TestCacheFollowsTheTrips: after edits, new trips, a deletion and a factor set change, the
+// figures cache says exactly what the trips say.
+func TestCacheFollowsTheTrips(t *testing.T) {
+	for _, b := range couch.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			v, _, _ := b.Open(t)
+			db, err := v.DB(ctx, vault.DoctypeTrips)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.EnsureIndexes(ctx, aggregate.Indexes...); err != nil {
+				t.Fatal(err)
+			}
+			add := func(i int) string {
+				doc := makeTrip(t, [3]any{"MotionTypes.IN_VEHICLE", float64(1000 * (i + 1)), 600.0})
+				doc.Server.StartTS += float64(i * 86400 * 11) // spread over months
+				doc.ID = fmt.Sprintf("trip-%02d", i)
+				doc.StartDate = fmt.Sprintf("2024-%02d-10T08:00:00+01:00", 1+i%12)
+				if _, err := db.Put(ctx, doc.ID, doc); err != nil {
+					t.Fatal(err)
+				}
+				return doc.ID
+			}
+			for i := range 20 {
+				add(i)
+			}
+			in := inputs(t, co2.DefaultSetID, settings.Defaults())
+			if _, err := aggregate.Refresh(ctx, db, in, false); err != nil {
+				t.Fatal(err)
+			}
+			check := func(when string) {
+				t.Helper()
+				want := map[string]aggregate.Cached{}
+				err := aggregate.EachFigures(ctx, db, func(f aggregate.Figures) error {
+					c := aggregate.Cached{Device: f.CaptureDevice, LocalStart: f.Aggregation.LocalStart, StartTS: f.Aggregation.StartTS,
+						Purpose: f.Aggregation.Purpose, NotATrip: f.Aggregation.NotATrip, TotalDuration: f.Aggregation.TotalDuration, TotalCalories: f.Aggregation.TotalCalories}
+					for _, s := range f.Aggregation.Sections {
+						c.Sections = append(c.Sections, aggregate.CachedSection{Mode: s.Mode, Distance: s.Distance, Duration: s.Duration, Calories: s.Calories})
+					}
+					want[f.ID] = c
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := map[string]aggregate.Cached{}
+				if err := aggregate.EachCached(ctx, db, func(id string, c aggregate.Cached) error { got[id] = c; return nil }); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s: the cache (%d trips) differs from the trips (%d)", when, len(got), len(want))
+				}
+			}
+			check("first build")
+			purpose := trip.Shopping
+			if _, err := aggregate.Apply(ctx, db, in, "trip-03", aggregate.Edit{Purpose: &purpose}); err != nil {
+				t.Fatal(err)
+			}
+			add(20)
+			var gone trip.Doc
+			rev, _ := db.Get(ctx, "trip-07", &gone)
+			if _, err := db.Delete(ctx, "trip-07", rev); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := aggregate.Refresh(ctx, db, in, false); err != nil {
+				t.Fatal(err)
+			}
+			check("after an edit, a new trip and a deletion")
+			other := inputs(t, co2.ImpactCO2SetID, settings.Defaults())
+			if _, err := aggregate.Refresh(ctx, db, other, false); err != nil {
+				t.Fatal(err)
+			}
+			check("after a factor set change")
+		})
+	}
+}
