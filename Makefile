@@ -3,7 +3,7 @@
 #             the embedded vault .run/vault.db (instance demo), then checked
 # make bench  benchmarks of the vault on both backends
 # make build  CGO_ENABLED=0 go build ./...
-# make fuzz   fuzz the vault DSN parser for FUZZTIME
+# make fuzz   fuzz the parsers (DSN, contributions, selectors, trips) for FUZZTIME each
 
 GO       ?= go
 FUZZTIME ?= 30s
@@ -42,3 +42,6 @@ run:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseDSNHidesPassword -fuzztime $(FUZZTIME) ./pkg/vault
+	$(GO) test -run '^$$' -fuzz FuzzParseBatch -fuzztime $(FUZZTIME) ./pkg/study
+	$(GO) test -run '^$$' -fuzz FuzzSelector -fuzztime $(FUZZTIME) ./pkg/sqlitecouch
+	$(GO) test -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME) ./pkg/trip

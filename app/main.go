@@ -45,5 +45,6 @@ func subcommands() []*cobra.Command {
 		newRecomputeCmd(),
 		newEditCmd(),
 		newSettingsCmd(),
+		newCollectorCmd(),
 	}
 }

@@ -1,0 +1,273 @@
+package collector
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver (PostgreSQL)
+	_ "modernc.org/sqlite"             // registers the pure-Go "sqlite" database/sql driver
+)
+
+// Backends a Store runs on.
+const (
+	BackendSQLite   = "sqlite"
+	BackendPostgres = "postgres"
+)
+
+// sqliteBusyTimeoutMS is how long a writer waits for another writer of the same SQLite file.
+const sqliteBusyTimeoutMS = 10000
+
+// Store keeps studies and contributions in a SQL database: a SQLite file, or PostgreSQL. Its
+// methods are safe for concurrent use; each write is one transaction.
+type Store struct {
+	db      *sql.DB
+	backend string
+	// where names the database in errors: the file, or the PostgreSQL host and database, never
+	// a password.
+	where string
+}
+
+// Open opens the database of a DSN and brings its schema up to date. A DSN starting with
+// postgres:// or postgresql:// is a PostgreSQL connection URL (the pgx driver; libpq's
+// parameters such as sslmode and search_path are accepted); anything else is the path of a
+// SQLite file, optionally prefixed with "file:", created (mode 0600) when missing, in WAL mode.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	if dsn == "" {
+		return nil, errors.New("collector: no database: give a SQLite file path or a postgres:// URL")
+	}
+	var s *Store
+	var err error
+	if IsPostgres(dsn) {
+		s, err = openPostgres(ctx, dsn)
+	} else {
+		s, err = openSQLite(ctx, dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("collector: %s: %w", s.where, err)
+	}
+	return s, nil
+}
+
+// IsPostgres reports whether a DSN names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	l := strings.ToLower(dsn)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
+
+// RedactDSN returns a DSN fit for logs and errors: a PostgreSQL URL without its password, or the
+// SQLite path.
+func RedactDSN(dsn string) string {
+	if !IsPostgres(dsn) {
+		return strings.TrimPrefix(dsn, "file:")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres (unreadable URL)"
+	}
+	host := u.Host
+	if host == "" {
+		host = "localhost"
+	}
+	return "postgres://" + host + u.EscapedPath()
+}
+
+func openSQLite(ctx context.Context, dsn string) (*Store, error) {
+	path := strings.TrimPrefix(dsn, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		return nil, fmt.Errorf("collector: SQLite DSN %q: give a plain file path, without parameters", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if st, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("collector: open %s: directory: %w", path, err)
+		} else if !st.IsDir() {
+			return nil, fmt.Errorf("collector: open %s: %s is not a directory", path, dir)
+		}
+	}
+	// The file holds pseudonymous data: readable by its owner only.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("collector: open %s: %w", path, err)
+	}
+	f.Close()
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(sqliteBusyTimeoutMS)+")")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("collector: open %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("collector: open %s: %w", path, err)
+	}
+	return &Store{db: db, backend: BackendSQLite, where: path}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	where := RedactDSN(dsn)
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("collector: open %s: %w", where, redact(err, dsn))
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("collector: open %s: %w", where, redact(err, dsn))
+	}
+	return &Store{db: db, backend: BackendPostgres, where: where}, nil
+}
+
+// redact wraps a driver's error so that its text never shows the DSN's password (drivers may
+// quote the connection string); errors.Is and errors.As still see the driver's error.
+func redact(err error, dsn string) error {
+	u, perr := url.Parse(dsn)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	pw, ok := u.User.Password()
+	if !ok || pw == "" {
+		return err
+	}
+	return &redactedError{err: err, secret: pw}
+}
+
+type redactedError struct {
+	err    error
+	secret string
+}
+
+func (e *redactedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.secret, "xxxxx") }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Backend returns BackendSQLite or BackendPostgres.
+func (s *Store) Backend() string { return s.backend }
+
+// Location names the database without secrets: the SQLite file, or the PostgreSQL host and
+// database.
+func (s *Store) Location() string { return s.where }
+
+// q adapts a query written with "?" placeholders to the backend ($1, $2... for PostgreSQL). The
+// project's queries have no "?" anywhere else.
+func (s *Store) q(query string) string {
+	if s.backend != BackendPostgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// lock serialises the transactions that name the same key, on PostgreSQL (an advisory lock
+// released at commit). On SQLite every write transaction is already exclusive (_txlock=immediate).
+func (s *Store) lock(ctx context.Context, tx *sql.Tx, key string) error {
+	if s.backend != BackendPostgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", key); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	return nil
+}
+
+// migrations are the schema's successive versions; each entry is applied once, in one
+// transaction, and recorded in schema_migrations. Never edit an entry: append one.
+func migrations() [][]string {
+	return [][]string{
+		1: {
+			`CREATE TABLE studies (
+				id TEXT PRIMARY KEY,
+				version INTEGER NOT NULL,
+				descriptor TEXT NOT NULL,
+				registered_at BIGINT NOT NULL,
+				updated_at BIGINT NOT NULL
+			)`,
+			// One row per (study, pseudonym, measure, period): a resend replaces it. cells is the
+			// JSON object category → number ("" for a measure without categories), profile the
+			// JSON object of the profile fields given; received_day is the UTC day (Unix seconds
+			// at midnight) the row was last written, for retention: no finer time is kept.
+			`CREATE TABLE contributions (
+				study_id TEXT NOT NULL REFERENCES studies(id),
+				pseudonym TEXT NOT NULL,
+				measure TEXT NOT NULL,
+				period TEXT NOT NULL,
+				study_version INTEGER NOT NULL,
+				cells TEXT NOT NULL,
+				profile TEXT NOT NULL,
+				received_day BIGINT NOT NULL,
+				PRIMARY KEY (study_id, pseudonym, measure, period)
+			)`,
+			`CREATE INDEX contributions_by_measure ON contributions (study_id, measure, period)`,
+			`CREATE INDEX contributions_by_day ON contributions (study_id, received_day)`,
+			// A withdrawn pseudonym, by its SHA-256: its contributions are refused from then on.
+			`CREATE TABLE withdrawals (
+				study_id TEXT NOT NULL REFERENCES studies(id),
+				pseudonym_hash TEXT NOT NULL,
+				withdrawn_day BIGINT NOT NULL,
+				PRIMARY KEY (study_id, pseudonym_hash)
+			)`,
+		},
+	}
+}
+
+// SchemaVersion is the schema version this code writes.
+func SchemaVersion() int { return len(migrations()) - 1 }
+
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.lock(ctx, tx, "coachco2-collector-schema"); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("migrate: read the schema version: %w", err)
+	}
+	all := migrations()
+	if current > len(all)-1 {
+		return fmt.Errorf("the database's schema is version %d, newer than this collector's (%d)", current, len(all)-1)
+	}
+	for v := current + 1; v < len(all); v++ {
+		for _, stmt := range all[v] {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("migrate to version %d: %w", v, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), v, time.Now().Unix()); err != nil {
+			return fmt.Errorf("migrate to version %d: %w", v, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package collector
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Hand-computed quantiles, R type 7: h = (n-1)p, Q = x[⌊h⌋] + (h-⌊h⌋)(x[⌊h⌋+1]-x[⌊h⌋]).
+func TestSummarize(t *testing.T) {
+	for _, tc := range []struct {
+		xs   []float64
+		want Summary
+	}{
+		// n = 1: every quantile is the value.
+		{[]float64{7}, Summary{Count: 1, Sum: 7, Mean: 7, Median: 7, Q1: 7, Q3: 7}},
+		// n = 4, [1 2 3 4]: Q1 h=0.75 → 1.75; median h=1.5 → 2.5; Q3 h=2.25 → 3.25.
+		{[]float64{4, 1, 3, 2}, Summary{Count: 4, Sum: 10, Mean: 2.5, Median: 2.5, Q1: 1.75, Q3: 3.25}},
+		// n = 5, [10 20 30 40 100]: h = 1, 2, 3 exactly.
+		{[]float64{100, 10, 40, 20, 30}, Summary{Count: 5, Sum: 200, Mean: 40, Median: 30, Q1: 20, Q3: 40}},
+		// n = 7, [0 0 1 2 3 5 8]: Q1 h=1.5 → 0.5; median h=3 → 2; Q3 h=4.5 → 4.
+		{[]float64{8, 5, 3, 2, 1, 0, 0}, Summary{Count: 7, Sum: 19, Mean: 19.0 / 7, Median: 2, Q1: 0.5, Q3: 4}},
+	} {
+		got := Summarize(tc.xs)
+		if got.Count != tc.want.Count || !approx(got.Sum, tc.want.Sum) || !approx(got.Mean, tc.want.Mean) ||
+			!approx(got.Median, tc.want.Median) || !approx(got.Q1, tc.want.Q1) || !approx(got.Q3, tc.want.Q3) {
+			t.Errorf("Summarize: got %+v, want %+v", got, tc.want)
+		}
+	}
+	if s := Summarize(nil); s != (Summary{}) {
+		t.Errorf("empty: %+v", s)
+	}
+}
+
+func TestPublishable(t *testing.T) {
+	group := func(n int) []row { return make([]row, n) }
+	for _, tc := range []struct {
+		total, k int
+		sizes    []int
+		want     string
+	}{
+		{4, 5, []int{4, 0}, "--"},          // "all" below k: nothing
+		{5, 5, []int{5, 0}, "P-"},          // exact
+		{9, 5, []int{5, 4}, "--"},          // 9-5 = 4 would reveal the group of 4
+		{10, 5, []int{5, 5}, "PP"},         // nothing hidden
+		{12, 5, []int{5, 5}, "-P"},         // remainder 2 (no band given): withdraw one of the bands
+		{15, 5, []int{5, 5}, "PP"},         // remainder 5
+		{20, 5, []int{6, 5, 3, 6}, "P--P"}, // remainder 3: withdraw the smallest published (5) → 8
+	} {
+		ms := make([][]row, len(tc.sizes))
+		for i, n := range tc.sizes {
+			ms[i] = group(n)
+		}
+		got := ""
+		for _, p := range publishable(tc.total, tc.k, ms) {
+			if p {
+				got += "P"
+			} else {
+				got += "-"
+			}
+		}
+		if got != tc.want {
+			t.Errorf("total %d, sizes %v: %s, want %s", tc.total, tc.sizes, got, tc.want)
+		}
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newLimiter(1, 2, func() time.Time { return now })
+	for i, want := range []bool{true, true, false} {
+		if ok, _ := l.allow("a"); ok != want {
+			t.Fatalf("request %d: %v", i, ok)
+		}
+	}
+	if ok, _ := l.allow("b"); !ok {
+		t.Fatal("another client shares the bucket")
+	}
+	_, wait := l.allow("a")
+	if wait != time.Second {
+		t.Fatalf("wait %v", wait)
+	}
+	now = now.Add(500 * time.Millisecond)
+	if _, wait := l.allow("a"); wait != 500*time.Millisecond {
+		t.Fatalf("wait %v", wait)
+	}
+	now = now.Add(2 * time.Minute)
+	l.allow("c")
+	if len(l.buckets) != 1 { // a and b refilled and were forgotten
+		t.Fatalf("%d buckets kept", len(l.buckets))
+	}
+}
+
+func TestClientKey(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "192.0.2.7:5555"
+	r.Header.Set("X-Forwarded-For", "203.0.113.9, 198.51.100.1")
+	if got := clientKey(r, false); got != "192.0.2.7" {
+		t.Errorf("direct: %s", got)
+	}
+	if got := clientKey(r, true); got != "198.51.100.1" {
+		t.Errorf("forwarded: %s", got)
+	}
+	r.RemoteAddr = "[2001:db8:1:2:3:4:5:6]:5555"
+	if got := clientKey(r, false); got != "2001:db8:1:2::/64" {
+		t.Errorf("IPv6: %s", got)
+	}
+}
+
+func TestRedactDSN(t *testing.T) {
+	got := RedactDSN("postgres://collector:s3cret@db.example.org:5432/collector?sslmode=require")
+	if strings.Contains(got, "s3cret") || got != "postgres://db.example.org:5432/collector" {
+		t.Errorf("RedactDSN: %s", got)
+	}
+	if got := RedactDSN("file:/var/lib/collector.db"); got != "/var/lib/collector.db" {
+		t.Errorf("RedactDSN: %s", got)
+	}
+	if !IsPostgres("postgresql://x/y") || !IsPostgres("POSTGRES://x") || IsPostgres("/tmp/postgres://x") {
+		t.Error("IsPostgres")
+	}
+}
