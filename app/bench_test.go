@@ -98,10 +98,10 @@ func BenchmarkReport(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if ws.refreshed.Recomputed != 0 {
-					b.Fatalf("%d trips recomputed on opening: the figures written should be current", ws.refreshed.Recomputed)
+				if n := ws.LastRefresh().Recomputed; n != 0 {
+					b.Fatalf("%d trips recomputed on opening: the figures written should be current", n)
 				}
-				r, err := report(ctx, ws, indicators.Query{}, ws.set)
+				r, err := ws.Report(ctx, indicators.Query{}, nil)
 				if err != nil || r.Totals.Trips != n {
 					b.Fatalf("report: %d trips, %v; want %d", r.Totals.Trips, err, n)
 				}

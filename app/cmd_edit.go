@@ -63,15 +63,11 @@ every similar trip (both ends within 200 m, either direction) whose purpose you 
 				return err
 			}
 			defer ws.Close()
-			propagated, err := aggregate.Apply(cmd.Context(), ws.trips, ws.inputs, args[0], e)
+			propagated, err := ws.Edit(cmd.Context(), args[0], e)
 			if err != nil {
 				return err
 			}
-			var d trip.Doc
-			if _, err := ws.trips.Get(cmd.Context(), args[0], &d); err != nil {
-				return err
-			}
-			a, _, err := d.Aggregate()
+			_, a, err := ws.Trip(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/coachco2/coachco2/pkg/aggregate"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/indicators"
 )
@@ -42,13 +40,13 @@ With --json the numbers are unrounded: distances in km, durations in s, CO2 in k
 				return err
 			}
 			defer ws.Close()
-			set := ws.set
+			var set *co2.FactorSet
 			if factors != "" {
 				if set, err = co2.Lookup(factors); err != nil {
 					return err
 				}
 			}
-			r, err := report(cmd.Context(), ws, q, set)
+			r, err := ws.Report(cmd.Context(), q, set)
 			if err != nil {
 				return err
 			}
@@ -73,19 +71,6 @@ func setIDs() []string {
 		ids = append(ids, s.ID)
 	}
 	return ids
-}
-
-// report computes the indicators from the trips' figures.
-func report(ctx context.Context, ws *workspace, q indicators.Query, set *co2.FactorSet) (*indicators.Report, error) {
-	acc := indicators.New(q, set)
-	err := aggregate.EachCached(ctx, ws.trips, func(_ string, c aggregate.Cached) error {
-		acc.Add(indicators.Trip{Device: c.Device, Aggregation: c.Aggregation()})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return acc.Report(), nil
 }
 
 func printReport(out io.Writer, r *indicators.Report) error {

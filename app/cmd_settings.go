@@ -41,13 +41,13 @@ func newSettingsCmd() *cobra.Command {
 			fl := cmd.Flags()
 			var suggested struct{ Home, Work *places.Suggestion }
 			if suggest {
-				if suggested.Home, suggested.Work, err = aggregate.SuggestPlaces(cmd.Context(), ws.trips); err != nil {
+				if suggested.Home, suggested.Work, err = aggregate.SuggestPlaces(cmd.Context(), ws.Trips()); err != nil {
 					return err
 				}
 			}
 			changed := suggest || fl.Changed("factors") || fl.Changed("home") || fl.Changed("work") || fl.Changed("default-mode")
 			if changed {
-				s, err := settings.Update(cmd.Context(), ws.settingsDB, func(s *settings.Settings) error {
+				_, err := ws.UpdateSettings(cmd.Context(), func(s *settings.Settings) error {
 					if fl.Changed("factors") {
 						s.FactorSet = factors
 					}
@@ -90,13 +90,10 @@ func newSettingsCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if err := ws.useSettings(cmd.Context(), s); err != nil {
-					return err
-				}
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetIndent("", "  ")
-			return enc.Encode(map[string]any{"settings": ws.settings, "suggested": suggested, "recomputed": ws.refreshed.Recomputed})
+			return enc.Encode(map[string]any{"settings": ws.Settings(), "suggested": suggested, "recomputed": ws.LastRefresh().Recomputed})
 		},
 	}
 	f.register(cmd)

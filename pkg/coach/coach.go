@@ -1,0 +1,254 @@
+// Package coach is the app's service layer: a person's vault with the trips' figures kept
+// current, the settings in force, and the operations the command line and the web app offer
+// (reports, trip lists, corrections, settings, exports). Both front ends call it; neither talks to
+// the vault directly.
+package coach
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/co2"
+	"github.com/coachco2/coachco2/pkg/indicators"
+	"github.com/coachco2/coachco2/pkg/settings"
+	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/vault"
+)
+
+// Coach is one person's coach over their vault. It is safe for concurrent use.
+type Coach struct {
+	vault      *vault.Vault
+	trips      *vault.DB
+	settingsDB *vault.DB
+
+	// mu guards the settings in force and what derives from them.
+	mu        sync.RWMutex
+	settings  settings.Settings
+	set       *co2.FactorSet
+	inputs    aggregate.Inputs
+	refreshed aggregate.Result
+	// refreshMu makes Refresh calls take turns.
+	refreshMu sync.Mutex
+}
+
+// Open prepares the coach over an open vault: the trips' index, the settings, and every trip's
+// figures brought up to date (figures computed with another factor set, other settings or an older
+// trip are recomputed).
+func Open(ctx context.Context, v *vault.Vault) (*Coach, error) {
+	c := &Coach{vault: v}
+	var err error
+	if c.trips, err = v.DB(ctx, vault.DoctypeTrips); err != nil {
+		return nil, err
+	}
+	if err := c.trips.EnsureIndexes(ctx, aggregate.Indexes...); err != nil {
+		return nil, err
+	}
+	if c.settingsDB, err = v.DB(ctx, vault.DoctypeSettings); err != nil {
+		return nil, err
+	}
+	s, err := settings.Load(ctx, c.settingsDB)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.use(ctx, s); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// use makes s the settings in force and recomputes the figures they change.
+func (c *Coach) use(ctx context.Context, s settings.Settings) error {
+	id := s.FactorSet
+	if id == "" {
+		id = co2.DefaultSetID
+	}
+	set, err := co2.Lookup(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.settings, c.set, c.inputs = s, set, aggregate.NewInputs(set, s)
+	c.mu.Unlock()
+	_, err = c.Refresh(ctx)
+	return err
+}
+
+// Refresh brings the figures up to date with the trips (after a sync, say) and returns what it
+// did.
+func (c *Coach) Refresh(ctx context.Context) (aggregate.Result, error) {
+	c.refreshMu.Lock()
+	defer c.refreshMu.Unlock()
+	res, err := aggregate.Refresh(ctx, c.trips, c.Inputs(), false)
+	c.mu.Lock()
+	c.refreshed = res
+	c.mu.Unlock()
+	if err != nil {
+		return res, fmt.Errorf("bring the trips' figures up to date: %w", err)
+	}
+	return res, nil
+}
+
+// Recompute recomputes every trip's figures.
+func (c *Coach) Recompute(ctx context.Context) (aggregate.Result, error) {
+	c.refreshMu.Lock()
+	defer c.refreshMu.Unlock()
+	return aggregate.Refresh(ctx, c.trips, c.Inputs(), true)
+}
+
+// LastRefresh says what the last Refresh did.
+func (c *Coach) LastRefresh() aggregate.Result {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.refreshed
+}
+
+// Settings returns the settings in force.
+func (c *Coach) Settings() settings.Settings {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.settings
+}
+
+// FactorSet returns the factor set in force.
+func (c *Coach) FactorSet() *co2.FactorSet {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.set
+}
+
+// Inputs returns the inputs of the figures in force.
+func (c *Coach) Inputs() aggregate.Inputs {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.inputs
+}
+
+// UpdateSettings changes the settings, saves them and recomputes what they change.
+func (c *Coach) UpdateSettings(ctx context.Context, change func(*settings.Settings) error) (settings.Settings, error) {
+	s, err := settings.Update(ctx, c.settingsDB, change)
+	if err != nil {
+		return s, err
+	}
+	return s, c.use(ctx, s)
+}
+
+// Trips returns the trips database (for exports and tests).
+func (c *Coach) Trips() *vault.DB { return c.trips }
+
+// Report computes the indicators of a query; set nil means the factor set in force.
+func (c *Coach) Report(ctx context.Context, q indicators.Query, set *co2.FactorSet) (*indicators.Report, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	if set == nil {
+		set = c.FactorSet()
+	}
+	acc := indicators.New(q, set)
+	err := aggregate.EachCached(ctx, c.trips, func(_ string, ca aggregate.Cached) error {
+		acc.Add(indicators.Trip{Device: ca.Device, Aggregation: ca.Aggregation()})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return acc.Report(), nil
+}
+
+// TripQuery filters a trip list.
+type TripQuery struct {
+	indicators.Query
+	Mode    trip.Mode
+	Purpose trip.Purpose
+	// Offset and Limit page the list (newest first); Limit 0 means all.
+	Offset, Limit int
+}
+
+// TripSummary is one row of a trip list.
+type TripSummary struct {
+	ID         string       `json:"id"`
+	Device     string       `json:"device"`
+	Start      string       `json:"start"`
+	End        string       `json:"end"`
+	Title      string       `json:"title"`
+	Modes      []trip.Mode  `json:"modes"`
+	Purpose    trip.Purpose `json:"purpose"`
+	DistanceM  float64      `json:"distance_m"`
+	DurationS  float64      `json:"duration_s"`
+	CO2Kg      float64      `json:"co2_kg"`
+	CaloriesKc float64      `json:"calories_kcal"`
+	NotATrip   bool         `json:"not_a_trip,omitempty"`
+	Recurring  bool         `json:"recurring,omitempty"`
+}
+
+// ListTrips returns the trips matching q, newest first, and how many match in all.
+func (c *Coach) ListTrips(ctx context.Context, q TripQuery) ([]TripSummary, int, error) {
+	if err := q.Validate(); err != nil {
+		return nil, 0, err
+	}
+	var all []TripSummary
+	err := aggregate.EachFigures(ctx, c.trips, func(f aggregate.Figures) error {
+		a := f.Aggregation
+		if len(a.LocalStart) < 7 || q.From != "" && a.LocalStart[:7] < q.From || q.To != "" && a.LocalStart[:7] > q.To {
+			return nil
+		}
+		if len(q.Devices) > 0 && !slices.Contains(q.Devices, f.CaptureDevice) {
+			return nil
+		}
+		if q.Mode != "" && !slices.Contains(a.Modes, q.Mode) || q.Purpose != "" && a.Purpose != q.Purpose {
+			return nil
+		}
+		all = append(all, Summarize(f.ID, f.CaptureDevice, a))
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	slices.Reverse(all) // EachFigures gives them oldest first
+	total := len(all)
+	if q.Offset > 0 {
+		all = all[min(q.Offset, len(all)):]
+	}
+	if q.Limit > 0 && len(all) > q.Limit {
+		all = all[:q.Limit]
+	}
+	return all, total, nil
+}
+
+// Summarize makes a trip's list row from its figures.
+func Summarize(id, device string, a trip.Aggregation) TripSummary {
+	end := a.LocalStart
+	if n := len(a.Sections); n > 0 {
+		end = a.Sections[n-1].EndDate
+	}
+	return TripSummary{ID: id, Device: device, Start: a.LocalStart, End: end, Title: a.AutomaticTitle, Modes: a.Modes,
+		Purpose: a.Purpose, DistanceM: a.TotalDistance, DurationS: a.TotalDuration, CO2Kg: a.TotalCO2,
+		CaloriesKc: a.TotalCalories, NotATrip: a.NotATrip, Recurring: a.Recurring}
+}
+
+// Trip returns one trip with its figures.
+func (c *Coach) Trip(ctx context.Context, id string) (*trip.Doc, trip.Aggregation, error) {
+	var d trip.Doc
+	rev, err := c.trips.Get(ctx, id, &d)
+	if err != nil {
+		return nil, trip.Aggregation{}, err
+	}
+	d.ID, d.Rev = id, rev
+	a, ok, err := d.Aggregate()
+	if err != nil {
+		return nil, a, err
+	}
+	if !ok || a.Stamp != c.Inputs().StampFor(d.Server, d.Labels, d.Manual) {
+		if a, err = aggregate.Compute(&d, c.Inputs()); err != nil {
+			return nil, a, err
+		}
+	}
+	return &d, a, nil
+}
+
+// Edit applies a correction to a trip and returns the trips its purpose propagated to.
+func (c *Coach) Edit(ctx context.Context, id string, e aggregate.Edit) ([]string, error) {
+	return aggregate.Apply(ctx, c.trips, c.Inputs(), id, e)
+}
