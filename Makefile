@@ -1,6 +1,7 @@
-# make test   every test: go vet, gofmt, go test ./... (installs pouchdb-server first)
+# make test   every test: go vet, gofmt, go test ./... (installs pouchdb-server, and Chromium when
+#             missing, first)
 # make run    a demo on embedded defaults: a generated user served by the devserver, synced into
-#             the embedded vault .run/vault.db (instance demo), then checked
+#             the embedded vault .run/vault.db (instance demo), then the web app on APP_ADDR
 # make bench  benchmarks of the vault on both backends
 # make build  CGO_ENABLED=0 go build ./...
 # make fuzz   fuzz the parsers (DSN, contributions, selectors, trips) for FUZZTIME each
@@ -13,7 +14,7 @@ POUCHDB_INSTALLED := $(POUCHDB)/node_modules/.package-lock.json
 
 .PHONY: test bench build run fuzz
 
-test: $(POUCHDB_INSTALLED)
+test: $(POUCHDB_INSTALLED) chromium
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...)); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
@@ -23,6 +24,21 @@ test: $(POUCHDB_INSTALLED)
 $(POUCHDB_INSTALLED): $(POUCHDB)/package-lock.json
 	cd $(POUCHDB) && npm ci --no-audit --no-fund
 
+# Debian's Chromium, for the real-browser tests (pkg/browsertest), installed with apt-get when
+# missing. That needs root, as on CI; otherwise this says so and goes on: the browser tests then
+# skip, or fail when CI is set.
+.PHONY: chromium
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || { [ -n "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ]; }; then exit 0; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+		echo "make: Chromium is missing, and installing it needs root: run"; \
+		echo "      sudo apt-get install -y --no-install-recommends chromium   (or set CHROMIUM=/path/to/chromium)"; \
+		echo "      Until then the real-browser tests skip (and fail when CI is set)."; \
+		exit 0; \
+	fi; \
+	echo "make: installing Debian's chromium for the real-browser tests"; \
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+
 bench: $(POUCHDB_INSTALLED)
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/vault/... ./pkg/openpath/... ./pkg/tripsync ./app
 
@@ -30,15 +46,19 @@ build:
 	CGO_ENABLED=0 $(GO) build ./...
 
 DEMO_ADDR ?= 127.0.0.1:18090
+APP_ADDR  ?= 127.0.0.1:8080
+# The demo user's year of trips ends today.
+DEMO_START := $(shell date -d '-364 days' +%F 2>/dev/null || echo 2025-01-01)
 
 run:
 	mkdir -p .run
 	$(GO) build -o .run/connector ./connector
 	$(GO) build -o .run/app ./app
-	@.run/connector devserver --generate users=1,days=365,seed=1 --addr $(DEMO_ADDR) & pid=$$!; \
-	trap "kill $$pid 2>/dev/null" EXIT; sleep 1; \
-	.run/connector sync --vault .run/vault.db --instance demo --server http://$(DEMO_ADDR) --token user001 --device demo-phone && \
-	.run/app check --vault .run/vault.db --instance demo
+	@.run/connector devserver --generate users=1,days=365,seed=1,start=$(DEMO_START) --addr $(DEMO_ADDR) & pid=$$!; \
+	sleep 1; \
+	.run/connector sync --vault .run/vault.db --instance demo --server http://$(DEMO_ADDR) --token user001 --device demo-phone; \
+	status=$$?; kill $$pid 2>/dev/null; [ $$status -eq 0 ] || exit $$status; \
+	.run/app serve --vault .run/vault.db --instance demo --addr $(APP_ADDR)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseDSNHidesPassword -fuzztime $(FUZZTIME) ./pkg/vault

@@ -45,6 +45,7 @@ func subcommands() []*cobra.Command {
 		newRecomputeCmd(),
 		newEditCmd(),
 		newSettingsCmd(),
+		newServeCmd(),
 		newCollectorCmd(),
 	}
 }

@@ -115,7 +115,11 @@ func Refresh(ctx context.Context, trips *vault.DB, in Inputs, force bool) (Resul
 	if len(res.Errors) > 0 {
 		return res, nil // check them again next time
 	}
-	return res, trips.PutLocal(ctx, checkpointID, checkpoint{Seq: seq, Inputs: in.inputsStamp(), Cache: cacheVersion})
+	next := checkpoint{Seq: seq, Inputs: in.inputsStamp(), Cache: cacheVersion}
+	if next == cp {
+		return res, nil // nothing changed: no write
+	}
+	return res, trips.PutLocal(ctx, checkpointID, next)
 }
 
 // staleAll checks every trip.

@@ -143,6 +143,11 @@ func (c *Coach) Report(ctx context.Context, q indicators.Query, set *co2.FactorS
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
+	// The trips may have changed since (a sync, an edit): bring the figures up to date first.
+	// This reads the changes since the last check, which costs next to nothing when there is none.
+	if _, err := c.Refresh(ctx); err != nil {
+		return nil, err
+	}
 	if set == nil {
 		set = c.FactorSet()
 	}

@@ -1,0 +1,455 @@
+package webapp
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/co2"
+	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/export"
+	"github.com/coachco2/coachco2/pkg/indicators"
+	"github.com/coachco2/coachco2/pkg/places"
+	"github.com/coachco2/coachco2/pkg/settings"
+	"github.com/coachco2/coachco2/pkg/trip"
+)
+
+// pageSize is the trip list's, as in the existing app.
+const pageSize = 50
+
+var funcs = template.FuncMap{
+	"km":       func(m float64) string { return strconv.FormatFloat(m/1000, 'f', 1, 64) },
+	"kg":       func(kg float64) string { return strconv.FormatFloat(kg, 'f', 2, 64) },
+	"num1":     func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+	"int":      func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) },
+	"pct":      func(f float64) string { return strconv.FormatFloat(100*f, 'f', 0, 64) + " %" },
+	"duration": duration,
+	"when":     when,
+	"color":    modeColor,
+	"add":      func(a, b int) int { return a + b },
+	"sub":      func(a, b int) int { return a - b },
+	"modes":    func() []trip.Mode { return trip.Modes() },
+	"purposes": func() []trip.Purpose { return trip.Purposes() },
+	"sets":     func() []*co2.FactorSet { return co2.Sets() },
+	"sprintf":  fmt.Sprintf,
+	"divf":     func(a, b float64) float64 { return a / b },
+}
+
+func duration(s float64) string {
+	d := time.Duration(s) * time.Second
+	if d >= time.Hour {
+		return fmt.Sprintf("%dh%02d", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%d min", int(d.Minutes()))
+}
+
+// when shows an ISO local time as "2016-06-20 08:28".
+func when(iso string) string {
+	if t, err := time.Parse(time.RFC3339Nano, iso); err == nil {
+		return t.Format("2006-01-02 15:04")
+	}
+	return iso
+}
+
+// dashboardView is the dashboard's data.
+type dashboardView struct {
+	Months       []string            `json:"months"`
+	Report       *indicators.Report  `json:"report"`
+	ThisMonth    *indicators.Figures `json:"this_month"`
+	LastMonth    *indicators.Figures `json:"last_month"`
+	Year         string              `json:"year"`
+	BikeDays     int                 `json:"bike_days"`
+	BikeGoal     int                 `json:"bike_goal"`
+	Chart        template.HTML       `json:"-"`
+	ModeChart    template.HTML       `json:"-"`
+	PurposeChart template.HTML       `json:"-"`
+}
+
+// dashboard covers the current month and the 11 before it; when the newest trip is older than
+// that, the 12 months up to it, so that an old history still shows.
+func (s *Server) dashboard(r *http.Request) (view, error) {
+	ctx := r.Context()
+	lang := s.lang(r)
+	end := s.opts.Now()
+	if newest, _, err := s.coach.ListTrips(ctx, coach.TripQuery{Limit: 1}); err == nil && len(newest) == 1 {
+		if t, err := time.Parse(time.RFC3339Nano, newest[0].Start); err == nil && t.Before(end.AddDate(0, -11, 0)) {
+			end = t
+		}
+	}
+	start := time.Date(end.Year(), end.Month()-11, 1, 0, 0, 0, 0, time.UTC)
+	q := indicators.Query{From: start.Format("2006-01"), To: end.Format("2006-01"), Devices: s.coach.Settings().Devices}
+	rep, err := s.coach.Report(ctx, q, nil)
+	if err != nil {
+		return nil, err
+	}
+	v := &dashboardView{Report: rep, Year: end.Format("2006"), BikeGoal: s.coach.Settings().BikeGoal.Target}
+	var bars []bar
+	for m := start; !m.After(end); m = m.AddDate(0, 1, 0) {
+		key := m.Format("2006-01")
+		v.Months = append(v.Months, key)
+		f := rep.ByMonth[key]
+		bars = append(bars, bar{Label: m.Format("01/06"), Value: f.CO2Kg, Text: fmt.Sprintf("%.1f kg", f.CO2Kg), Color: "#00897b"})
+	}
+	v.ThisMonth = rep.ByMonth[end.Format("2006-01")]
+	v.LastMonth = rep.ByMonth[time.Date(end.Year(), end.Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")]
+	v.BikeDays = rep.BikeCommuteDays[v.Year]
+	v.Chart = columnChart(translate(lang, "dash.chart"), bars)
+	v.ModeChart, v.PurposeChart = breakdownCharts(lang, rep)
+	return v, nil
+}
+
+func breakdownCharts(lang string, rep *indicators.Report) (byMode, byPurpose template.HTML) {
+	var mb, pb []bar
+	for _, m := range rep.ModeOrder {
+		f := rep.ByMode[m]
+		mb = append(mb, bar{Label: nameOf(modeNames, lang, string(m)), Value: f.CO2Kg, Text: fmt.Sprintf("%.1f kg · %d", f.CO2Kg, f.Trips), Color: modeColor(m)})
+	}
+	for _, p := range rep.PurposeOrder {
+		f := rep.ByPurpose[p]
+		pb = append(pb, bar{Label: nameOf(purposeNames, lang, string(p)), Value: f.CO2Kg, Text: fmt.Sprintf("%.1f kg · %d", f.CO2Kg, f.Trips), Color: "#1565c0"})
+	}
+	return barChart(translate(lang, "dash.byMode"), mb), barChart(translate(lang, "dash.byPurpose"), pb)
+}
+
+// tripsView is the trip list's data.
+type tripsView struct {
+	Trips   []coach.TripSummary `json:"trips"`
+	Total   int                 `json:"total"`
+	Offset  int                 `json:"offset"`
+	Filters url.Values          `json:"-"`
+	Query   map[string]string   `json:"query"`
+	Devices []string            `json:"-"`
+	Prev    string              `json:"-"`
+	Next    string              `json:"-"`
+}
+
+func (s *Server) tripList(r *http.Request) (view, error) {
+	q := r.URL.Query()
+	tq := coach.TripQuery{Limit: pageSize}
+	if m := q.Get("month"); m != "" {
+		tq.From, tq.To = m, m
+	}
+	tq.Mode, tq.Purpose = trip.Mode(q.Get("mode")), trip.Purpose(q.Get("purpose"))
+	if d := q.Get("device"); d != "" {
+		tq.Devices = []string{d}
+	} else {
+		tq.Devices = s.coach.Settings().Devices
+	}
+	if tq.Mode != "" && !tq.Mode.Valid() || tq.Purpose != "" && !tq.Purpose.Valid() {
+		return nil, badRequest{fmt.Errorf("unknown mode or purpose")}
+	}
+	if o, err := strconv.Atoi(q.Get("offset")); err == nil && o > 0 {
+		tq.Offset = o
+	}
+	list, total, err := s.coach.ListTrips(r.Context(), tq)
+	if err != nil {
+		return nil, badRequest{err}
+	}
+	v := &tripsView{Trips: list, Total: total, Offset: tq.Offset, Query: map[string]string{}}
+	for _, k := range []string{"month", "mode", "purpose", "device"} {
+		v.Query[k] = q.Get(k)
+	}
+	page := func(offset int) string {
+		p := url.Values{}
+		for k, val := range v.Query {
+			if val != "" {
+				p.Set(k, val)
+			}
+		}
+		p.Set("offset", strconv.Itoa(offset))
+		return "/trips?" + p.Encode()
+	}
+	if tq.Offset > 0 {
+		v.Prev = page(max(0, tq.Offset-pageSize))
+	}
+	if tq.Offset+pageSize < total {
+		v.Next = page(tq.Offset + pageSize)
+	}
+	return v, nil
+}
+
+// tripView is a trip's detail.
+type tripView struct {
+	ID          string            `json:"id"`
+	Summary     coach.TripSummary `json:"summary"`
+	Aggregation trip.Aggregation  `json:"aggregation"`
+	Manual      trip.Manual       `json:"manual"`
+	Labels      trip.Labels       `json:"labels"`
+	Map         template.HTML     `json:"-"`
+	Propagated  string            `json:"-"`
+}
+
+func (s *Server) tripDetail(r *http.Request) (view, error) {
+	d, a, err := s.coach.Trip(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	m, err := d.ManualEdits()
+	if err != nil {
+		return nil, err
+	}
+	modes := make([]trip.Mode, len(a.Sections))
+	for i, sec := range a.Sections {
+		modes[i] = sec.Mode
+	}
+	v := &tripView{ID: d.ID, Summary: coach.Summarize(d.ID, d.CaptureDevice, a), Aggregation: a, Manual: m, Labels: d.Labels,
+		Propagated: r.URL.Query().Get("propagated")}
+	if len(d.Series) > 0 {
+		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.AutomaticTitle, d.Series[0], modes)
+	}
+	return v, nil
+}
+
+// editFromForm reads the trip form: purpose, title, recurring and each section's mode.
+func editFromForm(r *http.Request, sections int) (aggregate.Edit, error) {
+	if err := r.ParseForm(); err != nil {
+		return aggregate.Edit{}, err
+	}
+	var e aggregate.Edit
+	if r.Form.Has("purpose") {
+		p := trip.Purpose(r.Form.Get("purpose"))
+		e.Purpose = &p
+	}
+	if r.Form.Has("title") {
+		t := strings.TrimSpace(r.Form.Get("title"))
+		e.Title = &t
+	}
+	if r.Form.Has("form") { // a checkbox is absent when unchecked: the form says it was sent
+		rec := r.Form.Get("recurring") == "on"
+		e.Recurring = &rec
+	}
+	for i := range sections {
+		key := "section-" + strconv.Itoa(i)
+		if r.Form.Has(key) {
+			if e.SectionModes == nil {
+				e.SectionModes = map[int]trip.Mode{}
+			}
+			e.SectionModes[i] = trip.Mode(r.Form.Get(key))
+		}
+	}
+	return e, e.Validate()
+}
+
+func (s *Server) editTripForm(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	_, a, err := s.coach.Trip(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	e, err := editFromForm(r, len(a.Sections))
+	if err != nil {
+		s.fail(w, r, badRequest{err})
+		return
+	}
+	// A section set to its current mode is no correction: leave it out.
+	for i, m := range e.SectionModes {
+		if i < len(a.Sections) && a.Sections[i].Mode == m {
+			delete(e.SectionModes, i)
+		}
+	}
+	propagated, err := s.coach.Edit(r.Context(), id, e)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/trips/%s?saved=1&propagated=%d", url.PathEscape(id), len(propagated)), http.StatusSeeOther)
+}
+
+// editTripAPI takes {"purpose": ..., "title": ..., "recurring": ..., "mode": ..., "sectionModes": {"0": "BUS"}}.
+func (s *Server) editTripAPI(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Purpose      *trip.Purpose        `json:"purpose"`
+		Title        *string              `json:"title"`
+		Recurring    *bool                `json:"recurring"`
+		Mode         *trip.Mode           `json:"mode"`
+		SectionModes map[string]trip.Mode `json:"sectionModes"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		s.failJSON(w, badRequest{fmt.Errorf("malformed edit: %w", err)})
+		return
+	}
+	e := aggregate.Edit{Purpose: body.Purpose, Title: body.Title, Recurring: body.Recurring, Mode: body.Mode}
+	for k, m := range body.SectionModes {
+		i, err := strconv.Atoi(k)
+		if err != nil {
+			s.failJSON(w, badRequest{fmt.Errorf("section %q: want an index", k)})
+			return
+		}
+		if e.SectionModes == nil {
+			e.SectionModes = map[int]trip.Mode{}
+		}
+		e.SectionModes[i] = m
+	}
+	if err := e.Validate(); err != nil {
+		s.failJSON(w, badRequest{err})
+		return
+	}
+	propagated, err := s.coach.Edit(r.Context(), r.PathValue("id"), e)
+	if err != nil {
+		s.failJSON(w, err)
+		return
+	}
+	v, err := s.tripDetail(r)
+	if err != nil {
+		s.failJSON(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"trip": v, "propagated_to": propagated})
+}
+
+// analysisView is a month's or a year's breakdown.
+type analysisView struct {
+	Period       string             `json:"period"`
+	Report       *indicators.Report `json:"report"`
+	ModeChart    template.HTML      `json:"-"`
+	PurposeChart template.HTML      `json:"-"`
+}
+
+func (s *Server) analysis(r *http.Request) (view, error) {
+	period := r.URL.Query().Get("period")
+	if period == "" {
+		period = s.opts.Now().Format("2006")
+	}
+	q := indicators.Query{Devices: s.coach.Settings().Devices}
+	switch len(period) {
+	case 4:
+		q.From, q.To = period+"-01", period+"-12"
+	case 7:
+		q.From, q.To = period, period
+	default:
+		return nil, badRequest{fmt.Errorf("period %q: want YYYY or YYYY-MM", period)}
+	}
+	rep, err := s.coach.Report(r.Context(), q, nil)
+	if err != nil {
+		return nil, badRequest{err}
+	}
+	v := &analysisView{Period: period, Report: rep}
+	v.ModeChart, v.PurposeChart = breakdownCharts(s.lang(r), rep)
+	return v, nil
+}
+
+// settingsView is the settings form's data.
+type settingsView struct {
+	Settings  settings.Settings             `json:"settings"`
+	Suggested map[string]*places.Suggestion `json:"suggested,omitempty"`
+	Error     string                        `json:"error,omitempty"`
+}
+
+// DefaultMode is the default mode set for a group, for the form.
+func (v *settingsView) DefaultMode(group string) trip.Mode { return v.Settings.DefaultModes[trip.Group(group)] }
+
+func (s *Server) settingsPage(r *http.Request) (view, error) {
+	v := &settingsView{Settings: s.coach.Settings()}
+	if r.URL.Query().Get("suggest") == "1" {
+		home, work, err := aggregate.SuggestPlaces(r.Context(), s.coach.Trips())
+		if err != nil {
+			return nil, err
+		}
+		v.Suggested = map[string]*places.Suggestion{"home": home, "work": work}
+	}
+	return v, nil
+}
+
+func (s *Server) saveSettingsForm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, badRequest{err})
+		return
+	}
+	f := r.Form
+	_, err := s.coach.UpdateSettings(r.Context(), func(st *settings.Settings) error {
+		st.FactorSet = f.Get("factorSet")
+		st.DefaultModes = map[trip.Group]trip.Mode{}
+		for _, g := range []trip.Group{trip.GroupBike, trip.GroupCar} {
+			if m := f.Get("default-" + string(g)); m != "" {
+				st.DefaultModes[g] = trip.Mode(m)
+			}
+		}
+		for _, p := range []struct {
+			key string
+			dst **places.Place
+		}{{"home", &st.Home}, {"work", &st.Work}} {
+			val := strings.TrimSpace(f.Get(p.key))
+			if val == "" {
+				*p.dst = nil
+				continue
+			}
+			pl, err := parseLatLon(val)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.key, err)
+			}
+			*p.dst = pl
+		}
+		target, err := strconv.Atoi(f.Get("target"))
+		if err != nil {
+			return fmt.Errorf("bike goal: %q is not a number of days", f.Get("target"))
+		}
+		st.BikeGoal.Target = target
+		st.BikeGoal.FirstName, st.BikeGoal.LastName = strings.TrimSpace(f.Get("firstName")), strings.TrimSpace(f.Get("lastName"))
+		st.BikeGoal.Employer, st.BikeGoal.Place = strings.TrimSpace(f.Get("employer")), strings.TrimSpace(f.Get("place"))
+		st.Language = f.Get("language")
+		st.Devices = nil
+		for _, d := range strings.Split(f.Get("devices"), ",") {
+			if d = strings.TrimSpace(d); d != "" {
+				st.Devices = append(st.Devices, d)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.render(w, r, "settings", &settingsView{Settings: s.coach.Settings(), Error: err.Error()}, http.StatusBadRequest)
+		return
+	}
+	http.Redirect(w, r, "/settings?saved=1", http.StatusSeeOther)
+}
+
+func parseLatLon(s string) (*places.Place, error) {
+	lat, lon, ok := strings.Cut(s, ",")
+	la, err1 := strconv.ParseFloat(strings.TrimSpace(lat), 64)
+	lo, err2 := strconv.ParseFloat(strings.TrimSpace(lon), 64)
+	if !ok || err1 != nil || err2 != nil || la < -90 || la > 90 || lo < -180 || lo > 180 {
+		return nil, fmt.Errorf("%q: want latitude,longitude in degrees, e.g. 46.1591,-1.1517", s)
+	}
+	return &places.Place{Lat: la, Lon: lo}, nil
+}
+
+func (s *Server) exportsPage(r *http.Request) (view, error) {
+	now := s.opts.Now()
+	return map[string]string{"From": now.AddDate(-1, 0, 0).Format("2006-01"), "To": now.Format("2006-01"), "Year": now.Format("2006")}, nil
+}
+
+// exportCSV streams every section of the period's trips.
+func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
+	q := indicators.Query{From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to")}
+	if err := q.Validate(); err != nil {
+		s.fail(w, r, badRequest{err})
+		return
+	}
+	list, _, err := s.coach.ListTrips(r.Context(), coach.TripQuery{Query: q})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="coachco2-trips.csv"`)
+	cw := export.NewCSVWriter(w)
+	for i := len(list) - 1; i >= 0; i-- { // oldest first
+		d, a, err := s.coach.Trip(r.Context(), list[i].ID)
+		if err != nil {
+			s.opts.Logger.Error("export: read a trip", "error", err)
+			return
+		}
+		if err := cw.Write(d, a); err != nil {
+			return
+		}
+	}
+	_ = cw.Flush()
+}

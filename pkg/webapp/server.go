@@ -1,0 +1,211 @@
+// Package webapp is the Coach CO2 web app: server-rendered pages and a JSON API over a person's
+// coach (pkg/coach), on one origin, with every asset embedded.
+//
+// Screens: the dashboard (12-month CO2 chart, this month against last, breakdowns by mode and
+// purpose, CO2 avoided, bike-commute days against the goal), the trip list with filters, a trip's
+// detail (its route drawn as SVG, its sections, corrections), the analysis of a month or a year,
+// the settings, and the exports. The same data is served as JSON under /api/. Pages work without
+// JavaScript; a little vanilla script only submits the trip form when a select changes.
+//
+// Security headers, login beyond loopback and CSRF protection are middleware (pkg/websec) that
+// `app serve` wraps around Handler; a mutating request must carry the CSRF token that every page
+// embeds (CSRFToken in Options says how to read it).
+package webapp
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/vault"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options configure the web app.
+type Options struct {
+	// Locale is the instance's locale (COZY_LOCALE), used when the settings give no language.
+	Locale string
+	// Logger receives errors (never personal data).
+	Logger *slog.Logger
+	// CSRFToken returns the CSRF token of the request's session, embedded in forms; nil when
+	// the middleware in front does not use one.
+	CSRFToken func(*http.Request) string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Server serves the app.
+type Server struct {
+	coach *coach.Coach
+	opts  Options
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+}
+
+// New returns the app over a coach.
+func New(c *coach.Coach, opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{coach: c, opts: opts, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	for _, page := range []string{"dashboard", "trips", "trip", "analysis", "settings", "exports", "error"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/"+page+".html")
+		if err != nil {
+			return nil, fmt.Errorf("webapp: template %s: %w", page, err)
+		}
+		s.pages[page] = t
+	}
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("GET /{$}", s.page("dashboard", s.dashboard))
+	s.mux.HandleFunc("GET /trips", s.page("trips", s.tripList))
+	s.mux.HandleFunc("GET /trips/{id}", s.page("trip", s.tripDetail))
+	s.mux.HandleFunc("POST /trips/{id}", s.editTripForm)
+	s.mux.HandleFunc("GET /analysis", s.page("analysis", s.analysis))
+	s.mux.HandleFunc("GET /settings", s.page("settings", s.settingsPage))
+	s.mux.HandleFunc("POST /settings", s.saveSettingsForm)
+	s.mux.HandleFunc("GET /exports", s.page("exports", s.exportsPage))
+	s.mux.HandleFunc("GET /exports/trips.csv", s.exportCSV)
+	s.mux.HandleFunc("GET /api/dashboard", s.api(s.dashboard))
+	s.mux.HandleFunc("GET /api/trips", s.api(s.tripList))
+	s.mux.HandleFunc("GET /api/trips/{id}", s.api(s.tripDetail))
+	s.mux.HandleFunc("POST /api/trips/{id}", s.editTripAPI)
+	s.mux.HandleFunc("GET /api/analysis", s.api(s.analysis))
+	s.mux.HandleFunc("GET /api/settings", s.api(s.settingsPage))
+	return s, nil
+}
+
+// Handler returns the app's routes.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Mux lets `app serve` add routes (e.g. the studies screen) to the same origin.
+func (s *Server) Mux() *http.ServeMux { return s.mux }
+
+// view is what a page handler gives its template, and the JSON API as is.
+type view interface{}
+
+// common is what every page's template reads besides its data.
+type common struct {
+	Lang    string
+	Nav     string
+	CSRF    string
+	Flash   string
+	Data    view
+	Mode    func(trip.Mode) string
+	Purpose func(trip.Purpose) string
+}
+
+// T translates a message key into the page's language.
+func (c common) T(key string) string { return translate(c.Lang, key) }
+
+func (s *Server) lang(r *http.Request) string {
+	return language(s.coach.Settings().Language, s.opts.Locale, r)
+}
+
+// page wraps a data handler into an HTML page.
+func (s *Server) page(name string, data func(*http.Request) (view, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := data(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.render(w, r, name, v, http.StatusOK)
+	}
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, v view, status int) {
+	lang := s.lang(r)
+	c := common{
+		Lang: lang, Nav: name, Data: v, Flash: r.URL.Query().Get("saved"),
+		Mode:    func(m trip.Mode) string { return nameOf(modeNames, lang, string(m)) },
+		Purpose: func(p trip.Purpose) string { return nameOf(purposeNames, lang, string(p)) },
+	}
+	if s.opts.CSRFToken != nil {
+		c.CSRF = s.opts.CSRFToken(r)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", lang)
+	var buf strings.Builder
+	if err := s.pages[name].Execute(&buf, c); err != nil {
+		s.opts.Logger.Error("render page", "page", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(buf.String()))
+}
+
+// api wraps a data handler into a JSON endpoint.
+func (s *Server) api(data func(*http.Request) (view, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := data(r)
+		if err != nil {
+			s.failJSON(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// badRequest marks errors caused by the request.
+type badRequest struct{ error }
+
+func statusOf(err error) int {
+	var br badRequest
+	switch {
+	case errors.As(err, &br):
+		return http.StatusBadRequest
+	case errors.Is(err, vault.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, vault.ErrConflict):
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	msg := err.Error()
+	if status == http.StatusInternalServerError {
+		s.opts.Logger.Error("request failed", "route", r.Pattern, "error", err)
+		msg = http.StatusText(status)
+	}
+	s.render(w, r, "error", map[string]any{"Status": status, "Message": msg}, status)
+}
+
+func (s *Server) failJSON(w http.ResponseWriter, err error) {
+	status := statusOf(err)
+	msg := err.Error()
+	if status == http.StatusInternalServerError {
+		s.opts.Logger.Error("api request failed", "error", err)
+		msg = http.StatusText(status)
+	}
+	writeJSON(w, status, map[string]string{"error": msg})
+}

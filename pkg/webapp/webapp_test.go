@@ -1,0 +1,204 @@
+package webapp_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/sampledata"
+	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/webapp"
+)
+
+// newApp serves the shared samples' trips from a new embedded vault.
+func newApp(t *testing.T) (*httptest.Server, *coach.Coach) {
+	t.Helper()
+	ctx := context.Background()
+	v, err := vault.Open(ctx, filepath.Join(t.TempDir(), "vault.db"), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	db, err := v.DB(ctx, vault.DoctypeTrips)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(sampledata.Dir(t), "timeline", "*.json"))
+	var docs []*trip.Doc
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range gjson.GetBytes(raw, "data").Array() {
+			d, err := trip.FromTimeline([]byte(tr.Raw), trip.Origin{Device: "phone", App: "openpath"}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs = append(docs, d)
+		}
+	}
+	if _, err := vault.SaveMany(ctx, db, docs, 0); err != nil {
+		t.Fatal(err)
+	}
+	c, err := coach.Open(ctx, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2016, 12, 20, 12, 0, 0, 0, time.UTC) }
+	app, err := webapp.New(c, webapp.Options{Now: now, Locale: "fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(app.Handler())
+	t.Cleanup(srv.Close)
+	return srv, c
+}
+
+func get(t *testing.T, u string, header ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestEveryScreenRenders(t *testing.T) {
+	srv, c := newApp(t)
+	list, _, err := c.ListTrips(context.Background(), coach.TripQuery{Limit: 1})
+	if err != nil || len(list) != 1 {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/":                        "CO2 des 12 derniers mois",
+		"/trips":                   "76 trajets",
+		"/trips?month=2016-07":     "28 trajets",
+		"/trips?mode=AIR_OR_HSR":   "Avion",
+		"/trips/" + list[0].ID:     "<svg class=\"map\"",
+		"/analysis?period=2016":    "Par mode",
+		"/analysis?period=2016-06": "Par motif",
+		"/settings":                "Facteurs d&#39;émission",
+		"/exports":                 "CSV",
+		"/static/app.css":          "--accent",
+	} {
+		code, body := get(t, srv.URL+path)
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("GET %s: %d, want 200 with %q", path, code, want)
+		}
+	}
+	if code, body := get(t, srv.URL+"/", "Accept-Language", "en"); code != 200 || !strings.Contains(body, "CO2 of the last 12 months") && !strings.Contains(body, "CO2 des 12") {
+		t.Errorf("dashboard: %d", code)
+	}
+	for path, status := range map[string]int{"/trips/nope": 404, "/analysis?period=20": 400, "/trips?mode=BOAT": 400} {
+		if code, _ := get(t, srv.URL+path); code != status {
+			t.Errorf("GET %s: %d, want %d", path, code, status)
+		}
+	}
+}
+
+// TestAPIs checks each screen's data, and that an edit persists and recomputes.
+func TestAPIs(t *testing.T) {
+	srv, _ := newApp(t)
+	_, body := get(t, srv.URL+"/api/dashboard")
+	dash := gjson.Parse(body)
+	if dash.Get("months.#").Int() != 12 || dash.Get("report.period.to").String() != "2016-12" {
+		t.Fatalf("dashboard months %s", dash.Get("months").Raw)
+	}
+	_, body = get(t, srv.URL+"/api/trips?month=2016-08")
+	trips := gjson.Parse(body)
+	if trips.Get("total").Int() != 2 {
+		t.Fatalf("trips of August 2016: %s", trips.Get("total").Raw)
+	}
+	// The flight of 2016-08-05 has an AIR_OR_HSR section: correct it to a train.
+	var id string
+	var kg float64
+	for _, tr := range trips.Get("trips").Array() {
+		for _, m := range tr.Get("modes").Array() {
+			if m.String() == "AIR_OR_HSR" {
+				id, kg = tr.Get("id").String(), tr.Get("co2_kg").Float()
+			}
+		}
+	}
+	if id == "" {
+		t.Fatal("no flight in August 2016")
+	}
+	_, body = get(t, srv.URL+"/api/trips/"+url.PathEscape(id))
+	detail := gjson.Parse(body)
+	idx := -1
+	for i, s := range detail.Get("aggregation.sections").Array() {
+		if s.Get("mode").String() == "AIR_OR_HSR" {
+			idx = i
+		}
+	}
+	edit, _ := json.Marshal(map[string]any{"sectionModes": map[string]string{itoa(idx): "TRAIN"}, "purpose": "TRAVEL"})
+	resp, err := http.Post(srv.URL+"/api/trips/"+url.PathEscape(id), "application/json", strings.NewReader(string(edit)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	after := gjson.ParseBytes(b)
+	if resp.StatusCode != 200 || after.Get("trip.aggregation.totalCO2").Float() >= kg/10 || after.Get("trip.aggregation.purpose").String() != "TRAVEL" {
+		t.Fatalf("edit: %d %s (CO2 before %.1f kg)", resp.StatusCode, after.Get("trip.aggregation.totalCO2").Raw, kg)
+	}
+	// Persisted and counted: the report of August changed.
+	_, body = get(t, srv.URL+"/api/analysis?period=2016-08")
+	if gjson.Get(body, "report.by_mode.TRAIN").Exists() == false || gjson.Get(body, "report.by_purpose.TRAVEL.trips").Int() != 1 {
+		t.Fatalf("analysis after the edit: %s", gjson.Get(body, "report.by_mode").Raw)
+	}
+	// A malformed edit changes nothing.
+	resp, _ = http.Post(srv.URL+"/api/trips/"+url.PathEscape(id), "application/json", strings.NewReader(`{"sectionModes": {"0": "BOAT"}}`))
+	if resp.StatusCode != 400 {
+		t.Fatalf("unknown mode: %d, want 400", resp.StatusCode)
+	}
+	_, body = get(t, srv.URL+"/api/settings")
+	if gjson.Get(body, "settings.bikeGoal.target").Int() != 100 {
+		t.Fatalf("settings: %s", body)
+	}
+}
+
+func TestFormEditAndCSV(t *testing.T) {
+	srv, c := newApp(t)
+	list, _, _ := c.ListTrips(context.Background(), coach.TripQuery{Limit: 1})
+	id := list[0].ID
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm(srv.URL+"/trips/"+url.PathEscape(id), url.Values{"form": {"trip"}, "purpose": {"SHOPPING"}, "title": {"Market"}, "section-0": {"BUS"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("form post: %d", resp.StatusCode)
+	}
+	_, a, err := c.Trip(context.Background(), id)
+	if err != nil || a.Purpose != trip.Shopping || a.Sections[0].Mode != trip.Bus {
+		t.Fatalf("after the form: %s %v (%v)", a.Purpose, a.Modes, err)
+	}
+	code, body := get(t, srv.URL+"/exports/trips.csv?from=2016-01&to=2016-12")
+	// 2016's trips have 94 of the samples' 114 sections (the 20 others are of 2015-07-22).
+	if code != 200 || !strings.HasPrefix(body, "Trip_Id,Trip_Start_Date") || strings.Count(body, "\n") != 95 {
+		t.Fatalf("CSV export: %d, %d lines", code, strings.Count(body, "\n"))
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
