@@ -345,7 +345,9 @@ type settingsView struct {
 }
 
 // DefaultMode is the default mode set for a group, for the form.
-func (v *settingsView) DefaultMode(group string) trip.Mode { return v.Settings.DefaultModes[trip.Group(group)] }
+func (v *settingsView) DefaultMode(group string) trip.Mode {
+	return v.Settings.DefaultModes[trip.Group(group)]
+}
 
 func (s *Server) settingsPage(r *http.Request) (view, error) {
 	v := &settingsView{Settings: s.coach.Settings()}
