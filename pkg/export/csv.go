@@ -1,5 +1,7 @@
 // Package export writes a person's trips out of the vault in open formats, for them to keep:
-// CSV (one row per section, the existing Coach CO2 app's columns) and GeoJSON.
+// CSV (one row per section, the existing Coach CO2 app's columns) and GeoJSON (one Feature per
+// section), both streamed trip by trip; and the PDF sworn statement of a year's bike-commute days
+// for the French "Forfait Mobilités Durables" (WriteAttestationPDF).
 package export
 
 import (
