@@ -8,10 +8,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/coachco2/coachco2/pkg/aggregate"
 	"github.com/coachco2/coachco2/pkg/co2"
+	"github.com/coachco2/coachco2/pkg/export"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -256,4 +260,44 @@ func (c *Coach) Trip(ctx context.Context, id string) (*trip.Doc, trip.Aggregatio
 // Edit applies a correction to a trip and returns the trips its purpose propagated to.
 func (c *Coach) Edit(ctx context.Context, id string, e aggregate.Edit) ([]string, error) {
 	return aggregate.Apply(ctx, c.trips, c.Inputs(), id, e)
+}
+
+// Attestation gathers the Forfait Mobilités Durables attestation of a year: the bike-commute days
+// (the indicators' 12-hour rule) with that day's bike commutes, and the person's details from the
+// bike goal settings.
+func (c *Coach) Attestation(ctx context.Context, year int, lang string, now time.Time) (export.Attestation, error) {
+	s := c.Settings()
+	at := export.Attestation{Year: year, FirstName: s.BikeGoal.FirstName, LastName: s.BikeGoal.LastName,
+		Employer: s.BikeGoal.Employer, Place: s.BikeGoal.Place, Date: now, Lang: lang}
+	prefix := strconv.Itoa(year) + "-"
+	byDay := map[string][]export.BikeTrip{}
+	var commutes []indicators.Commute
+	err := aggregate.EachFigures(ctx, c.trips, func(f aggregate.Figures) error {
+		a := f.Aggregation
+		if !strings.HasPrefix(a.LocalStart, prefix) || !indicators.IsBikeCommute(&a) {
+			return nil
+		}
+		if len(s.Devices) > 0 && !slices.Contains(s.Devices, f.CaptureDevice) {
+			return nil
+		}
+		day := a.LocalStart[:10]
+		commutes = append(commutes, indicators.Commute{StartTS: a.StartTS, Day: day})
+		modes := make([]string, len(a.Modes))
+		for i, m := range a.Modes {
+			modes[i] = string(m)
+		}
+		end := a.LocalStart
+		if n := len(a.Sections); n > 0 {
+			end = a.Sections[n-1].EndDate
+		}
+		byDay[day] = append(byDay[day], export.BikeTrip{Start: a.LocalStart, End: end, DistanceKm: a.TotalDistance / 1000, Modes: modes})
+		return nil
+	})
+	if err != nil {
+		return at, err
+	}
+	for _, day := range indicators.BikeDays(commutes) {
+		at.Days = append(at.Days, export.BikeDay{Date: day, Trips: byDay[day]})
+	}
+	return at, nil
 }

@@ -77,7 +77,7 @@ type Report struct {
 	} `json:"modal_share"`
 	// CO2AvoidedKg is what the same distances would have emitted by car, less what they did.
 	CO2AvoidedKg float64 `json:"co2_avoided_kg"`
-	// bikeCommuteDays counts, per year, the days with a commute by bike or scooter (12-hour rule).
+	// BikeCommuteDays counts, per year, the days with a commute by bike or scooter (12-hour rule).
 	BikeCommuteDays map[string]int `json:"bike_commute_days"`
 	// ModeOrder and PurposeOrder are the groups in the order to show them: CO2 descending, then
 	// groups without CO2 by trip count, unknown last.
@@ -103,12 +103,13 @@ type Accumulator struct {
 	carKg    float64
 	first    string
 	last     string
-	commutes []commute
+	commutes []Commute
 }
 
-type commute struct {
-	startTS float64
-	day     string // local YYYY-MM-DD
+// Commute is a commute by bike or scooter, for the bike-commute day count.
+type Commute struct {
+	StartTS float64
+	Day     string // local YYYY-MM-DD
 }
 
 // New returns an accumulator for the query, computing CO2 with set.
@@ -155,7 +156,6 @@ func (a *Accumulator) Add(t Trip) {
 	var mainKm float64
 	modeDone := map[trip.Mode]bool{}
 	distanceBy := map[trip.Mode]float64{}
-	bike := false
 	for _, s := range ag.Sections {
 		kg := a.set.SectionCO2(s.Mode, s.Distance)
 		km := s.Distance / 1000
@@ -176,7 +176,6 @@ func (a *Accumulator) Add(t Trip) {
 		if distanceBy[s.Mode] > mainKm || mainMode == "" {
 			mainMode, mainKm = s.Mode, distanceBy[s.Mode]
 		}
-		bike = bike || s.Mode.IsBikeCommute()
 		a.r.Totals.DurationS += s.Duration
 		a.r.Totals.Calories += s.Calories
 	}
@@ -195,8 +194,8 @@ func (a *Accumulator) Add(t Trip) {
 		g.DurationS += ag.TotalDuration
 		g.Calories += ag.TotalCalories
 	}
-	if bike && ag.Purpose == trip.Commute {
-		a.commutes = append(a.commutes, commute{startTS: ag.StartTS, day: ag.LocalStart[:10]})
+	if IsBikeCommute(ag) {
+		a.commutes = append(a.commutes, Commute{StartTS: ag.StartTS, Day: ag.LocalStart[:10]})
 	}
 }
 
@@ -263,29 +262,53 @@ func months(from, to string) []string {
 	return out
 }
 
-// bikeCommuteDays counts bike-commute days per year with the existing app's rule: trips on the same
-// calendar day count once, and a new day counts only when it is a different day and more than 12
-// hours after the start of the previous trip counted.
-func bikeCommuteDays(trips []commute) map[string]int {
-	slices.SortFunc(trips, func(x, y commute) int {
+// bikeCommuteDays counts bike-commute days per year (see BikeDays).
+func bikeCommuteDays(trips []Commute) map[string]int {
+	out := map[string]int{}
+	for _, day := range BikeDays(trips) {
+		out[day[:4]]++
+	}
+	return out
+}
+
+// IsBikeCommute reports whether a trip's figures make it a bike commute: purpose COMMUTE and a
+// section by bike, e-bike or e-scooter.
+func IsBikeCommute(a *trip.Aggregation) bool {
+	if a.Purpose != trip.Commute || a.NotATrip {
+		return false
+	}
+	for _, s := range a.Sections {
+		if s.Mode.IsBikeCommute() {
+			return true
+		}
+	}
+	return false
+}
+
+// BikeDays returns the days that count as bike-commute days, in order, with the existing app's
+// rule: trips on the same calendar day count once, and a new day counts only when it is a
+// different day and more than 12 hours after the start of the previous trip counted.
+func BikeDays(trips []Commute) []string {
+	trips = slices.Clone(trips)
+	slices.SortFunc(trips, func(x, y Commute) int {
 		switch {
-		case x.startTS < y.startTS:
+		case x.StartTS < y.StartTS:
 			return -1
-		case x.startTS > y.startTS:
+		case x.StartTS > y.StartTS:
 			return 1
 		}
 		return 0
 	})
-	out := map[string]int{}
+	var days []string
 	lastDay, lastStart := "", 0.0
 	for _, t := range trips {
-		if t.day == lastDay || lastDay != "" && t.startTS-lastStart <= 12*3600 {
+		if t.Day == lastDay || lastDay != "" && t.StartTS-lastStart <= 12*3600 {
 			continue
 		}
-		out[t.day[:4]]++
-		lastDay, lastStart = t.day, t.startTS
+		days = append(days, t.Day)
+		lastDay, lastStart = t.Day, t.StartTS
 	}
-	return out
+	return days
 }
 
 // order sorts groups by CO2 descending, then the groups without CO2 by trip count, the unknown

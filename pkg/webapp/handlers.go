@@ -1,9 +1,12 @@
 package webapp
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -428,8 +431,13 @@ func (s *Server) exportsPage(r *http.Request) (view, error) {
 	return map[string]string{"From": now.AddDate(-1, 0, 0).Format("2006-01"), "To": now.Format("2006-01"), "Year": now.Format("2006")}, nil
 }
 
-// exportCSV streams every section of the period's trips.
-func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
+// tripWriter is an export format: CSV or GeoJSON.
+type tripWriter interface {
+	Write(*trip.Doc, trip.Aggregation) error
+}
+
+// exportTrips streams the period's trips, oldest first, one document read at a time.
+func (s *Server) exportTrips(w http.ResponseWriter, r *http.Request, contentType, filename string, open func(io.Writer) (tripWriter, func() error)) {
 	q := indicators.Query{From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to")}
 	if err := q.Validate(); err != nil {
 		s.fail(w, r, badRequest{err})
@@ -440,18 +448,57 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="coachco2-trips.csv"`)
-	cw := export.NewCSVWriter(w)
-	for i := len(list) - 1; i >= 0; i-- { // oldest first
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	tw, finish := open(w)
+	for i := len(list) - 1; i >= 0; i-- {
 		d, a, err := s.coach.Trip(r.Context(), list[i].ID)
 		if err != nil {
 			s.opts.Logger.Error("export: read a trip", "error", err)
-			return
+			return // the download ends short: the browser reports it
 		}
-		if err := cw.Write(d, a); err != nil {
+		if err := tw.Write(d, a); err != nil {
 			return
 		}
 	}
-	_ = cw.Flush()
+	_ = finish()
+}
+
+func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
+	s.exportTrips(w, r, "text/csv; charset=utf-8", "coachco2-trips.csv", func(out io.Writer) (tripWriter, func() error) {
+		cw := export.NewCSVWriter(out)
+		return cw, cw.Flush
+	})
+}
+
+func (s *Server) exportGeoJSON(w http.ResponseWriter, r *http.Request) {
+	s.exportTrips(w, r, "application/geo+json", "coachco2-trips.geojson", func(out io.Writer) (tripWriter, func() error) {
+		gw := export.NewGeoJSONWriter(out)
+		return gw, gw.Close
+	})
+}
+
+// exportAttestation writes the year's Forfait Mobilités Durables attestation.
+func (s *Server) exportAttestation(w http.ResponseWriter, r *http.Request) {
+	year, err := strconv.Atoi(r.URL.Query().Get("year"))
+	if err != nil {
+		s.fail(w, r, badRequest{fmt.Errorf("year: want YYYY")})
+		return
+	}
+	at, err := s.coach.Attestation(r.Context(), year, s.lang(r), s.opts.Now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := export.WriteAttestationPDF(&buf, at); err != nil {
+		if errors.Is(err, export.ErrInvalidAttestation) {
+			err = badRequest{fmt.Errorf("%w (fill in your name and employer in the settings)", err)}
+		}
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="attestation-fmd-%d.pdf"`, year))
+	_, _ = w.Write(buf.Bytes())
 }

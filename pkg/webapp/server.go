@@ -86,6 +86,8 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	s.mux.HandleFunc("POST /settings", s.saveSettingsForm)
 	s.mux.HandleFunc("GET /exports", s.page("exports", s.exportsPage))
 	s.mux.HandleFunc("GET /exports/trips.csv", s.exportCSV)
+	s.mux.HandleFunc("GET /exports/trips.geojson", s.exportGeoJSON)
+	s.mux.HandleFunc("GET /exports/attestation.pdf", s.exportAttestation)
 	s.mux.HandleFunc("GET /api/dashboard", s.api(s.dashboard))
 	s.mux.HandleFunc("GET /api/trips", s.api(s.tripList))
 	s.mux.HandleFunc("GET /api/trips/{id}", s.api(s.tripDetail))

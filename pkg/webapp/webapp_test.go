@@ -17,7 +17,9 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/sampledata"
+	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/webapp"
@@ -202,3 +204,38 @@ func TestFormEditAndCSV(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestGeoJSONAndAttestation(t *testing.T) {
+	srv, c := newApp(t)
+	code, body := get(t, srv.URL+"/exports/trips.geojson?from=2016-01&to=2016-12")
+	if code != 200 || gjson.Get(body, "type").String() != "FeatureCollection" || gjson.Get(body, "features.#").Int() != 94 {
+		t.Fatalf("GeoJSON export: %d, %d features", code, gjson.Get(body, "features.#").Int())
+	}
+	if code, _ := get(t, srv.URL+"/exports/attestation.pdf?year=2016"); code != 400 {
+		t.Fatalf("an attestation without a name: %d, want 400", code)
+	}
+	// Home and work at the ends of a sample trip by bike make it a commute, so a bike day.
+	ctx := context.Background()
+	list, _, _ := c.ListTrips(ctx, coach.TripQuery{Mode: trip.Bicycling})
+	if len(list) == 0 {
+		t.Fatal("no bike trip in the samples")
+	}
+	_, a, _ := c.Trip(ctx, list[0].ID)
+	_, err := c.UpdateSettings(ctx, func(s *settings.Settings) error {
+		s.Home = &places.Place{Lon: a.Coordinates.StartPoint.Lon, Lat: a.Coordinates.StartPoint.Lat}
+		s.Work = &places.Place{Lon: a.Coordinates.EndPoint.Lon, Lat: a.Coordinates.EndPoint.Lat}
+		s.BikeGoal.FirstName, s.BikeGoal.LastName, s.BikeGoal.Employer, s.BikeGoal.Place = "Camille", "Durand", "Ville de La Rochelle", "La Rochelle"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := c.Attestation(ctx, 2016, "fr", time.Now())
+	if err != nil || len(at.Days) == 0 {
+		t.Fatalf("attestation days: %v, %v", at.Days, err)
+	}
+	code, body = get(t, srv.URL+"/exports/attestation.pdf?year=2016")
+	if code != 200 || !strings.HasPrefix(body, "%PDF") {
+		t.Fatalf("attestation: %d %q", code, body[:min(20, len(body))])
+	}
+}
