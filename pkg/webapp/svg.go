@@ -57,7 +57,7 @@ func columnChart(title string, bars []bar) template.HTML {
 
 // barChart draws horizontal bars (breakdowns by mode or purpose).
 func barChart(title string, bars []bar) template.HTML {
-	const w, row, labelW = 640.0, 26.0, 190.0
+	const w, row, labelW = 640.0, 34.0, 210.0
 	maxV := 0.0
 	for _, b := range bars {
 		maxV = math.Max(maxV, b.Value)
@@ -69,10 +69,10 @@ func barChart(title string, bars []bar) template.HTML {
 		y := float64(i) * row
 		bw := 0.0
 		if maxV > 0 {
-			bw = (w - labelW - 90) * b.Value / maxV
+			bw = (w - labelW - 150) * b.Value / maxV
 		}
-		fmt.Fprintf(&sb, `<g><text x="0" y="%.1f" class="axis">%s</text><rect x="%.0f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/><text x="%.1f" y="%.1f" class="axis">%s</text></g>`,
-			y+17, esc(b.Label), labelW, y+4, bw, row-8, b.Color, labelW+bw+6, y+17, esc(b.Text))
+		fmt.Fprintf(&sb, `<g><text x="0" y="%.1f" class="label">%s</text><rect x="%.0f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/><text x="%.1f" y="%.1f" class="label">%s</text></g>`,
+			y+23, esc(b.Label), labelW, y+5, bw, row-10, b.Color, labelW+bw+6, y+23, esc(b.Text))
 	}
 	sb.WriteString(`</svg>`)
 	return template.HTML(sb.String())

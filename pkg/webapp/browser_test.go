@@ -1,0 +1,72 @@
+package webapp_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/coachco2/coachco2/pkg/browsertest"
+	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/trip"
+)
+
+// TestInABrowser drives Debian's Chromium through the app: the dashboard, a trip, a section's
+// mode changed from its select (the CO2 changes), every screen on a phone, and no request ever
+// leaves the app's origin. Screenshots go to testout/ for review.
+func TestInABrowser(t *testing.T) {
+	srv, c := newApp(t)
+	b := browsertest.New(t, srv.URL)
+	b.SetViewport(1280, 900)
+	b.Navigate("/")
+	b.WaitVisible("svg.chart")
+	b.Screenshot("dashboard")
+
+	// A car trip: set its car section to a bike.
+	ctx := context.Background()
+	list, _, err := c.ListTrips(ctx, coach.TripQuery{Mode: trip.Car})
+	if err != nil || len(list) == 0 {
+		t.Fatalf("no car trip: %v", err)
+	}
+	var id string
+	var section int
+	for _, l := range list {
+		_, a, _ := c.Trip(ctx, l.ID)
+		for i, s := range a.Sections {
+			if s.Mode == trip.Car && s.CO2 > 0.1 && id == "" {
+				id, section = l.ID, i
+			}
+		}
+	}
+	b.Navigate("/trips")
+	b.Click(`a[href="/trips/` + id + `"]`)
+	b.WaitVisible("svg.map")
+	before := b.Text("#trip-co2")
+	b.Screenshot("trip")
+	b.SetValue("#section-"+itoa(section), "BICYCLING") // the select submits the form
+	b.WaitVisible("p.saved")                           // the page after the redirect
+	if after := b.Text("#trip-co2"); after == before {
+		t.Fatalf("the CO2 stayed %s after the section became a bike ride", before)
+	}
+	b.Screenshot("trip-corrected")
+	if _, a, _ := c.Trip(ctx, id); a.Sections[section].Mode != trip.Bicycling {
+		t.Fatalf("the correction was not saved: %s", a.Sections[section].Mode)
+	}
+
+	for _, path := range []string{"/analysis?period=2016", "/settings", "/exports"} {
+		b.Navigate(path)
+		b.WaitVisible("main h1")
+		b.Screenshot(strings.Trim(strings.NewReplacer("/", "-", "?", "-", "=", "-").Replace(path), "-"))
+	}
+	b.SetViewport(390, 844)
+	for _, path := range []string{"/", "/trips", "/trips/" + id} {
+		b.Navigate(path)
+		b.WaitVisible("main h1")
+		b.Screenshot("phone" + strings.ReplaceAll(strings.TrimSuffix(path, "/"), "/", "-"))
+	}
+	if f := b.Foreign(""); len(f) > 0 {
+		t.Errorf("requests outside the app's origin: %q", f)
+	}
+	if p := b.Problems(); len(p) > 0 {
+		t.Errorf("page errors: %q", p)
+	}
+}
