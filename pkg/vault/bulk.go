@@ -27,7 +27,13 @@ type BulkResult struct {
 // the others. The error return is for a batch that failed as a whole
 // (network, server): the results then cover the batches written before it.
 // Like CouchDB's _bulk_docs, a batch is not a transaction.
+//
+// With a [Policy], SaveMany needs POST on the doctype, and DELETE too when a
+// document carries "_deleted": true; a refusal writes nothing.
 func SaveMany[T any](ctx context.Context, db *DB, docs []T, batchSize int) ([]BulkResult, error) {
+	if err := allowBulk(db, docs); err != nil {
+		return nil, err
+	}
 	if batchSize <= 0 {
 		batchSize = DefaultBatchSize
 	}

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 
 	kivik "github.com/go-kivik/kivik/v4"
@@ -36,6 +37,9 @@ type Change struct {
 // left out. An empty result means there is nothing newer; the returned
 // sequence is then q.Since or a later one.
 func (d *DB) Changes(ctx context.Context, q ChangesQuery) (changes []Change, lastSeq string, err error) {
+	if err := d.allow(http.MethodGet); err != nil {
+		return nil, "", err
+	}
 	since := q.Since
 	for {
 		params := map[string]any{"feed": "normal"}

@@ -18,7 +18,11 @@ import (
 //
 // The stack cannot run in the project's tests: they check this mode against the data API's
 // documented contract (see pkg/vault/cozy_test.go).
-func OpenCozy(ctx context.Context, instanceURL, token string) (*Vault, error) {
+//
+// [WithPolicy] makes every later operation ask a [Policy] first, on top of the
+// stack's own checks of the token's permissions.
+func OpenCozy(ctx context.Context, instanceURL, token string, opts ...Option) (*Vault, error) {
+	o := collectOptions(opts)
 	u, err := url.Parse(instanceURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("vault: Cozy instance URL: want http(s)://host/, got a malformed URL")
@@ -34,5 +38,5 @@ func OpenCozy(ctx context.Context, instanceURL, token string) (*Vault, error) {
 		return nil, fmt.Errorf("vault: Cozy instance %s: %w", u.Host, err)
 	}
 	loc := location{server: u, cozy: true}
-	return &Vault{client: client, loc: loc, cozy: true, dbs: map[string]*DB{}}, nil
+	return &Vault{client: client, loc: loc, cozy: true, policy: o.policy, dbs: map[string]*DB{}}, nil
 }

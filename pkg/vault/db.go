@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 
@@ -30,6 +31,14 @@ func (d *DB) Doctype() string { return d.doctype }
 // into, including *json.RawMessage) and returns its revision. A missing or
 // deleted document gives an error matching [ErrNotFound].
 func (d *DB) Get(ctx context.Context, id string, dest any) (rev string, err error) {
+	if err := d.allow(http.MethodGet); err != nil {
+		return "", err
+	}
+	return d.get(ctx, id, dest)
+}
+
+// get is [DB.Get] without asking the policy.
+func (d *DB) get(ctx context.Context, id string, dest any) (rev string, err error) {
 	if id == "" {
 		return "", fmt.Errorf("vault: get in %s: empty document id", d.name)
 	}
@@ -48,6 +57,14 @@ func (d *DB) Get(ctx context.Context, id string, dest any) (rev string, err erro
 // "_rev"; a missing or stale _rev gives an error matching [ErrConflict]. See
 // [Update] for a read-modify-write that retries on conflicts.
 func (d *DB) Put(ctx context.Context, id string, doc any) (rev string, err error) {
+	if err := d.allow(http.MethodPut); err != nil {
+		return "", err
+	}
+	return d.put(ctx, id, doc)
+}
+
+// put is [DB.Put] without asking the policy.
+func (d *DB) put(ctx context.Context, id string, doc any) (rev string, err error) {
 	if id == "" {
 		return "", fmt.Errorf("vault: put in %s: empty document id", d.name)
 	}
@@ -61,6 +78,9 @@ func (d *DB) Put(ctx context.Context, id string, doc any) (rev string, err error
 // Create writes doc as a new document with an id chosen by the server, and
 // returns that id and the revision.
 func (d *DB) Create(ctx context.Context, doc any) (id, rev string, err error) {
+	if err := d.allow(http.MethodPost); err != nil {
+		return "", "", err
+	}
 	id, rev, err = d.kdb.CreateDoc(ctx, doc)
 	if err != nil {
 		return "", "", d.fail("create", "", err)
@@ -75,6 +95,9 @@ func (d *DB) Delete(ctx context.Context, id, rev string) (newRev string, err err
 	if id == "" {
 		return "", fmt.Errorf("vault: delete in %s: empty document id", d.name)
 	}
+	if err := d.allow(http.MethodDelete); err != nil {
+		return "", err
+	}
 	newRev, err = d.kdb.Delete(ctx, id, rev)
 	if err != nil {
 		return "", d.fail("delete", id, err)
@@ -85,6 +108,9 @@ func (d *DB) Delete(ctx context.Context, id, rev string) (newRev string, err err
 // Count returns the number of documents in the database, not counting
 // deleted documents, design documents or _local documents.
 func (d *DB) Count(ctx context.Context) (int64, error) {
+	if err := d.allow(http.MethodGet); err != nil {
+		return 0, err
+	}
 	rs := d.kdb.AllDocs(ctx, kivik.Param("limit", 0))
 	for rs.Next() { // no rows: limit is 0
 	}
@@ -121,6 +147,14 @@ type Index struct {
 // Indexes returns the database's Mango indexes, without the built-in
 // _all_docs index.
 func (d *DB) Indexes(ctx context.Context) ([]Index, error) {
+	if err := d.allow(http.MethodGet); err != nil {
+		return nil, err
+	}
+	return d.indexes(ctx)
+}
+
+// indexes is [DB.Indexes] without asking the policy.
+func (d *DB) indexes(ctx context.Context) ([]Index, error) {
 	kidx, err := d.kdb.GetIndexes(ctx)
 	if err != nil {
 		return nil, d.fail("list indexes of", "", err)
@@ -168,21 +202,35 @@ func indexFields(def any) []string {
 // EnsureIndexes creates the indexes that do not exist yet, and recreates an
 // index whose name exists with other fields. It is idempotent: indexes that
 // already exist as asked are left alone.
+//
+// With a [Policy], EnsureIndexes needs POST on the doctype; without POST, it
+// still succeeds, with GET, when every index already exists as asked.
 func (d *DB) EnsureIndexes(ctx context.Context, indexes ...Index) error {
 	if len(indexes) == 0 {
 		return nil
-	}
-	existing, err := d.Indexes(ctx)
-	if err != nil {
-		return err
 	}
 	for _, want := range indexes {
 		if want.Name == "" || len(want.Fields) == 0 {
 			return fmt.Errorf("vault: index on %s: a name and at least one field are required", d.name)
 		}
+	}
+	forbidden := d.allow(http.MethodPost)
+	if forbidden != nil {
+		if err := d.allow(http.MethodGet); err != nil {
+			return forbidden
+		}
+	}
+	existing, err := d.indexes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, want := range indexes {
 		i := slices.IndexFunc(existing, func(have Index) bool { return have.Name == want.Name })
 		if i >= 0 && slices.Equal(existing[i].Fields, want.Fields) {
 			continue
+		}
+		if forbidden != nil {
+			return forbidden
 		}
 		if i >= 0 {
 			ddoc := existing[i].ddoc

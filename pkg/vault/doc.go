@@ -20,4 +20,9 @@
 // with opaque sequences ([DB.Changes]) and _local checkpoint documents.
 // Errors name the server's host or the vault file, never a password; use
 // errors.Is with [ErrNotFound] and [ErrConflict] to tell the usual cases apart.
+//
+// A sandboxed user of the vault opens it with [WithPolicy]: every operation
+// then asks the [Policy] whether its verb (GET, PUT, POST, DELETE) is granted
+// on the doctype before it touches the store, and a refusal matches
+// [ErrForbidden]. pkg/sandbox builds such a policy from an app's manifest.
 package vault

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -56,6 +57,9 @@ func Desc(field string) SortField { return SortField{Field: field, Desc: true} }
 // exclusive bound ($gt, or $lt in a descending sort), so such a query that
 // spans several pages may come back short or repeat documents.
 func (d *DB) Find(ctx context.Context, q Query, each func(doc json.RawMessage) error) error {
+	if err := d.allow(http.MethodGet); err != nil {
+		return err
+	}
 	pageSize := q.PageSize
 	if pageSize <= 0 {
 		pageSize = DefaultPageSize

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"net/http"
 
 	kivik "github.com/go-kivik/kivik/v4"
 )
@@ -9,6 +10,9 @@ import (
 // GetMany reads the documents with these ids in one request (_all_docs with keys), in the order
 // of ids. Ids of missing or deleted documents are left out.
 func GetMany[T any](ctx context.Context, db *DB, ids []string) ([]T, error) {
+	if err := db.allow(http.MethodGet); err != nil {
+		return nil, err
+	}
 	if len(ids) == 0 {
 		return nil, nil
 	}

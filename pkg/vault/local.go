@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 )
 
@@ -21,21 +22,25 @@ func (d *DB) GetLocal(ctx context.Context, id string, dest any) error {
 
 // PutLocal writes doc (which must encode to a JSON object) as the _local
 // document id (with or without its "_local/" prefix), replacing whatever was
-// there: the revision is handled here.
+// there: the revision is handled here. With a [Policy], PutLocal needs PUT
+// (not GET, although it reads the current revision).
 func (d *DB) PutLocal(ctx context.Context, id string, doc any) error {
+	if err := d.allow(http.MethodPut); err != nil {
+		return err
+	}
 	id = localPrefix + strings.TrimPrefix(id, localPrefix)
 	for attempt := 1; ; attempt++ {
 		var current struct {
 			Rev string `json:"_rev"`
 		}
-		if _, err := d.Get(ctx, id, &current); err != nil && !errors.Is(err, ErrNotFound) {
+		if _, err := d.get(ctx, id, &current); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		body, err := withIDRev(doc, id, current.Rev)
 		if err != nil {
 			return fmt.Errorf("vault: put %q in %s: %w", id, d.name, err)
 		}
-		_, err = d.Put(ctx, id, json.RawMessage(body))
+		_, err = d.put(ctx, id, json.RawMessage(body))
 		if !errors.Is(err, ErrConflict) || attempt == UpdateAttempts {
 			return err
 		}

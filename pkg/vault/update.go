@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"time"
 )
 
@@ -24,14 +25,20 @@ const UpdateAttempts = 10
 // must not keep the pointer. An error from merge stops Update and is
 // returned as is, with nothing written. The "_id" and "_rev" of the written
 // document are set by Update, so T needs neither field. Update returns the
-// new revision.
+// new revision. With a [Policy], Update needs GET and PUT on the doctype.
 func Update[T any](ctx context.Context, db *DB, id string, merge func(doc *T, found bool) error) (rev string, err error) {
 	if id == "" {
 		return "", fmt.Errorf("vault: update in %s: empty document id", db.name)
 	}
+	if err := db.allow(http.MethodGet); err != nil {
+		return "", err
+	}
+	if err := db.allow(http.MethodPut); err != nil {
+		return "", err
+	}
 	for attempt := 1; ; attempt++ {
 		var doc T
-		current, err := db.Get(ctx, id, &doc)
+		current, err := db.get(ctx, id, &doc)
 		found := err == nil
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return "", err
@@ -43,7 +50,7 @@ func Update[T any](ctx context.Context, db *DB, id string, merge func(doc *T, fo
 		if err != nil {
 			return "", fmt.Errorf("vault: update %q in %s: %w", id, db.name, err)
 		}
-		rev, err = db.Put(ctx, id, json.RawMessage(body))
+		rev, err = db.put(ctx, id, json.RawMessage(body))
 		if !errors.Is(err, ErrConflict) {
 			return rev, err
 		}

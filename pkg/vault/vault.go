@@ -20,6 +20,8 @@ type Vault struct {
 	// cozy is true for a vault reached through a Cozy stack's data API: databases are named by
 	// their doctype and created by the stack.
 	cozy bool
+	// policy, when set, is asked before every operation (see [Policy]).
+	policy Policy
 
 	mu  sync.Mutex
 	dbs map[string]*DB // by doctype
@@ -38,7 +40,10 @@ type Vault struct {
 //
 // Errors name the host or the file, never the password. Open writes nothing
 // but a new empty vault file.
-func Open(ctx context.Context, dsn, instance string) (*Vault, error) {
+//
+// [WithPolicy] makes every later operation ask a [Policy] first.
+func Open(ctx context.Context, dsn, instance string, opts ...Option) (*Vault, error) {
+	o := collectOptions(opts)
 	if _, err := DBName(instance, DoctypeAccounts); err != nil {
 		return nil, fmt.Errorf("vault: invalid instance name: %w", err)
 	}
@@ -55,7 +60,7 @@ func Open(ctx context.Context, dsn, instance string) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Vault{client: client, loc: loc, instance: instance, dbs: map[string]*DB{}}, nil
+	return &Vault{client: client, loc: loc, instance: instance, policy: o.policy, dbs: map[string]*DB{}}, nil
 }
 
 // Close releases the vault's connections or file. The DB handles become unusable.
@@ -88,9 +93,15 @@ func (v *Vault) DBName(doctype string) (string, error) {
 // DB returns the handle of the instance's database for doctype, creating the
 // database when it does not exist. Handles are cached: later calls for the
 // same doctype return the same handle without a round trip.
+//
+// With a [Policy], DB first asks it whether the doctype is granted at all
+// ([VerbAny]); each operation of the handle asks again for its own verb.
 func (v *Vault) DB(ctx context.Context, doctype string) (*DB, error) {
 	name, err := v.DBName(doctype)
 	if err != nil {
+		return nil, err
+	}
+	if err := v.allow(doctype, VerbAny); err != nil {
 		return nil, err
 	}
 	v.mu.Lock()
@@ -121,10 +132,13 @@ func (v *Vault) DB(ctx context.Context, doctype string) (*DB, error) {
 
 // DestroyDB deletes the instance's database for doctype with all its
 // documents, and forgets its handle. Destroying a database that does not
-// exist is not an error.
+// exist is not an error. With a [Policy], it needs DELETE on the doctype.
 func (v *Vault) DestroyDB(ctx context.Context, doctype string) error {
 	name, err := v.DBName(doctype)
 	if err != nil {
+		return err
+	}
+	if err := v.allow(doctype, http.MethodDelete); err != nil {
 		return err
 	}
 	v.mu.Lock()
@@ -139,8 +153,12 @@ func (v *Vault) DestroyDB(ctx context.Context, doctype string) error {
 // Databases returns the sorted names of the instance's existing databases
 // (every database whose name starts with the instance's prefix and "/").
 // pouchdb-server strips "/" from the database names it lists, so there it
-// returns none.
+// returns none. A vault opened with a [Policy] refuses it with an error
+// matching [ErrForbidden]: the list would name doctypes the policy may not grant.
 func (v *Vault) Databases(ctx context.Context) ([]string, error) {
+	if v.policy != nil {
+		return nil, fmt.Errorf("vault: %s: list databases: %w: not with a policy", v.loc, ErrForbidden)
+	}
 	all, err := v.client.AllDBs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("vault: %s: list databases: %w", v.loc, err)
