@@ -2,23 +2,35 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/cmdenv"
+	"github.com/coachco2/coachco2/pkg/netguard"
+	"github.com/coachco2/coachco2/pkg/sandbox"
+	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/webapp"
+	"github.com/coachco2/coachco2/pkg/websec"
 )
+
+// manifest is a copy of the repository's manifest.webapp (a test keeps them identical): the
+// permission layer every vault access of `app serve` goes through is built from it.
+//
+//go:embed manifest.webapp
+var manifest []byte
 
 func newServeCmd() *cobra.Command {
 	var f vaultFlags
-	var addr string
+	var addr, passphraseFile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the web app over the vault (on 127.0.0.1:8080 by default)",
@@ -33,31 +45,60 @@ reverse proxy with TLS in front of it to reach it from elsewhere (README, "Insta
 			if err := cmdenv.Fill(cmd, map[string]string{"addr": "COACHCO2_ADDR"}); err != nil {
 				return err
 			}
-			return serve(cmd.Context(), f, addr, cmd.OutOrStdout())
+			passphrase := os.Getenv("COACHCO2_PASSPHRASE")
+			if passphraseFile != "" {
+				b, err := os.ReadFile(passphraseFile)
+				if err != nil {
+					return fmt.Errorf("--passphrase-file: %w", err)
+				}
+				passphrase = strings.TrimSpace(string(b))
+			}
+			return serve(cmd.Context(), f, addr, passphrase, cmd.OutOrStdout())
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on [$COACHCO2_ADDR]")
+	cmd.Flags().StringVar(&passphraseFile, "passphrase-file", "", "file holding the passphrase (or its PBKDF2 hash) to log in; required beyond loopback [$COACHCO2_PASSPHRASE holds it directly]")
 	return cmd
 }
 
-func serve(ctx context.Context, f vaultFlags, addr string, out interface{ Write([]byte) (int, error) }) error {
+func serve(ctx context.Context, f vaultFlags, addr, passphrase string, out interface{ Write([]byte) (int, error) }) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ws, err := f.open(ctx)
+	// The app opens no connection but to the vault's server (and, later, to the research
+	// collectors the person consented to).
+	guard := netguard.New()
+	restore := guard.Install()
+	defer restore()
+	if strings.HasPrefix(f.dsn, "http://") || strings.HasPrefix(f.dsn, "https://") {
+		if err := guard.AllowURL(f.dsn); err != nil {
+			return err
+		}
+	}
+	m, err := sandbox.ParseManifest(manifest)
+	if err != nil {
+		return err
+	}
+	auth, err := websec.NewAuth(passphrase, websec.AuthOptions{Addr: addr, Stylesheet: "/static/app.css", Logger: logger})
+	if err != nil {
+		return err
+	}
+	ws, err := f.open(ctx, vault.WithPolicy(m.Policy()))
 	if err != nil {
 		return err
 	}
 	defer ws.Close()
-	app, err := webapp.New(ws.Coach, webapp.Options{Locale: os.Getenv("COZY_LOCALE"), Logger: logger})
+	app, err := webapp.New(ws.Coach, webapp.Options{Locale: os.Getenv("COZY_LOCALE"), Logger: logger, CSRFToken: websec.CSRFToken})
 	if err != nil {
 		return err
 	}
+	handler := websec.Protect(app.Handler(), websec.Config{Auth: auth, Logger: logger,
+		Headers: websec.HeaderOptions{ImgOrigin: func() string { return ws.Settings().TileServer }}})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           app.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      5 * time.Minute, // exports stream

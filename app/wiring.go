@@ -36,11 +36,11 @@ type workspace struct {
 func (w *workspace) Close() { w.vault.Close() }
 
 // open opens the vault and its coach, which brings every trip's figures up to date.
-func (f *vaultFlags) open(ctx context.Context) (*workspace, error) {
+func (f *vaultFlags) open(ctx context.Context, opts ...vault.Option) (*workspace, error) {
 	if f.dsn == "" || f.instance == "" {
 		return nil, fmt.Errorf("give --vault and --instance (or set COACHCO2_VAULT and COACHCO2_INSTANCE)")
 	}
-	v, err := vault.Open(ctx, f.dsn, f.instance)
+	v, err := vault.Open(ctx, f.dsn, f.instance, opts...)
 	if err != nil {
 		return nil, err
 	}
