@@ -40,7 +40,7 @@ chromium:
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
 bench: $(POUCHDB_INSTALLED)
-	$(GO) test -run '^$$' -bench . -benchmem ./pkg/vault/... ./pkg/openpath/... ./pkg/tripsync ./app
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/vault/... ./pkg/openpath/... ./pkg/tripsync ./app ./pkg/webapp
 
 build:
 	CGO_ENABLED=0 $(GO) build ./...

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/vault"
@@ -18,17 +19,21 @@ import (
 // of the figures change; deleting it only costs a rebuild.
 
 // cacheVersion changes when the cache's layout does.
-const cacheVersion = 1
+const cacheVersion = 2
 
 const (
 	cacheIndexID  = "figures-index"
 	cacheMonthDoc = "figures-"
 )
 
-// Cached is what the cache holds of a trip: what indicators read.
+// Cached is what the cache holds of a trip: what indicators and trip lists read.
 type Cached struct {
 	Device        string          `json:"d"`
 	LocalStart    string          `json:"s"`
+	LocalEnd      string          `json:"e,omitempty"`
+	Title         string          `json:"n,omitempty"`
+	Recurring     bool            `json:"r,omitempty"`
+	TotalCO2      float64         `json:"k"`
 	StartTS       float64         `json:"t"`
 	Purpose       trip.Purpose    `json:"p"`
 	NotATrip      bool            `json:"x,omitempty"`
@@ -45,20 +50,35 @@ type CachedSection struct {
 	Calories float64   `json:"c"`
 }
 
-// Aggregation returns the cached figures as a (partial) aggregation: what indicators read.
+// Aggregation returns the cached figures as a (partial) aggregation: what indicators and trip
+// lists read.
 func (c Cached) Aggregation() trip.Aggregation {
 	a := trip.Aggregation{LocalStart: c.LocalStart, StartTS: c.StartTS, Purpose: c.Purpose, NotATrip: c.NotATrip,
-		TotalDuration: c.TotalDuration, TotalCalories: c.TotalCalories}
+		TotalDuration: c.TotalDuration, TotalCalories: c.TotalCalories, TotalCO2: c.TotalCO2,
+		AutomaticTitle: c.Title, Recurring: c.Recurring}
 	a.Sections = make([]trip.SectionAggregate, len(c.Sections))
+	seen := map[trip.Mode]bool{}
 	for i, s := range c.Sections {
 		a.Sections[i] = trip.SectionAggregate{Mode: s.Mode, Distance: s.Distance, Duration: s.Duration, Calories: s.Calories}
+		a.TotalDistance += s.Distance
+		if !seen[s.Mode] {
+			seen[s.Mode] = true
+			a.Modes = append(a.Modes, s.Mode)
+		}
+	}
+	if n := len(a.Sections); n > 0 {
+		a.Sections[n-1].EndDate = c.LocalEnd
 	}
 	return a
 }
 
 func cachedOf(device string, a trip.Aggregation) Cached {
 	c := Cached{Device: device, LocalStart: a.LocalStart, StartTS: a.StartTS, Purpose: a.Purpose, NotATrip: a.NotATrip,
-		TotalDuration: a.TotalDuration, TotalCalories: a.TotalCalories, Sections: make([]CachedSection, len(a.Sections))}
+		TotalDuration: a.TotalDuration, TotalCalories: a.TotalCalories, TotalCO2: a.TotalCO2, Title: a.AutomaticTitle,
+		Recurring: a.Recurring, Sections: make([]CachedSection, len(a.Sections))}
+	if n := len(a.Sections); n > 0 {
+		c.LocalEnd = a.Sections[n-1].EndDate
+	}
 	for i, s := range a.Sections {
 		c.Sections[i] = CachedSection{Mode: s.Mode, Distance: s.Distance, Duration: s.Duration, Calories: s.Calories}
 	}
@@ -68,6 +88,9 @@ func cachedOf(device string, a trip.Aggregation) Cached {
 type cacheIndex struct {
 	Version int      `json:"version"`
 	Months  []string `json:"months"`
+	// Gen counts the rewrites of each month's document, so that a Memo knows when its copy is
+	// stale, whichever process rewrote it.
+	Gen map[string]int `json:"gen"`
 }
 
 type cacheMonth struct {
@@ -180,7 +203,19 @@ func updateCache(ctx context.Context, trips *vault.DB, seq string) error {
 		}
 		seq = last
 	}
+	if len(months) == 0 {
+		return nil // nothing changed: nothing to write
+	}
 	return writeMonths(ctx, trips, months)
+}
+
+// Months returns the months the cache has trips in, in order.
+func Months(ctx context.Context, trips *vault.DB) ([]string, error) {
+	var index cacheIndex
+	if err := trips.GetLocal(ctx, cacheIndexID, &index); err != nil {
+		return nil, fmt.Errorf("the figures cache is missing (open the app once to build it): %w", err)
+	}
+	return index.Months, nil
 }
 
 // writeMonths writes the month documents and the index listing every month.
@@ -190,10 +225,14 @@ func writeMonths(ctx context.Context, trips *vault.DB, months map[string]*cacheM
 		return err
 	}
 	index.Version = cacheVersion
+	if index.Gen == nil {
+		index.Gen = map[string]int{}
+	}
 	for month, m := range months {
 		if err := trips.PutLocal(ctx, cacheMonthDoc+month, m); err != nil {
 			return fmt.Errorf("write the figures of %s: %w", month, err)
 		}
+		index.Gen[month]++
 		if !slices.Contains(index.Months, month) {
 			index.Months = append(index.Months, month)
 		}
@@ -205,25 +244,73 @@ func writeMonths(ctx context.Context, trips *vault.DB, months map[string]*cacheM
 // EachCached calls each with every trip's cached figures, month by month, reading only the cache:
 // the fast path of reports. Refresh must have run with the inputs in force.
 func EachCached(ctx context.Context, trips *vault.DB, each func(id string, c Cached) error) error {
+	return EachCachedBetween(ctx, trips, "", "", each)
+}
+
+// EachCachedBetween is EachCached for the months from and to ("YYYY-MM", inclusive; "" for no
+// bound): the other months' documents are not read.
+func EachCachedBetween(ctx context.Context, trips *vault.DB, from, to string, each func(id string, c Cached) error) error {
+	return (&Memo{}).Each(ctx, trips, from, to, each)
+}
+
+// Memo keeps the cache's month documents decoded in memory between reads, for a long-running
+// process (the web app): a month is read again only when its document was rewritten, by this
+// process or another. It is safe for concurrent use.
+type Memo struct {
+	mu     sync.Mutex
+	months map[string]memoMonth
+}
+
+type memoMonth struct {
+	gen int
+	ids []string // sorted
+	m   cacheMonth
+}
+
+// Each calls each with the cached figures of the trips of the months from and to ("" for no
+// bound), month by month, trips in id order.
+func (memo *Memo) Each(ctx context.Context, trips *vault.DB, from, to string, each func(id string, c Cached) error) error {
 	var index cacheIndex
 	if err := trips.GetLocal(ctx, cacheIndexID, &index); err != nil {
 		return fmt.Errorf("the figures cache is missing (open the app once to build it): %w", err)
 	}
 	for _, month := range index.Months {
-		var m cacheMonth
-		if err := trips.GetLocal(ctx, cacheMonthDoc+month, &m); err != nil {
+		if from != "" && month < from || to != "" && month > to {
+			continue
+		}
+		mm, err := memo.month(ctx, trips, month, index.Gen[month])
+		if err != nil {
 			return err
 		}
-		ids := make([]string, 0, len(m.Trips))
-		for id := range m.Trips {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		for _, id := range ids {
-			if err := each(id, m.Trips[id]); err != nil {
+		for _, id := range mm.ids {
+			if err := each(id, mm.m.Trips[id]); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+func (memo *Memo) month(ctx context.Context, trips *vault.DB, month string, gen int) (memoMonth, error) {
+	memo.mu.Lock()
+	mm, ok := memo.months[month]
+	memo.mu.Unlock()
+	if ok && mm.gen == gen && gen != 0 {
+		return mm, nil
+	}
+	mm = memoMonth{gen: gen}
+	if err := trips.GetLocal(ctx, cacheMonthDoc+month, &mm.m); err != nil {
+		return mm, err
+	}
+	for id := range mm.m.Trips {
+		mm.ids = append(mm.ids, id)
+	}
+	slices.Sort(mm.ids)
+	memo.mu.Lock()
+	if memo.months == nil {
+		memo.months = map[string]memoMonth{}
+	}
+	memo.months[month] = mm
+	memo.mu.Unlock()
+	return mm, nil
 }

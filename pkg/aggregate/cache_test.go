@@ -54,8 +54,10 @@ func TestCacheFollowsTheTrips(t *testing.T) {
 				t.Helper()
 				want := map[string]aggregate.Cached{}
 				err := aggregate.EachFigures(ctx, db, func(f aggregate.Figures) error {
-					c := aggregate.Cached{Device: f.CaptureDevice, LocalStart: f.Aggregation.LocalStart, StartTS: f.Aggregation.StartTS,
-						Purpose: f.Aggregation.Purpose, NotATrip: f.Aggregation.NotATrip, TotalDuration: f.Aggregation.TotalDuration, TotalCalories: f.Aggregation.TotalCalories}
+					a := f.Aggregation
+					c := aggregate.Cached{Device: f.CaptureDevice, LocalStart: a.LocalStart, StartTS: a.StartTS,
+						Purpose: a.Purpose, NotATrip: a.NotATrip, TotalDuration: a.TotalDuration, TotalCalories: a.TotalCalories,
+						TotalCO2: a.TotalCO2, Title: a.AutomaticTitle, Recurring: a.Recurring, LocalEnd: a.Sections[len(a.Sections)-1].EndDate}
 					for _, s := range f.Aggregation.Sections {
 						c.Sections = append(c.Sections, aggregate.CachedSection{Mode: s.Mode, Distance: s.Distance, Duration: s.Duration, Calories: s.Calories})
 					}

@@ -36,6 +36,8 @@ type Coach struct {
 	refreshed aggregate.Result
 	// refreshMu makes Refresh calls take turns.
 	refreshMu sync.Mutex
+	// memo keeps the figures cache decoded between requests.
+	memo aggregate.Memo
 }
 
 // Open prepares the coach over an open vault: the trips' index, the settings, and every trip's
@@ -156,7 +158,7 @@ func (c *Coach) Report(ctx context.Context, q indicators.Query, set *co2.FactorS
 		set = c.FactorSet()
 	}
 	acc := indicators.New(q, set)
-	err := aggregate.EachCached(ctx, c.trips, func(_ string, ca aggregate.Cached) error {
+	err := c.memo.Each(ctx, c.trips, q.From, q.To, func(_ string, ca aggregate.Cached) error {
 		acc.Add(indicators.Trip{Device: ca.Device, Aggregation: ca.Aggregation()})
 		return nil
 	})
@@ -192,38 +194,72 @@ type TripSummary struct {
 	Recurring  bool         `json:"recurring,omitempty"`
 }
 
-// ListTrips returns the trips matching q, newest first, and how many match in all.
+// ListTrips returns the trips matching q, newest first, and how many match in all. It reads the
+// figures cache, and only the months asked for.
 func (c *Coach) ListTrips(ctx context.Context, q TripQuery) ([]TripSummary, int, error) {
 	if err := q.Validate(); err != nil {
 		return nil, 0, err
 	}
+	if _, err := c.Refresh(ctx); err != nil {
+		return nil, 0, err
+	}
+	set := c.FactorSet()
 	var all []TripSummary
-	err := aggregate.EachFigures(ctx, c.trips, func(f aggregate.Figures) error {
-		a := f.Aggregation
-		if len(a.LocalStart) < 7 || q.From != "" && a.LocalStart[:7] < q.From || q.To != "" && a.LocalStart[:7] > q.To {
+	var starts []float64
+	err := c.memo.Each(ctx, c.trips, q.From, q.To, func(id string, ca aggregate.Cached) error {
+		if len(q.Devices) > 0 && !slices.Contains(q.Devices, ca.Device) {
 			return nil
 		}
-		if len(q.Devices) > 0 && !slices.Contains(q.Devices, f.CaptureDevice) {
-			return nil
-		}
+		a := ca.Aggregation()
 		if q.Mode != "" && !slices.Contains(a.Modes, q.Mode) || q.Purpose != "" && a.Purpose != q.Purpose {
 			return nil
 		}
-		all = append(all, Summarize(f.ID, f.CaptureDevice, a))
+		a.TotalCO2 = 0 // with the factor set in force
+		for _, s := range a.Sections {
+			a.TotalCO2 += set.SectionCO2(s.Mode, s.Distance)
+		}
+		all = append(all, Summarize(id, ca.Device, a))
+		starts = append(starts, ca.StartTS)
 		return nil
 	})
 	if err != nil {
 		return nil, 0, err
 	}
-	slices.Reverse(all) // EachFigures gives them oldest first
+	idx := make([]int, len(all))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(x, y int) int { // newest first
+		switch {
+		case starts[x] > starts[y]:
+			return -1
+		case starts[x] < starts[y]:
+			return 1
+		}
+		return strings.Compare(all[x].ID, all[y].ID)
+	})
 	total := len(all)
-	if q.Offset > 0 {
-		all = all[min(q.Offset, len(all)):]
+	from, to := min(q.Offset, total), total
+	if q.Limit > 0 {
+		to = min(from+q.Limit, total)
 	}
-	if q.Limit > 0 && len(all) > q.Limit {
-		all = all[:q.Limit]
+	out := make([]TripSummary, 0, to-from)
+	for _, i := range idx[from:to] {
+		out = append(out, all[i])
 	}
-	return all, total, nil
+	return out, total, nil
+}
+
+// LastMonth returns the last month with trips ("YYYY-MM"), "" when there are none.
+func (c *Coach) LastMonth(ctx context.Context) (string, error) {
+	if _, err := c.Refresh(ctx); err != nil {
+		return "", err
+	}
+	months, err := aggregate.Months(ctx, c.trips)
+	if err != nil || len(months) == 0 {
+		return "", err
+	}
+	return months[len(months)-1], nil
 }
 
 // Summarize makes a trip's list row from its figures.

@@ -80,10 +80,12 @@ func (s *Server) dashboard(r *http.Request) (view, error) {
 	ctx := r.Context()
 	lang := s.lang(r)
 	end := s.opts.Now()
-	if newest, _, err := s.coach.ListTrips(ctx, coach.TripQuery{Limit: 1}); err == nil && len(newest) == 1 {
-		if t, err := time.Parse(time.RFC3339Nano, newest[0].Start); err == nil && t.Before(end.AddDate(0, -11, 0)) {
-			end = t
-		}
+	last, err := s.coach.LastMonth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if t, err := time.Parse("2006-01", last); err == nil && t.Before(end.AddDate(0, -11, 0)) {
+		end = t
 	}
 	start := time.Date(end.Year(), end.Month()-11, 1, 0, 0, 0, 0, time.UTC)
 	q := indicators.Query{From: start.Format("2006-01"), To: end.Format("2006-01"), Devices: s.coach.Settings().Devices}

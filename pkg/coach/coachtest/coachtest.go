@@ -1,0 +1,73 @@
+// Package coachtest fills vaults with generated trips for the app's tests and benchmarks.
+package coachtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/co2"
+	"github.com/coachco2/coachco2/pkg/openpath"
+	"github.com/coachco2/coachco2/pkg/settings"
+	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/tripgen"
+	"github.com/coachco2/coachco2/pkg/vault"
+)
+
+// Fill writes about n generated trips (users around La Rochelle, from 2022 on), with their
+// figures computed, into the vault, and returns how many it wrote.
+func Fill(tb testing.TB, v *vault.Vault, n int) int {
+	tb.Helper()
+	ctx := context.Background()
+	users := max(1, n/2500)
+	gen, err := tripgen.New(tripgen.Config{Users: users, Days: 1100, Seed: 9, Start: openpath.Date{Year: 2022, Month: 1, Day: 1}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := v.DB(ctx, vault.DoctypeTrips)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := db.EnsureIndexes(ctx, aggregate.Indexes...); err != nil {
+		tb.Fatal(err)
+	}
+	set, _ := co2.Lookup(co2.DefaultSetID)
+	in := aggregate.NewInputs(set, settings.Defaults())
+	var batch []*trip.Doc
+	written := 0
+	flush := func() {
+		if _, err := vault.SaveMany(ctx, db, batch, 0); err != nil {
+			tb.Fatal(err)
+		}
+		written += len(batch)
+		batch = batch[:0]
+	}
+	for u := range users {
+		device := fmt.Sprintf("phone-%d", u)
+		gen.Trips(u, func(_ int, t *tripgen.Trip) bool {
+			doc, err := trip.FromTimeline(t.AppendGeoJSON(nil), trip.Origin{Device: device, App: "openpath"}, time.Now())
+			if err != nil {
+				tb.Fatal(err)
+			}
+			a, err := aggregate.Compute(doc, in)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if doc.Aggregation, err = marshal(a); err != nil {
+				tb.Fatal(err)
+			}
+			batch = append(batch, doc)
+			if len(batch) == 500 {
+				flush()
+			}
+			return written+len(batch) < n
+		})
+	}
+	flush()
+	return written
+}
+
+func marshal(a trip.Aggregation) ([]byte, error) { return json.Marshal(a) }
