@@ -206,7 +206,7 @@ func (s *Server) tripDetail(r *http.Request) (view, error) {
 	v := &tripView{ID: d.ID, Summary: coach.Summarize(d.ID, d.CaptureDevice, a), Aggregation: a, Manual: m, Labels: d.Labels,
 		Propagated: r.URL.Query().Get("propagated")}
 	if len(d.Series) > 0 {
-		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.AutomaticTitle, d.Series[0], modes)
+		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.AutomaticTitle, d.Series[0], modes, s.coach.Settings().TileServer)
 	}
 	return v, nil
 }
@@ -403,6 +403,7 @@ func (s *Server) saveSettingsForm(w http.ResponseWriter, r *http.Request) {
 		st.BikeGoal.FirstName, st.BikeGoal.LastName = strings.TrimSpace(f.Get("firstName")), strings.TrimSpace(f.Get("lastName"))
 		st.BikeGoal.Employer, st.BikeGoal.Place = strings.TrimSpace(f.Get("employer")), strings.TrimSpace(f.Get("place"))
 		st.Language = f.Get("language")
+		st.TileServer = strings.TrimSpace(f.Get("tileServer"))
 		st.Devices = nil
 		for _, d := range strings.Split(f.Get("devices"), ",") {
 			if d = strings.TrimSpace(d); d != "" {

@@ -78,15 +78,16 @@ func barChart(title string, bars []bar) template.HTML {
 	return template.HTML(sb.String())
 }
 
-// routeMap draws a trip's sections from their geometry, coloured by mode, with no basemap:
-// an equirectangular projection scaled by the cosine of the latitude, fitted to the box.
-func routeMap(title string, series []byte, modes []trip.Mode) template.HTML {
+// routeMap draws a trip's sections from their geometry, coloured by mode, in the Web Mercator
+// projection fitted to the box. With a tile server (the person's setting; none by default), the
+// map tiles under the route are drawn too: the page's CSP allows that server for images.
+func routeMap(title string, series []byte, modes []trip.Mode, tileServer string) template.HTML {
 	type line struct {
-		pts  [][2]float64
+		pts  [][2]float64 // lon, lat
 		mode trip.Mode
 	}
 	var lines []line
-	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	minLon, minLat, maxLon, maxLat := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	i := 0
 	for _, f := range gjson.GetBytes(series, "features").Array() {
 		if f.Get("type").String() != "FeatureCollection" {
@@ -99,30 +100,51 @@ func routeMap(title string, series []byte, modes []trip.Mode) template.HTML {
 		i++
 		for _, c := range f.Get("features.0.geometry.coordinates").Array() {
 			xy := c.Array()
-			if len(xy) < 2 {
+			if len(xy) < 2 || math.Abs(xy[1].Float()) > 85 {
 				continue
 			}
 			p := [2]float64{xy[0].Float(), xy[1].Float()}
 			l.pts = append(l.pts, p)
-			minX, maxX = math.Min(minX, p[0]), math.Max(maxX, p[0])
-			minY, maxY = math.Min(minY, p[1]), math.Max(maxY, p[1])
+			minLon, maxLon = math.Min(minLon, p[0]), math.Max(maxLon, p[0])
+			minLat, maxLat = math.Min(minLat, p[1]), math.Max(maxLat, p[1])
 		}
 		lines = append(lines, l)
 	}
-	const w, h, margin = 640.0, 400.0, 16.0
+	const w, h, margin = 640.0, 400.0, 24.0
 	var sb strings.Builder
 	fmt.Fprintf(&sb, `<svg class="map" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s"><title>%s</title><rect width="100%%" height="100%%" class="map-bg"/>`, w, h, esc(title), esc(title))
-	if math.IsInf(minX, 0) {
+	if math.IsInf(minLon, 0) {
 		sb.WriteString(`</svg>`)
 		return template.HTML(sb.String())
 	}
-	kx := math.Cos((minY + maxY) / 2 * math.Pi / 180)
-	spanX, spanY := math.Max((maxX-minX)*kx, 1e-6), math.Max(maxY-minY, 1e-6)
-	scale := math.Min((w-2*margin)/spanX, (h-2*margin)/spanY)
-	offX := (w - spanX*scale) / 2
-	offY := (h - spanY*scale) / 2
+	// World pixel coordinates at zoom 0 (256 px for the world), then the largest zoom that fits.
+	merc := func(lon, lat float64) (float64, float64) {
+		s := math.Sin(lat * math.Pi / 180)
+		return 256 * (lon + 180) / 360, 256 * (0.5 - math.Log((1+s)/(1-s))/(4*math.Pi))
+	}
+	x0, y1 := merc(minLon, minLat)
+	x1, y0 := merc(maxLon, maxLat)
+	zoom := 18.0
+	for zoom > 0 && ((x1-x0)*math.Exp2(zoom) > w-2*margin || (y1-y0)*math.Exp2(zoom) > h-2*margin) {
+		zoom--
+	}
+	scale := math.Exp2(zoom)
+	cx, cy := (x0+x1)/2*scale, (y0+y1)/2*scale // the box's centre in world pixels at zoom
 	project := func(p [2]float64) (float64, float64) {
-		return offX + (p[0]-minX)*kx*scale, h - offY - (p[1]-minY)*scale
+		x, y := merc(p[0], p[1])
+		return x*scale - cx + w/2, y*scale - cy + h/2
+	}
+	if tileServer != "" {
+		n := int(scale)
+		for ty := int(math.Floor((cy - h/2) / 256)); float64(ty*256) < cy+h/2; ty++ {
+			for tx := int(math.Floor((cx - w/2) / 256)); float64(tx*256) < cx+w/2; tx++ {
+				if ty < 0 || ty >= n {
+					continue
+				}
+				url := strings.NewReplacer("{z}", fmt.Sprint(int(zoom)), "{x}", fmt.Sprint(((tx%n)+n)%n), "{y}", fmt.Sprint(ty)).Replace(tileServer)
+				fmt.Fprintf(&sb, `<image href="%s" x="%.1f" y="%.1f" width="256" height="256"/>`, esc(url), float64(tx*256)-cx+w/2, float64(ty*256)-cy+h/2)
+			}
+		}
 	}
 	for _, l := range lines {
 		if len(l.pts) == 0 {

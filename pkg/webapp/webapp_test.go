@@ -239,3 +239,23 @@ func TestGeoJSONAndAttestation(t *testing.T) {
 		t.Fatalf("attestation: %d %q", code, body[:min(20, len(body))])
 	}
 }
+
+// TestTileServer: no basemap by default; with a tile server set, the trip's map draws its tiles.
+func TestTileServer(t *testing.T) {
+	srv, c := newApp(t)
+	list, _, _ := c.ListTrips(context.Background(), coach.TripQuery{Limit: 1})
+	_, body := get(t, srv.URL+"/trips/"+list[0].ID)
+	if strings.Contains(body, "<image") {
+		t.Fatal("a basemap is drawn without a tile server")
+	}
+	if _, err := c.UpdateSettings(context.Background(), func(s *settings.Settings) error {
+		s.TileServer = "https://tiles.example.org/{z}/{x}/{y}.png"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, body = get(t, srv.URL+"/trips/"+list[0].ID)
+	if !strings.Contains(body, `<image href="https://tiles.example.org/`) {
+		t.Fatal("no tile drawn with a tile server set")
+	}
+}
