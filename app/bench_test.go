@@ -74,4 +74,3 @@ func sampleHeap(peak *atomic.Uint64) (stop func()) {
 	}()
 	return func() { close(done) }
 }
-

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -75,7 +74,7 @@ func newSettingsCmd() *cobra.Command {
 						case fl.Changed(p.flag) && p.val == "":
 							*p.dst = nil
 						case fl.Changed(p.flag):
-							pl, err := parseLatLon(p.val)
+							pl, err := places.ParseLatLon(p.val)
 							if err != nil {
 								return fmt.Errorf("--%s: %w", p.flag, err)
 							}
@@ -103,14 +102,4 @@ func newSettingsCmd() *cobra.Command {
 	cmd.Flags().StringVar(&work, "work", "", "your work place, as latitude,longitude (\"\" clears)")
 	cmd.Flags().BoolVar(&suggest, "suggest-places", false, "suggest home and work from your trips and save the ones not given")
 	return cmd
-}
-
-func parseLatLon(s string) (*places.Place, error) {
-	lat, lon, ok := strings.Cut(s, ",")
-	la, err1 := strconv.ParseFloat(strings.TrimSpace(lat), 64)
-	lo, err2 := strconv.ParseFloat(strings.TrimSpace(lon), 64)
-	if !ok || err1 != nil || err2 != nil || la < -90 || la > 90 || lo < -180 || lo > 180 {
-		return nil, fmt.Errorf("%q: want latitude,longitude in degrees, e.g. 46.1591,-1.1517", s)
-	}
-	return &places.Place{Lat: la, Lon: lo}, nil
 }

@@ -9,7 +9,10 @@
 package places
 
 import (
+	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/coachco2/coachco2/pkg/trip"
 )
@@ -114,4 +117,15 @@ func Propagate(source Ends, candidates []Candidate) []string {
 		}
 	}
 	return ids
+}
+
+// ParseLatLon reads a place typed as "latitude,longitude" in degrees, e.g. "46.1591,-1.1517".
+func ParseLatLon(s string) (*Place, error) {
+	lat, lon, ok := strings.Cut(s, ",")
+	la, err1 := strconv.ParseFloat(strings.TrimSpace(lat), 64)
+	lo, err2 := strconv.ParseFloat(strings.TrimSpace(lon), 64)
+	if !ok || err1 != nil || err2 != nil || la < -90 || la > 90 || lo < -180 || lo > 180 {
+		return nil, fmt.Errorf("%q: want latitude,longitude in degrees, e.g. 46.1591,-1.1517", s)
+	}
+	return &Place{Lat: la, Lon: lo}, nil
 }

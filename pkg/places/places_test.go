@@ -220,3 +220,15 @@ func TestPropagate(t *testing.T) {
 		t.Errorf("Propagate with no candidates = %v", got)
 	}
 }
+
+func TestParseLatLon(t *testing.T) {
+	p, err := places.ParseLatLon(" 46.1591 , -1.1517 ")
+	if err != nil || p.Lat != 46.1591 || p.Lon != -1.1517 {
+		t.Fatalf("%+v, %v", p, err)
+	}
+	for _, bad := range []string{"", "46.1", "91,0", "0,181", "a,b", "1;2"} {
+		if _, err := places.ParseLatLon(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -389,7 +389,7 @@ func (s *Server) saveSettingsForm(w http.ResponseWriter, r *http.Request) {
 				*p.dst = nil
 				continue
 			}
-			pl, err := parseLatLon(val)
+			pl, err := places.ParseLatLon(val)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.key, err)
 			}
@@ -417,16 +417,6 @@ func (s *Server) saveSettingsForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/settings?saved=1", http.StatusSeeOther)
-}
-
-func parseLatLon(s string) (*places.Place, error) {
-	lat, lon, ok := strings.Cut(s, ",")
-	la, err1 := strconv.ParseFloat(strings.TrimSpace(lat), 64)
-	lo, err2 := strconv.ParseFloat(strings.TrimSpace(lon), 64)
-	if !ok || err1 != nil || err2 != nil || la < -90 || la > 90 || lo < -180 || lo > 180 {
-		return nil, fmt.Errorf("%q: want latitude,longitude in degrees, e.g. 46.1591,-1.1517", s)
-	}
-	return &places.Place{Lat: la, Lon: lo}, nil
 }
 
 func (s *Server) exportsPage(r *http.Request) (view, error) {
