@@ -62,7 +62,7 @@ func exitCode(err error) int {
 		return exitAuthRefused
 	case errors.Is(err, openpath.ErrServerDown), errors.Is(err, openpath.ErrMalformed):
 		return exitServerDown
-	case strings.HasPrefix(err.Error(), "vault:") || errors.Is(err, vault.ErrNotFound) || errors.Is(err, vault.ErrConflict):
+	case errors.Is(err, vault.ErrStore), errors.Is(err, vault.ErrNotFound), errors.Is(err, vault.ErrConflict):
 		return exitVault
 	}
 	return exitError

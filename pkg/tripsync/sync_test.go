@@ -535,3 +535,62 @@ func TestTwoRunsAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestVaultDownMidSync: the vault stops answering in the middle of a sync; the run stops with a
+// vault error and loses nothing: the next run, with the vault back, gives the clean vault.
+func TestVaultDownMidSync(t *testing.T) {
+	ctx := context.Background()
+	want := cleanVault(t, couch.Backends()[0])
+	stack := vaulttest.NewCozyStack(t, couch.URL(t), vaulttest.Instance(t), []byte(`{"permissions": {
+		"a": {"type": "io.cozy.accounts"}, "t": {"type": "io.cozy.timeseries.geojson"}}}`))
+	v, err := vault.OpenCozy(ctx, stack.URL, stack.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	srv, _ := devserver.New(devserver.Options{Seed: 1})
+	if err := srv.SetUser(token, samples(t)); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	accountsDB, _ := v.DB(ctx, vault.DoctypeAccounts)
+	store, err := accounts.Open(ctx, accountsDB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tripsDB, _ := v.DB(ctx, vault.DoctypeTrips)
+	engine, err := tripsync.New(ctx, tripsDB, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, err := store.Ensure(ctx, accounts.New{ServerURL: hs.URL, Token: token, Device: "phone-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, _ := openpath.New(hs.URL, token)
+	_, err = engine.Sync(ctx, a, client, tripsync.Options{FirstWindow: 24 * time.Hour, Progress: func(s tripsync.Summary) {
+		if s.Created > 0 {
+			stack.Down.Store(true) // after the first window that saved trips
+		}
+	}})
+	if !errors.Is(err, vault.ErrStore) {
+		t.Fatalf("sync with the vault down: %v, want a vault error", err)
+	}
+	stack.Down.Store(false)
+	if a, err = store.Get(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.Sync(ctx, a, client, tripsync.Options{FirstWindow: 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := vault.FindAll[stored](ctx, tripsDB, vault.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]stored{}
+	for _, d := range got {
+		m[d.ID] = d
+	}
+	sameVault(t, m, want)
+}

@@ -20,6 +20,10 @@ const (
 	// ErrConflict matches errors for a write whose _rev is missing or stale,
 	// and an [Update] that kept conflicting for all of its attempts.
 	ErrConflict Error = "conflict (missing or stale _rev)"
+	// ErrStore matches the other failures of an operation on the store (a server
+	// that does not answer, a file that cannot be written...): what a command
+	// reports as a vault error rather than a problem with its input.
+	ErrStore Error = "the store failed"
 )
 
 // classify returns the sentinel that matches a kivik error, or nil.
@@ -44,5 +48,5 @@ func (d *DB) fail(op, id string, err error) error {
 	if kind := classify(err); kind != nil {
 		return fmt.Errorf("vault: %s: %s %s: %w: %w", d.v.loc, op, target, kind, err)
 	}
-	return fmt.Errorf("vault: %s: %s %s: %w", d.v.loc, op, target, err)
+	return fmt.Errorf("vault: %s: %s %s: %w: %w", d.v.loc, op, target, ErrStore, err)
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/vault"
@@ -42,6 +43,8 @@ type CozyStack struct {
 	created  map[string]bool
 	// Requests counts requests per "VERB doctype", for tests.
 	Requests map[string]int
+	// Down makes the stack answer 503 to everything, as an instance being restarted does.
+	Down atomic.Bool
 }
 
 // NewCozyStack starts a stack double for the instance over the CouchDB at couchURL, granting the
@@ -77,6 +80,10 @@ func NewCozyStack(t testing.TB, couchURL, instance string, manifest []byte) *Coz
 }
 
 func (s *CozyStack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.Down.Load() {
+		couchError(w, http.StatusServiceUnavailable, "service_unavailable", "the instance is down")
+		return
+	}
 	if r.Header.Get("Authorization") != "Bearer "+s.Token {
 		couchError(w, http.StatusUnauthorized, "unauthorized", "missing or invalid token")
 		return
