@@ -2,19 +2,34 @@ package webapp_test
 
 import (
 	"context"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coachco2/coachco2/pkg/browsertest"
 	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/webapp"
+	"github.com/coachco2/coachco2/pkg/websec"
 )
 
 // TestInABrowser drives Debian's Chromium through the app: the dashboard, a trip, a section's
 // mode changed from its select (the CO2 changes), every screen on a phone, and no request ever
 // leaves the app's origin. Screenshots go to testout/ for review.
 func TestInABrowser(t *testing.T) {
-	srv, c := newApp(t)
+	_, c := newApp(t)
+	// As `app serve` runs it: behind the security middleware (CSP, sessions, CSRF), on loopback.
+	app, err := webapp.New(c, webapp.Options{Now: func() time.Time { return time.Date(2016, 12, 20, 12, 0, 0, 0, time.UTC) }, CSRFToken: websec.CSRFToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := websec.NewAuth("", websec.AuthOptions{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(websec.Protect(app.Handler(), websec.Config{Auth: auth}))
+	defer srv.Close()
 	b := browsertest.New(t, srv.URL)
 	b.SetViewport(1280, 900)
 	b.Navigate("/")
