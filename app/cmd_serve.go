@@ -87,10 +87,18 @@ func serve(ctx context.Context, f vaultFlags, addr, passphrase string, out inter
 		return err
 	}
 	defer ws.Close()
+	// Research sharing: only the collectors of active consents pass the guard; once at start,
+	// then daily.
+	sharer, err := startSharing(ctx, ws.vault, ws.Coach, guard, logger)
+	if err != nil {
+		return err
+	}
+	defer sharer.stop()
 	app, err := webapp.New(ws.Coach, webapp.Options{Locale: os.Getenv("COZY_LOCALE"), Logger: logger, CSRFToken: websec.CSRFToken})
 	if err != nil {
 		return err
 	}
+	app.EnableStudies(sharer.svc, sharer.ConsentsChanged)
 	handler := websec.Protect(app.Handler(), websec.Config{Auth: auth, Logger: logger,
 		Headers: websec.HeaderOptions{ImgOrigin: func() string { return ws.Settings().TileServer }}})
 	ln, err := net.Listen("tcp", addr)

@@ -47,5 +47,8 @@ func subcommands() []*cobra.Command {
 		newSettingsCmd(),
 		newServeCmd(),
 		newCollectorCmd(),
+		newStudiesCmd(),
+		newConsentCmd(),
+		newShareCmd(),
 	}
 }

@@ -54,6 +54,8 @@ type Server struct {
 	opts  Options
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+	// studies is the Studies screen's service (nil until EnableStudies).
+	studies *studiesState
 }
 
 // New returns the app over a coach.
@@ -65,7 +67,7 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 		opts.Now = time.Now
 	}
 	s := &Server{coach: c, opts: opts, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
-	for _, page := range []string{"dashboard", "trips", "trip", "analysis", "settings", "exports", "error"} {
+	for _, page := range []string{"dashboard", "trips", "trip", "analysis", "settings", "exports", "studies", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("webapp: template %s: %w", page, err)
@@ -88,6 +90,9 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	s.mux.HandleFunc("GET /exports/trips.csv", s.exportCSV)
 	s.mux.HandleFunc("GET /exports/trips.geojson", s.exportGeoJSON)
 	s.mux.HandleFunc("GET /exports/attestation.pdf", s.exportAttestation)
+	s.mux.HandleFunc("GET /studies", s.page("studies", s.studiesPage))
+	s.mux.HandleFunc("POST /studies/{id}/consent", s.consentForm)
+	s.mux.HandleFunc("POST /studies/{id}/revoke", s.revokeForm)
 	s.mux.HandleFunc("GET /api/dashboard", s.api(s.dashboard))
 	s.mux.HandleFunc("GET /api/trips", s.api(s.tripList))
 	s.mux.HandleFunc("GET /api/trips/{id}", s.api(s.tripDetail))
