@@ -594,3 +594,28 @@ func TestVaultDownMidSync(t *testing.T) {
 	}
 	sameVault(t, m, want)
 }
+
+// TestCompositeTrips: a server that makes analysis/composite_trip entries is read through them
+// (no getTrips call), and a second run changes nothing.
+func TestCompositeTrips(t *testing.T) {
+	data, err := devserver.LoadDir(sampledata.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := len(data.Composite)
+	data.Trips, data.Labels = nil, nil
+	forEachBackend(t, func(t *testing.T, b vaulttest.Backend) {
+		e := newEnv(t, b, data)
+		sum := e.mustSync(tripsync.Options{})
+		if sum.Created != want || len(sum.Errors) != 0 {
+			t.Fatalf("composite sync: %+v, want %d trips", sum, want)
+		}
+		if n := e.server.Stats().Requests["/timeline/getTrips"]; n != 0 {
+			t.Fatalf("%d getTrips requests: composite entries carry the trips", n)
+		}
+		sum = e.mustSync(tripsync.Options{Since: time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)})
+		if sum.Unchanged != want || sum.Created+sum.Updated != 0 {
+			t.Fatalf("second composite sync: %+v", sum)
+		}
+	})
+}
