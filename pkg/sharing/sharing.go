@@ -364,17 +364,26 @@ func (s *Service) consentDocs(ctx context.Context) ([]Consent, error) {
 	return out, nil
 }
 
+// consentsWithStudies reads the consents and the studies they refer to.
+func (s *Service) consentsWithStudies(ctx context.Context) ([]Consent, []Study, error) {
+	all, err := s.consentDocs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	studies, err := s.Studies(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return all, studies, nil
+}
+
 // Consents returns every consent, revoked ones included, by study then date.
 func (s *Service) Consents(ctx context.Context) ([]Consent, error) { return s.consentDocs(ctx) }
 
 // Active returns the consents that may send at now: not revoked, not expired, and to the newest
 // version of their study in the vault.
 func (s *Service) Active(ctx context.Context, now time.Time) ([]Consent, error) {
-	all, err := s.consentDocs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	studies, err := s.Studies(ctx)
+	all, studies, err := s.consentsWithStudies(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -394,11 +403,7 @@ func (s *Service) Active(ctx context.Context, now time.Time) ([]Consent, error) 
 // NeedsNewConsent lists the studies with a consent that a newer descriptor version made
 // inactive, and no consent to that version yet.
 func (s *Service) NeedsNewConsent(ctx context.Context) ([]*study.Descriptor, error) {
-	all, err := s.consentDocs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	studies, err := s.Studies(ctx)
+	all, studies, err := s.consentsWithStudies(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -417,11 +422,7 @@ func (s *Service) NeedsNewConsent(ctx context.Context) ([]*study.Descriptor, err
 // of the active consents, and those of revoked consents whose withdrawal the collector has not
 // confirmed yet. For netguard's SetAllowed("collectors", hosts).
 func (s *Service) CollectorHosts(ctx context.Context, now time.Time) ([]string, error) {
-	all, err := s.consentDocs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	studies, err := s.Studies(ctx)
+	all, studies, err := s.consentsWithStudies(ctx)
 	if err != nil {
 		return nil, err
 	}
