@@ -63,6 +63,11 @@ func FuzzParseDSNHidesPassword(f *testing.F) {
 			t.Fatalf("parseDSN(%q): error %q shows the password", dsn, err)
 		}
 		if err == nil && strings.Contains(loc.String(), password) {
+			// The text may come from the rest of the DSN once escaped ("\x80" + "00000" shows
+			// as "%8000000"): it is a leak only if another password does not give it too.
+			if other, err := parseDSN("http://user:Q@" + rest); err == nil && strings.Contains(other.String(), password) {
+				return
+			}
 			t.Fatalf("parseDSN(%q): location %q shows the password", dsn, loc)
 		}
 	})
