@@ -315,22 +315,34 @@ func parseMetadata(r gjson.Result) Metadata {
 	return m
 }
 
+// setSpanField reads one member of a trip's or label's time span; it reports whether k is one.
+func setSpanField(s *Span, k string, v gjson.Result) bool {
+	switch k {
+	case "start_ts":
+		s.StartTS = v.Float()
+	case "end_ts":
+		s.EndTS = v.Float()
+	case "start_fmt_time":
+		s.StartFmtTime = str(v)
+	case "end_fmt_time":
+		s.EndFmtTime = str(v)
+	case "start_local_dt":
+		s.StartLocalDt = localDate(v)
+	case "end_local_dt":
+		s.EndLocalDt = localDate(v)
+	default:
+		return false
+	}
+	return true
+}
+
 // parseTripFields reads the trip fields of a trip's properties or a trip entry's data.
 func parseTripFields(r gjson.Result, h *TripHeader) {
 	r.ForEach(func(k, v gjson.Result) bool {
+		if setSpanField(&h.Span, k.Str, v) {
+			return true
+		}
 		switch k.Str {
-		case "start_ts":
-			h.StartTS = v.Float()
-		case "end_ts":
-			h.EndTS = v.Float()
-		case "start_fmt_time":
-			h.StartFmtTime = str(v)
-		case "end_fmt_time":
-			h.EndFmtTime = str(v)
-		case "start_local_dt":
-			h.StartLocalDt = localDate(v)
-		case "end_local_dt":
-			h.EndLocalDt = localDate(v)
 		case "duration":
 			h.Duration = v.Float()
 		case "distance":
@@ -382,20 +394,7 @@ func (e Entry) Label() (Label, error) {
 	}
 	var hasLabel bool
 	gjson.Parse(view(data)).ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "start_ts":
-			l.StartTS = v.Float()
-		case "end_ts":
-			l.EndTS = v.Float()
-		case "start_fmt_time":
-			l.StartFmtTime = str(v)
-		case "end_fmt_time":
-			l.EndFmtTime = str(v)
-		case "start_local_dt":
-			l.StartLocalDt = localDate(v)
-		case "end_local_dt":
-			l.EndLocalDt = localDate(v)
-		case "label":
+		if !setSpanField(&l.Span, k.Str, v) && k.Str == "label" {
 			l.Value, hasLabel = str(v), v.Type == gjson.String
 		}
 		return true

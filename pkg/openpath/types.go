@@ -221,15 +221,8 @@ func (e Entry) Data() json.RawMessage {
 // manual/replaced_mode): a value the user chose for the trip with that time span. Labels match
 // their trip by overlap, their times differ from the trip's by seconds.
 type Label struct {
-	// StartTS and EndTS are the labelled span, seconds since the epoch.
-	StartTS float64 `json:"start_ts"`
-	EndTS   float64 `json:"end_ts"`
-	// StartFmtTime and EndFmtTime are the span in local time with offset.
-	StartFmtTime string `json:"start_fmt_time"`
-	EndFmtTime   string `json:"end_fmt_time"`
-	// StartLocalDt and EndLocalDt are the span as local wall-clock fields.
-	StartLocalDt LocalDate `json:"start_local_dt"`
-	EndLocalDt   LocalDate `json:"end_local_dt"`
+	// Span is the labelled trip's time span.
+	Span
 	// Value is data.label, e.g. "bike" or "work". Deployments define their own values: keep unknown
 	// ones.
 	Value string `json:"label"`
@@ -244,20 +237,26 @@ func (l Label) Overlap(startTS, endTS float64) float64 {
 	return hi - lo
 }
 
+// Span is when a trip (or the trip a label is for) started and ended, as e-mission writes it.
+type Span struct {
+	// StartTS and EndTS are seconds since the epoch.
+	StartTS float64 `json:"start_ts"`
+	EndTS   float64 `json:"end_ts"`
+	// StartFmtTime and EndFmtTime are the span in local time with offset.
+	StartFmtTime string `json:"start_fmt_time"`
+	EndFmtTime   string `json:"end_fmt_time"`
+	// StartLocalDt and EndLocalDt are the span as local wall-clock fields.
+	StartLocalDt LocalDate `json:"start_local_dt"`
+	EndLocalDt   LocalDate `json:"end_local_dt"`
+}
+
 // TripHeader is the small typed part of a trip: enough to route, match and deduplicate it without
 // converting it.
 type TripHeader struct {
 	// ID is the trip's id: the FeatureCollection id of a getTrips trip, the _id of a trip entry.
 	ID string
-	// StartTS and EndTS are the trip's span, seconds since the epoch.
-	StartTS float64
-	EndTS   float64
-	// StartFmtTime and EndFmtTime are the span in local time with offset.
-	StartFmtTime string
-	EndFmtTime   string
-	// StartLocalDt and EndLocalDt are the span as local wall-clock fields.
-	StartLocalDt LocalDate
-	EndLocalDt   LocalDate
+	// Span is the trip's time span.
+	Span
 	// Duration is in seconds, Distance in meters.
 	Duration float64
 	Distance float64

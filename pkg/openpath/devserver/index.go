@@ -130,14 +130,13 @@ func staticTrip(raw json.RawMessage, locs map[string]*time.Location) (*tripRecor
 	if rec.startTS == 0 || rec.endTS == 0 {
 		return nil, fmt.Errorf("%s: no properties.start_ts/end_ts", rec.id)
 	}
-	h := openpath.TripHeader{
-		ID:           rec.id,
+	h := openpath.TripHeader{ID: rec.id, Span: openpath.Span{
 		StartFmtTime: props.Get("start_fmt_time").String(),
 		StartLocalDt: openpath.LocalDate{
 			Year: int(props.Get("start_local_dt.year").Int()), Month: int(props.Get("start_local_dt.month").Int()),
 			Day: int(props.Get("start_local_dt.day").Int()),
 		},
-	}
+	}}
 	date, err := h.StartDate()
 	if err != nil {
 		return nil, err
