@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -134,8 +133,11 @@ func rebuildCache(ctx context.Context, trips *vault.DB) error {
 	return writeMonths(ctx, trips, months)
 }
 
-// updateCache applies the trips changed after seq to the cache.
-func updateCache(ctx context.Context, trips *vault.DB, seq string) error {
+// updateCache applies changed and deleted trips to the cache, with their figures as they are now.
+func updateCache(ctx context.Context, trips *vault.DB, cs changeSet) error {
+	if len(cs.changed)+len(cs.deleted) == 0 {
+		return nil // nothing changed: nothing to read or write
+	}
 	var index cacheIndex
 	if err := trips.GetLocal(ctx, cacheIndexID, &index); err != nil {
 		return err
@@ -167,24 +169,13 @@ func updateCache(ctx context.Context, trips *vault.DB, seq string) error {
 		}
 		return nil
 	}
-	for {
-		changes, last, err := trips.Changes(ctx, vault.ChangesQuery{Since: seq, Limit: batchSize})
-		if err != nil {
+	for _, id := range slices.Concat(cs.changed, cs.deleted) {
+		if err := forget(id); err != nil {
 			return err
 		}
-		var ids []string
-		for _, c := range changes {
-			if strings.HasPrefix(c.ID, "_") {
-				continue
-			}
-			if err := forget(c.ID); err != nil {
-				return err
-			}
-			if !c.Deleted {
-				ids = append(ids, c.ID)
-			}
-		}
-		figs, err := vault.GetMany[Figures](ctx, trips, ids)
+	}
+	for start := 0; start < len(cs.changed); start += batchSize {
+		figs, err := vault.GetMany[Figures](ctx, trips, cs.changed[start:min(start+batchSize, len(cs.changed))])
 		if err != nil {
 			return err
 		}
@@ -198,10 +189,6 @@ func updateCache(ctx context.Context, trips *vault.DB, seq string) error {
 			}
 			m.Trips[f.ID] = cachedOf(f.CaptureDevice, f.Aggregation)
 		}
-		if len(changes) < batchSize || last == seq {
-			break
-		}
-		seq = last
 	}
 	if len(months) == 0 {
 		return nil // nothing changed: nothing to write

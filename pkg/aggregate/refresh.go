@@ -86,9 +86,10 @@ func Refresh(ctx context.Context, trips *vault.DB, in Inputs, force bool) (Resul
 		return res, err
 	}
 	var stale []string
+	var changed changeSet
 	incremental := !force && cp.Seq != "" && cp.Inputs == in.inputsStamp()
 	if incremental {
-		stale, err = staleSince(ctx, trips, in, cp.Seq, &res)
+		stale, changed, err = staleSince(ctx, trips, in, cp.Seq, &res)
 	} else {
 		stale, err = staleAll(ctx, trips, in, force, &res)
 	}
@@ -105,7 +106,7 @@ func Refresh(ctx context.Context, trips *vault.DB, in Inputs, force bool) (Resul
 		}
 	}
 	if incremental && cp.Cache == cacheVersion {
-		err = updateCache(ctx, trips, cp.Seq)
+		err = updateCache(ctx, trips, changed)
 	} else {
 		err = rebuildCache(ctx, trips)
 	}
@@ -141,23 +142,35 @@ func staleAll(ctx context.Context, trips *vault.DB, in Inputs, force bool, res *
 	return stale, err
 }
 
-// staleSince checks the trips changed after seq.
-func staleSince(ctx context.Context, trips *vault.DB, in Inputs, seq string, res *Result) ([]string, error) {
+// changeSet is the trips the changes feed names since a checkpoint.
+type changeSet struct {
+	changed, deleted []string
+}
+
+// staleSince checks the trips changed after seq, and returns them as well as the stale ones, for
+// the figures cache.
+func staleSince(ctx context.Context, trips *vault.DB, in Inputs, seq string, res *Result) ([]string, changeSet, error) {
 	var stale []string
+	var cs changeSet
 	for {
 		changes, last, err := trips.Changes(ctx, vault.ChangesQuery{Since: seq, Limit: batchSize})
 		if err != nil {
-			return nil, err
+			return nil, cs, err
 		}
 		var ids []string
 		for _, c := range changes {
-			if !c.Deleted && !strings.HasPrefix(c.ID, "_") {
+			switch {
+			case strings.HasPrefix(c.ID, "_"):
+			case c.Deleted:
+				cs.deleted = append(cs.deleted, c.ID)
+			default:
 				ids = append(ids, c.ID)
 			}
 		}
+		cs.changed = append(cs.changed, ids...)
 		heads, err := vault.GetMany[head](ctx, trips, ids)
 		if err != nil {
-			return nil, err
+			return nil, cs, err
 		}
 		for _, h := range heads {
 			res.Checked++
@@ -166,7 +179,7 @@ func staleSince(ctx context.Context, trips *vault.DB, in Inputs, seq string, res
 			}
 		}
 		if len(changes) < batchSize || last == seq {
-			return stale, nil
+			return stale, cs, nil
 		}
 		seq = last
 	}
