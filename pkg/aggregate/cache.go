@@ -231,13 +231,7 @@ func writeMonths(ctx context.Context, trips *vault.DB, months map[string]*cacheM
 // EachCached calls each with every trip's cached figures, month by month, reading only the cache:
 // the fast path of reports. Refresh must have run with the inputs in force.
 func EachCached(ctx context.Context, trips *vault.DB, each func(id string, c Cached) error) error {
-	return EachCachedBetween(ctx, trips, "", "", each)
-}
-
-// EachCachedBetween is EachCached for the months from and to ("YYYY-MM", inclusive; "" for no
-// bound): the other months' documents are not read.
-func EachCachedBetween(ctx context.Context, trips *vault.DB, from, to string, each func(id string, c Cached) error) error {
-	return (&Memo{}).Each(ctx, trips, from, to, each)
+	return (&Memo{}).Each(ctx, trips, "", "", each)
 }
 
 // Memo keeps the cache's month documents decoded in memory between reads, for a long-running

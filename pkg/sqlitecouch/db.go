@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -412,7 +413,7 @@ func (d *db) DeleteAttachment(context.Context, string, string, driver.Options) (
 }
 
 func jsonString(s string) []byte {
-	b, _ := jsonMarshal(s)
+	b, _ := json.Marshal(s)
 	return b
 }
 

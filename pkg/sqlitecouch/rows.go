@@ -92,8 +92,6 @@ func (p params) value(keys ...string) (any, bool) {
 	return nil, false
 }
 
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
-
 // sqlRows streams rows from an open SQLite cursor; the cursor closes at the end or on Close.
 type sqlRows struct {
 	rows      *sql.Rows
