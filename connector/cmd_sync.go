@@ -203,16 +203,17 @@ func (f *syncFlags) syncOne(ctx context.Context, ws *workspace, a *accounts.Acco
 			return err
 		}
 	} else {
-		fmt.Fprintf(out, "account %s (%s): %d trips fetched, %d created, %d updated, %d unchanged, %d labels applied, %d waiting, %d errors%s\n",
-			a.ID, a.Auth.Login, sum.Fetched, sum.Created, sum.Updated, sum.Unchanged, sum.LabelsApplied, sum.LabelsPending, len(sum.Errors), partialNote(sum))
+		fmt.Fprintf(out, "account %s (%s): %d trips fetched: %d created, %d updated, %d unchanged, %d merged with an earlier copy, %d could not be kept; %d to retry; %d labels applied, %d waiting%s\n",
+			a.ID, a.Auth.Login, sum.Fetched, sum.Created, sum.Updated, sum.Unchanged, sum.Merged, sum.Failed, sum.ToRetry,
+			sum.LabelsApplied, sum.LabelsPending, partialNote(sum))
 		for _, e := range sum.Errors {
-			fmt.Fprintf(out, "  trip %s: %s\n", e.TripID, e.Error)
+			fmt.Fprintf(out, "  %s %s: %s\n", e.Kind, e.TripID, e.Error)
 		}
 	}
 	if syncErr != nil {
 		return fmt.Errorf("account %s: %w", a.ID, syncErr)
 	}
-	if len(sum.Errors) > 0 {
+	if sum.Incomplete() {
 		return errPartial
 	}
 	return nil
@@ -232,7 +233,7 @@ func partialNote(s tripsync.Summary) string {
 func (w *workspace) recordRun(ctx context.Context, id string, start time.Time, sum tripsync.Summary, syncErr error, logger *slog.Logger) {
 	run := &accounts.Run{
 		Start: start.UTC().Format(time.RFC3339), End: time.Now().UTC().Format(time.RFC3339), Status: "ok",
-		Fetched: sum.Fetched, Created: sum.Created, Updated: sum.Updated, Failures: len(sum.Errors),
+		Fetched: sum.Fetched, Created: sum.Created, Updated: sum.Updated, Merged: sum.Merged, Failures: len(sum.Errors), ToRetry: sum.ToRetry,
 	}
 	switch {
 	case syncErr != nil:

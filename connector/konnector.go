@@ -82,8 +82,8 @@ func konnectorJob(ctx context.Context, getenv func(string) string, logger *slog.
 	sum, err := engine.Sync(ctx, account, client, tripsync.Options{
 		Deadline: env.Deadline(start), Logger: logger, AppVersion: version, Server: host(account.Auth.ServerURL),
 	})
-	logger.Info(fmt.Sprintf("%d trips fetched, %d created, %d updated, %d unchanged, %d labels applied, %d errors",
-		sum.Fetched, sum.Created, sum.Updated, sum.Unchanged, sum.LabelsApplied, len(sum.Errors)))
+	logger.Info(fmt.Sprintf("%d trips fetched: %d created, %d updated, %d unchanged, %d merged with an earlier copy, %d could not be kept; %d to retry; %d labels applied, %d errors",
+		sum.Fetched, sum.Created, sum.Updated, sum.Unchanged, sum.Merged, sum.Failed, sum.ToRetry, sum.LabelsApplied, len(sum.Errors)))
 	switch {
 	case errors.Is(err, openpath.ErrAuthRefused):
 		return konnector.LoginFailed, err
@@ -91,7 +91,7 @@ func konnectorJob(ctx context.Context, getenv func(string) string, logger *slog.
 		return konnector.VendorDown, err
 	case err != nil:
 		return konnector.UnknownError, err
-	case len(sum.Errors) > 0:
+	case sum.Incomplete():
 		return konnector.PartialSync, nil
 	case sum.Partial:
 		logger.Info("time budget reached: the next run resumes where this one stopped")

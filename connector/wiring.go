@@ -48,7 +48,7 @@ func usageError(format string, args ...any) error {
 }
 
 // errPartial reports trips that could not be kept; the summary says which.
-var errPartial = &codedError{code: exitPartial, err: errors.New("some trips could not be kept (see the errors in the summary)")}
+var errPartial = &codedError{code: exitPartial, err: errors.New("some trips could not be kept, or are still to be fetched (see the summary)")}
 
 // exitCode maps an error to the documented exit codes.
 func exitCode(err error) int {

@@ -50,6 +50,8 @@ type Data struct {
 	PendingLabels []PendingLabel `json:"pendingLabels,omitempty"`
 	// FailedTrips are trips the server sent that could not be converted, for the status report.
 	FailedTrips []FailedTrip `json:"failedTrips,omitempty"`
+	// Retry are trips the server announced but did not send: every run asks for them again.
+	Retry []RetryTrip `json:"retry,omitempty"`
 	LastRun     *Run         `json:"lastRun,omitempty"`
 }
 
@@ -76,6 +78,20 @@ type FailedTrip struct {
 	At     string `json:"at"`
 }
 
+// RetryTrip is a trip the server announced (a trip entry of find_entries) but left out of its
+// day's getTrips answer, or a day whose answer failed: each run asks for that day again until the
+// trip comes.
+type RetryTrip struct {
+	EntryID string  `json:"entryId"`
+	Day     string  `json:"day"` // the trip's local start date, YYYY-MM-DD, as getTrips takes it
+	StartTS float64 `json:"startTs"`
+	EndTS   float64 `json:"endTs"`
+	// Since is when it was first missed (RFC 3339); Attempts counts the runs that asked for it.
+	Since    string `json:"since"`
+	Attempts int    `json:"attempts"`
+	Reason   string `json:"reason"`
+}
+
 // Run is the outcome of the last sync.
 type Run struct {
 	Start    string `json:"start"`
@@ -85,7 +101,9 @@ type Run struct {
 	Fetched  int    `json:"fetched"`
 	Created  int    `json:"created"`
 	Updated  int    `json:"updated"`
+	Merged   int    `json:"merged,omitempty"`
 	Failures int    `json:"failures"`
+	ToRetry  int    `json:"toRetry,omitempty"`
 }
 
 // maxFailedTrips bounds the failures kept per account: the oldest go first.

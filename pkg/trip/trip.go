@@ -108,6 +108,22 @@ func (l *Labels) Apply(key string, label Label) (bool, error) {
 	return true, nil
 }
 
+// Merge applies every label of o (see [Labels.Apply]: the latest of each key wins) and reports
+// whether anything changed.
+func (l *Labels) Merge(o Labels) bool {
+	changed := false
+	for _, kv := range []struct {
+		key   string
+		label *Label
+	}{{KeyModeConfirm, o.Mode}, {KeyPurposeConfirm, o.Purpose}, {KeyReplacedMode, o.ReplacedMode}} {
+		if kv.label != nil {
+			c, _ := l.Apply(kv.key, *kv.label) // the keys are known: no error
+			changed = changed || c
+		}
+	}
+	return changed
+}
+
 // Equal reports whether both hold the same labels.
 func (l Labels) Equal(o Labels) bool {
 	same := func(a, b *Label) bool { return a == b || a != nil && b != nil && *a == *b }

@@ -15,19 +15,24 @@
 //     aggregates); labels waiting for a trip are applied as it arrives.
 //  4. Only then does the cursor move, in a fresh read-modify-write of the account. A failed
 //     request stops the run with the cursor where it was; a trip that cannot be converted is
-//     recorded in the account and reported, and the others are saved.
+//     recorded in the account and reported, and the others are saved. A trip that find_entries
+//     announced but its day's getTrips answer left out is kept in the account's retry list: every
+//     run asks for its day again until it comes (see retry.go).
 //  5. Labels (mode, purpose, replaced mode) are read the same way with their own cursor and land
 //     on the trip their time span overlaps most, the latest label winning; a label whose trip is
 //     not in the vault yet waits in the account until the trip arrives.
 //
-// A time budget stops a run cleanly between windows; the next run resumes at the cursor.
+// A time budget bounds every request to the server, so a run stops at its deadline even against a
+// server that never answers; what was saved stays saved and the next run resumes at the cursor.
 package tripsync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"time"
 
@@ -46,7 +51,8 @@ type Source interface {
 
 // Options tune a run. The zero value is usable.
 type Options struct {
-	// Deadline stops the run between windows once passed (zero: no budget).
+	// Deadline is the run's time budget (zero: none). Every request to the server is cut at the
+	// deadline, and the run then stops cleanly: Summary.Partial, no error.
 	Deadline time.Time
 	// DryRun reads the server and the vault but writes nothing.
 	DryRun bool
@@ -67,27 +73,54 @@ type Options struct {
 	Since time.Time
 }
 
-// Summary is what a run did.
+// Summary is what a run did. Its trip counts add up: Fetched = Created + Updated + Unchanged +
+// Merged + Failed. Each counts what this run did, so two runs at once do not count the same trip
+// as created twice.
 type Summary struct {
-	Account       string           `json:"account"`
-	Fetched       int              `json:"trips_fetched"`
-	Created       int              `json:"created"`
-	Updated       int              `json:"updated"`
-	Unchanged     int              `json:"unchanged"`
-	LabelsApplied int              `json:"labels_applied"`
-	LabelsPending int              `json:"labels_pending"`
-	Errors        []TripError      `json:"errors"`
-	Cursor        accounts.Cursors `json:"cursor"`
+	Account string `json:"account"`
+	// Fetched counts the trips the server sent.
+	Fetched   int `json:"trips_fetched"`
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	// Merged counts copies of a trip the server processed more than once, merged with another
+	// copy (see "Copies of one trip" in merge.go).
+	Merged int `json:"merged"`
+	// Failed counts the trips the server sent that could not be kept (each is in Errors).
+	Failed int `json:"failed"`
+	// ToRetry counts the trips the server announced but did not send: the account keeps them and
+	// the next runs ask for them again.
+	ToRetry       int `json:"to_retry"`
+	LabelsApplied int `json:"labels_applied"`
+	LabelsPending int `json:"labels_pending"`
+	// Errors lists what could not be kept: trips, labels, and trips given up after being missing
+	// too long.
+	Errors []TripError       `json:"errors"`
+	Cursor accounts.Cursors `json:"cursor"`
 	// Partial is true when the time budget ran out before the run reached the present.
 	Partial bool `json:"partial"`
 	DryRun  bool `json:"dry_run,omitempty"`
 }
 
-// TripError is a trip the run could not keep.
+// Kinds of [TripError].
+const (
+	// ErrorTrip is a trip the server sent that could not be converted.
+	ErrorTrip = "trip"
+	// ErrorLabel is a label entry that could not be read.
+	ErrorLabel = "label"
+	// ErrorGaveUp is a trip the server announced but did not send for [retryFor].
+	ErrorGaveUp = "missing"
+)
+
+// TripError is a trip or label the run could not keep.
 type TripError struct {
+	Kind   string `json:"kind"`
 	TripID string `json:"trip_id"`
 	Error  string `json:"error"`
 }
+
+// Incomplete reports whether something could not be kept, or is still to be fetched.
+func (s Summary) Incomplete() bool { return len(s.Errors) > 0 || s.ToRetry > 0 }
 
 // Index is the trips index a run's queries need: by device, then start time.
 var Index = vault.Index{Name: "by-captureDevice-startTs", Fields: []string{"captureDevice", "openpath.startTs"}}
@@ -128,14 +161,21 @@ func New(ctx context.Context, trips *vault.DB, store *accounts.Store) (*Engine, 
 // run is the state of one Sync call.
 type run struct {
 	*Engine
-	opts    Options
-	log     *slog.Logger
-	src     Source
+	opts Options
+	log  *slog.Logger
+	src  Source
+	// budget is the context of every request to the server: the run's, cut at its deadline.
+	// The vault is written with the run's own context, so that what was fetched is saved.
+	budget  context.Context
 	account *accounts.Account
 	origin  trip.Origin
 	sum     Summary
 	pending []accounts.PendingLabel
+	retry   []accounts.RetryTrip
 }
+
+// errBudget is the cause of the budget context's end.
+var errBudget = errors.New("time budget reached")
 
 // Sync brings the account's new and changed trips and labels into the vault. The returned summary
 // is valid even with an error: it tells what was saved before the error.
@@ -149,24 +189,45 @@ func (e *Engine) Sync(ctx context.Context, account *accounts.Account, src Source
 	if opts.FirstWindow <= 0 {
 		opts.FirstWindow = 7 * 24 * time.Hour
 	}
+	budget, cancel := ctx, context.CancelFunc(func() {})
+	if !opts.Deadline.IsZero() {
+		budget, cancel = context.WithDeadlineCause(ctx, opts.Deadline, errBudget)
+	}
+	defer cancel()
 	r := &run{
-		Engine: e, opts: opts, src: src, account: account,
+		Engine: e, opts: opts, src: src, account: account, budget: budget,
 		log:     opts.Logger.With("account", account.ID, "device", account.Auth.Login),
 		origin:  trip.Origin{Server: opts.Server, Device: account.Auth.Login, AccountID: account.ID, App: accounts.Slug, AppVersion: opts.AppVersion},
 		sum:     Summary{Account: account.ID, Cursor: account.Data.Cursors, DryRun: opts.DryRun, Errors: []TripError{}},
 		pending: slices.Clone(account.Data.PendingLabels),
+		retry:   slices.Clone(account.Data.Retry),
 	}
 	err := r.sync(ctx)
+	if errors.Is(err, errBudget) {
+		r.sum.Partial = true
+		r.log.Info("time budget reached; the next run resumes here", "cursor", r.sum.Cursor.Trips)
+		err = nil
+	}
 	if ferr := r.flushCursors(context.WithoutCancel(ctx)); err == nil {
 		err = ferr
 	}
 	r.sum.LabelsPending = len(r.pending)
+	r.sum.ToRetry = len(r.retry)
 	return r.sum, err
 }
 
+// fetched checks the outcome of a request to the server: a request the time budget cut is
+// errBudget.
+func (r *run) fetched(err error) error {
+	if err != nil && context.Cause(r.budget) == errBudget && r.budget.Err() != nil {
+		return fmt.Errorf("%w (%w)", errBudget, err)
+	}
+	return err
+}
+
 func (r *run) sync(ctx context.Context) error {
-	span, err := r.src.PipelineRange(ctx)
-	if err != nil {
+	span, err := r.src.PipelineRange(r.budget)
+	if err = r.fetched(err); err != nil {
 		return err
 	}
 	if span.Empty {
@@ -174,8 +235,11 @@ func (r *run) sync(ctx context.Context) error {
 		return nil
 	}
 	upper := float64(r.opts.Now().Add(-settleMargin).UnixNano()) / 1e9
-	composite, err := r.serverMakesComposites(ctx, span)
-	if err != nil {
+	composite, err := r.serverMakesComposites(span)
+	if err = r.fetched(err); err != nil {
+		return err
+	}
+	if err := r.retryMissing(ctx); err != nil {
 		return err
 	}
 	keys := []string{openpath.KeyConfirmedTrip, openpath.KeyCleanedTrip}
@@ -214,8 +278,8 @@ func (r *run) start(cursor float64, span openpath.PipelineRange) float64 {
 }
 
 // serverMakesComposites asks whether the server's newest trip has a composite entry.
-func (r *run) serverMakesComposites(ctx context.Context, span openpath.PipelineRange) (bool, error) {
-	entries, err := r.src.FindEntries(ctx, openpath.EntryQuery{
+func (r *run) serverMakesComposites(span openpath.PipelineRange) (bool, error) {
+	entries, err := r.src.FindEntries(r.budget, openpath.EntryQuery{
 		Keys: []string{openpath.KeyCompositeTrip}, KeyTime: openpath.KeyTimeStartTS,
 		Start: span.EndTS - 7*24*3600, End: span.EndTS + 1,
 	})
@@ -228,16 +292,14 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper float64, s
 	window := r.opts.FirstWindow.Seconds()
 	for from < upper {
 		if !r.opts.Deadline.IsZero() && r.opts.Now().After(r.opts.Deadline) {
-			r.sum.Partial = true
-			r.log.Info("time budget reached; the next run resumes here", "cursor", from)
-			return false, nil
+			return false, errBudget
 		}
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
 		end := min(from+window, upper)
-		entries, err := r.src.FindEntries(ctx, openpath.EntryQuery{Keys: keys, Start: from, End: end, KeyTime: openpath.KeyTimeWriteTS})
-		if err != nil {
+		entries, err := r.src.FindEntries(r.budget, openpath.EntryQuery{Keys: keys, Start: from, End: end, KeyTime: openpath.KeyTimeWriteTS})
+		if err = r.fetched(err); err != nil {
 			return false, err
 		}
 		if err := save(entries, end); err != nil {
@@ -259,34 +321,24 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper float64, s
 
 // saveTripWindow converts a window's trips, merges them into the vault and moves the trip cursor.
 func (r *run) saveTripWindow(ctx context.Context, entries []openpath.Entry, composite bool, end float64) error {
-	var docs []*trip.Doc
-	var failures []TripError
-	fail := func(id string, err error) {
-		failures = append(failures, TripError{TripID: id, Error: err.Error()})
-		r.log.Warn("trip skipped", "trip", id, "error", err)
-	}
 	now := r.opts.Now()
+	b := &batch{}
+	var missing []accounts.RetryTrip
 	if composite {
 		for _, e := range entries {
-			doc, err := trip.FromComposite(e.Raw, r.origin, now)
-			if err != nil {
-				fail(e.ID, err)
-				continue
-			}
-			docs = append(docs, doc)
+			b.add(e.ID, func() (*trip.Doc, error) { return trip.FromComposite(e.Raw, r.origin, now) })
 		}
 	} else {
 		var err error
-		if docs, err = r.tripsOfDays(ctx, entries, now, fail); err != nil {
+		if missing, err = r.tripsOfDays(entries, now, b); err != nil {
 			return err
 		}
 	}
-	r.sum.Fetched += len(docs)
-	applied, err := r.merge(ctx, docs)
+	applied, err := r.keep(ctx, b)
 	if err != nil {
 		return err
 	}
-	r.sum.Errors = append(r.sum.Errors, failures...)
+	r.retry = addRetries(r.retry, missing)
 	r.sum.Cursor.Trips = end
 	if len(entries) == 0 {
 		return nil // nothing to record but the cursor: flushCursors saves it once at the end
@@ -294,10 +346,47 @@ func (r *run) saveTripWindow(ctx context.Context, entries []openpath.Entry, comp
 	return r.saveAccount(ctx, func(d *accounts.Data) {
 		d.Cursors.Trips = end
 		d.PendingLabels = removeLabels(d.PendingLabels, applied)
-		for _, f := range failures {
-			d.RecordFailure(f.TripID, errors.New(f.Error), now)
-		}
+		d.Retry = addRetries(d.Retry, missing)
+		b.record(d, now)
 	})
+}
+
+// batch is the trips a window (or a retry) fetched: converted, or failed.
+type batch struct {
+	docs     []*trip.Doc
+	failures []TripError
+}
+
+// add converts one trip the server sent.
+func (b *batch) add(id string, convert func() (*trip.Doc, error)) {
+	doc, err := convert()
+	if err != nil {
+		b.failures = append(b.failures, TripError{Kind: ErrorTrip, TripID: id, Error: err.Error()})
+		return
+	}
+	b.docs = append(b.docs, doc)
+}
+
+// record keeps the batch's failures in the account, for `status`.
+func (b *batch) record(d *accounts.Data, now time.Time) {
+	for _, f := range b.failures {
+		d.RecordFailure(f.TripID, errors.New(f.Error), now)
+	}
+}
+
+// keep merges a batch's trips into the vault and counts them, failures included.
+func (r *run) keep(ctx context.Context, b *batch) ([]accounts.PendingLabel, error) {
+	for _, f := range b.failures {
+		r.log.Warn("trip skipped", "trip", f.TripID, "error", f.Error)
+	}
+	applied, err := r.merge(ctx, b.docs)
+	if err != nil {
+		return nil, err
+	}
+	r.sum.Fetched += len(b.docs) + len(b.failures)
+	r.sum.Failed += len(b.failures)
+	r.sum.Errors = append(r.sum.Errors, b.failures...)
+	return applied, nil
 }
 
 // flushCursors saves the cursors reached, for the windows that had nothing else to save.
@@ -312,45 +401,46 @@ func (r *run) flushCursors(ctx context.Context) error {
 	})
 }
 
-// tripsOfDays fetches with getTrips every local day the entries' trips started on.
-func (r *run) tripsOfDays(ctx context.Context, entries []openpath.Entry, now time.Time, fail func(string, error)) ([]*trip.Doc, error) {
+// tripsOfDays fetches with getTrips every local day the entries' trips started on, and returns the
+// announced trips that their day's answer left out.
+func (r *run) tripsOfDays(entries []openpath.Entry, now time.Time, b *batch) ([]accounts.RetryTrip, error) {
 	var days []openpath.Date
-	announced := map[string]string{} // start second -> entry id, until getTrips gives the trip
+	announced := map[int64]accounts.RetryTrip{} // by start second, until getTrips gives the trip
 	for _, e := range entries {
 		h, err := e.TripHeader()
 		if err == nil {
 			var day openpath.Date
 			if day, err = h.StartDate(); err == nil {
 				days = append(days, day)
-				announced[fmt.Sprintf("%.0f", h.StartTS)] = e.ID
+				announced[startSecond(h.StartTS)] = accounts.RetryTrip{EntryID: e.ID, Day: day.String(), StartTS: h.StartTS, EndTS: h.EndTS}
 				continue
 			}
 		}
-		fail(e.ID, err)
+		b.failures = append(b.failures, TripError{Kind: ErrorTrip, TripID: e.ID, Error: err.Error()})
 	}
 	slices.SortFunc(days, openpath.Date.Compare)
 	days = slices.Compact(days)
-	var docs []*trip.Doc
 	for _, day := range days {
-		trips, err := r.src.Trips(ctx, day)
-		if err != nil {
+		trips, err := r.src.Trips(r.budget, day)
+		if err = r.fetched(err); err != nil {
 			return nil, fmt.Errorf("getTrips %s: %w", day, err)
 		}
 		for _, t := range trips {
-			delete(announced, fmt.Sprintf("%.0f", t.StartTS))
-			doc, err := trip.FromTimeline(t.Raw, r.origin, now)
-			if err != nil {
-				fail(t.ID, err)
-				continue
-			}
-			docs = append(docs, doc)
+			delete(announced, startSecond(t.StartTS))
+			b.add(t.ID, func() (*trip.Doc, error) { return trip.FromTimeline(t.Raw, r.origin, now) })
 		}
 	}
-	for start, id := range announced {
-		fail(id, fmt.Errorf("the trip starting at %s was announced by find_entries but is missing from its day's getTrips answer", start))
+	var missing []accounts.RetryTrip
+	for _, m := range announced {
+		m.Since, m.Reason = now.UTC().Format(time.RFC3339), "announced by find_entries but missing from its day's getTrips answer"
+		missing = append(missing, m)
 	}
-	return docs, nil
+	slices.SortFunc(missing, func(a, b accounts.RetryTrip) int { return cmp.Compare(a.StartTS, b.StartTS) })
+	return missing, nil
 }
+
+// startSecond is how an announced trip is recognised in its day's answer: by its start second.
+func startSecond(ts float64) int64 { return int64(math.Round(ts)) }
 
 // saveAccount applies change to the account's current data, unless this is a dry run.
 func (r *run) saveAccount(ctx context.Context, change func(*accounts.Data)) error {

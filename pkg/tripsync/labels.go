@@ -29,7 +29,7 @@ func (r *run) applyLabelWindow(ctx context.Context, entries []openpath.Entry, en
 	for _, e := range entries {
 		l, err := e.Label()
 		if err != nil {
-			r.sum.Errors = append(r.sum.Errors, TripError{TripID: e.ID, Error: err.Error()})
+			r.sum.Errors = append(r.sum.Errors, TripError{Kind: ErrorLabel, TripID: e.ID, Error: err.Error()})
 			r.log.Warn("label skipped", "entry", e.ID, "error", err)
 			continue
 		}

@@ -1,17 +1,37 @@
 package tripsync
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
+	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/vault"
 )
+
+// Copies of one trip.
+//
+// A server that re-processes a day (a pipeline reset, a fix) sends its trips again under new trip
+// ids, and a re-segmented trip may start or end a little earlier or later. Two trips of a device
+// are copies of one trip when they have the same document id, or when their starts and their ends
+// are both within sameTripSlack of each other. One rule applies wherever the other copy is (in the
+// vault, in the same window, in the same answer) and whichever copy comes first:
+//
+//   - the copy the server processed last (the creation time of its ObjectId trip id; on a tie, the
+//     copy read last) gives the server's content: series, times, trip id;
+//   - the vault's copy keeps its document id, the person's labels and corrections, and its
+//     creation date;
+//   - every other copy is counted as merged, and nothing of it is written.
+//
+// Two trips that overlap in time but differ by more than the slack (a trip the server split in
+// two, say) are not guessed to be one: both are kept, and [Engine.PossibleDuplicates] lists them.
 
 // stored is the part of a trip document a merge needs: everything but the series.
 type stored struct {
@@ -26,27 +46,145 @@ type stored struct {
 
 var storedFields = []string{"_id", "_rev", "openpath", "labels", "manual", "aggregation", "cozyMetadata"}
 
-// merge writes the window's trips: new ones created, changed ones updated, the rest left alone.
-// It returns the pending labels it applied.
+// sameTrip reports whether two trips' spans are those of one trip processed twice.
+func sameTrip(a, b trip.ServerInfo) bool {
+	return math.Abs(a.StartTS-b.StartTS) <= sameTripSlack && math.Abs(a.EndTS-b.EndTS) <= sameTripSlack
+}
+
+// processedAt is when the server made this copy of the trip: the time in its ObjectId trip id,
+// zero when the id is no ObjectId.
+func processedAt(s trip.ServerInfo) time.Time {
+	t, _ := openpath.ObjectIDTime(s.TripID)
+	return t
+}
+
+// laterProcessing reports whether copy a was processed strictly after copy b.
+func laterProcessing(a, b trip.ServerInfo) bool {
+	return processedAt(a).After(processedAt(b))
+}
+
+// groupCopies splits a window's trips, in the order they were read, into groups of copies of one
+// trip. Each group lists its copies in processing order, the one processed last at the end; groups
+// come in the order of their first copy.
+func groupCopies(docs []*trip.Doc) [][]*trip.Doc {
+	parent := make([]int, len(docs))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		if parent[i] != i {
+			parent[i] = find(parent[i])
+		}
+		return parent[i]
+	}
+	union := func(i, j int) {
+		if ri, rj := find(i), find(j); ri != rj {
+			parent[max(ri, rj)] = min(ri, rj) // the root is the earliest read
+		}
+	}
+	byStart := make([]int, len(docs))
+	for i := range byStart {
+		byStart[i] = i
+	}
+	slices.SortFunc(byStart, func(a, b int) int { return cmp.Compare(docs[a].Server.StartTS, docs[b].Server.StartTS) })
+	for k, i := range byStart {
+		for _, j := range byStart[k+1:] {
+			if docs[j].Server.StartTS-docs[i].Server.StartTS > sameTripSlack {
+				break
+			}
+			if sameTrip(docs[i].Server, docs[j].Server) {
+				union(i, j)
+			}
+		}
+	}
+	firstWithID := map[string]int{}
+	for i, d := range docs {
+		if j, ok := firstWithID[d.ID]; ok {
+			union(i, j)
+		} else {
+			firstWithID[d.ID] = i
+		}
+	}
+	index := map[int]int{} // root -> group
+	var groups [][]*trip.Doc
+	for i, d := range docs {
+		root := find(i)
+		g, ok := index[root]
+		if !ok {
+			g = len(groups)
+			index[root] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], d)
+	}
+	for _, g := range groups {
+		// Stable: copies with the same processing time stay in reading order.
+		slices.SortStableFunc(g, func(a, b *trip.Doc) int { return processedAt(a.Server).Compare(processedAt(b.Server)) })
+	}
+	return groups
+}
+
+// outcome is what became of one trip of a window.
+type outcome int
+
+const (
+	created outcome = iota
+	updated
+	unchangedTrip
+	merged
+)
+
+// count adds n trips with outcome o to the summary.
+func (s *Summary) count(o outcome, n int) {
+	switch o {
+	case created:
+		s.Created += n
+	case updated:
+		s.Updated += n
+	case unchangedTrip:
+		s.Unchanged += n
+	case merged:
+		s.Merged += n
+	}
+}
+
+// merge writes a window's trips (see "Copies of one trip" above): new ones created, changed ones
+// updated, the rest left alone. The summary counts what this run wrote, once the vault accepted
+// it. merge returns the pending labels it applied.
 func (r *run) merge(ctx context.Context, docs []*trip.Doc) ([]accounts.PendingLabel, error) {
 	if len(docs) == 0 {
 		return nil, nil
 	}
-	docs = latestPerID(docs)
 	existing, err := r.storedAround(ctx, docs)
 	if err != nil {
 		return nil, err
 	}
 	var writes []*trip.Doc
+	var planned []outcome // planned[i] is what writing writes[i] does
 	var applied []accounts.PendingLabel
 	taken := map[string]bool{}
-	for _, doc := range docs {
-		old := match(existing, doc, taken)
+	for _, copies := range groupCopies(docs) {
+		doc := copies[len(copies)-1]
+		r.sum.count(merged, len(copies)-1)
+		old := match(existing, copies, taken)
 		if old != nil {
 			taken[old.ID] = true
+			if laterProcessing(old.Server, doc.Server) {
+				// The vault holds a later processing of this trip: keep it.
+				r.sum.count(merged, 1)
+				labels := r.pendingFor(old.Server)
+				if len(labels) > 0 {
+					if err := r.labelTrip(ctx, old.ID, labels); err != nil {
+						return nil, err
+					}
+					applied = append(applied, labels...)
+				}
+				continue
+			}
 			carryOver(doc, old)
 		}
-		for _, p := range r.pendingFor(doc) {
+		for _, p := range r.pendingFor(doc.Server) {
 			if changed, _ := doc.Labels.Apply(p.Key, trip.Label{Value: p.Value, WriteTS: p.WriteTS, EntryID: p.EntryID}); changed {
 				r.sum.LabelsApplied++
 			}
@@ -57,51 +195,45 @@ func (r *run) merge(ctx context.Context, docs []*trip.Doc) ([]accounts.PendingLa
 		}
 		switch {
 		case old == nil:
-			r.sum.Created++
+			planned = append(planned, created)
 		case unchanged(doc, old):
-			r.sum.Unchanged++
+			r.sum.count(unchangedTrip, 1)
 			continue
 		default:
-			r.sum.Updated++
+			planned = append(planned, updated)
 		}
 		writes = append(writes, doc)
 	}
 	r.pending = removeLabels(r.pending, applied)
-	if r.opts.DryRun || len(writes) == 0 {
+	if r.opts.DryRun {
+		for _, o := range planned {
+			r.sum.count(o, 1)
+		}
+		return applied, nil
+	}
+	if len(writes) == 0 {
 		return applied, nil
 	}
 	results, err := vault.SaveMany(ctx, r.trips, writes, 0)
+	for i, res := range results { // with an error, the batches written before it
+		switch {
+		case res.Err == nil:
+			r.sum.count(planned[i], 1)
+		case errors.Is(res.Err, vault.ErrConflict):
+			// Someone wrote the trip meanwhile (another run, the app): merge again on the current copy.
+			o, rerr := r.remerge(ctx, writes[i])
+			if rerr != nil {
+				return nil, rerr
+			}
+			r.sum.count(o, 1)
+		default:
+			return nil, fmt.Errorf("save trip %s: %w", writes[i].ID, res.Err)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("save trips: %w", err)
 	}
-	for i, res := range results {
-		if res.Err == nil {
-			continue
-		}
-		if !errors.Is(res.Err, vault.ErrConflict) {
-			return nil, fmt.Errorf("save trip %s: %w", writes[i].ID, res.Err)
-		}
-		// Someone wrote the trip meanwhile (another run, the app): merge again on the current copy.
-		if err := r.remerge(ctx, writes[i]); err != nil {
-			return nil, err
-		}
-	}
 	return applied, nil
-}
-
-// latestPerID keeps one document per id, the last one (entries come in write order).
-func latestPerID(docs []*trip.Doc) []*trip.Doc {
-	seen := map[string]int{}
-	var out []*trip.Doc
-	for _, d := range docs {
-		if i, ok := seen[d.ID]; ok {
-			out[i] = d
-			continue
-		}
-		seen[d.ID] = len(out)
-		out = append(out, d)
-	}
-	return out
 }
 
 // storedAround reads the device's trips whose start is near the window's trips.
@@ -125,19 +257,24 @@ func (r *run) storedAround(ctx context.Context, docs []*trip.Doc) ([]stored, err
 	return found, nil
 }
 
-// match finds the stored trip a fetched one is: the same id, else the same time span within
-// sameTripSlack (the server re-processed it under a new trip id).
-func match(existing []stored, doc *trip.Doc, taken map[string]bool) *stored {
+// match finds the vault's copy of a group of copies: one with a copy's document id, else the
+// untaken stored trip that is the same trip as one of the copies, the closest in start to the
+// copy processed last.
+func match(existing []stored, copies []*trip.Doc, taken map[string]bool) *stored {
+	latest := copies[len(copies)-1]
 	var best *stored
 	for i := range existing {
 		s := &existing[i]
-		if s.ID == doc.ID {
-			return s
-		}
-		if taken[s.ID] || math.Abs(s.Server.StartTS-doc.Server.StartTS) > sameTripSlack || math.Abs(s.Server.EndTS-doc.Server.EndTS) > sameTripSlack {
+		if taken[s.ID] {
 			continue
 		}
-		if best == nil || math.Abs(s.Server.StartTS-doc.Server.StartTS) < math.Abs(best.Server.StartTS-doc.Server.StartTS) {
+		if slices.ContainsFunc(copies, func(d *trip.Doc) bool { return d.ID == s.ID }) {
+			return s
+		}
+		if !slices.ContainsFunc(copies, func(d *trip.Doc) bool { return sameTrip(s.Server, d.Server) }) {
+			continue
+		}
+		if best == nil || math.Abs(s.Server.StartTS-latest.Server.StartTS) < math.Abs(best.Server.StartTS-latest.Server.StartTS) {
 			best = s
 		}
 	}
@@ -167,34 +304,52 @@ func unchanged(doc *trip.Doc, old *stored) bool {
 	return doc.Server == old.Server && doc.Labels.Equal(old.Labels)
 }
 
-// remerge applies a fetched trip on the vault's current copy after a conflict.
-func (r *run) remerge(ctx context.Context, doc *trip.Doc) error {
+// remerge applies a fetched trip on the vault's current copy after a conflict, by the same rule
+// as merge, keeping the labels either side holds, and says what it did.
+func (r *run) remerge(ctx context.Context, doc *trip.Doc) (outcome, error) {
+	var result outcome
 	_, err := vault.Update(ctx, r.trips, doc.ID, func(cur *trip.Doc, found bool) error {
-		fresh := *doc
-		if found {
-			old := &stored{ID: doc.ID, Server: cur.Server, Labels: cur.Labels, Manual: cur.Manual,
-				Aggregation: cur.Aggregation, CozyMetadata: cur.CozyMetadata}
-			carryOver(&fresh, old)
-			if unchanged(&fresh, old) {
-				fresh = *cur
-			}
+		if !found {
+			result = created
+			fresh := *doc
+			fresh.ID, fresh.Rev = "", ""
+			*cur = fresh
+			return nil
 		}
-		fresh.ID, fresh.Rev = "", ""
-		*cur = fresh
+		old := &stored{ID: doc.ID, Server: cur.Server, Labels: cur.Labels, Manual: cur.Manual,
+			Aggregation: cur.Aggregation, CozyMetadata: cur.CozyMetadata}
+		next := *doc
+		result = updated
+		if laterProcessing(cur.Server, doc.Server) {
+			next, result = *cur, merged
+		} else {
+			carryOver(&next, old)
+		}
+		next.Labels.Merge(doc.Labels)
+		if unchanged(&next, old) {
+			if result == updated {
+				result = unchangedTrip
+			}
+			return errNoChange
+		}
+		if !next.Labels.Equal(old.Labels) {
+			next.Aggregation = nil // computed with other labels: the app recomputes it
+		}
+		next.ID, next.Rev = "", ""
+		*cur = next
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("save trip %s: %w", doc.ID, err)
+	if err != nil && !errors.Is(err, errNoChange) {
+		return 0, fmt.Errorf("save trip %s: %w", doc.ID, err)
 	}
-	return nil
+	return result, nil
 }
 
-// pendingFor returns the waiting labels whose span overlaps doc's trip more than any other label
-// of the same key would need: overlap with this trip.
-func (r *run) pendingFor(doc *trip.Doc) []accounts.PendingLabel {
+// pendingFor returns the waiting labels whose span overlaps the trip's.
+func (r *run) pendingFor(s trip.ServerInfo) []accounts.PendingLabel {
 	var out []accounts.PendingLabel
 	for _, p := range r.pending {
-		if overlap(p.StartTS, p.EndTS, doc.Server.StartTS, doc.Server.EndTS) > 0 {
+		if overlap(p.StartTS, p.EndTS, s.StartTS, s.EndTS) > 0 {
 			out = append(out, p)
 		}
 	}
@@ -213,4 +368,29 @@ func removeLabels(list, done []accounts.PendingLabel) []accounts.PendingLabel {
 	return slices.DeleteFunc(slices.Clone(list), func(p accounts.PendingLabel) bool {
 		return slices.ContainsFunc(done, func(d accounts.PendingLabel) bool { return d.EntryID == p.EntryID && d.Key == p.Key })
 	})
+}
+
+// PossibleDuplicates lists the pairs of the device's trips that overlap in time, each pair in
+// start order: copies of one trip that the server processed so differently that they are not
+// merged (see "Copies of one trip"), or two phones given one device name. A person's trips
+// follow one another, so any overlap is worth a look.
+func (e *Engine) PossibleDuplicates(ctx context.Context, device string) ([][2]string, error) {
+	trips, err := vault.FindAll[span](ctx, e.trips, vault.Query{
+		Selector: map[string]any{"captureDevice": device, "openpath.startTs": map[string]any{"$gt": 0}},
+		Sort:     []vault.SortField{vault.Asc("captureDevice"), vault.Asc("openpath.startTs")},
+		Fields:   []string{"_id", "openpath"},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the vault's trips: %w", err)
+	}
+	var pairs [][2]string
+	var open []span // trips not over when the current one starts
+	for _, t := range trips {
+		open = slices.DeleteFunc(open, func(o span) bool { return o.Server.EndTS <= t.Server.StartTS })
+		for _, o := range open {
+			pairs = append(pairs, [2]string{o.ID, t.ID})
+		}
+		open = append(open, t)
+	}
+	return pairs, nil
 }

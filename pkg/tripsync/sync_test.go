@@ -91,7 +91,20 @@ func (e *env) sync(ctx context.Context, opts tripsync.Options) (tripsync.Summary
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return e.engine.Sync(ctx, a, client, opts)
+	sum, err := e.engine.Sync(ctx, a, client, opts)
+	if err == nil {
+		addsUp(e.t, sum)
+	}
+	return sum, err
+}
+
+// addsUp checks that a finished run accounts for every trip the server sent.
+func addsUp(t testing.TB, s tripsync.Summary) {
+	t.Helper()
+	if s.Fetched != s.Created+s.Updated+s.Unchanged+s.Merged+s.Failed {
+		t.Errorf("the summary does not add up: %d fetched != %d created + %d updated + %d unchanged + %d merged + %d failed",
+			s.Fetched, s.Created, s.Updated, s.Unchanged, s.Merged, s.Failed)
+	}
 }
 
 func (e *env) mustSync(opts tripsync.Options) tripsync.Summary {
@@ -434,7 +447,7 @@ func TestMalformedTripIsSkipped(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(sum.Errors) != 1 || sum.Created != 75 || sum.Errors[0].TripID != fc["id"] {
+		if len(sum.Errors) != 1 || sum.Created != 75 || sum.Failed != 1 || sum.Fetched != 76 || sum.Errors[0].TripID != fc["id"] {
 			t.Fatalf("summary %+v: want 75 trips saved and the malformed one reported", sum)
 		}
 		a, _ := e.store.Get(context.Background(), e.account)
@@ -519,9 +532,11 @@ func TestTwoRunsAtOnce(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b vaulttest.Backend) {
 		e := newEnv(t, b, samples(t))
 		errs := make(chan error, 2)
-		for range 2 {
+		sums := make([]tripsync.Summary, 2)
+		for i := range 2 {
 			go func() {
-				_, err := e.sync(context.Background(), tripsync.Options{FirstWindow: 24 * time.Hour})
+				var err error
+				sums[i], err = e.sync(context.Background(), tripsync.Options{FirstWindow: 24 * time.Hour})
 				errs <- err
 			}()
 		}
@@ -532,6 +547,9 @@ func TestTwoRunsAtOnce(t *testing.T) {
 		}
 		if got := e.snapshot(); len(got) != 76 {
 			t.Fatalf("%d trips after two concurrent runs, want 76", len(got))
+		}
+		if created := sums[0].Created + sums[1].Created; created != 76 {
+			t.Fatalf("the two runs say they created %d + %d trips; the vault has 76", sums[0].Created, sums[1].Created)
 		}
 	})
 }

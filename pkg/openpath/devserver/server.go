@@ -101,6 +101,8 @@ type Server struct {
 	users  map[string]*user // by token
 	named  int
 	faults Faults
+	// withheld are trip ids getTrips leaves out (see Withhold); replaced, never changed in place.
+	withheld map[string]bool
 
 	faultMu  sync.Mutex
 	attempts map[uint64]uint32
@@ -562,11 +564,15 @@ func (s *Server) getTrips(req *apiRequest) answer {
 	}
 	rd := newRenderer(req.u)
 	buf := append(make([]byte, 0, 64<<10), `{"timeline": [`...)
-	for i, t := range req.u.byDate[date] {
-		if i > 0 {
-			buf = append(buf, ", "...)
+	withheld := s.withheldTrips()
+	sep := ""
+	for _, t := range req.u.byDate[date] {
+		if withheld[t.id] {
+			continue
 		}
+		buf = append(buf, sep...)
 		buf = rd.appendTrip(buf, t)
+		sep = ", "
 	}
 	buf = append(buf, "]}"...)
 	return jsonAnswer(buf)
