@@ -51,8 +51,8 @@ type Data struct {
 	// FailedTrips are trips the server sent that could not be converted, for the status report.
 	FailedTrips []FailedTrip `json:"failedTrips,omitempty"`
 	// Retry are trips the server announced but did not send: every run asks for them again.
-	Retry []RetryTrip `json:"retry,omitempty"`
-	LastRun     *Run         `json:"lastRun,omitempty"`
+	Retry   []RetryTrip `json:"retry,omitempty"`
+	LastRun *Run        `json:"lastRun,omitempty"`
 }
 
 // Cursors are the sync positions.

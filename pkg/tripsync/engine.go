@@ -95,7 +95,7 @@ type Summary struct {
 	LabelsPending int `json:"labels_pending"`
 	// Errors lists what could not be kept: trips, labels, and trips given up after being missing
 	// too long.
-	Errors []TripError       `json:"errors"`
+	Errors []TripError      `json:"errors"`
 	Cursor accounts.Cursors `json:"cursor"`
 	// Partial is true when the time budget ran out before the run reached the present.
 	Partial bool `json:"partial"`
