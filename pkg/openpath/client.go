@@ -177,25 +177,27 @@ type PipelineRange struct {
 	// StartTS and EndTS bound the processed data, seconds since the epoch; 0 when Empty.
 	StartTS float64
 	EndTS   float64
-	// Empty is true when the server has processed nothing yet for the user (it answered null).
+	// Empty is true when the server has processed nothing yet for the user: it answered
+	// {"start_ts": null, "end_ts": null}.
 	Empty bool
 }
 
-// PipelineRange asks /pipeline/get_range_ts for the span of the user's processed data.
+// PipelineRange asks /pipeline/get_range_ts for the span of the user's processed data. An answer
+// without both fields, or with only one of them null, is an [ErrMalformed] error, never Empty.
 func (c *Client) PipelineRange(ctx context.Context) (PipelineRange, error) {
 	var pr PipelineRange
 	err := c.call(ctx, RouteRangeTS, string(RouteRangeTS), c.userBody(), func(r io.Reader) (int, error) {
-		var v struct {
-			StartTS *float64 `json:"start_ts"`
-			EndTS   *float64 `json:"end_ts"`
-		}
-		null, err := decodeObject(r, &v)
+		v, err := decodeTimes(r, "start_ts", "end_ts")
 		if err != nil {
 			return 0, err
 		}
-		pr = PipelineRange{Empty: true}
-		if !null && v.StartTS != nil && v.EndTS != nil {
-			pr = PipelineRange{StartTS: *v.StartTS, EndTS: *v.EndTS}
+		switch {
+		case v[0] == nil && v[1] == nil:
+			pr = PipelineRange{Empty: true}
+		case v[0] == nil || v[1] == nil:
+			return 0, &parseError{Offset: 0, Err: errors.New("one of start_ts and end_ts is null, not both")}
+		default:
+			pr = PipelineRange{StartTS: *v[0], EndTS: *v[1]}
 		}
 		return 1, nil
 	})
@@ -203,19 +205,17 @@ func (c *Client) PipelineRange(ctx context.Context) (PipelineRange, error) {
 }
 
 // CompleteTS asks /pipeline/get_complete_ts for the time before which the user's data is final. ok
-// is false when the server has no such time yet (it answered null).
+// is false when the server has no such time yet (it answered {"complete_ts": null}); an answer
+// without the field is an [ErrMalformed] error.
 func (c *Client) CompleteTS(ctx context.Context) (ts float64, ok bool, err error) {
 	err = c.call(ctx, RouteCompleteTS, string(RouteCompleteTS), c.userBody(), func(r io.Reader) (int, error) {
-		var v struct {
-			CompleteTS *float64 `json:"complete_ts"`
-		}
-		null, err := decodeObject(r, &v)
+		v, err := decodeTimes(r, "complete_ts")
 		if err != nil {
 			return 0, err
 		}
 		ts, ok = 0, false
-		if !null && v.CompleteTS != nil {
-			ts, ok = *v.CompleteTS, true
+		if v[0] != nil {
+			ts, ok = *v[0], true
 		}
 		return 1, nil
 	})
@@ -253,7 +253,9 @@ type EntryQuery struct {
 
 // FindEntries asks /datastreams/find_entries/timestamp for the entries matching q, sorted by
 // q.KeyTime then _id, as the server sorts them. Each entry keeps its exact JSON in Raw; the answer is
-// streamed and nothing else of it is held. See [ServerEntryCap] for the server's own cap.
+// streamed and nothing else of it is held. See [ServerEntryCap] for the server's own cap. An answer
+// without its "phone_data" list ({}, {"phone_data": null}, {"error": ...}) is an [ErrMalformed]
+// error, never "no entries": the server answers {"phone_data": []} when nothing matches.
 func (c *Client) FindEntries(ctx context.Context, q EntryQuery) ([]Entry, error) {
 	if len(q.Keys) == 0 {
 		return nil, errors.New("openpath: find_entries: no keys: name at least one entry key")
@@ -292,7 +294,9 @@ func (c *Client) FindEntries(ctx context.Context, q EntryQuery) ([]Entry, error)
 }
 
 // Trips asks /timeline/getTrips/<day> for the trips whose local start date is day, in the server's
-// order. Each trip keeps its exact FeatureCollection in Raw; a day without trips is an empty slice.
+// order. Each trip keeps its exact FeatureCollection in Raw; a day without trips (the server
+// answers {"timeline": []}) is an empty slice. An answer without its "timeline" list is an
+// [ErrMalformed] error, never "no trips".
 func (c *Client) Trips(ctx context.Context, day Date) ([]Trip, error) {
 	if !day.Valid() {
 		return nil, fmt.Errorf("openpath: getTrips: invalid date %v", day)

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -356,14 +357,14 @@ func TestMalformedAnswers(t *testing.T) {
 	}
 }
 
-// TestAnswersOfRealServers covers answers a real server gives that the devserver does not: null
-// everywhere, unknown fields, ids in extended JSON, HTML error pages.
+// TestAnswersOfRealServers covers answers a real server gives that the devserver does not: nulls
+// where e-mission writes None, unknown fields, ids in extended JSON, HTML error pages.
 func TestAnswersOfRealServers(t *testing.T) {
 	answers := map[string]string{
-		"/pipeline/get_range_ts":              `null`,
+		"/pipeline/get_range_ts":              `{"start_ts": null, "end_ts": null}`,
 		"/pipeline/get_complete_ts":           `{"complete_ts": null, "extra": [1, {"x": null}]}`,
-		"/datastreams/find_entries/timestamp": `{"phone_data": [null, {"_id": {"$oid": "5fd7b7bdf181cd8feb045f29"}, "user_id": {"$binary": "ERS+/OJ3TPiblQbc2/OlLQ==", "$type": "03"}, "metadata": {"key": "manual/mode_confirm", "write_ts": 1607970514, "future": true}, "data": {"start_ts": 1, "end_ts": 2, "label": "bike"}}], "more": {"a": [1, 2]}}`,
-		"/timeline/getTrips/2016-07-27":       `{"timeline": null}`,
+		"/datastreams/find_entries/timestamp": `{"phone_data": [{"_id": {"$oid": "5fd7b7bdf181cd8feb045f29"}, "user_id": {"$binary": "ERS+/OJ3TPiblQbc2/OlLQ==", "$type": "03"}, "metadata": {"key": "manual/mode_confirm", "write_ts": 1607970514, "future": true}, "data": {"start_ts": 1, "end_ts": 2, "label": "bike"}}], "more": {"a": [1, 2]}}`,
+		"/timeline/getTrips/2016-07-27":       `{"timeline": []}`,
 		"/timeline/getTrips/2016-07-28":       `{"timeline": [{"type": "FeatureCollection", "id": {"$oid": "57cf6672f6858f4e2c23814c"}, "features": [], "properties": {"start_ts": 5, "end_ts": 6, "start_fmt_time": "2016-07-28T23:59:00-07:00"}}]}`,
 	}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -398,7 +399,7 @@ func TestAnswersOfRealServers(t *testing.T) {
 		t.Errorf("Data = %s", e.Data())
 	}
 	if trips, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 7, Day: 27}); err != nil || len(trips) != 0 {
-		t.Errorf("null timeline: %v, %v", trips, err)
+		t.Errorf("empty timeline: %v, %v", trips, err)
 	}
 	trips, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 7, Day: 28})
 	if err != nil || len(trips) != 1 || trips[0].ID != "57cf6672f6858f4e2c23814c" {
@@ -414,6 +415,73 @@ func TestAnswersOfRealServers(t *testing.T) {
 	}
 	if st := c.Stats().Routes[openpath.RouteGetTrips]; st.Requests != 3 {
 		t.Errorf("a 400 was retried: %+v", st)
+	}
+}
+
+// TestAnswerWithoutPayload: an answer that lacks its list or fields ({}, a null field, an error
+// object, a wrong type) is malformed, retried, then an ErrMalformed error, on every route; never
+// "no trips" or "nothing processed yet".
+func TestAnswerWithoutPayload(t *testing.T) {
+	bad := []string{`{}`, `null`, `{"error": "database busy"}`, `{"phone_data": null, "timeline": null, "start_ts": null}`,
+		`{"phone_data": {}, "timeline": "none", "start_ts": "x", "end_ts": 1, "complete_ts": "x"}`, `{"phone_data": [null], "timeline": [null], "start_ts": 1, "end_ts": null}`}
+	for _, answer := range bad {
+		var requests sync.Map
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n, _ := requests.LoadOrStore(r.URL.Path, new(atomic.Int64))
+			n.(*atomic.Int64).Add(1)
+			io.WriteString(w, answer)
+		}))
+		c := newClient(t, ts.URL, "tok", fastRetries(2))
+		ctx := context.Background()
+		calls := map[string]func() error{
+			"/pipeline/get_range_ts": func() error {
+				r, err := c.PipelineRange(ctx)
+				if r.Empty {
+					t.Errorf("%s: PipelineRange read as Empty", answer)
+				}
+				return err
+			},
+			"/pipeline/get_complete_ts": func() error { _, _, err := c.CompleteTS(ctx); return err },
+			"/datastreams/find_entries/timestamp": func() error {
+				_, err := c.FindEntries(ctx, openpath.EntryQuery{Keys: []string{openpath.KeyCompositeTrip}, End: 1})
+				return err
+			},
+			"/timeline/getTrips/2016-07-27": func() error {
+				_, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 7, Day: 27})
+				return err
+			},
+		}
+		for route, call := range calls {
+			err := call()
+			var me *openpath.MalformedError
+			if !errors.Is(err, openpath.ErrMalformed) || !errors.As(err, &me) || me.Attempts != 3 || me.Route != route {
+				t.Errorf("%s %s: err = %v, want ErrMalformed after 3 attempts", route, answer, err)
+			}
+			if n, _ := requests.Load(route); n == nil || n.(*atomic.Int64).Load() != 3 {
+				t.Errorf("%s %s: not retried", route, answer)
+			}
+		}
+		ts.Close()
+	}
+
+	// What a real server answers when there is nothing: empty lists and null times.
+	srv, url := newDevserver(t, devserver.Options{})
+	if err := srv.SetUser("new-user", &devserver.UserData{}); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, url, "new-user")
+	ctx := context.Background()
+	if r, err := c.PipelineRange(ctx); err != nil || !r.Empty {
+		t.Errorf("new user: PipelineRange = %+v, %v; want Empty", r, err)
+	}
+	if _, ok, err := c.CompleteTS(ctx); err != nil || ok {
+		t.Errorf("new user: CompleteTS ok = %v, %v", ok, err)
+	}
+	if e, err := c.FindEntries(ctx, openpath.EntryQuery{Keys: openpath.LabelKeys(), End: 2e9}); err != nil || len(e) != 0 {
+		t.Errorf("new user: FindEntries = %d, %v", len(e), err)
+	}
+	if trips, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 7, Day: 27}); err != nil || len(trips) != 0 {
+		t.Errorf("new user: Trips = %v, %v; want none", trips, err)
 	}
 }
 
