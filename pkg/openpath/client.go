@@ -31,7 +31,8 @@ const (
 
 // RetryPolicy bounds the retries of a request. Retried: 5xx and 429 answers, timeouts, connection
 // errors, and 200 answers that are truncated or malformed. Never retried: 401/403, other 4xx,
-// redirects, and a cancelled context.
+// redirects, answers over the size cap ([WithMaxAnswerBytes]: the same request would get the same
+// answer, and fetching it again costs as much), and a cancelled context.
 type RetryPolicy struct {
 	// MaxRetries is how many times a failed request is sent again; 0 means one attempt only.
 	MaxRetries int
@@ -53,6 +54,14 @@ func DefaultRetryPolicy() RetryPolicy {
 // [WithRequestTimeout] says otherwise. getTrips on a busy day can take the server a while.
 const DefaultRequestTimeout = 2 * time.Minute
 
+// DefaultMaxAnswerBytes caps one answer unless [WithMaxAnswerBytes] says otherwise: 64 MiB. Real
+// answers are far smaller: the busiest day of the shared samples is 0.9 MB through getTrips (22
+// trips with all their points), and a composite trip entry is 35 to 50 kB, so a full find_entries
+// window of a sync (it halves its window past 400 entries) is about 20 MB. 64 MiB leaves three times
+// that while bounding what a broken or hostile server can make the client read and hold: the
+// decoded entries are kept, so memory grows with the answer.
+const DefaultMaxAnswerBytes int64 = 64 << 20
+
 // Option configures a [Client].
 type Option func(*Client)
 
@@ -63,6 +72,12 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc
 // WithRequestTimeout bounds each attempt, from sending the request to reading the last byte of the
 // answer. An attempt that times out is retried.
 func WithRequestTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
+
+// WithMaxAnswerBytes caps the size of one answer (default [DefaultMaxAnswerBytes]). The cap is
+// enforced while the answer streams in: the client stops reading at n bytes and fails with an
+// [ErrAnswerTooLarge] error (an [ErrMalformed] one too), without retrying. An answer declaring a
+// larger Content-Length fails before any byte is read.
+func WithMaxAnswerBytes(n int64) Option { return func(c *Client) { c.maxAnswer = n } }
 
 // WithRetryPolicy replaces [DefaultRetryPolicy].
 func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
@@ -111,9 +126,11 @@ type Client struct {
 	token   secret
 	hc      *http.Client
 	timeout time.Duration
-	retry   RetryPolicy
-	log     *slog.Logger
-	stats   statsRecorder
+	// maxAnswer caps the bytes of one answer.
+	maxAnswer int64
+	retry     RetryPolicy
+	log       *slog.Logger
+	stats     statsRecorder
 }
 
 // New returns a client for the server at serverURL (e.g. "https://openpath.example.org", a path
@@ -130,11 +147,12 @@ func New(serverURL, token string, opts ...Option) (*Client, error) {
 		return nil, errors.New("openpath: the token is empty: give the user's opcode")
 	}
 	c := &Client{
-		base:    strings.TrimRight(u.String(), "/"),
-		token:   secret(token),
-		timeout: DefaultRequestTimeout,
-		retry:   DefaultRetryPolicy(),
-		log:     slog.New(slog.DiscardHandler),
+		base:      strings.TrimRight(u.String(), "/"),
+		token:     secret(token),
+		timeout:   DefaultRequestTimeout,
+		maxAnswer: DefaultMaxAnswerBytes,
+		retry:     DefaultRetryPolicy(),
+		log:       slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {
 		o(c)
@@ -147,6 +165,9 @@ func New(serverURL, token string, opts ...Option) (*Client, error) {
 			// A redirected POST becomes a GET the server refuses: report the redirect instead.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
+	}
+	if c.maxAnswer <= 0 {
+		return nil, fmt.Errorf("openpath: answer size cap %d: want > 0 bytes", c.maxAnswer)
 	}
 	if c.timeout <= 0 {
 		return nil, fmt.Errorf("openpath: request timeout %v: want > 0", c.timeout)
@@ -339,6 +360,7 @@ const (
 	failTransport failureKind = iota // no answer, timeout, connection error
 	failStatus                       // 5xx or 429
 	failMalformed                    // 200 with a broken body
+	failTooLarge                     // 200 with a body over the cap: final
 	failAuth                         // 401/403: final
 	failOther                        // other status: final
 )
@@ -360,7 +382,7 @@ func (c *Client) call(ctx context.Context, route Route, path string, body []byte
 			c.stats.fail(route)
 			return fmt.Errorf("openpath: POST %s: %w", path, ctxErr(ctx))
 		}
-		final := aerr.kind == failAuth || aerr.kind == failOther || attempt > c.retry.MaxRetries
+		final := aerr.kind == failAuth || aerr.kind == failOther || aerr.kind == failTooLarge || attempt > c.retry.MaxRetries
 		if final {
 			c.stats.fail(route)
 			return c.finalError(path, attempt, aerr)
@@ -401,7 +423,7 @@ func (c *Client) finalError(path string, attempts int, aerr *attemptError) error
 			return se
 		}
 		return &StatusError{Route: path, StatusCode: aerr.status, Message: aerr.err.Error()}
-	case failMalformed:
+	case failMalformed, failTooLarge:
 		return &MalformedError{Route: path, Offset: aerr.offset, Attempts: attempts, Err: aerr.err}
 	default:
 		return &ServerError{Route: path, StatusCode: aerr.status, Attempts: attempts, Err: aerr.err}
@@ -450,6 +472,12 @@ func (c *Client) attempt(ctx context.Context, route Route, path string, body []b
 		c.logAttempt(ctx, path, resp.StatusCode, cr.n, start, aerr.err)
 		return 0, aerr
 	}
+	if resp.ContentLength > c.maxAnswer {
+		aerr := &attemptError{kind: failTooLarge, status: resp.StatusCode, err: &tooLargeError{limit: c.maxAnswer, declared: resp.ContentLength}}
+		c.logAttempt(ctx, path, resp.StatusCode, 0, start, aerr.err)
+		return 0, aerr
+	}
+	cr.r = &cappedReader{r: resp.Body, left: c.maxAnswer, limit: c.maxAnswer}
 	items, err := decode(cr)
 	c.stats.bytes(route, cr.n)
 	if err == nil {
@@ -459,6 +487,10 @@ func (c *Client) attempt(ctx context.Context, route Route, path string, body []b
 		return items, nil
 	}
 	c.logAttempt(ctx, path, resp.StatusCode, cr.n, start, err)
+	var tl *tooLargeError
+	if errors.As(cr.err, &tl) {
+		return 0, &attemptError{kind: failTooLarge, status: resp.StatusCode, offset: cr.n, err: tl}
+	}
 	if cr.err != nil {
 		// The body stopped arriving: a timeout, or a connection cut mid-answer.
 		if errors.Is(context.Cause(actx), errAttemptTimeout) || ctx.Err() != nil {
@@ -574,6 +606,47 @@ func retryAfter(h string) time.Duration {
 		return 0
 	}
 	return time.Duration(n) * time.Second
+}
+
+// tooLargeError is an answer over the client's cap. It matches [ErrAnswerTooLarge].
+type tooLargeError struct {
+	limit    int64
+	declared int64 // the Content-Length the server announced; 0 when it did not
+}
+
+func (e *tooLargeError) Error() string {
+	msg := fmt.Sprintf("the answer is larger than the client's cap of %d bytes", e.limit)
+	if e.declared > 0 {
+		msg = fmt.Sprintf("the answer announces %d bytes, more than the client's cap of %d bytes", e.declared, e.limit)
+	}
+	return msg + " (see WithMaxAnswerBytes); not retried: it would be as large again"
+}
+
+func (e *tooLargeError) Is(target error) bool { return target == ErrAnswerTooLarge }
+
+// cappedReader reads at most limit bytes of r, then fails with a *tooLargeError if r has more.
+type cappedReader struct {
+	r     io.Reader
+	left  int64 // bytes still allowed
+	limit int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		// At the cap: one more byte means the answer is over it.
+		var probe [1]byte
+		n, err := c.r.Read(probe[:])
+		if n > 0 {
+			return 0, &tooLargeError{limit: c.limit}
+		}
+		return 0, err
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // countingReader counts the bytes read and remembers the first read error other than io.EOF.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -482,6 +483,77 @@ func TestAnswerWithoutPayload(t *testing.T) {
 	}
 	if trips, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 7, Day: 27}); err != nil || len(trips) != 0 {
 		t.Errorf("new user: Trips = %v, %v; want none", trips, err)
+	}
+}
+
+// TestAnswerSizeCap: an answer over the cap fails after reading at most the cap, without a retry
+// and naming the cap; an answer of exactly the cap is read; a Content-Length over the cap fails
+// before reading anything.
+func TestAnswerSizeCap(t *testing.T) {
+	const limit = 256 << 10
+	var written atomic.Int64
+	stopped := make(chan struct{}, 16)
+	endless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { stopped <- struct{}{} }()
+		// An answer that never ends: one entry whose place name grows forever.
+		if _, err := io.WriteString(w, `{"phone_data": [{"data": {"display_name": "`); err != nil {
+			return
+		}
+		chunk := []byte(strings.Repeat("Rue de la République ", 1000))
+		for r.Context().Err() == nil {
+			n, err := w.Write(chunk)
+			written.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}))
+	defer endless.Close()
+	c := newClient(t, endless.URL, "tok", fastRetries(3), openpath.WithMaxAnswerBytes(limit))
+	_, err := c.FindEntries(context.Background(), openpath.EntryQuery{Keys: []string{openpath.KeyCompositeTrip}, End: 1})
+	if !errors.Is(err, openpath.ErrAnswerTooLarge) || !errors.Is(err, openpath.ErrMalformed) || !strings.Contains(err.Error(), "cap of 262144 bytes") {
+		t.Fatalf("err = %v, want ErrAnswerTooLarge naming the cap", err)
+	}
+	<-stopped // the server saw the client go away
+	st := c.Stats().Routes[openpath.RouteFindEntries]
+	if st.Requests != 1 || st.Retries != 0 {
+		t.Errorf("an over-cap answer was retried: %+v", st)
+	}
+	if st.Bytes > limit {
+		t.Errorf("the client read %d bytes, more than the %d-byte cap", st.Bytes, limit)
+	}
+	t.Logf("client read %d bytes; the server wrote %d before the connection closed", st.Bytes, written.Load())
+
+	// Exactly at the cap: accepted; one byte over: refused. The server declares no length.
+	entry := `{"data": {"display_name": "` + strings.Repeat("é", 1000) + `"}}`
+	answer := `{"phone_data": [` + entry + `, ` + entry + `]}`
+	exact := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, answer[:1]) // flushed: chunked, without Content-Length
+		w.(http.Flusher).Flush()
+		io.WriteString(w, answer[1:])
+	}))
+	defer exact.Close()
+	for _, limit := range []int64{int64(len(answer)), int64(len(answer)) - 1} {
+		c := newClient(t, exact.URL, "tok", fastRetries(3), openpath.WithMaxAnswerBytes(limit))
+		entries, err := c.FindEntries(context.Background(), openpath.EntryQuery{Keys: []string{openpath.KeyCompositeTrip}, End: 1})
+		if fits := limit == int64(len(answer)); fits != (err == nil) || fits && len(entries) != 2 || !fits && !errors.Is(err, openpath.ErrAnswerTooLarge) {
+			t.Errorf("cap %d for a %d-byte answer: %d entries, %v", limit, len(answer), len(entries), err)
+		}
+	}
+
+	// A declared Content-Length over the cap: nothing is read.
+	declared := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
+		io.WriteString(w, answer)
+	}))
+	defer declared.Close()
+	c = newClient(t, declared.URL, "tok", openpath.WithMaxAnswerBytes(100))
+	_, err = c.Trips(context.Background(), openpath.Date{Year: 2016, Month: 7, Day: 27})
+	if !errors.Is(err, openpath.ErrAnswerTooLarge) || c.Stats().Total().Bytes != 0 || c.Stats().Total().Requests != 1 {
+		t.Errorf("declared length over the cap: %v, stats %+v", err, c.Stats().Total())
+	}
+	if _, err := openpath.New(declared.URL, "tok", openpath.WithMaxAnswerBytes(0)); err == nil {
+		t.Error("New accepted a zero cap")
 	}
 }
 

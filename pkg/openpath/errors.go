@@ -17,6 +17,10 @@ var (
 	// ErrMalformed: the server answered 200 with something that is not the JSON of the route, on
 	// every attempt. Returned as a [*MalformedError].
 	ErrMalformed = errors.New("openpath: malformed answer")
+	// ErrAnswerTooLarge: an answer was larger than the client's cap ([WithMaxAnswerBytes]); the
+	// client stopped reading it and did not retry. Returned as a [*MalformedError], so it also
+	// matches [ErrMalformed].
+	ErrAnswerTooLarge = errors.New("openpath: answer over the size cap")
 	// ErrInvalidEntry: an entry or trip of a well-formed answer lacks a field its reader needs (see
 	// [Entry.Label], [Entry.TripHeader], [TripHeader.StartDate]). Other entries are unaffected.
 	ErrInvalidEntry = errors.New("openpath: entry lacks a required field")
