@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -200,9 +202,20 @@ func timesOK(data []byte, names ...string) bool {
 	return true
 }
 
+// knownSays and knownHints are every phrase serverSays and redirectHint (for the base URL of
+// FuzzDecodeAnswer) may return.
+var (
+	knownSays = []string{"", "no account found for this token", "the token is not in the server's token list",
+		"the request names no user", "max_entries refused", "trunc_method refused", "the server could not read the date",
+		"injected fault (devserver)"}
+	knownHints = []string{"without saying where", "to an unreadable location", "to another host",
+		"to another path on the same host", "to https on the same host: try https://openpath.example.org/api"}
+)
+
 // FuzzDecodeAnswer feeds arbitrary answers to the parsing of every route. It must never panic, must
 // accept exactly the valid answers of the right shape (an answer without its list or fields is
-// refused, never read as "nothing"), and must hand out only valid JSON objects.
+// refused, never read as "nothing"), and must hand out only valid JSON objects. Read as an error
+// page or a Location header, the data only ever yields the client's own phrases.
 // Seed corpus: testdata/fuzz/FuzzDecodeAnswer.
 func FuzzDecodeAnswer(f *testing.F) {
 	f.Add([]byte(`{"phone_data": [{"_id": {"$oid": "5fd7b7bdf181cd8feb045f29"}, "metadata": {"key": "manual/mode_confirm", "write_ts": 1}, "data": {"start_ts": 1, "end_ts": 2, "label": "bike"}}]}`))
@@ -243,6 +256,16 @@ func FuzzDecodeAnswer(f *testing.F) {
 				tr := parseTrip(raw)
 				_, _ = tr.StartDate()
 			}
+		}
+		// Error answers and redirects: whatever they hold, the client says one of its own phrases.
+		says := serverSays(data)
+		if !slices.Contains(knownSays, says) {
+			t.Fatalf("serverSays = %q, not one of the client's phrases", says)
+		}
+		base, _ := url.Parse("http://openpath.example.org/api")
+		req, _ := url.Parse("http://openpath.example.org/api/pipeline/get_range_ts")
+		if hint := redirectHint(base, req, string(data)); !slices.Contains(knownHints, hint) {
+			t.Fatalf("redirectHint = %q, not one of the client's phrases", hint)
 		}
 		for _, names := range [][]string{{"start_ts", "end_ts"}, {"complete_ts"}} {
 			v, err := decodeTimes(bytes.NewReader(data), names...)

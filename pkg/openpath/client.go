@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -66,8 +66,15 @@ const DefaultMaxAnswerBytes int64 = 64 << 20
 type Option func(*Client)
 
 // WithHTTPClient makes the client send its requests with hc. The client does not change hc; note
-// that a client following redirects turns a POST into a GET, which servers refuse.
-func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+// that a client following redirects turns a POST into a GET, which servers refuse. Without it the
+// client sends through its own transport and never follows a redirect: it reports it.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) {
+		if hc != nil {
+			c.send = hc.Do
+		}
+	}
+}
 
 // WithRequestTimeout bounds each attempt, from sending the request to reading the last byte of the
 // answer. An attempt that times out is retried.
@@ -92,39 +99,32 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// secret holds the token; every way of printing it prints a placeholder.
+// secret holds the token; every way of printing it prints a placeholder. The token leaves it only
+// for the body of a request (reveal).
 type secret string
 
 const redacted = "[REDACTED]"
 
-func (secret) String() string              { return redacted }
-func (secret) GoString() string            { return redacted }
-func (secret) LogValue() slog.Value        { return slog.StringValue(redacted) }
-func (secret) Format(f fmt.State, _ rune)  { _, _ = io.WriteString(f, redacted) }
-func (s secret) reveal() string            { return string(s) }
-func (s secret) redact(text string) string { return redactToken(text, string(s)) }
-
-// redactToken removes every occurrence of token from text, also in its JSON-escaped and URL-escaped
-// forms.
-func redactToken(text, token string) string {
-	if token == "" {
-		return text
-	}
-	text = strings.ReplaceAll(text, token, redacted)
-	if q, err := json.Marshal(token); err == nil && len(q) > 2 {
-		text = strings.ReplaceAll(text, string(q[1:len(q)-1]), redacted)
-	}
-	return strings.ReplaceAll(text, url.QueryEscape(token), redacted)
-}
+func (secret) String() string             { return redacted }
+func (secret) GoString() string           { return redacted }
+func (secret) LogValue() slog.Value       { return slog.StringValue(redacted) }
+func (secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
+func (s secret) reveal() string           { return string(s) }
 
 // Client calls one user's routes on one e-mission server. It is safe for concurrent use.
 //
-// A Client never logs its token nor puts it in an error, and formatting a Client (%v, %#v, slog)
-// shows only the server URL.
+// The token goes only into the JSON body of requests. Errors and log lines are built only from the
+// client's own text (route, status, counts, byte offsets, and fixed words for the faults and the
+// e-mission messages it recognizes), never from an answer's body or headers nor from the text of a
+// net/http or encoding/json error: a server echoing the token, in any escaping, cannot bring it
+// into an error. Formatting a Client (%v, %#v, slog) shows only the server URL.
 type Client struct {
 	base    string
+	baseURL *url.URL // base, parsed
 	token   secret
-	hc      *http.Client
+	// send sends a request: an http.Client's Do, or a transport's RoundTrip, which follows no
+	// redirect and so never parses (nor quotes in an error) a Location header.
+	send    func(*http.Request) (*http.Response, error)
 	timeout time.Duration
 	// maxAnswer caps the bytes of one answer.
 	maxAnswer int64
@@ -136,18 +136,20 @@ type Client struct {
 // New returns a client for the server at serverURL (e.g. "https://openpath.example.org", a path
 // prefix is kept) and the user whose token (opcode) is token.
 func New(serverURL, token string, opts ...Option) (*Client, error) {
+	// The URL is not quoted back: a token pasted into it would land in the error.
 	u, err := url.Parse(serverURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("openpath: server URL %q: want http(s)://host[:port][/path]", serverURL)
+		return nil, errors.New("openpath: the server URL is not of the form http(s)://host[:port][/path]")
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("openpath: server URL %q: remove the query or fragment", serverURL)
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, errors.New("openpath: the server URL has a query, fragment or user: give only http(s)://host[:port][/path]")
 	}
 	if token == "" {
 		return nil, errors.New("openpath: the token is empty: give the user's opcode")
 	}
 	c := &Client{
 		base:      strings.TrimRight(u.String(), "/"),
+		baseURL:   u,
 		token:     secret(token),
 		timeout:   DefaultRequestTimeout,
 		maxAnswer: DefaultMaxAnswerBytes,
@@ -157,14 +159,12 @@ func New(serverURL, token string, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
-	if c.hc == nil {
+	if c.send == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 8
-		c.hc = &http.Client{
-			Transport: tr,
-			// A redirected POST becomes a GET the server refuses: report the redirect instead.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		// A redirected POST becomes a GET the server refuses: the transport alone reports the
+		// redirect instead of following it.
+		c.send = tr.RoundTrip
 	}
 	if c.maxAnswer <= 0 {
 		return nil, fmt.Errorf("openpath: answer size cap %d: want > 0 bytes", c.maxAnswer)
@@ -287,6 +287,9 @@ func (c *Client) FindEntries(ctx context.Context, q EntryQuery) ([]Entry, error)
 	if q.MaxEntries < 0 || (q.MaxEntries > 0 && q.Trunc == "") {
 		return nil, errors.New("openpath: find_entries: MaxEntries needs a Trunc method (TruncLast or TruncSample)")
 	}
+	if math.IsInf(q.Start, 0) || math.IsInf(q.End, 0) || math.IsNaN(q.Start) || math.IsNaN(q.End) {
+		return nil, errors.New("openpath: find_entries: Start and End must be finite")
+	}
 	body, err := json.Marshal(struct {
 		User        string      `json:"user"`
 		KeyList     []string    `json:"key_list"`
@@ -297,7 +300,8 @@ func (c *Client) FindEntries(ctx context.Context, q EntryQuery) ([]Entry, error)
 		TruncMethod TruncMethod `json:"trunc_method,omitempty"`
 	}{c.token.reveal(), q.Keys, q.Start, q.End, q.KeyTime, q.MaxEntries, q.Trunc})
 	if err != nil {
-		return nil, fmt.Errorf("openpath: find_entries: encoding the query: %w", c.cleanErr(err))
+		// Not quoted: the body being encoded holds the token.
+		return nil, errors.New("openpath: find_entries: the query could not be encoded")
 	}
 	var entries []Entry
 	err = c.call(ctx, RouteFindEntries, string(RouteFindEntries), body, func(r io.Reader) (int, error) {
@@ -351,7 +355,9 @@ type attemptError struct {
 	status     int
 	offset     int64
 	retryAfter time.Duration
-	err        error
+	says       string // what the server said, in the client's words (see serverSays)
+	// err describes the failure in the client's own text only.
+	err error
 }
 
 type failureKind int
@@ -416,13 +422,13 @@ func ctxErr(ctx context.Context) error {
 func (c *Client) finalError(path string, attempts int, aerr *attemptError) error {
 	switch aerr.kind {
 	case failAuth:
-		return &AuthError{Route: path, StatusCode: aerr.status, Message: aerr.err.Error()}
+		return &AuthError{Route: path, StatusCode: aerr.status, Message: aerr.says}
 	case failOther:
 		var se *StatusError
 		if errors.As(aerr.err, &se) {
 			return se
 		}
-		return &StatusError{Route: path, StatusCode: aerr.status, Message: aerr.err.Error()}
+		return &StatusError{Route: path, StatusCode: aerr.status, Message: aerr.says}
 	case failMalformed, failTooLarge:
 		return &MalformedError{Route: path, Offset: aerr.offset, Attempts: attempts, Err: aerr.err}
 	default:
@@ -454,20 +460,23 @@ func (c *Client) attempt(ctx context.Context, route Route, path string, body []b
 	c.stats.request(route)
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.base+path, bytes.NewReader(body))
 	if err != nil {
-		return 0, &attemptError{kind: failOther, err: fmt.Errorf("building the request: %w", c.cleanErr(err))}
+		return 0, &attemptError{kind: failOther, err: errors.New("the request could not be built")}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "coachco2-openpath-client")
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
-		c.logAttempt(ctx, path, 0, 0, start, err)
-		return 0, &attemptError{kind: failTransport, err: c.transportErr(actx, err)}
+		// err names the URL, which a redirect followed by a caller's http.Client may have chosen:
+		// only its classification is kept.
+		aerr := &attemptError{kind: failTransport, err: c.transportErr(actx, err)}
+		c.logAttempt(ctx, path, 0, 0, start, aerr.err)
+		return 0, aerr
 	}
 	defer resp.Body.Close()
 	cr := &countingReader{r: resp.Body}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		aerr := c.statusFailure(path, resp, cr)
+		aerr := c.statusFailure(path, req.URL, resp, cr)
 		c.stats.bytes(route, cr.n)
 		c.logAttempt(ctx, path, resp.StatusCode, cr.n, start, aerr.err)
 		return 0, aerr
@@ -486,17 +495,23 @@ func (c *Client) attempt(ctx context.Context, route Route, path string, body []b
 		c.logAttempt(ctx, path, resp.StatusCode, cr.n, start, nil)
 		return items, nil
 	}
-	c.logAttempt(ctx, path, resp.StatusCode, cr.n, start, err)
+	aerr := c.decodeFailure(ctx, actx, resp.StatusCode, cr, err)
+	c.logAttempt(ctx, path, resp.StatusCode, cr.n, start, aerr.err)
+	return 0, aerr
+}
+
+// decodeFailure classifies an answer decode could not read, in the client's own text.
+func (c *Client) decodeFailure(ctx, actx context.Context, status int, cr *countingReader, err error) *attemptError {
 	var tl *tooLargeError
 	if errors.As(cr.err, &tl) {
-		return 0, &attemptError{kind: failTooLarge, status: resp.StatusCode, offset: cr.n, err: tl}
+		return &attemptError{kind: failTooLarge, status: status, offset: cr.n, err: tl}
 	}
 	if cr.err != nil {
 		// The body stopped arriving: a timeout, or a connection cut mid-answer.
 		if errors.Is(context.Cause(actx), errAttemptTimeout) || ctx.Err() != nil {
-			return 0, &attemptError{kind: failTransport, status: resp.StatusCode, err: c.transportErr(actx, cr.err)}
+			return &attemptError{kind: failTransport, status: status, err: c.transportErr(actx, cr.err)}
 		}
-		return 0, &attemptError{kind: failMalformed, offset: cr.n, err: fmt.Errorf("answer cut after %d bytes: %w", cr.n, c.cleanErr(cr.err))}
+		return &attemptError{kind: failMalformed, offset: cr.n, err: fmt.Errorf("answer cut after %d bytes: %w", cr.n, transportFault(cr.err))}
 	}
 	var pe *parseError
 	if errors.As(err, &pe) {
@@ -504,9 +519,9 @@ func (c *Client) attempt(ctx context.Context, route Route, path string, body []b
 		if errors.Is(pe.Err, io.ErrUnexpectedEOF) {
 			offset = cr.n // a truncated answer: where it stopped
 		}
-		return 0, &attemptError{kind: failMalformed, offset: offset, err: c.cleanErr(pe.Err)}
+		return &attemptError{kind: failMalformed, offset: offset, err: pe.Err}
 	}
-	return 0, &attemptError{kind: failMalformed, offset: cr.n, err: c.cleanErr(err)}
+	return &attemptError{kind: failMalformed, offset: cr.n, err: errInvalidJSON}
 }
 
 var errAttemptTimeout = errors.New("request timed out")
@@ -519,84 +534,42 @@ func (c *Client) logAttempt(ctx context.Context, path string, status int, n int6
 	attrs := []slog.Attr{slog.String("route", path), slog.Int("status", status), slog.Int64("bytes", n),
 		slog.Duration("elapsed", time.Since(start))}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", c.token.redact(err.Error())))
+		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	c.log.LogAttrs(ctx, level, "openpath: request", attrs...)
 }
 
-// transportErr describes a failure to get or read an answer.
+// transportErr describes a failure to get or read an answer, in the client's own text.
 func (c *Client) transportErr(actx context.Context, err error) error {
 	if errors.Is(context.Cause(actx), errAttemptTimeout) {
 		return fmt.Errorf("no complete answer within %v: %w", c.timeout, errAttemptTimeout)
 	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("timeout: %w", c.cleanErr(err))
-	}
-	return c.cleanErr(err)
+	return fmt.Errorf("no answer: %w", transportFault(err))
 }
 
-// cleanErr makes sure an error's text cannot carry the token.
-func (c *Client) cleanErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if text := c.token.redact(err.Error()); text != err.Error() {
-		return errors.New(text)
-	}
-	return err
-}
-
-// statusFailure classifies a non-2xx answer.
-func (c *Client) statusFailure(path string, resp *http.Response, body io.Reader) *attemptError {
-	msg := c.token.redact(errorMessage(body, resp.Header.Get("Content-Type")))
+// statusFailure classifies a non-2xx answer. Of the answer it keeps the status, what the server
+// said when the client recognizes it (serverSays) and where a redirect goes as seen from the
+// client (redirectHint): never the body's or the headers' text.
+func (c *Client) statusFailure(path string, reqURL *url.URL, resp *http.Response, body io.Reader) *attemptError {
+	b, _ := io.ReadAll(io.LimitReader(body, 8<<10))
+	says := serverSays(b)
 	status := resp.StatusCode
+	text := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	if says != "" {
+		text += " (server said: " + says + ")"
+	}
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return &attemptError{kind: failAuth, status: status, err: errors.New(msg)}
+		return &attemptError{kind: failAuth, status: status, says: says, err: errors.New(text)}
 	case status == http.StatusTooManyRequests || status >= 500:
-		text := fmt.Sprintf("%d %s", status, http.StatusText(status))
-		if msg != "" {
-			text += ": " + msg
-		}
-		return &attemptError{kind: failStatus, status: status, retryAfter: retryAfter(resp.Header.Get("Retry-After")), err: errors.New(text)}
+		return &attemptError{kind: failStatus, status: status, says: says, retryAfter: retryAfter(resp.Header.Get("Retry-After")), err: errors.New(text)}
 	default:
-		se := &StatusError{Route: path, StatusCode: status, Message: msg}
+		se := &StatusError{Route: path, StatusCode: status, Message: says}
 		if status >= 300 && status < 400 {
-			se.Location = c.token.redact(resp.Header.Get("Location"))
+			se.Redirect = redirectHint(c.baseURL, reqURL, resp.Header.Get("Location"))
 		}
-		return &attemptError{kind: failOther, status: status, err: se}
+		return &attemptError{kind: failOther, status: status, says: says, err: se}
 	}
-}
-
-// errorMessage extracts a short explanation from an error answer: Bottle's HTML error page keeps it
-// in <pre>, JSON answers in "error" or "message".
-func errorMessage(body io.Reader, contentType string) string {
-	b, _ := io.ReadAll(io.LimitReader(body, 8<<10))
-	s := string(b)
-	if strings.Contains(contentType, "html") || strings.HasPrefix(strings.TrimSpace(s), "<") {
-		if i := strings.Index(s, "<pre>"); i >= 0 {
-			s = s[i+5:]
-			if j := strings.Index(s, "</pre>"); j >= 0 {
-				s = s[:j]
-			}
-		} else {
-			s = ""
-		}
-	} else if strings.HasPrefix(strings.TrimSpace(s), "{") {
-		var v struct {
-			Error   string `json:"error"`
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(b, &v) == nil && (v.Error != "" || v.Message != "") {
-			s = strings.TrimSpace(v.Error + " " + v.Message)
-		}
-	}
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }
 
 // retryAfter reads a Retry-After header given in seconds; 0 when absent or a date.
