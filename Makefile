@@ -4,7 +4,7 @@
 #             the embedded vault .run/vault.db (instance demo), then the web app on APP_ADDR
 # make bench  benchmarks of the vault on both backends
 # make build  CGO_ENABLED=0 go build ./...
-# make fuzz   fuzz the parsers (DSN, contributions, selectors, trips) for FUZZTIME each
+# make fuzz   fuzz the parsers (DSN, contributions, selectors, trips, server answers) for FUZZTIME each
 
 GO       ?= go
 FUZZTIME ?= 30s
@@ -65,3 +65,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseBatch -fuzztime $(FUZZTIME) ./pkg/study
 	$(GO) test -run '^$$' -fuzz FuzzSelector -fuzztime $(FUZZTIME) ./pkg/sqlitecouch
 	$(GO) test -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME) ./pkg/trip
+	$(GO) test -run '^$$' -fuzz FuzzDecodeAnswer -fuzztime $(FUZZTIME) ./pkg/openpath

@@ -1,23 +1,32 @@
 package openpath
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
 
-// errTruncated is an answer that ends in the middle of its JSON.
-var errTruncated = fmt.Errorf("the answer ends mid-JSON: %w", io.ErrUnexpectedEOF)
+// Faults of an answer, in the client's own words: a parse error never quotes the answer, which may
+// echo the request and so the token.
+var (
+	// errTruncated is an answer that ends in the middle of its JSON.
+	errTruncated = fmt.Errorf("the answer ends mid-JSON: %w", io.ErrUnexpectedEOF)
+	// errInvalidJSON is an answer that is not JSON.
+	errInvalidJSON = errors.New("invalid JSON")
+	errEmpty       = errors.New("empty answer")
+)
 
 // parseError is an answer that is not the JSON its route promises. Offset is the byte offset in the
-// answer at which it stopped making sense.
+// answer at which it stopped making sense. Err's text is the client's own, never the answer's.
 type parseError struct {
 	Offset int64
 	Err    error
@@ -26,7 +35,8 @@ type parseError struct {
 func (e *parseError) Error() string { return fmt.Sprintf("at byte %d: %v", e.Offset, e.Err) }
 func (e *parseError) Unwrap() error { return e.Err }
 
-// offsetOf turns a json decoding error into a parseError with the best offset known.
+// offsetOf turns a json decoding error into a parseError with the best offset known. An error that
+// is not the JSON's fault (the reader failed) is returned as is, for the caller to classify.
 func offsetOf(dec *json.Decoder, err error) error {
 	var pe *parseError
 	if errors.As(err, &pe) {
@@ -34,41 +44,39 @@ func offsetOf(dec *json.Decoder, err error) error {
 	}
 	off := dec.InputOffset()
 	var se *json.SyntaxError
-	if errors.As(err, &se) && se.Offset > off {
-		off = se.Offset
+	switch {
+	case errors.As(err, &se):
+		// The syntax error's text quotes a character of the answer: keep only where it is.
+		return &parseError{Offset: max(off, se.Offset), Err: errInvalidJSON}
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return &parseError{Offset: off, Err: errTruncated}
 	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Offset > off {
-		off = te.Offset
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		err = errTruncated
-	}
-	return &parseError{Offset: off, Err: err}
+	return err
 }
 
 // decodeList streams an answer shaped {"<field>": [object, ...], ...} and calls each with every
 // object of the field's list, in order. Each raw value is a fresh copy the callee may keep; nothing
-// else of the answer is retained. A null answer, a missing field and a null list are empty lists;
-// null elements are skipped; other fields are ignored. Anything else is a *parseError, unless the
-// reader itself failed, in which case its error is returned.
+// else of the answer is retained; other fields are ignored.
+//
+// The field must be there, once, as a list of objects: e-mission always answers a list, [] when
+// there is nothing. An answer without it ({}, {"error": ...}, null), with null in its place or in
+// the list, or with anything else there is a *parseError: reading it as "nothing" would move a
+// sync's cursor past data never fetched. If the reader itself fails, its error is returned.
 func decodeList(r io.Reader, field string, each func(raw json.RawMessage) error) error {
 	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	if err != nil {
 		if err == io.EOF {
-			return &parseError{Offset: 0, Err: errors.New("empty answer")}
+			return &parseError{Offset: 0, Err: errEmpty}
 		}
 		return offsetOf(dec, err)
 	}
-	switch tok {
-	case nil: // the literal null
-		return expectEnd(dec)
-	case json.Delim('{'):
-	default:
-		return &parseError{Offset: dec.InputOffset(), Err: fmt.Errorf("answer is %s, want an object", tokenKind(tok))}
+	if tok != json.Delim('{') {
+		return &parseError{Offset: dec.InputOffset(), Err: fmt.Errorf("answer is %s, want an object with %q", tokenKind(tok), field)}
 	}
+	seen := false
 	for dec.More() {
+		keyStart := dec.InputOffset()
 		keyTok, err := dec.Token()
 		if err != nil {
 			return offsetOf(dec, err)
@@ -81,12 +89,19 @@ func decodeList(r io.Reader, field string, each func(raw json.RawMessage) error)
 			}
 			continue
 		}
+		if seen {
+			return &parseError{Offset: keyStart, Err: fmt.Errorf("%q appears twice", field)}
+		}
+		seen = true
 		if err := decodeArray(dec, field, each); err != nil {
 			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return offsetOf(dec, err)
+	}
+	if !seen {
+		return &parseError{Offset: dec.InputOffset(), Err: fmt.Errorf("%q is missing", field)}
 	}
 	return expectEnd(dec)
 }
@@ -96,25 +111,16 @@ func decodeArray(dec *json.Decoder, field string, each func(raw json.RawMessage)
 	if err != nil {
 		return offsetOf(dec, err)
 	}
-	switch tok {
-	case nil:
-		return nil
-	case json.Delim('['):
-	default:
+	if tok != json.Delim('[') {
 		return &parseError{Offset: dec.InputOffset(), Err: fmt.Errorf("%q is %s, want a list", field, tokenKind(tok))}
 	}
 	for dec.More() {
-		start := dec.InputOffset()
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return offsetOf(dec, err)
 		}
-		switch raw[0] {
-		case 'n': // null
-			continue
-		case '{':
-		default:
-			return &parseError{Offset: start, Err: fmt.Errorf("an element of %q is not an object", field)}
+		if raw[0] != '{' {
+			return &parseError{Offset: dec.InputOffset() - int64(len(raw)), Err: fmt.Errorf("an element of %q is %s, want an object", field, rawKind(raw))}
 		}
 		if err := each(raw); err != nil {
 			return err
@@ -133,7 +139,7 @@ func expectEnd(dec *json.Decoder) error {
 		return nil
 	}
 	if err == nil {
-		err = errors.New("data after the answer")
+		return &parseError{Offset: dec.InputOffset(), Err: errors.New("data after the answer")}
 	}
 	return offsetOf(dec, err)
 }
@@ -155,34 +161,72 @@ func tokenKind(tok json.Token) string {
 	return "null"
 }
 
-// decodeObject reads a small answer object (get_range_ts, get_complete_ts) into v. A null answer
-// leaves v untouched and reports null = true.
-func decodeObject(r io.Reader, v any) (null bool, err error) {
+// rawKind names the kind of a valid JSON value.
+func rawKind(raw json.RawMessage) string {
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// decodeTimes reads a small answer object (get_range_ts, get_complete_ts) whose every named field
+// must be present, each a number or null (e-mission's None: "nothing yet"). It returns the values
+// in the order of names, nil for null. An answer without one of the fields ({}, {"error": ...},
+// null) is a *parseError, not "nothing yet".
+func decodeTimes(r io.Reader, names ...string) ([]*float64, error) {
 	dec := json.NewDecoder(r)
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
 		if err == io.EOF {
-			return false, &parseError{Offset: 0, Err: errors.New("empty answer")}
+			return nil, &parseError{Offset: 0, Err: errEmpty}
 		}
-		return false, offsetOf(dec, err)
+		return nil, offsetOf(dec, err)
 	}
 	if err := expectEnd(dec); err != nil {
-		return false, err
-	}
-	if string(raw) == "null" {
-		return true, nil
+		return nil, err
 	}
 	if raw[0] != '{' {
-		return false, &parseError{Offset: 0, Err: errors.New("answer is not an object")}
+		return nil, &parseError{Offset: 0, Err: fmt.Errorf("answer is %s, want an object with %s", rawKind(raw), strings.Join(names, " and "))}
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return false, &parseError{Offset: te.Offset, Err: err}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, &parseError{Offset: 0, Err: errInvalidJSON}
+	}
+	out := make([]*float64, len(names))
+	for i, name := range names {
+		v, ok := fields[name]
+		switch {
+		case !ok:
+			return nil, &parseError{Offset: int64(len(raw)), Err: fmt.Errorf("%q is missing", name)}
+		case v[0] == 'n':
+			continue
+		case rawKind(v) != "a number":
+			return nil, &parseError{Offset: int64(offsetIn(raw, v)), Err: fmt.Errorf("%q is %s, want a number or null", name, rawKind(v))}
 		}
-		return false, &parseError{Offset: 0, Err: err}
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil {
+			return nil, &parseError{Offset: int64(offsetIn(raw, v)), Err: fmt.Errorf("%q is out of range", name)}
+		}
+		out[i] = &f
 	}
-	return false, nil
+	return out, nil
+}
+
+// offsetIn returns where sub, a value unmarshalled from raw, is in raw; 0 when unknown.
+func offsetIn(raw, sub []byte) int {
+	if i := bytes.Index(raw, sub); i >= 0 {
+		return i
+	}
+	return 0
 }
 
 // view returns b as a string without copying, for read-only gjson lookups that do not outlive b.

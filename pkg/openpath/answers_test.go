@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,24 +29,31 @@ func TestDecodeList(t *testing.T) {
 		wantErr string
 		offset  int64
 	}{
-		{in: `null`},
-		{in: ` null `},
-		{in: `{}`},
-		{in: `{"phone_data": null}`},
 		{in: `{"phone_data": []}`},
-		{in: `{"other": {"phone_data": [1]}, "phone_data": [{"a": 1}, null, {"b": [2, {"c": 3}]}], "z": "y"}`, n: 2},
+		{in: ` {"phone_data": [] } `},
+		{in: `{"other": {"phone_data": [1]}, "phone_data": [{"a": 1}, {"b": [2, {"c": 3}]}], "z": "y"}`, n: 2},
 		{in: `{"phone_data": [{"a": "\u00e9\"}"}]}`, n: 1},
+		// Answers without their list are not "nothing": the sync would move its cursor past data
+		// never fetched.
+		{in: `{}`, wantErr: `"phone_data" is missing`, offset: 2},
+		{in: `{"error": "database busy"}`, wantErr: `"phone_data" is missing`},
+		{in: `{"phone_data": null}`, wantErr: `"phone_data" is null, want a list`},
+		{in: `null`, wantErr: "answer is null, want an object"},
+		{in: ` null `, wantErr: "answer is null, want an object"},
+		{in: `{"phone_data": [{"a": 1}, null]}`, wantErr: `an element of "phone_data" is null`, offset: 26},
+		{in: `{"phone_data": [], "phone_data": [{"a": 1}]}`, wantErr: "appears twice"},
 		{in: ``, wantErr: "empty answer"},
 		{in: `[]`, wantErr: "want an object"},
 		{in: `"x"`, wantErr: "want an object"},
 		{in: `{"phone_data": {}}`, wantErr: "want a list"},
-		{in: `{"phone_data": [1]}`, wantErr: "not an object", offset: 16},
-		{in: `{"phone_data": [{"a": 1}, "x"]}`, wantErr: "not an object"},
+		{in: `{"phone_data": "[]"}`, wantErr: "is a string, want a list"},
+		{in: `{"phone_data": [1]}`, wantErr: "is a number, want an object", offset: 16},
+		{in: `{"phone_data": [{"a": 1}, "x"]}`, wantErr: "is a string, want an object"},
 		{in: `{"phone_data": [{"a": 1}, {"b": `, wantErr: "mid-JSON"},
 		{in: `{"phone_data": [{"a": 1}]`, wantErr: "mid-JSON"},
 		{in: `{"phone_data": [{"a": 1}]} {}`, wantErr: "data after the answer"},
-		{in: `{"phone_data": [{"a": tru}]}`, wantErr: "invalid character"},
-		{in: `<html>Service Unavailable</html>`, wantErr: "invalid character"},
+		{in: `{"phone_data": [{"a": tru}]}`, wantErr: "invalid JSON"},
+		{in: `<html>Service Unavailable</html>`, wantErr: "invalid JSON"},
 	} {
 		got, err := decodeAll([]byte(c.in), "phone_data")
 		if c.wantErr == "" {
@@ -77,20 +86,32 @@ type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
-func TestDecodeObject(t *testing.T) {
-	var v struct {
-		StartTS *float64 `json:"start_ts"`
+func TestDecodeTimes(t *testing.T) {
+	v, err := decodeTimes(strings.NewReader(`{"start_ts": 12.5, "x": [1], "end_ts": null}`), "start_ts", "end_ts")
+	if err != nil || *v[0] != 12.5 || v[1] != nil {
+		t.Errorf("object: %v, %v", v, err)
 	}
-	if null, err := decodeObject(strings.NewReader(` null`), &v); !null || err != nil {
-		t.Errorf("null: %v %v", null, err)
+	// What a real server answers for a new user: the fields are there, null.
+	if v, err := decodeTimes(strings.NewReader(`{"complete_ts": null}`), "complete_ts"); err != nil || v[0] != nil {
+		t.Errorf("null field: %v, %v", v, err)
 	}
-	if _, err := decodeObject(strings.NewReader(`{"start_ts": 12.5, "x": [1]}`), &v); err != nil || *v.StartTS != 12.5 {
-		t.Errorf("object: %v", err)
-	}
-	for _, bad := range []string{`{"start_ts": "soon"}`, `[1]`, `{"start_ts": 1`, ``, `{} {}`} {
+	for bad, want := range map[string]string{
+		`{}`:                           `"start_ts" is missing`,
+		`{"error": "database busy"}`:   `"start_ts" is missing`,
+		`{"start_ts": 1}`:              `"end_ts" is missing`,
+		` null`:                        "answer is null",
+		`{"start_ts": "soon"}`:         "is a string, want a number or null",
+		`{"start_ts": 1e999}`:          "out of range",
+		`[1]`:                          "answer is a list",
+		`{"start_ts": 1`:               "mid-JSON",
+		``:                             "empty answer",
+		`{} {}`:                        "data after the answer",
+		`<pre>Internal Server Error`:   "invalid JSON",
+		`{"start_ts": 1, "end_ts": x}`: "invalid JSON",
+	} {
 		var pe *parseError
-		if _, err := decodeObject(strings.NewReader(bad), &v); !errors.As(err, &pe) {
-			t.Errorf("%q: err = %v, want a parse error", bad, err)
+		if _, err := decodeTimes(strings.NewReader(bad), "start_ts", "end_ts"); !errors.As(err, &pe) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want a parse error with %q", bad, err, want)
 		}
 	}
 }
@@ -135,38 +156,66 @@ func TestEntryAccessors(t *testing.T) {
 	}
 }
 
-// shapeOK reports whether valid JSON data is an answer decodeList must accept: null, or an object
-// whose every field named field is null or a list of objects and nulls.
+// shapeOK reports whether valid JSON data is an answer decodeList must accept: an object with
+// exactly one field named field, a list of objects.
 func shapeOK(data []byte, field string) bool {
 	root := gjson.ParseBytes(data)
-	if root.Type == gjson.Null {
-		return true
-	}
 	if !root.IsObject() {
 		return false
 	}
-	ok := true
+	found, ok := 0, true
 	root.ForEach(func(k, v gjson.Result) bool {
-		if k.String() != field || v.Type == gjson.Null {
+		if k.String() != field {
 			return true
 		}
+		found++
 		if !v.IsArray() {
 			ok = false
 			return false
 		}
 		v.ForEach(func(_, el gjson.Result) bool {
-			if el.Type != gjson.Null && !el.IsObject() {
-				ok = false
-			}
+			ok = el.IsObject()
 			return ok
 		})
 		return ok
 	})
-	return ok
+	return ok && found == 1
 }
 
+// timesOK reports whether valid JSON data is an answer decodeTimes must accept for names: an
+// object where each name is present, a number or null.
+func timesOK(data []byte, names ...string) bool {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil || fields == nil {
+		return false
+	}
+	for _, n := range names {
+		v, ok := fields[n]
+		if !ok {
+			return false
+		}
+		var f *float64
+		if json.Unmarshal(v, &f) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// knownSays and knownHints are every phrase serverSays and redirectHint (for the base URL of
+// FuzzDecodeAnswer) may return.
+var (
+	knownSays = []string{"", "no account found for this token", "the token is not in the server's token list",
+		"the request names no user", "max_entries refused", "trunc_method refused", "the server could not read the date",
+		"injected fault (devserver)"}
+	knownHints = []string{"without saying where", "to an unreadable location", "to another host",
+		"to another path on the same host", "to https on the same host: try https://openpath.example.org/api"}
+)
+
 // FuzzDecodeAnswer feeds arbitrary answers to the parsing of every route. It must never panic, must
-// accept exactly the valid answers of the right shape, and must hand out only valid JSON objects.
+// accept exactly the valid answers of the right shape (an answer without its list or fields is
+// refused, never read as "nothing"), and must hand out only valid JSON objects. Read as an error
+// page or a Location header, the data only ever yields the client's own phrases.
 // Seed corpus: testdata/fuzz/FuzzDecodeAnswer.
 func FuzzDecodeAnswer(f *testing.F) {
 	f.Add([]byte(`{"phone_data": [{"_id": {"$oid": "5fd7b7bdf181cd8feb045f29"}, "metadata": {"key": "manual/mode_confirm", "write_ts": 1}, "data": {"start_ts": 1, "end_ts": 2, "label": "bike"}}]}`))
@@ -208,12 +257,26 @@ func FuzzDecodeAnswer(f *testing.F) {
 				_, _ = tr.StartDate()
 			}
 		}
-		var rng struct {
-			StartTS *float64 `json:"start_ts"`
-			EndTS   *float64 `json:"end_ts"`
+		// Error answers and redirects: whatever they hold, the client says one of its own phrases.
+		says := serverSays(data)
+		if !slices.Contains(knownSays, says) {
+			t.Fatalf("serverSays = %q, not one of the client's phrases", says)
 		}
-		if _, err := decodeObject(bytes.NewReader(data), &rng); err == nil && !valid {
-			t.Fatalf("decodeObject accepted invalid JSON")
+		base, _ := url.Parse("http://openpath.example.org/api")
+		req, _ := url.Parse("http://openpath.example.org/api/pipeline/get_range_ts")
+		if hint := redirectHint(base, req, string(data)); !slices.Contains(knownHints, hint) {
+			t.Fatalf("redirectHint = %q, not one of the client's phrases", hint)
+		}
+		for _, names := range [][]string{{"start_ts", "end_ts"}, {"complete_ts"}} {
+			v, err := decodeTimes(bytes.NewReader(data), names...)
+			want := valid && timesOK(data, names...)
+			if (err == nil) != want {
+				t.Fatalf("decodeTimes(%v) = %v, %v; want accepted = %v", names, v, err, want)
+			}
+			var pe *parseError
+			if err != nil && !errors.As(err, &pe) {
+				t.Fatalf("decodeTimes: not a parse error: %v", err)
+			}
 		}
 	})
 }

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,7 +31,8 @@ const (
 
 // RetryPolicy bounds the retries of a request. Retried: 5xx and 429 answers, timeouts, connection
 // errors, and 200 answers that are truncated or malformed. Never retried: 401/403, other 4xx,
-// redirects, and a cancelled context.
+// redirects, answers over the size cap ([WithMaxAnswerBytes]: the same request would get the same
+// answer, and fetching it again costs as much), and a cancelled context.
 type RetryPolicy struct {
 	// MaxRetries is how many times a failed request is sent again; 0 means one attempt only.
 	MaxRetries int
@@ -53,16 +54,37 @@ func DefaultRetryPolicy() RetryPolicy {
 // [WithRequestTimeout] says otherwise. getTrips on a busy day can take the server a while.
 const DefaultRequestTimeout = 2 * time.Minute
 
+// DefaultMaxAnswerBytes caps one answer unless [WithMaxAnswerBytes] says otherwise: 64 MiB. Real
+// answers are far smaller: the busiest day of the shared samples is 0.9 MB through getTrips (22
+// trips with all their points), and a composite trip entry is 35 to 50 kB, so a full find_entries
+// window of a sync (it halves its window past 400 entries) is about 20 MB. 64 MiB leaves three times
+// that while bounding what a broken or hostile server can make the client read and hold: the
+// decoded entries are kept, so memory grows with the answer.
+const DefaultMaxAnswerBytes int64 = 64 << 20
+
 // Option configures a [Client].
 type Option func(*Client)
 
 // WithHTTPClient makes the client send its requests with hc. The client does not change hc; note
-// that a client following redirects turns a POST into a GET, which servers refuse.
-func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+// that a client following redirects turns a POST into a GET, which servers refuse. Without it the
+// client sends through its own transport and never follows a redirect: it reports it.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) {
+		if hc != nil {
+			c.send = hc.Do
+		}
+	}
+}
 
 // WithRequestTimeout bounds each attempt, from sending the request to reading the last byte of the
 // answer. An attempt that times out is retried.
 func WithRequestTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
+
+// WithMaxAnswerBytes caps the size of one answer (default [DefaultMaxAnswerBytes]). The cap is
+// enforced while the answer streams in: the client stops reading at n bytes and fails with an
+// [ErrAnswerTooLarge] error (an [ErrMalformed] one too), without retrying. An answer declaring a
+// larger Content-Length fails before any byte is read.
+func WithMaxAnswerBytes(n int64) Option { return func(c *Client) { c.maxAnswer = n } }
 
 // WithRetryPolicy replaces [DefaultRetryPolicy].
 func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
@@ -77,76 +99,75 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// secret holds the token; every way of printing it prints a placeholder.
+// secret holds the token; every way of printing it prints a placeholder. The token leaves it only
+// for the body of a request (reveal).
 type secret string
 
 const redacted = "[REDACTED]"
 
-func (secret) String() string              { return redacted }
-func (secret) GoString() string            { return redacted }
-func (secret) LogValue() slog.Value        { return slog.StringValue(redacted) }
-func (secret) Format(f fmt.State, _ rune)  { _, _ = io.WriteString(f, redacted) }
-func (s secret) reveal() string            { return string(s) }
-func (s secret) redact(text string) string { return redactToken(text, string(s)) }
-
-// redactToken removes every occurrence of token from text, also in its JSON-escaped and URL-escaped
-// forms.
-func redactToken(text, token string) string {
-	if token == "" {
-		return text
-	}
-	text = strings.ReplaceAll(text, token, redacted)
-	if q, err := json.Marshal(token); err == nil && len(q) > 2 {
-		text = strings.ReplaceAll(text, string(q[1:len(q)-1]), redacted)
-	}
-	return strings.ReplaceAll(text, url.QueryEscape(token), redacted)
-}
+func (secret) String() string             { return redacted }
+func (secret) GoString() string           { return redacted }
+func (secret) LogValue() slog.Value       { return slog.StringValue(redacted) }
+func (secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
+func (s secret) reveal() string           { return string(s) }
 
 // Client calls one user's routes on one e-mission server. It is safe for concurrent use.
 //
-// A Client never logs its token nor puts it in an error, and formatting a Client (%v, %#v, slog)
-// shows only the server URL.
+// The token goes only into the JSON body of requests. Errors and log lines are built only from the
+// client's own text (route, status, counts, byte offsets, and fixed words for the faults and the
+// e-mission messages it recognizes), never from an answer's body or headers nor from the text of a
+// net/http or encoding/json error: a server echoing the token, in any escaping, cannot bring it
+// into an error. Formatting a Client (%v, %#v, slog) shows only the server URL.
 type Client struct {
 	base    string
+	baseURL *url.URL // base, parsed
 	token   secret
-	hc      *http.Client
+	// send sends a request: an http.Client's Do, or a transport's RoundTrip, which follows no
+	// redirect and so never parses (nor quotes in an error) a Location header.
+	send    func(*http.Request) (*http.Response, error)
 	timeout time.Duration
-	retry   RetryPolicy
-	log     *slog.Logger
-	stats   statsRecorder
+	// maxAnswer caps the bytes of one answer.
+	maxAnswer int64
+	retry     RetryPolicy
+	log       *slog.Logger
+	stats     statsRecorder
 }
 
 // New returns a client for the server at serverURL (e.g. "https://openpath.example.org", a path
 // prefix is kept) and the user whose token (opcode) is token.
 func New(serverURL, token string, opts ...Option) (*Client, error) {
+	// The URL is not quoted back: a token pasted into it would land in the error.
 	u, err := url.Parse(serverURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("openpath: server URL %q: want http(s)://host[:port][/path]", serverURL)
+		return nil, errors.New("openpath: the server URL is not of the form http(s)://host[:port][/path]")
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("openpath: server URL %q: remove the query or fragment", serverURL)
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, errors.New("openpath: the server URL has a query, fragment or user: give only http(s)://host[:port][/path]")
 	}
 	if token == "" {
 		return nil, errors.New("openpath: the token is empty: give the user's opcode")
 	}
 	c := &Client{
-		base:    strings.TrimRight(u.String(), "/"),
-		token:   secret(token),
-		timeout: DefaultRequestTimeout,
-		retry:   DefaultRetryPolicy(),
-		log:     slog.New(slog.DiscardHandler),
+		base:      strings.TrimRight(u.String(), "/"),
+		baseURL:   u,
+		token:     secret(token),
+		timeout:   DefaultRequestTimeout,
+		maxAnswer: DefaultMaxAnswerBytes,
+		retry:     DefaultRetryPolicy(),
+		log:       slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {
 		o(c)
 	}
-	if c.hc == nil {
+	if c.send == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 8
-		c.hc = &http.Client{
-			Transport: tr,
-			// A redirected POST becomes a GET the server refuses: report the redirect instead.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		// A redirected POST becomes a GET the server refuses: the transport alone reports the
+		// redirect instead of following it.
+		c.send = tr.RoundTrip
+	}
+	if c.maxAnswer <= 0 {
+		return nil, fmt.Errorf("openpath: answer size cap %d: want > 0 bytes", c.maxAnswer)
 	}
 	if c.timeout <= 0 {
 		return nil, fmt.Errorf("openpath: request timeout %v: want > 0", c.timeout)
@@ -177,25 +198,27 @@ type PipelineRange struct {
 	// StartTS and EndTS bound the processed data, seconds since the epoch; 0 when Empty.
 	StartTS float64
 	EndTS   float64
-	// Empty is true when the server has processed nothing yet for the user (it answered null).
+	// Empty is true when the server has processed nothing yet for the user: it answered
+	// {"start_ts": null, "end_ts": null}.
 	Empty bool
 }
 
-// PipelineRange asks /pipeline/get_range_ts for the span of the user's processed data.
+// PipelineRange asks /pipeline/get_range_ts for the span of the user's processed data. An answer
+// without both fields, or with only one of them null, is an [ErrMalformed] error, never Empty.
 func (c *Client) PipelineRange(ctx context.Context) (PipelineRange, error) {
 	var pr PipelineRange
 	err := c.call(ctx, RouteRangeTS, string(RouteRangeTS), c.userBody(), func(r io.Reader) (int, error) {
-		var v struct {
-			StartTS *float64 `json:"start_ts"`
-			EndTS   *float64 `json:"end_ts"`
-		}
-		null, err := decodeObject(r, &v)
+		v, err := decodeTimes(r, "start_ts", "end_ts")
 		if err != nil {
 			return 0, err
 		}
-		pr = PipelineRange{Empty: true}
-		if !null && v.StartTS != nil && v.EndTS != nil {
-			pr = PipelineRange{StartTS: *v.StartTS, EndTS: *v.EndTS}
+		switch {
+		case v[0] == nil && v[1] == nil:
+			pr = PipelineRange{Empty: true}
+		case v[0] == nil || v[1] == nil:
+			return 0, &parseError{Offset: 0, Err: errors.New("one of start_ts and end_ts is null, not both")}
+		default:
+			pr = PipelineRange{StartTS: *v[0], EndTS: *v[1]}
 		}
 		return 1, nil
 	})
@@ -203,19 +226,17 @@ func (c *Client) PipelineRange(ctx context.Context) (PipelineRange, error) {
 }
 
 // CompleteTS asks /pipeline/get_complete_ts for the time before which the user's data is final. ok
-// is false when the server has no such time yet (it answered null).
+// is false when the server has no such time yet (it answered {"complete_ts": null}); an answer
+// without the field is an [ErrMalformed] error.
 func (c *Client) CompleteTS(ctx context.Context) (ts float64, ok bool, err error) {
 	err = c.call(ctx, RouteCompleteTS, string(RouteCompleteTS), c.userBody(), func(r io.Reader) (int, error) {
-		var v struct {
-			CompleteTS *float64 `json:"complete_ts"`
-		}
-		null, err := decodeObject(r, &v)
+		v, err := decodeTimes(r, "complete_ts")
 		if err != nil {
 			return 0, err
 		}
 		ts, ok = 0, false
-		if !null && v.CompleteTS != nil {
-			ts, ok = *v.CompleteTS, true
+		if v[0] != nil {
+			ts, ok = *v[0], true
 		}
 		return 1, nil
 	})
@@ -253,7 +274,9 @@ type EntryQuery struct {
 
 // FindEntries asks /datastreams/find_entries/timestamp for the entries matching q, sorted by
 // q.KeyTime then _id, as the server sorts them. Each entry keeps its exact JSON in Raw; the answer is
-// streamed and nothing else of it is held. See [ServerEntryCap] for the server's own cap.
+// streamed and nothing else of it is held. See [ServerEntryCap] for the server's own cap. An answer
+// without its "phone_data" list ({}, {"phone_data": null}, {"error": ...}) is an [ErrMalformed]
+// error, never "no entries": the server answers {"phone_data": []} when nothing matches.
 func (c *Client) FindEntries(ctx context.Context, q EntryQuery) ([]Entry, error) {
 	if len(q.Keys) == 0 {
 		return nil, errors.New("openpath: find_entries: no keys: name at least one entry key")
@@ -263,6 +286,9 @@ func (c *Client) FindEntries(ctx context.Context, q EntryQuery) ([]Entry, error)
 	}
 	if q.MaxEntries < 0 || (q.MaxEntries > 0 && q.Trunc == "") {
 		return nil, errors.New("openpath: find_entries: MaxEntries needs a Trunc method (TruncLast or TruncSample)")
+	}
+	if math.IsInf(q.Start, 0) || math.IsInf(q.End, 0) || math.IsNaN(q.Start) || math.IsNaN(q.End) {
+		return nil, errors.New("openpath: find_entries: Start and End must be finite")
 	}
 	body, err := json.Marshal(struct {
 		User        string      `json:"user"`
@@ -274,7 +300,8 @@ func (c *Client) FindEntries(ctx context.Context, q EntryQuery) ([]Entry, error)
 		TruncMethod TruncMethod `json:"trunc_method,omitempty"`
 	}{c.token.reveal(), q.Keys, q.Start, q.End, q.KeyTime, q.MaxEntries, q.Trunc})
 	if err != nil {
-		return nil, fmt.Errorf("openpath: find_entries: encoding the query: %w", c.cleanErr(err))
+		// Not quoted: the body being encoded holds the token.
+		return nil, errors.New("openpath: find_entries: the query could not be encoded")
 	}
 	var entries []Entry
 	err = c.call(ctx, RouteFindEntries, string(RouteFindEntries), body, func(r io.Reader) (int, error) {
@@ -292,7 +319,9 @@ func (c *Client) FindEntries(ctx context.Context, q EntryQuery) ([]Entry, error)
 }
 
 // Trips asks /timeline/getTrips/<day> for the trips whose local start date is day, in the server's
-// order. Each trip keeps its exact FeatureCollection in Raw; a day without trips is an empty slice.
+// order. Each trip keeps its exact FeatureCollection in Raw; a day without trips (the server
+// answers {"timeline": []}) is an empty slice. An answer without its "timeline" list is an
+// [ErrMalformed] error, never "no trips".
 func (c *Client) Trips(ctx context.Context, day Date) ([]Trip, error) {
 	if !day.Valid() {
 		return nil, fmt.Errorf("openpath: getTrips: invalid date %v", day)
@@ -326,7 +355,9 @@ type attemptError struct {
 	status     int
 	offset     int64
 	retryAfter time.Duration
-	err        error
+	says       string // what the server said, in the client's words (see serverSays)
+	// err describes the failure in the client's own text only.
+	err error
 }
 
 type failureKind int
@@ -335,6 +366,7 @@ const (
 	failTransport failureKind = iota // no answer, timeout, connection error
 	failStatus                       // 5xx or 429
 	failMalformed                    // 200 with a broken body
+	failTooLarge                     // 200 with a body over the cap: final
 	failAuth                         // 401/403: final
 	failOther                        // other status: final
 )
@@ -356,7 +388,7 @@ func (c *Client) call(ctx context.Context, route Route, path string, body []byte
 			c.stats.fail(route)
 			return fmt.Errorf("openpath: POST %s: %w", path, ctxErr(ctx))
 		}
-		final := aerr.kind == failAuth || aerr.kind == failOther || attempt > c.retry.MaxRetries
+		final := aerr.kind == failAuth || aerr.kind == failOther || aerr.kind == failTooLarge || attempt > c.retry.MaxRetries
 		if final {
 			c.stats.fail(route)
 			return c.finalError(path, attempt, aerr)
@@ -390,14 +422,14 @@ func ctxErr(ctx context.Context) error {
 func (c *Client) finalError(path string, attempts int, aerr *attemptError) error {
 	switch aerr.kind {
 	case failAuth:
-		return &AuthError{Route: path, StatusCode: aerr.status, Message: aerr.err.Error()}
+		return &AuthError{Route: path, StatusCode: aerr.status, Message: aerr.says}
 	case failOther:
 		var se *StatusError
 		if errors.As(aerr.err, &se) {
 			return se
 		}
-		return &StatusError{Route: path, StatusCode: aerr.status, Message: aerr.err.Error()}
-	case failMalformed:
+		return &StatusError{Route: path, StatusCode: aerr.status, Message: aerr.says}
+	case failMalformed, failTooLarge:
 		return &MalformedError{Route: path, Offset: aerr.offset, Attempts: attempts, Err: aerr.err}
 	default:
 		return &ServerError{Route: path, StatusCode: aerr.status, Attempts: attempts, Err: aerr.err}
@@ -428,24 +460,33 @@ func (c *Client) attempt(ctx context.Context, route Route, path string, body []b
 	c.stats.request(route)
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.base+path, bytes.NewReader(body))
 	if err != nil {
-		return 0, &attemptError{kind: failOther, err: fmt.Errorf("building the request: %w", c.cleanErr(err))}
+		return 0, &attemptError{kind: failOther, err: errors.New("the request could not be built")}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "coachco2-openpath-client")
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
-		c.logAttempt(ctx, path, 0, 0, start, err)
-		return 0, &attemptError{kind: failTransport, err: c.transportErr(actx, err)}
+		// err names the URL, which a redirect followed by a caller's http.Client may have chosen:
+		// only its classification is kept.
+		aerr := &attemptError{kind: failTransport, err: c.transportErr(actx, err)}
+		c.logAttempt(ctx, path, 0, 0, start, aerr.err)
+		return 0, aerr
 	}
 	defer resp.Body.Close()
 	cr := &countingReader{r: resp.Body}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		aerr := c.statusFailure(path, resp, cr)
+		aerr := c.statusFailure(path, req.URL, resp, cr)
 		c.stats.bytes(route, cr.n)
 		c.logAttempt(ctx, path, resp.StatusCode, cr.n, start, aerr.err)
 		return 0, aerr
 	}
+	if resp.ContentLength > c.maxAnswer {
+		aerr := &attemptError{kind: failTooLarge, status: resp.StatusCode, err: &tooLargeError{limit: c.maxAnswer, declared: resp.ContentLength}}
+		c.logAttempt(ctx, path, resp.StatusCode, 0, start, aerr.err)
+		return 0, aerr
+	}
+	cr.r = &cappedReader{r: resp.Body, left: c.maxAnswer, limit: c.maxAnswer}
 	items, err := decode(cr)
 	c.stats.bytes(route, cr.n)
 	if err == nil {
@@ -454,13 +495,23 @@ func (c *Client) attempt(ctx context.Context, route Route, path string, body []b
 		c.logAttempt(ctx, path, resp.StatusCode, cr.n, start, nil)
 		return items, nil
 	}
-	c.logAttempt(ctx, path, resp.StatusCode, cr.n, start, err)
+	aerr := c.decodeFailure(ctx, actx, resp.StatusCode, cr, err)
+	c.logAttempt(ctx, path, resp.StatusCode, cr.n, start, aerr.err)
+	return 0, aerr
+}
+
+// decodeFailure classifies an answer decode could not read, in the client's own text.
+func (c *Client) decodeFailure(ctx, actx context.Context, status int, cr *countingReader, err error) *attemptError {
+	var tl *tooLargeError
+	if errors.As(cr.err, &tl) {
+		return &attemptError{kind: failTooLarge, status: status, offset: cr.n, err: tl}
+	}
 	if cr.err != nil {
 		// The body stopped arriving: a timeout, or a connection cut mid-answer.
 		if errors.Is(context.Cause(actx), errAttemptTimeout) || ctx.Err() != nil {
-			return 0, &attemptError{kind: failTransport, status: resp.StatusCode, err: c.transportErr(actx, cr.err)}
+			return &attemptError{kind: failTransport, status: status, err: c.transportErr(actx, cr.err)}
 		}
-		return 0, &attemptError{kind: failMalformed, offset: cr.n, err: fmt.Errorf("answer cut after %d bytes: %w", cr.n, c.cleanErr(cr.err))}
+		return &attemptError{kind: failMalformed, offset: cr.n, err: fmt.Errorf("answer cut after %d bytes: %w", cr.n, transportFault(cr.err))}
 	}
 	var pe *parseError
 	if errors.As(err, &pe) {
@@ -468,9 +519,9 @@ func (c *Client) attempt(ctx context.Context, route Route, path string, body []b
 		if errors.Is(pe.Err, io.ErrUnexpectedEOF) {
 			offset = cr.n // a truncated answer: where it stopped
 		}
-		return 0, &attemptError{kind: failMalformed, offset: offset, err: c.cleanErr(pe.Err)}
+		return &attemptError{kind: failMalformed, offset: offset, err: pe.Err}
 	}
-	return 0, &attemptError{kind: failMalformed, offset: cr.n, err: c.cleanErr(err)}
+	return &attemptError{kind: failMalformed, offset: cr.n, err: errInvalidJSON}
 }
 
 var errAttemptTimeout = errors.New("request timed out")
@@ -483,84 +534,42 @@ func (c *Client) logAttempt(ctx context.Context, path string, status int, n int6
 	attrs := []slog.Attr{slog.String("route", path), slog.Int("status", status), slog.Int64("bytes", n),
 		slog.Duration("elapsed", time.Since(start))}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", c.token.redact(err.Error())))
+		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	c.log.LogAttrs(ctx, level, "openpath: request", attrs...)
 }
 
-// transportErr describes a failure to get or read an answer.
+// transportErr describes a failure to get or read an answer, in the client's own text.
 func (c *Client) transportErr(actx context.Context, err error) error {
 	if errors.Is(context.Cause(actx), errAttemptTimeout) {
 		return fmt.Errorf("no complete answer within %v: %w", c.timeout, errAttemptTimeout)
 	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("timeout: %w", c.cleanErr(err))
-	}
-	return c.cleanErr(err)
+	return fmt.Errorf("no answer: %w", transportFault(err))
 }
 
-// cleanErr makes sure an error's text cannot carry the token.
-func (c *Client) cleanErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if text := c.token.redact(err.Error()); text != err.Error() {
-		return errors.New(text)
-	}
-	return err
-}
-
-// statusFailure classifies a non-2xx answer.
-func (c *Client) statusFailure(path string, resp *http.Response, body io.Reader) *attemptError {
-	msg := c.token.redact(errorMessage(body, resp.Header.Get("Content-Type")))
+// statusFailure classifies a non-2xx answer. Of the answer it keeps the status, what the server
+// said when the client recognizes it (serverSays) and where a redirect goes as seen from the
+// client (redirectHint): never the body's or the headers' text.
+func (c *Client) statusFailure(path string, reqURL *url.URL, resp *http.Response, body io.Reader) *attemptError {
+	b, _ := io.ReadAll(io.LimitReader(body, 8<<10))
+	says := serverSays(b)
 	status := resp.StatusCode
+	text := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	if says != "" {
+		text += " (server said: " + says + ")"
+	}
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return &attemptError{kind: failAuth, status: status, err: errors.New(msg)}
+		return &attemptError{kind: failAuth, status: status, says: says, err: errors.New(text)}
 	case status == http.StatusTooManyRequests || status >= 500:
-		text := fmt.Sprintf("%d %s", status, http.StatusText(status))
-		if msg != "" {
-			text += ": " + msg
-		}
-		return &attemptError{kind: failStatus, status: status, retryAfter: retryAfter(resp.Header.Get("Retry-After")), err: errors.New(text)}
+		return &attemptError{kind: failStatus, status: status, says: says, retryAfter: retryAfter(resp.Header.Get("Retry-After")), err: errors.New(text)}
 	default:
-		se := &StatusError{Route: path, StatusCode: status, Message: msg}
+		se := &StatusError{Route: path, StatusCode: status, Message: says}
 		if status >= 300 && status < 400 {
-			se.Location = c.token.redact(resp.Header.Get("Location"))
+			se.Redirect = redirectHint(c.baseURL, reqURL, resp.Header.Get("Location"))
 		}
-		return &attemptError{kind: failOther, status: status, err: se}
+		return &attemptError{kind: failOther, status: status, says: says, err: se}
 	}
-}
-
-// errorMessage extracts a short explanation from an error answer: Bottle's HTML error page keeps it
-// in <pre>, JSON answers in "error" or "message".
-func errorMessage(body io.Reader, contentType string) string {
-	b, _ := io.ReadAll(io.LimitReader(body, 8<<10))
-	s := string(b)
-	if strings.Contains(contentType, "html") || strings.HasPrefix(strings.TrimSpace(s), "<") {
-		if i := strings.Index(s, "<pre>"); i >= 0 {
-			s = s[i+5:]
-			if j := strings.Index(s, "</pre>"); j >= 0 {
-				s = s[:j]
-			}
-		} else {
-			s = ""
-		}
-	} else if strings.HasPrefix(strings.TrimSpace(s), "{") {
-		var v struct {
-			Error   string `json:"error"`
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(b, &v) == nil && (v.Error != "" || v.Message != "") {
-			s = strings.TrimSpace(v.Error + " " + v.Message)
-		}
-	}
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }
 
 // retryAfter reads a Retry-After header given in seconds; 0 when absent or a date.
@@ -570,6 +579,47 @@ func retryAfter(h string) time.Duration {
 		return 0
 	}
 	return time.Duration(n) * time.Second
+}
+
+// tooLargeError is an answer over the client's cap. It matches [ErrAnswerTooLarge].
+type tooLargeError struct {
+	limit    int64
+	declared int64 // the Content-Length the server announced; 0 when it did not
+}
+
+func (e *tooLargeError) Error() string {
+	msg := fmt.Sprintf("the answer is larger than the client's cap of %d bytes", e.limit)
+	if e.declared > 0 {
+		msg = fmt.Sprintf("the answer announces %d bytes, more than the client's cap of %d bytes", e.declared, e.limit)
+	}
+	return msg + " (see WithMaxAnswerBytes); not retried: it would be as large again"
+}
+
+func (e *tooLargeError) Is(target error) bool { return target == ErrAnswerTooLarge }
+
+// cappedReader reads at most limit bytes of r, then fails with a *tooLargeError if r has more.
+type cappedReader struct {
+	r     io.Reader
+	left  int64 // bytes still allowed
+	limit int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		// At the cap: one more byte means the answer is over it.
+		var probe [1]byte
+		n, err := c.r.Read(probe[:])
+		if n > 0 {
+			return 0, &tooLargeError{limit: c.limit}
+		}
+		return 0, err
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // countingReader counts the bytes read and remembers the first read error other than io.EOF.

@@ -6,13 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -282,7 +287,7 @@ func TestAuthRefusedNotRetried(t *testing.T) {
 	if st := c.Stats().Routes[openpath.RouteRangeTS]; st.Requests != 1 || st.Failures != 1 || st.Retries != 0 {
 		t.Errorf("client stats %+v", st)
 	}
-	if !strings.Contains(err.Error(), "token is valid, but no account found") {
+	if ae.Message != "no account found for this token" || !strings.Contains(err.Error(), "(server said: no account found for this token)") {
 		t.Errorf("the server's explanation is missing: %v", err)
 	}
 }
@@ -356,14 +361,14 @@ func TestMalformedAnswers(t *testing.T) {
 	}
 }
 
-// TestAnswersOfRealServers covers answers a real server gives that the devserver does not: null
-// everywhere, unknown fields, ids in extended JSON, HTML error pages.
+// TestAnswersOfRealServers covers answers a real server gives that the devserver does not: nulls
+// where e-mission writes None, unknown fields, ids in extended JSON, HTML error pages.
 func TestAnswersOfRealServers(t *testing.T) {
 	answers := map[string]string{
-		"/pipeline/get_range_ts":              `null`,
+		"/pipeline/get_range_ts":              `{"start_ts": null, "end_ts": null}`,
 		"/pipeline/get_complete_ts":           `{"complete_ts": null, "extra": [1, {"x": null}]}`,
-		"/datastreams/find_entries/timestamp": `{"phone_data": [null, {"_id": {"$oid": "5fd7b7bdf181cd8feb045f29"}, "user_id": {"$binary": "ERS+/OJ3TPiblQbc2/OlLQ==", "$type": "03"}, "metadata": {"key": "manual/mode_confirm", "write_ts": 1607970514, "future": true}, "data": {"start_ts": 1, "end_ts": 2, "label": "bike"}}], "more": {"a": [1, 2]}}`,
-		"/timeline/getTrips/2016-07-27":       `{"timeline": null}`,
+		"/datastreams/find_entries/timestamp": `{"phone_data": [{"_id": {"$oid": "5fd7b7bdf181cd8feb045f29"}, "user_id": {"$binary": "ERS+/OJ3TPiblQbc2/OlLQ==", "$type": "03"}, "metadata": {"key": "manual/mode_confirm", "write_ts": 1607970514, "future": true}, "data": {"start_ts": 1, "end_ts": 2, "label": "bike"}}], "more": {"a": [1, 2]}}`,
+		"/timeline/getTrips/2016-07-27":       `{"timeline": []}`,
 		"/timeline/getTrips/2016-07-28":       `{"timeline": [{"type": "FeatureCollection", "id": {"$oid": "57cf6672f6858f4e2c23814c"}, "features": [], "properties": {"start_ts": 5, "end_ts": 6, "start_fmt_time": "2016-07-28T23:59:00-07:00"}}]}`,
 	}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -398,7 +403,7 @@ func TestAnswersOfRealServers(t *testing.T) {
 		t.Errorf("Data = %s", e.Data())
 	}
 	if trips, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 7, Day: 27}); err != nil || len(trips) != 0 {
-		t.Errorf("null timeline: %v, %v", trips, err)
+		t.Errorf("empty timeline: %v, %v", trips, err)
 	}
 	trips, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 7, Day: 28})
 	if err != nil || len(trips) != 1 || trips[0].ID != "57cf6672f6858f4e2c23814c" {
@@ -409,11 +414,150 @@ func TestAnswersOfRealServers(t *testing.T) {
 	}
 	_, err = c.Trips(ctx, openpath.Date{Year: 2016, Month: 7, Day: 29})
 	var se *openpath.StatusError
-	if !errors.As(err, &se) || se.StatusCode != 400 || se.Message != "bad day" || errors.Is(err, openpath.ErrServerDown) {
+	// An explanation the client does not recognize is not quoted.
+	if !errors.As(err, &se) || se.StatusCode != 400 || se.Message != "" || strings.Contains(err.Error(), "bad day") || errors.Is(err, openpath.ErrServerDown) {
 		t.Errorf("400: %v", err)
 	}
 	if st := c.Stats().Routes[openpath.RouteGetTrips]; st.Requests != 3 {
 		t.Errorf("a 400 was retried: %+v", st)
+	}
+}
+
+// TestAnswerWithoutPayload: an answer that lacks its list or fields ({}, a null field, an error
+// object, a wrong type) is malformed, retried, then an ErrMalformed error, on every route; never
+// "no trips" or "nothing processed yet".
+func TestAnswerWithoutPayload(t *testing.T) {
+	bad := []string{`{}`, `null`, `{"error": "database busy"}`, `{"phone_data": null, "timeline": null, "start_ts": null}`,
+		`{"phone_data": {}, "timeline": "none", "start_ts": "x", "end_ts": 1, "complete_ts": "x"}`, `{"phone_data": [null], "timeline": [null], "start_ts": 1, "end_ts": null}`}
+	for _, answer := range bad {
+		var requests sync.Map
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n, _ := requests.LoadOrStore(r.URL.Path, new(atomic.Int64))
+			n.(*atomic.Int64).Add(1)
+			io.WriteString(w, answer)
+		}))
+		c := newClient(t, ts.URL, "tok", fastRetries(2))
+		ctx := context.Background()
+		calls := map[string]func() error{
+			"/pipeline/get_range_ts": func() error {
+				r, err := c.PipelineRange(ctx)
+				if r.Empty {
+					t.Errorf("%s: PipelineRange read as Empty", answer)
+				}
+				return err
+			},
+			"/pipeline/get_complete_ts": func() error { _, _, err := c.CompleteTS(ctx); return err },
+			"/datastreams/find_entries/timestamp": func() error {
+				_, err := c.FindEntries(ctx, openpath.EntryQuery{Keys: []string{openpath.KeyCompositeTrip}, End: 1})
+				return err
+			},
+			"/timeline/getTrips/2016-07-27": func() error {
+				_, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 7, Day: 27})
+				return err
+			},
+		}
+		for route, call := range calls {
+			err := call()
+			var me *openpath.MalformedError
+			if !errors.Is(err, openpath.ErrMalformed) || !errors.As(err, &me) || me.Attempts != 3 || me.Route != route {
+				t.Errorf("%s %s: err = %v, want ErrMalformed after 3 attempts", route, answer, err)
+			}
+			if n, _ := requests.Load(route); n == nil || n.(*atomic.Int64).Load() != 3 {
+				t.Errorf("%s %s: not retried", route, answer)
+			}
+		}
+		ts.Close()
+	}
+
+	// What a real server answers when there is nothing: empty lists and null times.
+	srv, url := newDevserver(t, devserver.Options{})
+	if err := srv.SetUser("new-user", &devserver.UserData{}); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, url, "new-user")
+	ctx := context.Background()
+	if r, err := c.PipelineRange(ctx); err != nil || !r.Empty {
+		t.Errorf("new user: PipelineRange = %+v, %v; want Empty", r, err)
+	}
+	if _, ok, err := c.CompleteTS(ctx); err != nil || ok {
+		t.Errorf("new user: CompleteTS ok = %v, %v", ok, err)
+	}
+	if e, err := c.FindEntries(ctx, openpath.EntryQuery{Keys: openpath.LabelKeys(), End: 2e9}); err != nil || len(e) != 0 {
+		t.Errorf("new user: FindEntries = %d, %v", len(e), err)
+	}
+	if trips, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 7, Day: 27}); err != nil || len(trips) != 0 {
+		t.Errorf("new user: Trips = %v, %v; want none", trips, err)
+	}
+}
+
+// TestAnswerSizeCap: an answer over the cap fails after reading at most the cap, without a retry
+// and naming the cap; an answer of exactly the cap is read; a Content-Length over the cap fails
+// before reading anything.
+func TestAnswerSizeCap(t *testing.T) {
+	const limit = 256 << 10
+	var written atomic.Int64
+	stopped := make(chan struct{}, 16)
+	endless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { stopped <- struct{}{} }()
+		// An answer that never ends: one entry whose place name grows forever.
+		if _, err := io.WriteString(w, `{"phone_data": [{"data": {"display_name": "`); err != nil {
+			return
+		}
+		chunk := []byte(strings.Repeat("Rue de la République ", 1000))
+		for r.Context().Err() == nil {
+			n, err := w.Write(chunk)
+			written.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}))
+	defer endless.Close()
+	c := newClient(t, endless.URL, "tok", fastRetries(3), openpath.WithMaxAnswerBytes(limit))
+	_, err := c.FindEntries(context.Background(), openpath.EntryQuery{Keys: []string{openpath.KeyCompositeTrip}, End: 1})
+	if !errors.Is(err, openpath.ErrAnswerTooLarge) || !errors.Is(err, openpath.ErrMalformed) || !strings.Contains(err.Error(), "cap of 262144 bytes") {
+		t.Fatalf("err = %v, want ErrAnswerTooLarge naming the cap", err)
+	}
+	<-stopped // the server saw the client go away
+	st := c.Stats().Routes[openpath.RouteFindEntries]
+	if st.Requests != 1 || st.Retries != 0 {
+		t.Errorf("an over-cap answer was retried: %+v", st)
+	}
+	if st.Bytes > limit {
+		t.Errorf("the client read %d bytes, more than the %d-byte cap", st.Bytes, limit)
+	}
+	t.Logf("client read %d bytes; the server wrote %d before the connection closed", st.Bytes, written.Load())
+
+	// Exactly at the cap: accepted; one byte over: refused. The server declares no length.
+	entry := `{"data": {"display_name": "` + strings.Repeat("é", 1000) + `"}}`
+	answer := `{"phone_data": [` + entry + `, ` + entry + `]}`
+	exact := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, answer[:1]) // flushed: chunked, without Content-Length
+		w.(http.Flusher).Flush()
+		io.WriteString(w, answer[1:])
+	}))
+	defer exact.Close()
+	for _, limit := range []int64{int64(len(answer)), int64(len(answer)) - 1} {
+		c := newClient(t, exact.URL, "tok", fastRetries(3), openpath.WithMaxAnswerBytes(limit))
+		entries, err := c.FindEntries(context.Background(), openpath.EntryQuery{Keys: []string{openpath.KeyCompositeTrip}, End: 1})
+		if fits := limit == int64(len(answer)); fits != (err == nil) || fits && len(entries) != 2 || !fits && !errors.Is(err, openpath.ErrAnswerTooLarge) {
+			t.Errorf("cap %d for a %d-byte answer: %d entries, %v", limit, len(answer), len(entries), err)
+		}
+	}
+
+	// A declared Content-Length over the cap: nothing is read.
+	declared := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
+		io.WriteString(w, answer)
+	}))
+	defer declared.Close()
+	c = newClient(t, declared.URL, "tok", openpath.WithMaxAnswerBytes(100))
+	_, err = c.Trips(context.Background(), openpath.Date{Year: 2016, Month: 7, Day: 27})
+	if !errors.Is(err, openpath.ErrAnswerTooLarge) || c.Stats().Total().Bytes != 0 || c.Stats().Total().Requests != 1 {
+		t.Errorf("declared length over the cap: %v, stats %+v", err, c.Stats().Total())
+	}
+	if _, err := openpath.New(declared.URL, "tok", openpath.WithMaxAnswerBytes(0)); err == nil {
+		t.Error("New accepted a zero cap")
 	}
 }
 
@@ -422,7 +566,7 @@ func TestWrongURLRedirects(t *testing.T) {
 	c := newClient(t, url+"/api/", "samples", fastRetries(3))
 	_, err := c.PipelineRange(context.Background())
 	var se *openpath.StatusError
-	if !errors.As(err, &se) || se.StatusCode != 301 || !strings.Contains(se.Location, "openpath") || !strings.Contains(err.Error(), "check the server URL") {
+	if !errors.As(err, &se) || se.StatusCode != 301 || se.Redirect != "to another host" || !strings.Contains(err.Error(), "redirects to another host: check the server URL") {
 		t.Fatalf("err = %v", err)
 	}
 	if n := c.Stats().Total().Requests; n != 1 {
@@ -494,62 +638,232 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestTokenNeverLeaks runs every failure path with a debug logger and a server that echoes the
-// request (token included) in its error pages and redirects; the token must appear nowhere.
-func TestTokenNeverLeaks(t *testing.T) {
-	const token = "nrelop_larochelle_test_S3cr3tOpc0de"
-	var logs syncBuffer
-	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
+// tokenForms returns token as a server may echo it: raw, JSON-escaped the ways Go and Python
+// escape (\u0026, \u00e9, \"), every character as \uXXXX, HTML-escaped, URL-escaped, quoted.
+func tokenForms(token string) []string {
+	goJSON, _ := json.Marshal(token)
+	var ascii, all strings.Builder
+	for _, r := range token {
 		switch {
-		case strings.Contains(r.URL.Path, "get_range_ts"):
-			w.WriteHeader(500)
-			fmt.Fprintf(w, `<html><pre>crash on %s</pre></html>`, body)
-		case strings.Contains(r.URL.Path, "get_complete_ts"):
-			w.WriteHeader(403)
-			fmt.Fprintf(w, `{"error": "no account for %s"}`, body)
-		case strings.Contains(r.URL.Path, "find_entries"):
-			http.Redirect(w, r, "https://elsewhere.example/?user="+token, http.StatusFound)
+		case r == '"' || r == '\\':
+			ascii.WriteString(`\` + string(r))
+		case r < 0x20 || r > 0x7e:
+			fmt.Fprintf(&ascii, `\u%04x`, r)
 		default:
-			fmt.Fprintf(w, `{"timeline": [%s`, body) // truncated, with the token in it
+			ascii.WriteRune(r)
+		}
+		fmt.Fprintf(&all, `\u%04x`, r)
+	}
+	forms := []string{token, string(goJSON[1 : len(goJSON)-1]), ascii.String(), all.String(), html.EscapeString(token),
+		url.QueryEscape(token), url.PathEscape(token), strconv.Quote(token), strconv.QuoteToASCII(token)}
+	slices.Sort(forms)
+	return slices.Compact(forms)
+}
+
+// echoScenarios are failures of a server that echoes the token of the request in every escaping.
+// Each is one way for the token to reach an error: a body, a header, a URL.
+var echoScenarios = []string{"401 json", "403 html", "404 text", "500 html", "503 json", "200 error object",
+	"200 cut", "200 not json", "302 elsewhere", "303 unreadable", "307 same host", "301 https", "redirect to nowhere"}
+
+func echoServer(t *testing.T, scenario *atomic.Pointer[string]) *httptest.Server {
+	t.Helper()
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req struct{ User string }
+		_ = json.Unmarshal(body, &req)
+		forms := tokenForms(req.User)
+		echo := "no account for " + strings.Join(forms, " | ")
+		jsonEcho, _ := json.Marshal(map[string]string{"error": echo, "user": req.User})
+		page := "<html><body><h1>Error</h1><pre>" + html.EscapeString(echo) + " " + echo + "</pre></body></html>"
+		switch *scenario.Load() {
+		case "401 json":
+			w.WriteHeader(401)
+			w.Write(jsonEcho)
+		case "403 html":
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(403)
+			io.WriteString(w, page)
+		case "404 text":
+			w.WriteHeader(404)
+			io.WriteString(w, echo)
+		case "500 html":
+			w.WriteHeader(500)
+			io.WriteString(w, page)
+		case "503 json":
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(503)
+			w.Write(jsonEcho)
+		case "200 error object":
+			w.Write(jsonEcho)
+		case "200 cut":
+			fmt.Fprintf(w, `{"phone_data": [{"user": %s`, jsonEcho)
+		case "200 not json":
+			io.WriteString(w, echo)
+		case "302 elsewhere":
+			w.Header().Set("Location", "https://elsewhere.example/"+url.PathEscape(req.User)+"?user="+url.QueryEscape(req.User))
+			w.WriteHeader(302)
+			io.WriteString(w, page)
+		case "303 unreadable":
+			w.Header().Set("Location", "https://%zz"+url.PathEscape(req.User)+"/"+req.User)
+			w.WriteHeader(303)
+		case "307 same host":
+			w.Header().Set("Location", "/"+url.PathEscape(req.User)+"/api?user="+url.QueryEscape(req.User))
+			w.WriteHeader(307)
+		case "301 https":
+			w.Header().Set("Location", "https://"+r.Host+"/"+url.PathEscape(req.User))
+			w.WriteHeader(301)
+		case "redirect to nowhere":
+			// Followed by a caller's http.Client (307 keeps the POST): the failing URL holds the token.
+			w.Header().Set("Location", "http://127.0.0.1:1/"+url.PathEscape(req.User)+"?user="+url.QueryEscape(req.User))
+			w.WriteHeader(307)
 		}
 	}))
-	defer echo.Close()
-	_, devURL := serveSamples(t, devserver.Options{Faults: devserver.Faults{FailRate: 0.5, TruncateRate: 0.5}})
+}
 
-	var errs []error
+// errorTexts calls every route and returns the error texts, in order, with their %+v and %#v forms.
+func errorTexts(c *openpath.Client) (texts, verbose []string) {
 	ctx := context.Background()
-	for _, url := range []string{echo.URL, devURL, "http://127.0.0.1:1"} {
-		c := newClient(t, url, token, fastRetries(2), openpath.WithLogger(log))
-		_, err := c.PipelineRange(ctx)
-		errs = append(errs, err)
-		_, _, err = c.CompleteTS(ctx)
-		errs = append(errs, err)
-		_, err = c.FindEntries(ctx, openpath.EntryQuery{Keys: openpath.LabelKeys(), End: 2e9})
-		errs = append(errs, err)
-		_, err = c.Trips(ctx, openpath.Date{Year: 2016, Month: 6, Day: 20})
-		errs = append(errs, err)
-		log.Info("client", "client", c)
-		errs = append(errs, errors.New(fmt.Sprintf("%v %+v %#v %s", c, c, c, c)))
-	}
-	failures := 0
+	var errs []error
+	_, err := c.PipelineRange(ctx)
+	errs = append(errs, err)
+	_, _, err = c.CompleteTS(ctx)
+	errs = append(errs, err)
+	_, err = c.FindEntries(ctx, openpath.EntryQuery{Keys: openpath.LabelKeys(), End: 2e9})
+	errs = append(errs, err)
+	_, err = c.Trips(ctx, openpath.Date{Year: 2016, Month: 6, Day: 20})
+	errs = append(errs, err)
 	for _, err := range errs {
 		if err == nil {
+			texts = append(texts, "<nil>")
 			continue
 		}
-		failures++
-		for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
-			if strings.Contains(text, token) || strings.Contains(text, "S3cr3t") {
-				t.Errorf("the token leaks in an error: %s", text)
+		texts = append(texts, err.Error())
+		verbose = append(verbose, fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err))
+		for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(u) {
+			verbose = append(verbose, u.Error())
+		}
+	}
+	verbose = append(verbose, fmt.Sprintf("%v %+v %#v %s", c, c, c, c))
+	return texts, verbose
+}
+
+// TestTokenNeverLeaks runs every failure path against a server that echoes the token in every
+// escaping, in bodies, headers and redirect URLs, with a debug logger in text and JSON. For
+// realistic tokens, no error text nor log line holds the token in any form. For short tokens,
+// which are letters of any text, the messages are exactly the client's own: the same as for
+// another token, never mangled by a search-and-replace.
+func TestTokenNeverLeaks(t *testing.T) {
+	realistic := []string{`nrelop_prog_sub_a&b<c"é9f2`, `nrelop_larochelle_test_S3cr3t\/'>é&amp;`, "nrelop_open_default_w8Kq3xZ"}
+	short := []string{"t", "p", "http", "é"}
+	var scenario atomic.Pointer[string]
+	echo := echoServer(t, &scenario)
+	defer echo.Close()
+	_, devURL := serveSamples(t, devserver.Options{Faults: devserver.Faults{FailRate: 0.5, TruncateRate: 0.5}})
+	follow := openpath.WithHTTPClient(&http.Client{}) // follows redirects, unlike the default
+
+	type run struct{ texts, verbose []string }
+	runs := map[string]map[string]run{} // scenario -> token -> errors
+	var logs syncBuffer
+	for _, token := range append(slices.Clone(realistic), short...) {
+		text := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		jsonLog := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		for i, sc := range echoScenarios {
+			scenario.Store(&sc)
+			log := text
+			if i%2 == 1 {
+				log = jsonLog
+			}
+			opts := []openpath.Option{fastRetries(2), openpath.WithLogger(log)}
+			if sc == "redirect to nowhere" {
+				opts = append(opts, follow)
+			}
+			texts, verbose := errorTexts(newClient(t, echo.URL, token, opts...))
+			if runs[sc] == nil {
+				runs[sc] = map[string]run{}
+			}
+			runs[sc][token] = run{texts, verbose}
+			log.Info("done", "client", newClient(t, echo.URL, token))
+		}
+		// The devserver refuses these tokens (403) or fails (500, cut answers), a missing server
+		// refuses the connection.
+		for name, url := range map[string]string{"devserver": devURL, "no server": "http://127.0.0.1:1"} {
+			texts, verbose := errorTexts(newClient(t, url, token, fastRetries(2), openpath.WithLogger(text)))
+			if runs[name] == nil {
+				runs[name] = map[string]run{}
+			}
+			runs[name][token] = run{texts, verbose}
+		}
+	}
+
+	allLogs := logs.String()
+	for _, token := range realistic {
+		for _, form := range append(tokenForms(token), "prog_sub_a", "S3cr3t", "w8Kq3xZ") {
+			if !strings.Contains(token, form) && !slices.Contains(tokenForms(token), form) {
+				continue
+			}
+			if strings.Contains(allLogs, form) {
+				t.Errorf("token %s: the logs hold %q", token, form)
+			}
+			for sc, byToken := range runs {
+				r := byToken[token]
+				for _, text := range append(slices.Clone(r.texts), r.verbose...) {
+					if strings.Contains(text, form) {
+						t.Errorf("token %s, %s: an error holds %q: %s", token, sc, form, text)
+					}
+				}
 			}
 		}
 	}
-	if failures < 8 {
+	if strings.Contains(allLogs, "REDACTED") {
+		t.Errorf("the logs were redacted by search-and-replace: the token was in them")
+	}
+
+	// The same failure gives the same text whatever the token (byte offsets aside: an echo of a
+	// longer token is longer).
+	digits := regexp.MustCompile(`0x[0-9a-f]+|[0-9]+`)
+	failures := 0
+	for sc, byToken := range runs {
+		ref := byToken[realistic[0]]
+		if sc == "devserver" {
+			continue // its faults are drawn from the request, token included
+		}
+		for _, token := range short {
+			for i, text := range byToken[token].texts {
+				if text == "<nil>" {
+					continue
+				}
+				failures++
+				if strings.Contains(text, "REDACTED") || !strings.Contains(text, "openpath: POST /") {
+					t.Errorf("%s, token %q: mangled: %s", sc, token, text)
+				}
+				if digits.ReplaceAllString(text, "N") != digits.ReplaceAllString(ref.texts[i], "N") {
+					t.Errorf("%s: the text depends on the token:\n  %q: %s\n  %q: %s", sc, token, text, realistic[0], ref.texts[i])
+				}
+			}
+		}
+	}
+	if failures < 4*len(short)*len(echoScenarios) {
 		t.Errorf("only %d failures: the leak paths were not exercised", failures)
 	}
-	if l := logs.String(); strings.Contains(l, "S3cr3t") || !strings.Contains(l, "openpath: retrying") {
-		t.Errorf("the token leaks in the logs, or nothing was logged:\n%s", l)
+	if !strings.Contains(allLogs, "openpath: retrying") || !strings.Contains(allLogs, "http://127.0.0.1") {
+		t.Errorf("retries were not logged, or the client's URL was mangled in the logs:\n%s", allLogs[:min(len(allLogs), 2000)])
+	}
+	// What the client says about the answers it classifies.
+	for sc, want := range map[string]string{
+		"403 html":            "the server refused the token",
+		"401 json":            "401 Unauthorized",
+		"500 html":            "server unavailable after 3 attempt(s): 500 Internal Server Error",
+		"200 error object":    `"phone_data" is missing`,
+		"200 not json":        "invalid JSON",
+		"302 elsewhere":       "redirects to another host",
+		"303 unreadable":      "redirects to an unreadable location",
+		"307 same host":       "redirects to another path on the same host",
+		"301 https":           "redirects to https on the same host: try https://127.0.0.1",
+		"redirect to nowhere": "no answer: connection refused",
+	} {
+		if got := strings.Join(runs[sc]["t"].texts, "\n"); !strings.Contains(got, want) {
+			t.Errorf("%s: want %q in\n%s", sc, want, got)
+		}
 	}
 }
 

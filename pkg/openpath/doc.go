@@ -15,8 +15,11 @@
 //     [TripHeader] plus the trip's exact GeoJSON FeatureCollection.
 //
 // Answers are streamed: each entry or trip is kept once, as its own json.RawMessage, and the rest of
-// the answer is not held in memory. Unknown fields are ignored, MongoDB extended JSON ids
-// ({"$oid": ...}, {"$uuid": ...}) are read as plain strings, and null answers are empty results.
+// the answer is not held in memory. Unknown fields are ignored and MongoDB extended JSON ids
+// ({"$oid": ...}, {"$uuid": ...}) are read as plain strings. Each answer must carry its payload:
+// e-mission answers an empty list ({"timeline": []}) or null times ({"start_ts": null, ...}) when
+// there is nothing, so an answer without its list or fields ({}, null, {"error": ...}) is malformed,
+// never "nothing".
 //
 // Failures are typed: [ErrAuthRefused] (401/403, never retried), [ErrServerDown] (5xx, timeouts and
 // connection errors that outlasted the retries) and [ErrMalformed] (an answer that is not the JSON the

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -28,12 +29,76 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
+// MaxTextBytes caps every text of a trip kept in the vault: each JSON string of its series (place
+// names, labels, survey answers, ids, member names) and each label value. A longer text is cut on
+// a UTF-8 boundary and ends with "…", MaxTextBytes bytes in all.
+//
+// 64 KiB is far above any real text (reverse-geocoded place names are a few hundred bytes, the
+// longest strings of the shared samples are 1 kB survey answers) and keeps one bad field from
+// bloating a trip: a 10 MB place name made a 30 MB trip document. Texts are cut rather than the
+// trip refused: the trip's times, modes and distances (its CO2) are worth keeping, and a refused
+// trip would fail again at every sync.
+const MaxTextBytes = 64 << 10
+
+// ellipsis ends a cut text.
+const ellipsis = "…"
+
+// CapText returns s cut to at most MaxTextBytes bytes on a UTF-8 boundary, ending with "…" when
+// cut.
+func CapText(s string) string {
+	if len(s) <= MaxTextBytes {
+		return s
+	}
+	n := MaxTextBytes - len(ellipsis)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + ellipsis
+}
+
+// capStrings returns the valid JSON raw with every string longer than MaxTextBytes cut by CapText
+// (re-encoded), and raw itself, untouched, when no string is that long.
+func capStrings(raw []byte) []byte {
+	if len(raw) <= MaxTextBytes {
+		return raw // no string can be longer than the whole
+	}
+	var out []byte // nil until a string is cut
+	copied := 0    // raw[:copied] is in out
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '"' {
+			continue
+		}
+		j := i + 1
+		for ; j < len(raw) && raw[j] != '"'; j++ {
+			if raw[j] == '\\' {
+				j++
+			}
+		}
+		// raw[i:j+1] is the string with its quotes; escapes make it at least as long as its text.
+		if j-i-1 > MaxTextBytes {
+			var text string
+			if err := json.Unmarshal(raw[i:j+1], &text); err == nil && len(text) > MaxTextBytes {
+				enc, _ := json.Marshal(CapText(text))
+				out = append(append(out, raw[copied:i]...), enc...)
+				copied = j + 1
+			}
+		}
+		i = j
+	}
+	if out == nil {
+		return raw
+	}
+	return append(out, raw[copied:]...)
+}
+
 // FromTimeline converts a trip FeatureCollection as /timeline/getTrips returns it. The
-// FeatureCollection is kept byte for byte in Series; only its header is read.
+// FeatureCollection is kept byte for byte in Series, except for strings over [MaxTextBytes], which
+// are cut; only its header is read.
 func FromTimeline(raw []byte, o Origin, now time.Time) (*Doc, error) {
 	if !gjson.ValidBytes(raw) {
 		return nil, invalid("not JSON")
 	}
+	raw = capStrings(raw)
 	fc := gjson.ParseBytes(raw)
 	if fc.Get("type").String() != "FeatureCollection" {
 		return nil, invalid("not a FeatureCollection (type %q)", truncate(fc.Get("type").Raw, 40))
@@ -94,12 +159,14 @@ func contentHash(b []byte) string {
 // FromComposite converts an analysis/composite_trip entry: it is first turned into the
 // FeatureCollection getTrips would give for the same trip (start and end places, one section
 // FeatureCollection per section with its LineString and per-point arrays from the entry's
-// locations), so the rest of the project reads one shape.
+// locations), so the rest of the project reads one shape. Strings over [MaxTextBytes] are cut.
 func FromComposite(entry []byte, o Origin, now time.Time) (*Doc, error) {
-	fc, id, err := CompositeToFeatureCollection(entry)
+	fc, _, err := CompositeToFeatureCollection(entry)
 	if err != nil {
 		return nil, err
 	}
+	fc = capStrings(fc)
+	id := gjson.GetBytes(fc, "id").String()
 	doc, err := newDoc(fc, id, gjson.GetBytes(fc, "properties"), "composite", o, now)
 	if err != nil {
 		return nil, err

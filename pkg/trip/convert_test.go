@@ -5,9 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -144,6 +146,95 @@ func TestFromCompositeSamples(t *testing.T) {
 	}
 	if total == 0 {
 		t.Fatal("no composite trips")
+	}
+}
+
+// TestHugeTextIsCapped: a 10 MB place name (or label) is cut to MaxTextBytes on a UTF-8 boundary;
+// the rest of the trip is kept as it was, and a trip without a long text stays byte for byte.
+func TestHugeTextIsCapped(t *testing.T) {
+	huge := "x" + strings.Repeat("é", 5<<20) // 10 MB; "x" puts the cut inside an "é"
+	checkCapped := func(t *testing.T, what string, series []byte, original gjson.Result, path string) {
+		t.Helper()
+		if len(series) > 2*trip.MaxTextBytes+len(original.Raw)/100 || !json.Valid(series) {
+			t.Fatalf("%s: %d-byte series (valid JSON: %v)", what, len(series), json.Valid(series))
+		}
+		got := gjson.GetBytes(series, path).String()
+		if len(got) > trip.MaxTextBytes || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") || !strings.HasPrefix(huge, strings.TrimSuffix(got, "…")) {
+			t.Errorf("%s: %s is %d bytes, valid UTF-8 %v, suffix %q", what, path, len(got), utf8.ValidString(got), got[max(0, len(got)-8):])
+		}
+		if len(got) < trip.MaxTextBytes-8 {
+			t.Errorf("%s: cut to %d bytes, far below the cap", what, len(got))
+		}
+	}
+
+	raw := timelineTrips(t)[0]
+	var fc map[string]any
+	if err := json.Unmarshal(raw, &fc); err != nil {
+		t.Fatal(err)
+	}
+	fc["features"].([]any)[0].(map[string]any)["properties"].(map[string]any)["display_name"] = huge
+	big, _ := json.Marshal(fc)
+	doc, err := trip.FromTimeline(big, origin, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCapped(t, "timeline", doc.Series[0], gjson.ParseBytes(raw), "features.0.properties.display_name")
+	// Everything else is untouched.
+	series := gjson.ParseBytes(doc.Series[0])
+	orig := gjson.ParseBytes(raw)
+	for _, path := range []string{"properties", "features.1", "features.2", "id"} {
+		var a, b any
+		_ = json.Unmarshal([]byte(series.Get(path).Raw), &a)
+		_ = json.Unmarshal([]byte(orig.Get(path).Raw), &b)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("timeline: %s changed", path)
+		}
+	}
+	if again, _ := trip.FromTimeline(big, origin, now); again.Server.Hash != doc.Server.Hash {
+		t.Error("the same trip converted twice gives two hashes")
+	}
+
+	// A composite trip whose confirmed place has the huge name.
+	files, _ := filepath.Glob(filepath.Join(sampledata.Dir(t), "composite", "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no composite samples")
+	}
+	all, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entry map[string]any
+	if err := json.Unmarshal([]byte(gjson.GetBytes(all, "0").Raw), &entry); err != nil {
+		t.Fatal(err)
+	}
+	data := entry["data"].(map[string]any)
+	place, _ := data["start_confirmed_place"].(map[string]any)
+	if place == nil {
+		place = map[string]any{"data": map[string]any{}}
+		data["start_confirmed_place"] = place
+	}
+	place["data"].(map[string]any)["display_name"] = huge
+	bigEntry, _ := json.Marshal(entry)
+	cdoc, err := trip.FromComposite(bigEntry, origin, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCapped(t, "composite", cdoc.Series[0], gjson.Parse(gjson.GetBytes(all, "0").Raw), "features.0.properties.display_name")
+	if cdoc.Server.TripID == "" || cdoc.Server.TripID != gjson.GetBytes(cdoc.Series[0], "id").String() {
+		t.Errorf("composite trip id %q", cdoc.Server.TripID)
+	}
+
+	// A label value.
+	var l trip.Labels
+	if _, err := l.Apply(trip.KeyPurposeConfirm, trip.Label{Value: huge, WriteTS: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if v := l.Purpose.Value; len(v) > trip.MaxTextBytes || !utf8.ValidString(v) || !strings.HasSuffix(v, "…") {
+		t.Errorf("label value of %d bytes", len(v))
+	}
+
+	if got := trip.CapText("court"); got != "court" {
+		t.Errorf("CapText cut a short text: %q", got)
 	}
 }
 

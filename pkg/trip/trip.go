@@ -43,7 +43,8 @@ type Doc struct {
 
 	CozyMetadata CozyMetadata `json:"cozyMetadata"`
 
-	// Series holds one element: the trip FeatureCollection as the server returned it. It comes
+	// Series holds one element: the trip FeatureCollection as the server returned it (strings over
+	// MaxTextBytes cut). It comes
 	// last in the document, after the small members queries read, so that a store reading
 	// members in order can stop before it.
 	Series []json.RawMessage `json:"series"`
@@ -57,8 +58,8 @@ type ServerInfo struct {
 	// Format says where the trip came from: "timeline" (getTrips) or "composite"
 	// (analysis/composite_trip entries).
 	Format string `json:"format"`
-	// Hash is the SHA-256 of the series as the server sent it: a re-sync compares hashes, not
-	// JSON that the vault may have re-encoded.
+	// Hash is the SHA-256 of the series as converted (the server's bytes unless a text was cut):
+	// a re-sync compares hashes, not JSON that the vault may have re-encoded.
 	Hash string `json:"hash"`
 }
 
@@ -84,8 +85,9 @@ const (
 )
 
 // Apply records a label for key (one of the Key* constants) unless a label written later is
-// already there; it reports whether anything changed.
+// already there; it reports whether anything changed. Texts over [MaxTextBytes] are cut.
 func (l *Labels) Apply(key string, label Label) (bool, error) {
+	label.Value, label.EntryID = CapText(label.Value), CapText(label.EntryID)
 	var slot **Label
 	switch key {
 	case KeyModeConfirm:
