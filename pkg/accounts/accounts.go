@@ -80,7 +80,7 @@ type FailedTrip struct {
 type Run struct {
 	Start    string `json:"start"`
 	End      string `json:"end"`
-	Status   string `json:"status"` // "ok", "partial" (time budget), "error"
+	Status   string `json:"status"` // "ok", "partial" (time budget), "error", "interrupted" (a signal)
 	Error    string `json:"error,omitempty"`
 	Fetched  int    `json:"fetched"`
 	Created  int    `json:"created"`
