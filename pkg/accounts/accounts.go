@@ -210,8 +210,9 @@ func (s *Store) find(ctx context.Context, n New) (string, error) {
 }
 
 // create writes a new account under id. The body holds neither _id nor _rev: a CouchDB server and
-// the embedded store then refuse it with a conflict when a live document has that id, and a Cozy stack
-// takes it as a create with a fixed id. created is false when another process created it first.
+// the embedded store then refuse it with a conflict when a live document has that id, and a Cozy
+// stack takes it as a create with a fixed id. created is false when another process created it
+// first.
 func (s *Store) create(ctx context.Context, id string, n New) (created bool, err error) {
 	a := Account{AccountType: Slug, Auth: Auth{Login: n.Device, Password: s.seal(id, n.Token), ServerURL: n.ServerURL}}
 	_, err = s.db.Put(ctx, id, a)
