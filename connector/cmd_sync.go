@@ -110,7 +110,7 @@ func (f *syncFlags) run(ctx context.Context, out io.Writer) error {
 		return f.syncAll(ctx, ws, ids, since, logger, out)
 	}
 	for {
-		if err := f.syncAll(ctx, ws, nil, since, logger, out); err != nil {
+		if err := f.syncAll(ctx, ws, nil, since, logger, out); err != nil && ctx.Err() == nil {
 			logger.Error("sync failed; trying again at the next interval", "error", err)
 		}
 		wait := f.every + time.Duration(rand.Int64N(int64(f.every/10)+1)) // jitter spreads the load on the server
@@ -160,6 +160,9 @@ func (f *syncFlags) syncAll(ctx context.Context, ws *workspace, ids []string, si
 	}
 	var worst error
 	for _, a := range list {
+		if ctx.Err() != nil {
+			break // interrupted: the accounts not started keep their last run
+		}
 		err := f.syncOne(ctx, ws, a, since, logger, out)
 		if err != nil && (worst == nil || exitCode(worst) == exitPartial) {
 			worst = err
@@ -187,7 +190,7 @@ func (f *syncFlags) syncOne(ctx context.Context, ws *workspace, a *accounts.Acco
 	sum, syncErr := ws.engine.Sync(ctx, a, client, opts)
 	bar.done()
 	if !f.dryRun {
-		ws.recordRun(ctx, a.ID, start, sum, syncErr, logger)
+		recordRun(ctx, ws.accounts, a.ID, start, sum, syncErr, logger)
 	}
 	if f.json {
 		type summaryOut struct {
@@ -227,27 +230,6 @@ func partialNote(s tripsync.Summary) string {
 		return " (time budget reached: the next run resumes)"
 	}
 	return ""
-}
-
-// recordRun keeps the outcome in the account, for `status`.
-func (w *workspace) recordRun(ctx context.Context, id string, start time.Time, sum tripsync.Summary, syncErr error, logger *slog.Logger) {
-	run := &accounts.Run{
-		Start: start.UTC().Format(time.RFC3339), End: time.Now().UTC().Format(time.RFC3339), Status: "ok",
-		Fetched: sum.Fetched, Created: sum.Created, Updated: sum.Updated, Merged: sum.Merged, Failures: len(sum.Errors), ToRetry: sum.ToRetry,
-	}
-	switch {
-	case syncErr != nil:
-		run.Status, run.Error = "error", syncErr.Error()
-	case sum.Partial:
-		run.Status = "partial"
-	}
-	err := w.accounts.UpdateData(ctx, id, func(d *accounts.Data) error {
-		d.LastRun = run
-		return nil
-	})
-	if err != nil {
-		logger.Warn("could not record the run in the account", "error", err)
-	}
 }
 
 func host(serverURL string) string {

@@ -22,6 +22,11 @@ func runKonnector(ctx context.Context, getenv func(string) string, stdout io.Wri
 	h := konnector.NewHandler(stdout, slog.LevelInfo)
 	logger := slog.New(h)
 	code, err := konnectorJob(ctx, getenv, logger)
+	if intr, ok := interruptedBy(ctx); ok && err != nil {
+		// Whoever sent the signal (the stack) decides the job's state: no error code is claimed.
+		logger.Warn(fmt.Sprintf("%v: stopped before the end (%v); what was fetched is saved and the next run resumes where this one stopped", intr, err))
+		return intr.exitCode()
+	}
 	if err != nil {
 		logger.Error(err.Error())
 	}
@@ -84,6 +89,7 @@ func konnectorJob(ctx context.Context, getenv func(string) string, logger *slog.
 	})
 	logger.Info(fmt.Sprintf("%d trips fetched: %d created, %d updated, %d unchanged, %d merged with an earlier copy, %d could not be kept; %d to retry; %d labels applied, %d errors",
 		sum.Fetched, sum.Created, sum.Updated, sum.Unchanged, sum.Merged, sum.Failed, sum.ToRetry, sum.LabelsApplied, len(sum.Errors)))
+	recordRun(ctx, store, account.ID, start, sum, err, logger)
 	switch {
 	case errors.Is(err, openpath.ErrAuthRefused):
 		return konnector.LoginFailed, err

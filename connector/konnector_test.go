@@ -18,7 +18,13 @@ import (
 
 var couch = vaulttest.NewServer()
 
-func TestMain(m *testing.M) { os.Exit(couch.Run(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(envRunMain) != "" { // the test binary re-executed as the connector (interrupt_test.go)
+		main()
+		os.Exit(exitOK)
+	}
+	os.Exit(couch.Run(m))
+}
 
 // konnectorRun is one konnector job against the stack double (the Cozy stack cannot run here:
 // vaulttest.CozyStack follows its documented data API and konnector contract).

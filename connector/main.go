@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -20,7 +21,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyInterrupt(context.Background())
 	defer stop()
 	if konnector.Detect(os.Getenv) && len(os.Args) == 1 {
 		os.Exit(runKonnector(ctx, os.Getenv, os.Stdout))
@@ -33,8 +34,58 @@ func main() {
 		if !started {
 			os.Exit(exitUsage)
 		}
+		if intr, ok := interruptedBy(ctx); ok {
+			os.Exit(intr.exitCode())
+		}
 		os.Exit(exitCode(err))
 	}
+}
+
+// interrupted is the cause of the commands' context when SIGINT or SIGTERM stopped them.
+type interrupted struct{ sig os.Signal }
+
+func (i interrupted) Error() string {
+	if i.sig == syscall.SIGTERM {
+		return "interrupted by SIGTERM"
+	}
+	return "interrupted by SIGINT"
+}
+
+// exitCode is what a shell reports for a process the signal killed (128 + its number), so that
+// scripts and supervisors read the exit as they would have without the connector's clean stop.
+func (i interrupted) exitCode() int {
+	if i.sig == syscall.SIGTERM {
+		return exitTerminated
+	}
+	return exitInterrupted
+}
+
+// notifyInterrupt returns a context cancelled, with an [interrupted] cause, at the first SIGINT or
+// SIGTERM. The commands then stop what they do and record it in a short grace period; a second
+// signal ends the process at once, as the handler is gone by then.
+func notifyInterrupt(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-sigs:
+			signal.Stop(sigs)
+			cancel(interrupted{sig: sig})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		cancel(nil)
+	}
+}
+
+// interruptedBy reports the signal that cancelled ctx, if one did.
+func interruptedBy(ctx context.Context) (interrupted, bool) {
+	var intr interrupted
+	ok := ctx.Err() != nil && errors.As(context.Cause(ctx), &intr)
+	return intr, ok
 }
 
 func newRootCmd() *cobra.Command {

@@ -32,6 +32,10 @@ const (
 	exitServerDown  = 4 // the tracking server is down or answers garbage
 	exitVault       = 5 // the vault could not be read or written
 	exitPartial     = 6 // the sync finished, but some trips could not be kept
+	// A command stopped by a signal records what it did, then exits as a shell reports a process
+	// the signal killed (128 + the signal's number); `sync --every` stops with exitOK instead.
+	exitInterrupted = 130 // SIGINT (Ctrl-C)
+	exitTerminated  = 143 // SIGTERM
 )
 
 // exitError carries an exit code with an error.

@@ -9,7 +9,7 @@ package accounts
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -96,7 +96,7 @@ type RetryTrip struct {
 type Run struct {
 	Start    string `json:"start"`
 	End      string `json:"end"`
-	Status   string `json:"status"` // "ok", "partial" (time budget), "error"
+	Status   string `json:"status"` // "ok", "partial" (time budget), "error", "interrupted" (a signal)
 	Error    string `json:"error,omitempty"`
 	Fetched  int    `json:"fetched"`
 	Created  int    `json:"created"`
@@ -151,27 +151,38 @@ func (n New) Validate() error {
 
 // Ensure returns the account for this server and device, creating it when there is none, and
 // updating its token when it changed. created reports a new account.
+//
+// Two processes may ensure the same account at once (two first syncs): a new account gets an id
+// derived from the server and the device ([AccountID]) and is written with a create that conflicts
+// when the id exists, so the loser of the race reads the winner's account instead of adding a
+// second one. An existing account for the same server and device, even one with a random id made
+// by an earlier version, is found first and kept.
 func (s *Store) Ensure(ctx context.Context, n New) (a *Account, created bool, err error) {
 	if err := n.Validate(); err != nil {
 		return nil, false, err
 	}
-	n.ServerURL = strings.TrimRight(n.ServerURL, "/")
-	all, err := s.List(ctx)
+	n.ServerURL = normalizeServerURL(n.ServerURL)
+	id, err := s.find(ctx, n)
 	if err != nil {
 		return nil, false, err
 	}
-	id := ""
-	for _, a := range all {
-		if a.Auth.ServerURL == n.ServerURL && a.Auth.Login == n.Device {
-			id = a.ID
+	if id == "" {
+		id = AccountID(n.ServerURL, n.Device)
+		if created, err = s.create(ctx, id, n); err != nil {
+			return nil, false, err
 		}
 	}
-	if id == "" {
-		id = newID()
-		created = true
+	if a, err = s.Get(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, false, err
+	}
+	if err == nil {
+		if tok, err := s.open(id, a.Auth.Password); err == nil && tok == n.Token {
+			return a, created, nil // nothing to change: no write, so concurrent Ensures do not conflict
+		}
 	}
 	_, err = vault.Update(ctx, s.db, id, func(a *Account, found bool) error {
 		if !found {
+			// Removed since it was found: made again under the same id.
 			*a = Account{AccountType: Slug, Auth: Auth{Login: n.Device, ServerURL: n.ServerURL}}
 		}
 		if current, err := s.open(id, a.Auth.Password); err != nil || current != n.Token {
@@ -180,10 +191,72 @@ func (s *Store) Ensure(ctx context.Context, n New) (a *Account, created bool, er
 		return nil
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("save account: %w", err)
+		return nil, false, fmt.Errorf("save the token of account %s: %w", id, err)
 	}
 	a, err = s.Get(ctx, id)
 	return a, created, err
+}
+
+// AccountID is the id Ensure gives a new account: derived from the (normalised) server URL and the
+// device, so that every process creating the account for them picks the same id. The vault is
+// already the person's, so the instance needs no part in it.
+func AccountID(serverURL, device string) string {
+	sum := sha256.Sum256([]byte(normalizeServerURL(serverURL) + "\x00" + device))
+	return Slug + "-" + hex.EncodeToString(sum[:16])
+}
+
+// find returns the id of the account for n's server and device, "" when there is none. Should
+// several exist (made by older versions racing), the one with the derived id wins, else the first.
+func (s *Store) find(ctx context.Context, n New) (string, error) {
+	all, err := s.List(ctx)
+	if err != nil {
+		return "", err
+	}
+	derived, id := AccountID(n.ServerURL, n.Device), ""
+	for _, a := range all {
+		if normalizeServerURL(a.Auth.ServerURL) != n.ServerURL || a.Auth.Login != n.Device {
+			continue
+		}
+		if a.ID == derived {
+			return a.ID, nil
+		}
+		if id == "" {
+			id = a.ID
+		}
+	}
+	return id, nil
+}
+
+// create writes a new account under id. The body holds neither _id nor _rev: a CouchDB server and
+// the embedded store then refuse it with a conflict when a live document has that id, and a Cozy
+// stack takes it as a create with a fixed id. created is false when another process created it
+// first.
+func (s *Store) create(ctx context.Context, id string, n New) (created bool, err error) {
+	a := Account{AccountType: Slug, Auth: Auth{Login: n.Device, Password: s.seal(id, n.Token), ServerURL: n.ServerURL}}
+	_, err = s.db.Put(ctx, id, a)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, vault.ErrConflict):
+		return false, nil
+	}
+	return false, fmt.Errorf("create account %s: %w", id, err)
+}
+
+// normalizeServerURL gives one spelling of a server URL: lower-case scheme and host, no default
+// port, no trailing slash. Validate has accepted the URL.
+func normalizeServerURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return strings.TrimRight(raw, "/")
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if port := u.Port(); u.Scheme == "https" && port == "443" || u.Scheme == "http" && port == "80" {
+		u.Host = strings.TrimSuffix(u.Host, ":"+port)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u.String()
 }
 
 // Get reads one account.
@@ -244,14 +317,6 @@ func (d *Data) RecordFailure(tripID string, err error, at time.Time) {
 	if len(d.FailedTrips) > maxFailedTrips {
 		d.FailedTrips = d.FailedTrips[len(d.FailedTrips)-maxFailedTrips:]
 	}
-}
-
-func newID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("crypto/rand failed: %v", err)) // never happens on supported platforms
-	}
-	return hex.EncodeToString(b[:])
 }
 
 func (s *Store) seal(id, token string) string {
