@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -333,6 +334,31 @@ func mustEqual[T comparable](t *testing.T, what string, got, want T) {
 
 // postgresDSN is the PostgreSQL database of the suite's second run, from the environment.
 func postgresDSN() string { return os.Getenv("COLLECTOR_POSTGRES_DSN") }
+
+// postgresForSuite checks that the suite's PostgreSQL database is set and answers; problem says
+// why not (without the DSN's password).
+func postgresForSuite(ctx context.Context, dsn string) (string, string) {
+	if dsn == "" {
+		return "", "COLLECTOR_POSTGRES_DSN is not set"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	db, err := sql.Open("pgx", dsn)
+	if err == nil {
+		err = db.PingContext(ctx)
+		db.Close()
+	}
+	if err != nil {
+		return "", fmt.Sprintf("PostgreSQL at %s (COLLECTOR_POSTGRES_DSN) does not answer: %v", RedactDSN(dsn), err)
+	}
+	return dsn, ""
+}
+
+// onCI reports whether the tests run on CI, where a missing PostgreSQL is a failure.
+func onCI() bool {
+	v := strings.ToLower(strings.TrimSpace(os.Getenv("CI")))
+	return v != "" && v != "0" && v != "false"
+}
 
 // randomHexNoT is randomHex for goroutines, which must not call t.Fatal.
 func randomHexNoT(n int) string {
