@@ -687,6 +687,31 @@ func testCSV(t *testing.T, b backend) {
 	if !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
 		t.Fatalf("JSON preferred: Content-Type %q", r.header.Get("Content-Type"))
 	}
+
+	// Profile values may start with + or -: a spreadsheet must read them as text, not formulas.
+	h := testStudy()
+	h.ID = "hostile-values"
+	h.ProfileFields[0].Values = []string{"-1+1", "+A1+A2", "18-29"}
+	e.putStudy(h)
+	for _, v := range []float64{1, 2, 3, 4, 5} {
+		c := co2(pseudonym(t), "2026-02", v, age("-1+1"))
+		c.StudyID = h.ID
+		e.mustPost(h.ID, c)
+	}
+	r = e.do(http.MethodGet, "/studies/"+h.ID+"/aggregates?measure=co2_monthly_kg&period=2026-02&group=age_band&format=csv", nil, admin())
+	recs, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"study_id", "study_version", "k", "measure", "unit", "period", "group", "group_value", "category", "suppressed", "count", "sum", "mean", "median", "q1", "q3"},
+		{"hostile-values", "1", "5", "co2_monthly_kg", "kgCO2e", "2026-02", "age_band", "'-1+1", "", "false", "5", "15", "3", "3", "2", "4"},
+		{"hostile-values", "1", "5", "co2_monthly_kg", "kgCO2e", "2026-02", "age_band", "'+A1+A2", "", "true", "", "", "", "", "", ""},
+		{"hostile-values", "1", "5", "co2_monthly_kg", "kgCO2e", "2026-02", "age_band", "18-29", "", "true", "", "", "", "", "", ""},
+	}
+	if fmt.Sprint(recs) != fmt.Sprint(want) {
+		t.Fatalf("CSV with hostile profile values:\n%q\nwant\n%q", recs, want)
+	}
 }
 
 func testAggregatesQuery(t *testing.T, b backend) {

@@ -1,10 +1,15 @@
 package collector
 
 import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coachco2/coachco2/pkg/study"
 )
 
 // Hand-computed quantiles, R type 7: h = (n-1)p, Q = x[⌊h⌋] + (h-⌊h⌋)(x[⌊h⌋+1]-x[⌊h⌋]).
@@ -118,5 +123,26 @@ func TestRedactDSN(t *testing.T) {
 	}
 	if !IsPostgres("postgresql://x/y") || !IsPostgres("POSTGRES://x") || IsPostgres("/tmp/postgres://x") {
 		t.Error("IsPostgres")
+	}
+}
+
+// WriteCSV neutralises every text cell that a spreadsheet would run as a formula, and leaves
+// numbers, negative ones too, as numbers.
+func TestWriteCSVNeutralisesFormulas(t *testing.T) {
+	res := &Aggregates{StudyID: "s1", StudyVersion: 2, K: 5, Aggregates: []Aggregate{{
+		Measure: "=HYPERLINK(\"https://evil.example\")", Unit: "@SUM(A1)", Period: study.Month(2026, time.March),
+		Group: "+cmd", GroupValue: "-1+1", Category: "\t=1", Count: 5, Sum: -3.5, Mean: -0.7, Median: 0, Q1: -1, Q3: 1e-7}}}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, res); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"s1", "2", "5", "'=HYPERLINK(\"https://evil.example\")", "'@SUM(A1)", "2026-03", "'+cmd", "'-1+1", "'\t=1",
+		"false", "5", "-3.5", "-0.7", "0", "-1", "0.0000001"}
+	if fmt.Sprintf("%q", recs[1]) != fmt.Sprintf("%q", want) {
+		t.Fatalf("CSV row\n%q\nwant\n%q", recs[1], want)
 	}
 }
