@@ -41,6 +41,8 @@
 // # Storage
 //
 // [Open] takes a DSN: a SQLite file path (the default, pure Go, WAL mode, file mode 0600) or a
-// postgres:// URL (pgx). The schema is migrated in code at opening ([SchemaVersion]); each batch,
+// postgres:// URL (pgx). The URL's password (user info, or the password and sslpassword
+// parameters) is split off before the driver reads the URL, so that no error or log line can
+// show it; a URL whose password is not percent-encoded is refused without being quoted. The schema is migrated in code at opening ([SchemaVersion]); each batch,
 // withdrawal and descriptor update is one transaction.
 package collector

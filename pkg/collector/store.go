@@ -12,8 +12,10 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver (PostgreSQL)
-	_ "modernc.org/sqlite"             // registers the pure-Go "sqlite" database/sql driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
 )
 
 // Backends a Store runs on.
@@ -66,21 +68,77 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
-// RedactDSN returns a DSN fit for logs and errors: a PostgreSQL URL without its password, or the
-// SQLite path.
+// RedactDSN returns a DSN fit for logs and errors: a PostgreSQL URL reduced to its host and
+// database, or the SQLite path. It never shows a password, even in a malformed URL.
 func RedactDSN(dsn string) string {
 	if !IsPostgres(dsn) {
 		return strings.TrimPrefix(dsn, "file:")
 	}
+	pu, err := parsePostgresURL(dsn)
+	if err != nil {
+		return "postgres (malformed URL)"
+	}
+	return pu.where()
+}
+
+// pgURL is a postgres:// URL split into what the driver may parse and quote in its errors, and
+// the secrets, which only ever go into the driver's configuration.
+type pgURL struct {
+	// public is the URL without its password and without the password and sslpassword
+	// parameters.
+	public                *url.URL
+	password, sslPassword string
+	hasPassword           bool
+}
+
+// errMalformedPostgresURL quotes nothing of the URL: its parts may hold the password.
+var errMalformedPostgresURL = errors.New("collector: malformed PostgreSQL URL: write it as " +
+	"postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=require, with every @ : / ? # % & and space of " +
+	"the user name and password percent-encoded (%40 for @, %25 for %)")
+
+// parsePostgresURL splits a postgres:// URL. No error quotes the URL: with an unescaped "/",
+// "?" or "#" in the password, the host ends early and the rest of the password lands in the
+// path, the query or the fragment, followed by "@host"; such a URL is refused.
+func parsePostgresURL(dsn string) (pgURL, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return "postgres (unreadable URL)"
+		return pgURL{}, errMalformedPostgresURL // url's message quotes the URL
 	}
-	host := u.Host
+	if u.Fragment != "" || u.RawFragment != "" || strings.Contains(dsn, "#") ||
+		strings.Contains(u.Path, "@") || strings.Contains(u.RawQuery, "@") || u.Opaque != "" {
+		return pgURL{}, errMalformedPostgresURL
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return pgURL{}, errMalformedPostgresURL
+	}
+	var pu pgURL
+	if u.User != nil {
+		pu.password, pu.hasPassword = u.User.Password()
+		if name := u.User.Username(); name != "" {
+			u.User = url.User(name)
+		} else {
+			u.User = nil
+		}
+	}
+	if q.Has("password") {
+		pu.password, pu.hasPassword = q.Get("password"), true
+	}
+	pu.sslPassword = q.Get("sslpassword")
+	q.Del("password")
+	q.Del("sslpassword")
+	u.RawQuery = q.Encode()
+	pu.public = u
+	return pu, nil
+}
+
+// where names the database for errors and logs: host and database only.
+func (pu pgURL) where() string {
+	host := pu.public.Host
 	if host == "" {
 		host = "localhost"
 	}
-	return "postgres://" + host + u.EscapedPath()
+	return "postgres://" + host + pu.public.EscapedPath()
 }
 
 func openSQLite(ctx context.Context, dsn string) (*Store, error) {
@@ -118,39 +176,42 @@ func openSQLite(ctx context.Context, dsn string) (*Store, error) {
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
-	where := RedactDSN(dsn)
-	db, err := sql.Open("pgx", dsn)
+	pu, err := parsePostgresURL(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("collector: open %s: %w", where, redact(err, dsn))
+		return nil, err
 	}
+	where := pu.where()
+	// The driver parses the URL without its secrets, so that no error of it can quote them; they
+	// go into its configuration afterwards.
+	var opts pgx.ParseConfigOptions
+	if pu.sslPassword != "" {
+		opts.GetSSLPassword = func(context.Context) string { return pu.sslPassword }
+	}
+	cfg, err := pgx.ParseConfigWithOptions(pu.public.String(), opts)
+	if err != nil {
+		return nil, fmt.Errorf("collector: open %s: %w", where, err)
+	}
+	if pu.hasPassword {
+		cfg.Password = pu.password
+	}
+	db := stdlib.OpenDB(*cfg)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("collector: open %s: %w", where, redact(err, dsn))
+		return nil, fmt.Errorf("collector: open %s: %w", where, withoutConfig(err))
 	}
 	return &Store{db: db, backend: BackendPostgres, where: where}, nil
 }
 
-// redact wraps a driver's error so that its text never shows the DSN's password (drivers may
-// quote the connection string); errors.Is and errors.As still see the driver's error.
-func redact(err error, dsn string) error {
-	u, perr := url.Parse(dsn)
-	if perr != nil || u.User == nil {
+// withoutConfig replaces the driver's *pgconn.ConnectError, which carries the whole
+// configuration with its password, by its message and cause: the error chain then holds no
+// password for a caller to find with errors.As and print.
+func withoutConfig(err error) error {
+	var ce *pgconn.ConnectError
+	if !errors.As(err, &ce) {
 		return err
 	}
-	pw, ok := u.User.Password()
-	if !ok || pw == "" {
-		return err
-	}
-	return &redactedError{err: err, secret: pw}
+	return fmt.Errorf("connect as user %q to database %q: %w", ce.Config.User, ce.Config.Database, ce.Unwrap())
 }
-
-type redactedError struct {
-	err    error
-	secret string
-}
-
-func (e *redactedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.secret, "xxxxx") }
-func (e *redactedError) Unwrap() error { return e.err }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }

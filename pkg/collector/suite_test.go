@@ -30,7 +30,9 @@ func TestPostgres(t *testing.T) {
 		}
 		t.Skipf("%s: the PostgreSQL run of the suite is skipped (`make test` runs it on postgres://127.0.0.1:5432/test).", problem)
 	}
-	runSuite(t, postgresBackend(dsn))
+	b := postgresBackend(dsn)
+	t.Run("PasswordHidden", func(t *testing.T) { testPasswordHidden(t, b) })
+	runSuite(t, b)
 }
 
 func runSuite(t *testing.T, b backend) {
