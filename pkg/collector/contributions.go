@@ -112,7 +112,8 @@ func (s *Store) SaveBatch(ctx context.Context, studyID string, b study.Batch, no
 
 // DeletePseudonym deletes everything stored under a pseudonym in a study, and refuses its
 // contributions from then on (the pseudonym's SHA-256 is kept until the study's retention
-// passes). Deleting again deletes nothing and is not an error. Errors: [ErrUnknownStudy], or a
+// passes). On SQLite, the deleted bytes are overwritten in the file and its WAL before it
+// returns. Deleting again deletes nothing (and erases again) and is not an error. Errors: [ErrUnknownStudy], or a
 // [study.Errors] for a malformed pseudonym.
 func (s *Store) DeletePseudonym(ctx context.Context, studyID, pseudonym string, now time.Time) (*study.WithdrawalResult, error) {
 	if !study.ValidPseudonym(pseudonym) {
@@ -162,6 +163,11 @@ func (s *Store) DeletePseudonym(ctx context.Context, studyID, pseudonym string, 
 		return nil, fmt.Errorf("withdraw: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("withdraw: %w", err)
+	}
+	// Until erased, the rows are deleted but their bytes may still be on disk: the withdrawal
+	// fails, and a retry (idempotent) erases again.
+	if err := s.erase(ctx); err != nil {
 		return nil, fmt.Errorf("withdraw: %w", err)
 	}
 	return out, nil

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -163,6 +164,9 @@ func openSQLite(ctx context.Context, dsn string) (*Store, error) {
 	q.Add("_pragma", "busy_timeout("+strconv.Itoa(sqliteBusyTimeoutMS)+")")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
+	// Deleted rows are overwritten with zeros, in tables, indexes and freed pages, so that a
+	// withdrawal or a retention purge leaves nothing readable in the file ([Store.erase]).
+	q.Add("_pragma", "secure_delete(ON)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
 	if err != nil {
@@ -212,6 +216,43 @@ func withoutConfig(err error) error {
 	}
 	return fmt.Errorf("connect as user %q to database %q: %w", ce.Config.User, ce.Config.Database, ce.Unwrap())
 }
+
+// erase makes deleted rows unreadable on disk, after a committed delete. On SQLite,
+// secure_delete has zeroed them in the pages the delete wrote, but the WAL still holds the
+// earlier page images with the data: a TRUNCATE checkpoint copies the pages into the database
+// file and empties the WAL. It waits for readers (busy_timeout), and is retried with backoff
+// while one still holds an old snapshot. On PostgreSQL the dead rows stay until VACUUM: see
+// docs/collector-api.md.
+func (s *Store) erase(ctx context.Context) error {
+	if s.backend != BackendSQLite {
+		return nil
+	}
+	wait := 20 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		var busy, logFrames, checkpointed int
+		err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed)
+		if err == nil && busy == 0 {
+			return nil
+		}
+		if attempt == eraseAttempts {
+			if err == nil {
+				err = errors.New("readers kept the write-ahead log busy")
+			}
+			return fmt.Errorf("erase deleted rows from %s: checkpoint: %w", s.where, err)
+		}
+		// Jitter keeps concurrent erasers from retrying in step.
+		d := wait/2 + time.Duration(rand.Int64N(int64(wait)))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("erase deleted rows from %s: %w", s.where, ctx.Err())
+		case <-time.After(d):
+		}
+		wait *= 2
+	}
+}
+
+// eraseAttempts bounds the checkpoints erase tries, each waiting up to the busy timeout.
+const eraseAttempts = 5
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
