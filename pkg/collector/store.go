@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -17,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+
+	"github.com/coachco2/coachco2/pkg/study"
 )
 
 // Backends a Store runs on.
@@ -295,11 +298,18 @@ func (s *Store) lock(ctx context.Context, tx *sql.Tx, key string) error {
 	return nil
 }
 
+// migration is one version of the schema: statements, then an optional step in Go, in the
+// same transaction.
+type migration struct {
+	stmts []string
+	fn    func(ctx context.Context, s *Store, tx *sql.Tx) error
+}
+
 // migrations are the schema's successive versions; each entry is applied once, in one
 // transaction, and recorded in schema_migrations. Never edit an entry: append one.
-func migrations() [][]string {
-	return [][]string{
-		1: {
+func migrations() []migration {
+	return []migration{
+		1: {stmts: []string{
 			`CREATE TABLE studies (
 				id TEXT PRIMARY KEY,
 				version INTEGER NOT NULL,
@@ -331,8 +341,47 @@ func migrations() [][]string {
 				withdrawn_day BIGINT NOT NULL,
 				PRIMARY KEY (study_id, pseudonym_hash)
 			)`,
-		},
+		}},
+		// consented_k is the k of the descriptor version the contribution was sent under: it is
+		// never published in a group smaller than that, whatever k later versions set.
+		2: {stmts: []string{
+			`ALTER TABLE contributions ADD COLUMN consented_k INTEGER NOT NULL DEFAULT 0`,
+		}, fn: backfillConsentedK},
 	}
+}
+
+// backfillConsentedK gives the contributions stored before schema version 2 the k of their
+// study's registered descriptor: the only k known, since earlier versions were not kept.
+func backfillConsentedK(ctx context.Context, s *Store, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, descriptor FROM studies`)
+	if err != nil {
+		return err
+	}
+	ks := map[string]int{}
+	for rows.Next() {
+		var id string
+		var doc []byte
+		if err := rows.Scan(&id, &doc); err != nil {
+			rows.Close()
+			return err
+		}
+		var d study.Descriptor
+		if err := json.Unmarshal(doc, &d); err != nil {
+			rows.Close()
+			return fmt.Errorf("study %q: stored descriptor: %w", id, err)
+		}
+		ks[id] = d.K
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for id, k := range ks {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE contributions SET consented_k = ? WHERE study_id = ? AND consented_k = 0`), k, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SchemaVersion is the schema version this code writes.
@@ -359,8 +408,13 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("the database's schema is version %d, newer than this collector's (%d)", current, len(all)-1)
 	}
 	for v := current + 1; v < len(all); v++ {
-		for _, stmt := range all[v] {
+		for _, stmt := range all[v].stmts {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("migrate to version %d: %w", v, err)
+			}
+		}
+		if all[v].fn != nil {
+			if err := all[v].fn(ctx, s, tx); err != nil {
 				return fmt.Errorf("migrate to version %d: %w", v, err)
 			}
 		}

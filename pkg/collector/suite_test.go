@@ -3,9 +3,11 @@ package collector
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,6 +44,8 @@ func runSuite(t *testing.T, b backend) {
 	}{
 		{"KAnonymity", testKAnonymity},
 		{"KAnonymityPerGroup", testKAnonymityPerGroup},
+		{"KLoweredLater", testKLoweredLater},
+		{"MigrationKeepsConsentedK", testMigrationConsentedK},
 		{"Statistics", testStatistics},
 		{"ResendDoesNotDoubleCount", testResend},
 		{"Withdrawal", testWithdrawal},
@@ -201,6 +205,130 @@ func testKAnonymityPerGroup(t *testing.T, b backend) {
 	// A field's groups include its values': no row twice.
 	a = e.aggregates(d.ID, "measure=co2_monthly_kg&period=2026-04&group=age_band=18-29&group=age_band")
 	mustEqual(t, "rows", len(a.Aggregates)+len(a.Suppressed), 4)
+}
+
+// The admin publishes version 1 with k = 5, receives 4 contributions, then publishes version 2
+// with k = 2: the 4 stay suppressed, alone or by subtraction, until they are in groups of 5.
+func testKLoweredLater(t *testing.T, b backend) {
+	e := newEnv(t, b)
+	v1 := testStudy()
+	e.putStudy(v1)
+	var first []string
+	for _, v := range []float64{12.5, 40, 7.25, 101} {
+		first = append(first, pseudonym(t))
+		e.mustPost(v1.ID, co2(first[len(first)-1], "2026-03", v, age("30-44")))
+	}
+	v2 := testStudy()
+	v2.Version, v2.K = 2, 2
+	e.putStudy(v2)
+	under2 := func(band string) {
+		c := co2(pseudonym(t), "2026-03", 60, age(band))
+		c.StudyVersion = 2
+		e.mustPost(v2.ID, c)
+	}
+	q := "measure=co2_monthly_kg&period=2026-03&group=all,age_band"
+	noLeak := func(when string) {
+		t.Helper()
+		for _, f := range []string{"json", "csv"} {
+			r := e.do(http.MethodGet, "/studies/"+v2.ID+"/aggregates?"+q+"&format="+f, nil, admin())
+			mustEqual(t, "status", r.status, http.StatusOK)
+			for _, leak := range []string{"12.5", "7.25", "101", "40.1875", `"count"`, ",false,"} {
+				if bytes.Contains(r.body, []byte(leak)) {
+					t.Fatalf("%s: the answer (%s) holds %s:\n%s", when, f, leak, r.body)
+				}
+			}
+		}
+	}
+	noLeak("4 sent under k = 5, k now 2")
+	a := e.aggregates(v2.ID, q)
+	mustEqual(t, "answer's k", a.K, 2)
+
+	// Two newcomers under k = 2 in another band: "all" (6) reaches 5 and is published, but the
+	// newcomers' band (2) is not, since "all" minus it would be the 4 sent under k = 5.
+	under2("18-29")
+	under2("18-29")
+	a = e.aggregates(v2.ID, q)
+	all, ok := find(a, study.CO2Monthly, "2026-03", GroupAll, "", "")
+	if !ok || all.Count != 6 {
+		t.Fatalf("6 participants, 4 of them under k = 5: all not published: %+v", a)
+	}
+	for _, band := range []string{"18-29", "30-44"} {
+		if x, ok := find(a, study.CO2Monthly, "2026-03", "age_band", band, ""); ok {
+			t.Fatalf("band %s published (%+v): with all, it reveals the 4 sent under k = 5", band, x)
+		}
+	}
+	// One more in the band of the 4: 5 there, published, and then the 2 as well.
+	under2("30-44")
+	a = e.aggregates(v2.ID, q)
+	for band, n := range map[string]int{"30-44": 5, "18-29": 2} {
+		if x, ok := find(a, study.CO2Monthly, "2026-03", "age_band", band, ""); !ok || x.Count != n {
+			t.Fatalf("band %s: %+v, want a count of %d", band, a, n)
+		}
+	}
+	// One of the 4 withdraws: their band is back under 5, hidden again, and so is the other.
+	r := e.do(http.MethodDelete, "/studies/"+v2.ID+"/participants/"+first[0], nil, nil)
+	mustEqual(t, "DELETE status", r.status, http.StatusOK)
+	a = e.aggregates(v2.ID, q)
+	if x, ok := find(a, study.CO2Monthly, "2026-03", GroupAll, "", ""); !ok || x.Count != 6 {
+		t.Fatalf("all after the withdrawal: %+v", a)
+	}
+	for _, band := range []string{"18-29", "30-44"} {
+		if x, ok := find(a, study.CO2Monthly, "2026-03", "age_band", band, ""); ok {
+			t.Fatalf("band %s published (%+v) with 3 of the k = 5 participants left in 30-44", band, x)
+		}
+	}
+}
+
+// A database of schema version 1 holds 4 contributions under a study with k = 5: opening it
+// records k = 5 for them, so that a version 2 with k = 2 does not publish them.
+func testMigrationConsentedK(t *testing.T, b backend) {
+	dsn := b.dsn(t)
+	driver := "sqlite"
+	if b.name == BackendPostgres {
+		driver = "pgx"
+	}
+	raw, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	v1 := testStudy()
+	doc, _ := json.Marshal(v1)
+	stmts := append(migrations()[1].stmts,
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
+		`INSERT INTO schema_migrations VALUES (1, 0)`)
+	for _, stmt := range stmts {
+		if _, err := raw.Exec(stmt); err != nil {
+			t.Fatalf("schema version 1: %v", err)
+		}
+	}
+	st := &Store{backend: b.name}
+	if _, err := raw.Exec(st.q(`INSERT INTO studies VALUES (?, 1, ?, 0, 0)`), v1.ID, string(doc)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		if _, err := raw.Exec(st.q(`INSERT INTO contributions VALUES (?, ?, 'co2_monthly_kg', '2026-03', 1, '{"":10}', '{}', ?)`),
+			v1.ID, pseudonym(t), day(time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	e := &env{t: t, dsn: dsn, clock: &clock{t: time.Date(2026, 7, 15, 10, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+	e.opts = Options{AdminToken: testToken, Rate: -1, Now: e.clock.Now, Logger: slog.New(slog.NewJSONHandler(e.logs, nil))}
+	e.start() // migrates to the current version
+	t.Cleanup(e.stop)
+	v2 := testStudy()
+	v2.Version, v2.K = 2, 2
+	e.putStudy(v2)
+	a := e.aggregates(v2.ID, "measure=co2_monthly_kg&period=2026-03")
+	if len(a.Aggregates) != 0 {
+		t.Fatalf("contributions stored under k = 5 before the migration are published at k = 2: %+v", a.Aggregates)
+	}
+	var n int
+	if err := e.store.db.QueryRow("SELECT COUNT(*) FROM contributions WHERE consented_k = 5").Scan(&n); err != nil || n != 4 {
+		t.Fatalf("%d contributions with consented_k = 5, %v; want 4", n, err)
+	}
 }
 
 // Statistics checked against values computed by hand with the stated method (R type 7).
