@@ -366,3 +366,23 @@ func randomHexNoT(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// notifyHandler is a slog handler that signals, once, a record with the message msg: a test waits
+// on seen instead of polling.
+type notifyHandler struct {
+	msg  string
+	seen chan struct{}
+}
+
+func (h *notifyHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *notifyHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *notifyHandler) WithGroup(string) slog.Handler            { return h }
+func (h *notifyHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		select {
+		case h.seen <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
