@@ -27,7 +27,9 @@
 //     replaces it, so a period sent twice counts once. The answer says, per contribution,
 //     created, replaced or unchanged.
 //   - Withdrawal: DELETE removes every contribution of the pseudonym in the study, in one
-//     transaction, answers what it removed, and is idempotent; from then on the pseudonym's
+//     transaction, erases their bytes from the SQLite file and its WAL (secure_delete, then a
+//     TRUNCATE checkpoint; PostgreSQL needs VACUUM FULL, see docs/collector-api.md), answers
+//     what it removed, and is idempotent; from then on the pseudonym's
 //     contributions are refused (410), so that a late retry cannot bring data back.
 //   - k-anonymity of the answers: statistics (count, sum, mean, median, quartiles) are given per
 //     measure, period, group and category only for groups of at least k distinct pseudonyms,
