@@ -58,7 +58,7 @@ collector behind a reverse proxy (then --trust-forwarded-for rate-limits by the 
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:8099", "address to listen on [$COACHCO2_COLLECTOR_ADDR]")
-	fl.StringVar(&f.db, "db", "", "database: a SQLite file path, or postgres://user:password@host/db [$COACHCO2_COLLECTOR_DB]")
+	fl.StringVar(&f.db, "db", "", "database: a SQLite file path, or postgres://user:password@host/db with the password percent-encoded [$COACHCO2_COLLECTOR_DB]")
 	fl.StringVar(&f.tokenFile, "admin-token-file", "", "file holding the admin token (else $COACHCO2_COLLECTOR_TOKEN) [$COACHCO2_COLLECTOR_TOKEN_FILE]")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM), with --tls-key")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the certificate's private key (PEM)")

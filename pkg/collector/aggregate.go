@@ -67,19 +67,23 @@ type Suppressed struct {
 
 // Aggregates is the answer to a query.
 type Aggregates struct {
-	StudyID        string       `json:"study_id"`
-	StudyVersion   int          `json:"study_version"`
+	StudyID      string `json:"study_id"`
+	StudyVersion int    `json:"study_version"`
+	// K is the study's current k: the least size of a published group, which needs more when
+	// its contributions were sent under a version with a higher k.
 	K              int          `json:"k"`
 	QuantileMethod string       `json:"quantile_method"`
 	Aggregates     []Aggregate  `json:"aggregates"`
 	Suppressed     []Suppressed `json:"suppressed"`
 }
 
-// Aggregates computes the statistics of a study under its current minimum group size k: count,
-// sum, mean, median and quartiles ([QuantileMethod]) per measure, period, group and category,
-// for groups of at least k distinct pseudonyms only.
+// Aggregates computes the statistics of a study: count, sum, mean, median and quartiles
+// ([QuantileMethod]) per measure, period, group and category, for groups of at least k distinct
+// pseudonyms only, where k is the study's current k or, when higher, the highest k of the
+// descriptor versions the group's contributions were sent under: lowering k in a new version
+// publishes nothing that was sent under a higher one.
 //
-// A group below k is listed in Suppressed without its size. Groups by a profile field are
+// A group below its k is listed in Suppressed without its size. Groups by a profile field are
 // suppressed further when the participants left out of the published groups (the smaller
 // groups, and those who did not give the field) would be fewer than k but more than none: the
 // "all" group minus the published groups must not reveal a small group. Each period is read and
@@ -240,9 +244,8 @@ type periodResult struct {
 // aggregatePeriod computes one measure and period's groups from its contributions.
 func aggregatePeriod(d *study.Descriptor, m study.Measure, p study.Period, entries []row, groups []string) *periodResult {
 	res := &periodResult{}
-	k := d.K
 	all := distinct(entries)
-	allPublished := len(all) >= k
+	allPublished := len(all) >= minSize(d.K, all)
 	for _, g := range groups {
 		if g == GroupAll {
 			if allPublished {
@@ -260,7 +263,7 @@ func aggregatePeriod(d *study.Descriptor, m study.Measure, p study.Period, entri
 				members[i] = append(members[i], e)
 			}
 		}
-		published := publishable(len(all), k, members)
+		published := publishable(all, d.K, members)
 		for i, v := range pf.Values {
 			switch {
 			case one && v != only:
@@ -274,24 +277,48 @@ func aggregatePeriod(d *study.Descriptor, m study.Measure, p study.Period, entri
 	return res
 }
 
-// publishable decides which groups of a profile field are published, given the size of the
-// "all" group and the minimum size k. A group is published when it has k members or more
-// (primary suppression), and while the participants outside the published groups — the
-// "all" group minus their sum, known whenever "all" is published — number between 1 and k-1,
-// the smallest published group is withdrawn too (secondary suppression).
-func publishable(total, k int, members [][]row) []bool {
+// minSize returns the size a set of contributions needs to be published: the study's current k,
+// or the highest k under which one of them was sent, when higher. A participant who consented to
+// groups of at least 5 is never published in a group of 4, whatever k a later version sets.
+func minSize(k int, members []row) int {
+	for _, e := range members {
+		k = max(k, e.k)
+	}
+	return k
+}
+
+// publishable decides which groups of a profile field are published, given every participant
+// (the "all" group), the study's current k and the field's groups. Each set a reader can isolate
+// from one answer — a published group, or the participants outside the published groups ("all"
+// minus their sum, known whenever "all" is published) — must be empty or reach its minSize. So a
+// group is published when it reaches its minSize (primary suppression), and while the
+// participants outside the published groups are too few for their own minSize, the smallest
+// published group is withdrawn too (secondary suppression). Any union of such sets then reaches
+// its minSize as well, the largest of its parts' (see docs/collector-api.md).
+func publishable(all []row, k int, members [][]row) []bool {
 	pub := make([]bool, len(members))
-	if total < k {
+	if len(all) < minSize(k, all) {
 		return pub // every group is smaller than "all"
 	}
-	rest := total
+	inGroup := map[string]int{} // pseudonym → index of its published group
 	for i, m := range members {
-		if len(m) >= k {
+		if len(m) >= minSize(k, m) {
 			pub[i] = true
-			rest -= len(m)
+			for _, e := range m {
+				inGroup[e.pseudonym] = i
+			}
 		}
 	}
-	for rest > 0 && rest < k {
+	for {
+		var rest []row
+		for _, e := range all {
+			if _, ok := inGroup[e.pseudonym]; !ok {
+				rest = append(rest, e)
+			}
+		}
+		if len(rest) == 0 || len(rest) >= minSize(k, rest) {
+			return pub
+		}
 		smallest := -1
 		for i, m := range members {
 			if pub[i] && (smallest < 0 || len(m) < len(members[smallest])) {
@@ -299,12 +326,13 @@ func publishable(total, k int, members [][]row) []bool {
 			}
 		}
 		if smallest < 0 {
-			break
+			return pub
 		}
 		pub[smallest] = false
-		rest += len(members[smallest])
+		for _, e := range members[smallest] {
+			delete(inGroup, e.pseudonym)
+		}
 	}
-	return pub
 }
 
 // distinct keeps one contribution per pseudonym (the store's key already ensures it: this makes

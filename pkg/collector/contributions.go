@@ -61,10 +61,12 @@ func (s *Store) SaveBatch(ctx context.Context, studyID string, b study.Batch, no
 		return nil, fmt.Errorf("save contributions: %w", err)
 	}
 
-	upsert, err := tx.PrepareContext(ctx, s.q(`INSERT INTO contributions (study_id, pseudonym, measure, period, study_version, cells, profile, received_day)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	// consented_k: CheckBatch took only contributions under the current version, whose k is d.K.
+	upsert, err := tx.PrepareContext(ctx, s.q(`INSERT INTO contributions (study_id, pseudonym, measure, period, study_version, consented_k, cells, profile, received_day)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (study_id, pseudonym, measure, period) DO UPDATE SET
-			study_version = excluded.study_version, cells = excluded.cells, profile = excluded.profile, received_day = excluded.received_day`))
+			study_version = excluded.study_version, consented_k = excluded.consented_k, cells = excluded.cells,
+			profile = excluded.profile, received_day = excluded.received_day`))
 	if err != nil {
 		return nil, fmt.Errorf("save contributions: %w", err)
 	}
@@ -99,7 +101,7 @@ func (s *Store) SaveBatch(ctx context.Context, studyID string, b study.Batch, no
 		if status == study.EntryUnchanged {
 			continue // its retention still runs from its first reception
 		}
-		if _, err := upsert.ExecContext(ctx, studyID, pseudonym, string(c.Measure), c.Period.String(), c.StudyVersion,
+		if _, err := upsert.ExecContext(ctx, studyID, pseudonym, string(c.Measure), c.Period.String(), c.StudyVersion, d.K,
 			string(cells), string(profile), day(now)); err != nil {
 			return nil, fmt.Errorf("save contributions: %w", err)
 		}
@@ -112,7 +114,8 @@ func (s *Store) SaveBatch(ctx context.Context, studyID string, b study.Batch, no
 
 // DeletePseudonym deletes everything stored under a pseudonym in a study, and refuses its
 // contributions from then on (the pseudonym's SHA-256 is kept until the study's retention
-// passes). Deleting again deletes nothing and is not an error. Errors: [ErrUnknownStudy], or a
+// passes). On SQLite, the deleted bytes are overwritten in the file and its WAL before it
+// returns. Deleting again deletes nothing (and erases again) and is not an error. Errors: [ErrUnknownStudy], or a
 // [study.Errors] for a malformed pseudonym.
 func (s *Store) DeletePseudonym(ctx context.Context, studyID, pseudonym string, now time.Time) (*study.WithdrawalResult, error) {
 	if !study.ValidPseudonym(pseudonym) {
@@ -164,6 +167,11 @@ func (s *Store) DeletePseudonym(ctx context.Context, studyID, pseudonym string, 
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("withdraw: %w", err)
 	}
+	// Until erased, the rows are deleted but their bytes may still be on disk: the withdrawal
+	// fails, and a retry (idempotent) erases again.
+	if err := s.erase(ctx); err != nil {
+		return nil, fmt.Errorf("withdraw: %w", err)
+	}
 	return out, nil
 }
 
@@ -188,13 +196,15 @@ func (s *Store) checkNotWithdrawn(ctx context.Context, tx *sql.Tx, studyID, pseu
 type row struct {
 	pseudonym string
 	period    study.Period
-	profile   map[string]string
-	cells     map[string]float64
+	// k is the k of the descriptor version the contribution was sent under.
+	k       int
+	profile map[string]string
+	cells   map[string]float64
 }
 
 // scanMeasure calls fn with the study's contributions of a measure, ordered by period.
 func (s *Store) scanMeasure(ctx context.Context, studyID string, m study.MeasureID, fn func(row) error) error {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT pseudonym, period, profile, cells FROM contributions WHERE study_id = ? AND measure = ? ORDER BY period`), studyID, string(m))
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT pseudonym, period, consented_k, profile, cells FROM contributions WHERE study_id = ? AND measure = ? ORDER BY period`), studyID, string(m))
 	if err != nil {
 		return fmt.Errorf("read contributions: %w", err)
 	}
@@ -202,7 +212,7 @@ func (s *Store) scanMeasure(ctx context.Context, studyID string, m study.Measure
 	for rows.Next() {
 		var r row
 		var p, profile, cells string
-		if err := rows.Scan(&r.pseudonym, &p, &profile, &cells); err != nil {
+		if err := rows.Scan(&r.pseudonym, &p, &r.k, &profile, &cells); err != nil {
 			return fmt.Errorf("read contributions: %w", err)
 		}
 		if r.period, err = study.ParsePeriod(p); err != nil {

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -334,9 +335,54 @@ func mustEqual[T comparable](t *testing.T, what string, got, want T) {
 // postgresDSN is the PostgreSQL database of the suite's second run, from the environment.
 func postgresDSN() string { return os.Getenv("COLLECTOR_POSTGRES_DSN") }
 
+// postgresForSuite checks that the suite's PostgreSQL database is set and answers; problem says
+// why not (without the DSN's password).
+func postgresForSuite(ctx context.Context, dsn string) (string, string) {
+	if dsn == "" {
+		return "", "COLLECTOR_POSTGRES_DSN is not set"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	db, err := sql.Open("pgx", dsn)
+	if err == nil {
+		err = db.PingContext(ctx)
+		db.Close()
+	}
+	if err != nil {
+		return "", fmt.Sprintf("PostgreSQL at %s (COLLECTOR_POSTGRES_DSN) does not answer: %v", RedactDSN(dsn), err)
+	}
+	return dsn, ""
+}
+
+// onCI reports whether the tests run on CI, where a missing PostgreSQL is a failure.
+func onCI() bool {
+	v := strings.ToLower(strings.TrimSpace(os.Getenv("CI")))
+	return v != "" && v != "0" && v != "false"
+}
+
 // randomHexNoT is randomHex for goroutines, which must not call t.Fatal.
 func randomHexNoT(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// notifyHandler is a slog handler that signals, once, a record with the message msg: a test waits
+// on seen instead of polling.
+type notifyHandler struct {
+	msg  string
+	seen chan struct{}
+}
+
+func (h *notifyHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *notifyHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *notifyHandler) WithGroup(string) slog.Handler            { return h }
+func (h *notifyHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		select {
+		case h.seen <- struct{}{}:
+		default:
+		}
+	}
+	return nil
 }

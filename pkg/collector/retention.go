@@ -21,7 +21,8 @@ type Purged struct {
 
 // Purge deletes, in every study, the contributions received (last written) more than the study's
 // current retention_months before now's UTC day, and the records of pseudonyms withdrawn that
-// long ago. It returns what it did per study, studies with nothing to delete included.
+// long ago, and then erases their bytes from disk as [Store.DeletePseudonym] does. It returns
+// what it did per study, studies with nothing to delete included.
 func (s *Store) Purge(ctx context.Context, now time.Time) ([]Purged, error) {
 	studies, err := s.Studies(ctx)
 	if err != nil {
@@ -29,6 +30,7 @@ func (s *Store) Purge(ctx context.Context, now time.Time) ([]Purged, error) {
 	}
 	today := time.Unix(day(now), 0).UTC()
 	out := make([]Purged, 0, len(studies))
+	deleted := false
 	for _, d := range studies {
 		before := today.AddDate(0, -d.RetentionMonths, 0)
 		p := Purged{StudyID: d.ID, Before: before}
@@ -47,6 +49,12 @@ func (s *Store) Purge(ctx context.Context, now time.Time) ([]Purged, error) {
 		}
 		p.Contributions, p.Withdrawals = n1, n2
 		out = append(out, p)
+		deleted = deleted || n1+n2 > 0
+	}
+	if deleted {
+		if err := s.erase(ctx); err != nil {
+			return out, fmt.Errorf("purge: %w", err)
+		}
 	}
 	return out, nil
 }

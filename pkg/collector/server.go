@@ -3,7 +3,6 @@ package collector
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/coachco2/coachco2/pkg/csvsafe"
 	"github.com/coachco2/coachco2/pkg/study"
 )
 
@@ -323,35 +323,33 @@ func acceptsCSV(accept []string) bool {
 }
 
 // WriteCSV writes aggregates as CSV (RFC 4180, encoding/csv): a header, then one line per
-// aggregate, then one per suppressed group with suppressed=true and empty statistics.
+// aggregate, then one per suppressed group with suppressed=true and empty statistics. Text cells
+// go through pkg/csvsafe, so that no cell opens as a spreadsheet formula; numbers stay numbers.
 func WriteCSV(w io.Writer, res *Aggregates) error {
-	cw := csv.NewWriter(w)
-	num := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
-	if err := cw.Write([]string{"study_id", "study_version", "k", "measure", "unit", "period", "group", "group_value", "category",
-		"suppressed", "count", "sum", "mean", "median", "q1", "q3"}); err != nil {
-		return fmt.Errorf("write CSV: %w", err)
+	cw := csvsafe.NewWriter(w)
+	T, N := csvsafe.Text, csvsafe.Number
+	if err := cw.Write(csvsafe.Texts("study_id", "study_version", "k", "measure", "unit", "period", "group", "group_value", "category",
+		"suppressed", "count", "sum", "mean", "median", "q1", "q3")...); err != nil {
+		return err
 	}
-	head := []string{res.StudyID, strconv.Itoa(res.StudyVersion), strconv.Itoa(res.K)}
+	head := []csvsafe.Cell{T(res.StudyID), csvsafe.Int(res.StudyVersion), csvsafe.Int(res.K)}
 	for _, a := range res.Aggregates {
-		rec := append(slices.Clone(head), string(a.Measure), string(a.Unit), a.Period.String(), a.Group, a.GroupValue, a.Category,
-			"false", strconv.Itoa(a.Count), num(a.Sum), num(a.Mean), num(a.Median), num(a.Q1), num(a.Q3))
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("write CSV: %w", err)
+		rec := append(slices.Clone(head), T(string(a.Measure)), T(string(a.Unit)), T(a.Period.String()), T(a.Group), T(a.GroupValue), T(a.Category),
+			T("false"), csvsafe.Int(a.Count), N(a.Sum), N(a.Mean), N(a.Median), N(a.Q1), N(a.Q3))
+		if err := cw.Write(rec...); err != nil {
+			return err
 		}
 	}
+	e := csvsafe.Empty()
 	for _, sp := range res.Suppressed {
 		m, _ := study.LookupMeasure(sp.Measure)
-		rec := append(slices.Clone(head), string(sp.Measure), string(m.Unit), sp.Period.String(), sp.Group, sp.GroupValue, "",
-			"true", "", "", "", "", "", "")
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("write CSV: %w", err)
+		rec := append(slices.Clone(head), T(string(sp.Measure)), T(string(m.Unit)), T(sp.Period.String()), T(sp.Group), T(sp.GroupValue), e,
+			T("true"), e, e, e, e, e, e)
+		if err := cw.Write(rec...); err != nil {
+			return err
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("write CSV: %w", err)
-	}
-	return nil
+	return cw.Flush()
 }
 
 // admin checks the bearer token, answering 401 when it is missing or wrong.

@@ -3,8 +3,10 @@ package collector
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,8 +14,12 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver (PostgreSQL)
-	_ "modernc.org/sqlite"             // registers the pure-Go "sqlite" database/sql driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+
+	"github.com/coachco2/coachco2/pkg/study"
 )
 
 // Backends a Store runs on.
@@ -66,21 +72,77 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
-// RedactDSN returns a DSN fit for logs and errors: a PostgreSQL URL without its password, or the
-// SQLite path.
+// RedactDSN returns a DSN fit for logs and errors: a PostgreSQL URL reduced to its host and
+// database, or the SQLite path. It never shows a password, even in a malformed URL.
 func RedactDSN(dsn string) string {
 	if !IsPostgres(dsn) {
 		return strings.TrimPrefix(dsn, "file:")
 	}
+	pu, err := parsePostgresURL(dsn)
+	if err != nil {
+		return "postgres (malformed URL)"
+	}
+	return pu.where()
+}
+
+// pgURL is a postgres:// URL split into what the driver may parse and quote in its errors, and
+// the secrets, which only ever go into the driver's configuration.
+type pgURL struct {
+	// public is the URL without its password and without the password and sslpassword
+	// parameters.
+	public                *url.URL
+	password, sslPassword string
+	hasPassword           bool
+}
+
+// errMalformedPostgresURL quotes nothing of the URL: its parts may hold the password.
+var errMalformedPostgresURL = errors.New("collector: malformed PostgreSQL URL: write it as " +
+	"postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=require, with every @ : / ? # % & and space of " +
+	"the user name and password percent-encoded (%40 for @, %25 for %)")
+
+// parsePostgresURL splits a postgres:// URL. No error quotes the URL: with an unescaped "/",
+// "?" or "#" in the password, the host ends early and the rest of the password lands in the
+// path, the query or the fragment, followed by "@host"; such a URL is refused.
+func parsePostgresURL(dsn string) (pgURL, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return "postgres (unreadable URL)"
+		return pgURL{}, errMalformedPostgresURL // url's message quotes the URL
 	}
-	host := u.Host
+	if u.Fragment != "" || u.RawFragment != "" || strings.Contains(dsn, "#") ||
+		strings.Contains(u.Path, "@") || strings.Contains(u.RawQuery, "@") || u.Opaque != "" {
+		return pgURL{}, errMalformedPostgresURL
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return pgURL{}, errMalformedPostgresURL
+	}
+	var pu pgURL
+	if u.User != nil {
+		pu.password, pu.hasPassword = u.User.Password()
+		if name := u.User.Username(); name != "" {
+			u.User = url.User(name)
+		} else {
+			u.User = nil
+		}
+	}
+	if q.Has("password") {
+		pu.password, pu.hasPassword = q.Get("password"), true
+	}
+	pu.sslPassword = q.Get("sslpassword")
+	q.Del("password")
+	q.Del("sslpassword")
+	u.RawQuery = q.Encode()
+	pu.public = u
+	return pu, nil
+}
+
+// where names the database for errors and logs: host and database only.
+func (pu pgURL) where() string {
+	host := pu.public.Host
 	if host == "" {
 		host = "localhost"
 	}
-	return "postgres://" + host + u.EscapedPath()
+	return "postgres://" + host + pu.public.EscapedPath()
 }
 
 func openSQLite(ctx context.Context, dsn string) (*Store, error) {
@@ -105,6 +167,9 @@ func openSQLite(ctx context.Context, dsn string) (*Store, error) {
 	q.Add("_pragma", "busy_timeout("+strconv.Itoa(sqliteBusyTimeoutMS)+")")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
+	// Deleted rows are overwritten with zeros, in tables, indexes and freed pages, so that a
+	// withdrawal or a retention purge leaves nothing readable in the file ([Store.erase]).
+	q.Add("_pragma", "secure_delete(ON)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
 	if err != nil {
@@ -118,39 +183,79 @@ func openSQLite(ctx context.Context, dsn string) (*Store, error) {
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
-	where := RedactDSN(dsn)
-	db, err := sql.Open("pgx", dsn)
+	pu, err := parsePostgresURL(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("collector: open %s: %w", where, redact(err, dsn))
+		return nil, err
 	}
+	where := pu.where()
+	// The driver parses the URL without its secrets, so that no error of it can quote them; they
+	// go into its configuration afterwards.
+	var opts pgx.ParseConfigOptions
+	if pu.sslPassword != "" {
+		opts.GetSSLPassword = func(context.Context) string { return pu.sslPassword }
+	}
+	cfg, err := pgx.ParseConfigWithOptions(pu.public.String(), opts)
+	if err != nil {
+		return nil, fmt.Errorf("collector: open %s: %w", where, err)
+	}
+	if pu.hasPassword {
+		cfg.Password = pu.password
+	}
+	db := stdlib.OpenDB(*cfg)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("collector: open %s: %w", where, redact(err, dsn))
+		return nil, fmt.Errorf("collector: open %s: %w", where, withoutConfig(err))
 	}
 	return &Store{db: db, backend: BackendPostgres, where: where}, nil
 }
 
-// redact wraps a driver's error so that its text never shows the DSN's password (drivers may
-// quote the connection string); errors.Is and errors.As still see the driver's error.
-func redact(err error, dsn string) error {
-	u, perr := url.Parse(dsn)
-	if perr != nil || u.User == nil {
+// withoutConfig replaces the driver's *pgconn.ConnectError, which carries the whole
+// configuration with its password, by its message and cause: the error chain then holds no
+// password for a caller to find with errors.As and print.
+func withoutConfig(err error) error {
+	var ce *pgconn.ConnectError
+	if !errors.As(err, &ce) {
 		return err
 	}
-	pw, ok := u.User.Password()
-	if !ok || pw == "" {
-		return err
+	return fmt.Errorf("connect as user %q to database %q: %w", ce.Config.User, ce.Config.Database, ce.Unwrap())
+}
+
+// erase makes deleted rows unreadable on disk, after a committed delete. On SQLite,
+// secure_delete has zeroed them in the pages the delete wrote, but the WAL still holds the
+// earlier page images with the data: a TRUNCATE checkpoint copies the pages into the database
+// file and empties the WAL. It waits for readers (busy_timeout), and is retried with backoff
+// while one still holds an old snapshot. On PostgreSQL the dead rows stay until VACUUM: see
+// docs/collector-api.md.
+func (s *Store) erase(ctx context.Context) error {
+	if s.backend != BackendSQLite {
+		return nil
 	}
-	return &redactedError{err: err, secret: pw}
+	wait := 20 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		var busy, logFrames, checkpointed int
+		err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed)
+		if err == nil && busy == 0 {
+			return nil
+		}
+		if attempt == eraseAttempts {
+			if err == nil {
+				err = errors.New("readers kept the write-ahead log busy")
+			}
+			return fmt.Errorf("erase deleted rows from %s: checkpoint: %w", s.where, err)
+		}
+		// Jitter keeps concurrent erasers from retrying in step.
+		d := wait/2 + time.Duration(rand.Int64N(int64(wait)))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("erase deleted rows from %s: %w", s.where, ctx.Err())
+		case <-time.After(d):
+		}
+		wait *= 2
+	}
 }
 
-type redactedError struct {
-	err    error
-	secret string
-}
-
-func (e *redactedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.secret, "xxxxx") }
-func (e *redactedError) Unwrap() error { return e.err }
+// eraseAttempts bounds the checkpoints erase tries, each waiting up to the busy timeout.
+const eraseAttempts = 5
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
@@ -193,11 +298,18 @@ func (s *Store) lock(ctx context.Context, tx *sql.Tx, key string) error {
 	return nil
 }
 
+// migration is one version of the schema: statements, then an optional step in Go, in the
+// same transaction.
+type migration struct {
+	stmts []string
+	fn    func(ctx context.Context, s *Store, tx *sql.Tx) error
+}
+
 // migrations are the schema's successive versions; each entry is applied once, in one
 // transaction, and recorded in schema_migrations. Never edit an entry: append one.
-func migrations() [][]string {
-	return [][]string{
-		1: {
+func migrations() []migration {
+	return []migration{
+		1: {stmts: []string{
 			`CREATE TABLE studies (
 				id TEXT PRIMARY KEY,
 				version INTEGER NOT NULL,
@@ -229,8 +341,47 @@ func migrations() [][]string {
 				withdrawn_day BIGINT NOT NULL,
 				PRIMARY KEY (study_id, pseudonym_hash)
 			)`,
-		},
+		}},
+		// consented_k is the k of the descriptor version the contribution was sent under: it is
+		// never published in a group smaller than that, whatever k later versions set.
+		2: {stmts: []string{
+			`ALTER TABLE contributions ADD COLUMN consented_k INTEGER NOT NULL DEFAULT 0`,
+		}, fn: backfillConsentedK},
 	}
+}
+
+// backfillConsentedK gives the contributions stored before schema version 2 the k of their
+// study's registered descriptor: the only k known, since earlier versions were not kept.
+func backfillConsentedK(ctx context.Context, s *Store, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, descriptor FROM studies`)
+	if err != nil {
+		return err
+	}
+	ks := map[string]int{}
+	for rows.Next() {
+		var id string
+		var doc []byte
+		if err := rows.Scan(&id, &doc); err != nil {
+			rows.Close()
+			return err
+		}
+		var d study.Descriptor
+		if err := json.Unmarshal(doc, &d); err != nil {
+			rows.Close()
+			return fmt.Errorf("study %q: stored descriptor: %w", id, err)
+		}
+		ks[id] = d.K
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for id, k := range ks {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE contributions SET consented_k = ? WHERE study_id = ? AND consented_k = 0`), k, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SchemaVersion is the schema version this code writes.
@@ -257,8 +408,13 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("the database's schema is version %d, newer than this collector's (%d)", current, len(all)-1)
 	}
 	for v := current + 1; v < len(all); v++ {
-		for _, stmt := range all[v] {
+		for _, stmt := range all[v].stmts {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("migrate to version %d: %w", v, err)
+			}
+		}
+		if all[v].fn != nil {
+			if err := all[v].fn(ctx, s, tx); err != nil {
 				return fmt.Errorf("migrate to version %d: %w", v, err)
 			}
 		}

@@ -5,13 +5,12 @@
 package export
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/tidwall/gjson"
 
+	"github.com/coachco2/coachco2/pkg/csvsafe"
 	"github.com/coachco2/coachco2/pkg/trip"
 )
 
@@ -21,21 +20,23 @@ var CSVHeader = []string{"Trip_Id", "Trip_Start_Date", "Trip_End_Date", "Trip_St
 	"Section_Distance", "Section_Mode", "Section_Coordinates", "Section_Distances", "Section_Timestamps", "Section_Speeds"}
 
 // CSVWriter writes trips as CSV, one row per section, quoted and escaped as RFC 4180 says
-// (encoding/csv), numbers written in full (0 is "0", never an empty cell).
+// (encoding/csv), numbers written in full (0 is "0", never an empty cell). Text cells that a
+// spreadsheet would run as a formula (a place named "=HYPERLINK(…)") start with a single quote
+// (pkg/csvsafe); numbers stay numbers.
 type CSVWriter struct {
-	w      *csv.Writer
+	w      *csvsafe.Writer
 	header bool
 }
 
 // NewCSVWriter returns a writer to out.
 func NewCSVWriter(out io.Writer) *CSVWriter {
-	return &CSVWriter{w: csv.NewWriter(out)}
+	return &CSVWriter{w: csvsafe.NewWriter(out)}
 }
 
 // Write writes the rows of one trip: its sections with the modes and purpose of its aggregation.
 func (c *CSVWriter) Write(doc *trip.Doc, a trip.Aggregation) error {
 	if !c.header {
-		if err := c.w.Write(CSVHeader); err != nil {
+		if err := c.w.Write(csvsafe.Texts(CSVHeader...)...); err != nil {
 			return err
 		}
 		c.header = true
@@ -46,11 +47,13 @@ func (c *CSVWriter) Write(doc *trip.Doc, a trip.Aggregation) error {
 		if i < len(sections) {
 			geo = sections[i]
 		}
-		row := []string{doc.ID, doc.StartDate, doc.EndDate, a.StartPlaceDisplayName, a.EndPlaceDisplayName, string(a.Purpose),
-			s.StartDate, s.EndDate, number(s.Duration), number(s.Distance), string(s.Mode),
-			rawOrEmptyList(geo.Get("geometry.coordinates")), rawOrEmptyList(geo.Get("properties.distances")),
-			rawOrEmptyList(geo.Get("properties.timestamps")), rawOrEmptyList(geo.Get("properties.speeds"))}
-		if err := c.w.Write(row); err != nil {
+		row := []csvsafe.Cell{csvsafe.Text(doc.ID), csvsafe.Text(doc.StartDate), csvsafe.Text(doc.EndDate),
+			csvsafe.Text(a.StartPlaceDisplayName), csvsafe.Text(a.EndPlaceDisplayName), csvsafe.Text(string(a.Purpose)),
+			csvsafe.Text(s.StartDate), csvsafe.Text(s.EndDate), csvsafe.Number(s.Duration), csvsafe.Number(s.Distance),
+			csvsafe.Text(string(s.Mode)),
+			csvsafe.Text(rawOrEmptyList(geo.Get("geometry.coordinates"))), csvsafe.Text(rawOrEmptyList(geo.Get("properties.distances"))),
+			csvsafe.Text(rawOrEmptyList(geo.Get("properties.timestamps"))), csvsafe.Text(rawOrEmptyList(geo.Get("properties.speeds")))}
+		if err := c.w.Write(row...); err != nil {
 			return fmt.Errorf("export trip %s: %w", doc.ID, err)
 		}
 	}
@@ -60,13 +63,12 @@ func (c *CSVWriter) Write(doc *trip.Doc, a trip.Aggregation) error {
 // Flush writes what is buffered and reports a write error.
 func (c *CSVWriter) Flush() error {
 	if !c.header {
-		if err := c.w.Write(CSVHeader); err != nil {
+		if err := c.w.Write(csvsafe.Texts(CSVHeader...)...); err != nil {
 			return err
 		}
 		c.header = true
 	}
-	c.w.Flush()
-	return c.w.Error()
+	return c.w.Flush()
 }
 
 func sectionFeatures(doc *trip.Doc) []gjson.Result {
@@ -81,8 +83,6 @@ func sectionFeatures(doc *trip.Doc) []gjson.Result {
 	}
 	return out
 }
-
-func number(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func rawOrEmptyList(r gjson.Result) string {
 	if !r.Exists() {
