@@ -299,6 +299,12 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper float64, s
 		}
 		end := min(from+window, upper)
 		entries, err := r.src.FindEntries(r.budget, openpath.EntryQuery{Keys: keys, Start: from, End: end, KeyTime: openpath.KeyTimeWriteTS})
+		if errors.Is(err, openpath.ErrAnswerTooLarge) && window > minWindow.Seconds() {
+			// Too many entries for one answer: ask for a shorter window.
+			window = max(window/4, minWindow.Seconds())
+			r.log.Info("answer over the size cap; asking for a shorter window", "window", time.Duration(window*float64(time.Second)))
+			continue
+		}
 		if err = r.fetched(err); err != nil {
 			return false, err
 		}

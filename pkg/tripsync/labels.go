@@ -33,7 +33,7 @@ func (r *run) applyLabelWindow(ctx context.Context, entries []openpath.Entry, en
 			r.log.Warn("label skipped", "entry", e.ID, "error", err)
 			continue
 		}
-		labels = append(labels, accounts.PendingLabel{Key: e.Metadata.Key, Value: l.Value, StartTS: l.StartTS,
+		labels = append(labels, accounts.PendingLabel{Key: e.Metadata.Key, Value: trip.CapText(l.Value), StartTS: l.StartTS,
 			EndTS: l.EndTS, WriteTS: e.Metadata.WriteTS, EntryID: e.ID})
 	}
 	byTrip, waiting, err := r.placeLabels(ctx, labels)

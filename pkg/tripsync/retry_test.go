@@ -175,3 +175,26 @@ func TestTimeBudgetCutsAHungRequest(t *testing.T) {
 		}
 	})
 }
+
+// TestWindowOverTheSizeCap: a window whose answer is over the client's size cap is asked for
+// again in shorter windows, instead of failing at every run.
+func TestWindowOverTheSizeCap(t *testing.T) {
+	trips := generatedTrips(t, 20)
+	e := newEnv(t, couchBackend(t), &devserver.UserData{Trips: trips})
+	a, err := e.store.Get(context.Background(), e.account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A cap that a day's entries fit in, and twenty days' do not.
+	client, err := openpath.New(e.http.URL, token, openpath.WithMaxAnswerBytes(64<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := e.engine.Sync(context.Background(), a, client, tripsync.Options{FirstWindow: 60 * 24 * time.Hour})
+	if err != nil {
+		t.Fatalf("sync with a small answer cap: %v (%+v)", err, sum)
+	}
+	if sum.Created != len(trips) {
+		t.Fatalf("%+v: want all %d trips", sum, len(trips))
+	}
+}
