@@ -7,16 +7,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/openpath"
+	"github.com/coachco2/coachco2/pkg/schedule"
 	"github.com/coachco2/coachco2/pkg/tripsync"
 )
 
@@ -109,18 +110,41 @@ func (f *syncFlags) run(ctx context.Context, out io.Writer) error {
 	if f.every == 0 {
 		return f.syncAll(ctx, ws, ids, since, logger, out)
 	}
-	for {
-		if err := f.syncAll(ctx, ws, nil, since, logger, out); err != nil && ctx.Err() == nil {
-			logger.Error("sync failed; trying again at the next interval", "error", err)
+	// Each account on its own schedule: a server that hangs holds back only its own account.
+	out = &lockedWriter{w: out}
+	listAccounts := func(ctx context.Context) ([]string, error) {
+		all, err := ws.accounts.List(ctx)
+		ids := make([]string, len(all))
+		for i, a := range all {
+			ids[i] = a.ID
 		}
-		wait := f.every + time.Duration(rand.Int64N(int64(f.every/10)+1)) // jitter spreads the load on the server
-		select {
-		case <-ctx.Done():
-			logger.Info("stopping")
-			return nil
-		case <-time.After(wait):
-		}
+		return ids, err
 	}
+	schedule.Every(ctx, f.every, listAccounts, func(ctx context.Context, id string, next time.Time) {
+		a, err := ws.accounts.Get(ctx, id)
+		if err == nil {
+			err = f.syncOne(ctx, ws, a, since, next, logger, out)
+		}
+		if err != nil && ctx.Err() == nil && exitCode(err) != exitPartial {
+			logger.Error("sync failed; trying again at the next interval", "account", id, "error", err)
+		}
+	}, func(err error) {
+		logger.Error("could not list the accounts; trying again at the next interval", "error", err)
+	})
+	logger.Info("stopping")
+	return nil
+}
+
+// lockedWriter serialises the summaries of accounts synced at once.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func classifyAccountErr(err error) error {
@@ -163,7 +187,7 @@ func (f *syncFlags) syncAll(ctx context.Context, ws *workspace, ids []string, si
 		if ctx.Err() != nil {
 			break // interrupted: the accounts not started keep their last run
 		}
-		err := f.syncOne(ctx, ws, a, since, logger, out)
+		err := f.syncOne(ctx, ws, a, since, time.Time{}, logger, out)
 		if err != nil && (worst == nil || exitCode(worst) == exitPartial) {
 			worst = err
 		}
@@ -171,7 +195,9 @@ func (f *syncFlags) syncAll(ctx context.Context, ws *workspace, ids []string, si
 	return worst
 }
 
-func (f *syncFlags) syncOne(ctx context.Context, ws *workspace, a *accounts.Account, since time.Time, logger *slog.Logger, out io.Writer) error {
+// syncOne syncs one account and prints its summary. The run stops by the time limit, and by
+// deadline when it is not zero.
+func (f *syncFlags) syncOne(ctx context.Context, ws *workspace, a *accounts.Account, since, deadline time.Time, logger *slog.Logger, out io.Writer) error {
 	token, err := ws.accounts.Token(a)
 	if err != nil {
 		return &codedError{code: exitVault, err: err}
@@ -183,6 +209,9 @@ func (f *syncFlags) syncOne(ctx context.Context, ws *workspace, a *accounts.Acco
 	opts := tripsync.Options{DryRun: f.dryRun, Logger: logger, AppVersion: version, Since: since, Server: host(a.Auth.ServerURL)}
 	if f.timeLimit > 0 {
 		opts.Deadline = time.Now().Add(f.timeLimit)
+	}
+	if !deadline.IsZero() && (opts.Deadline.IsZero() || deadline.Before(opts.Deadline)) {
+		opts.Deadline = deadline
 	}
 	bar := newProgress(os.Stderr, f.json)
 	opts.Progress = bar.update

@@ -1,0 +1,104 @@
+package schedule_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/coachco2/coachco2/pkg/schedule"
+)
+
+// TestAHungJobDelaysOnlyItsKey: with one key's job hanging, the other keys keep their interval.
+func TestAHungJobDelaysOnlyItsKey(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		var mu sync.Mutex
+		runs := map[string]int{}
+		job := func(ctx context.Context, key string, deadline time.Time) {
+			mu.Lock()
+			runs[key]++
+			mu.Unlock()
+			if key == "hung" {
+				<-ctx.Done() // a server that never answers, and a job that ignores its deadline
+			}
+		}
+		keys := func(context.Context) ([]string, error) { return []string{"hung", "a", "b"}, nil }
+		done := make(chan struct{})
+		go func() {
+			schedule.Every(ctx, time.Hour, keys, job, func(err error) { t.Error(err) })
+			close(done)
+		}()
+		time.Sleep(10*time.Hour + time.Minute) // fake time: the bubble's clock
+		cancel()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		// Ten hours at one run an hour, plus up to 6 minutes of jitter per run: 10 or 11 runs... at
+		// least 9 whatever the jitter.
+		for _, k := range []string{"a", "b"} {
+			if runs[k] < 9 || runs[k] > 11 {
+				t.Errorf("key %s ran %d times in 10 hours, want about 10", k, runs[k])
+			}
+		}
+		if runs["hung"] != 1 {
+			t.Errorf("the hung key ran %d times, want 1", runs["hung"])
+		}
+	})
+}
+
+// TestKeysComeAndGo: a key added later starts, a removed key's job is cancelled, and a failing
+// key listing keeps the running keys going.
+func TestKeysComeAndGo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		var mu sync.Mutex
+		list := []string{"a"}
+		var listErr error
+		runs := map[string]int{}
+		cancelled := map[string]bool{}
+		job := func(ctx context.Context, key string, _ time.Time) {
+			mu.Lock()
+			runs[key]++
+			mu.Unlock()
+			if key == "a" {
+				<-ctx.Done()
+				mu.Lock()
+				cancelled[key] = true
+				mu.Unlock()
+			}
+		}
+		keys := func(context.Context) ([]string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return slices.Clone(list), listErr
+		}
+		var errs []error
+		done := make(chan struct{})
+		go func() {
+			schedule.Every(ctx, time.Hour, keys, job, func(err error) { errs = append(errs, err) })
+			close(done)
+		}()
+		time.Sleep(30 * time.Minute)
+		mu.Lock()
+		list = []string{"b"} // a removed, b added
+		mu.Unlock()
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		mu.Lock()
+		if !cancelled["a"] || runs["b"] != 1 {
+			t.Errorf("after the change: a cancelled %v, b ran %d times", cancelled["a"], runs["b"])
+		}
+		listErr = errors.New("vault down")
+		mu.Unlock()
+		time.Sleep(3 * time.Hour)
+		cancel()
+		<-done
+		if len(errs) == 0 || runs["b"] < 3 {
+			t.Errorf("with the listing failing: %d errors reported, b ran %d times; want errors and b still running", len(errs), runs["b"])
+		}
+	})
+}
