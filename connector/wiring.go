@@ -58,6 +58,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ce):
 		return ce.code
+	case errors.Is(err, vault.ErrInvalidName), errors.Is(err, vault.ErrInvalidDSN):
+		return exitUsage
 	case errors.Is(err, openpath.ErrAuthRefused):
 		return exitAuthRefused
 	case errors.Is(err, openpath.ErrServerDown), errors.Is(err, openpath.ErrMalformed):
@@ -114,7 +116,7 @@ func (f *vaultFlags) open(ctx context.Context) (*workspace, error) {
 	}
 	v, err := vault.Open(ctx, f.dsn, f.instance)
 	if err != nil {
-		return nil, &codedError{code: exitVault, err: err}
+		return nil, openError(err)
 	}
 	w := &workspace{vault: v}
 	fail := func(err error) (*workspace, error) {
@@ -141,6 +143,15 @@ func (f *vaultFlags) open(ctx context.Context) (*workspace, error) {
 		return fail(err)
 	}
 	return w, nil
+}
+
+// openError gives the exit code of a vault that could not be opened: bad usage for an invalid
+// instance name or DSN, a vault error otherwise.
+func openError(err error) error {
+	if errors.Is(err, vault.ErrInvalidName) || errors.Is(err, vault.ErrInvalidDSN) {
+		return &codedError{code: exitUsage, err: err}
+	}
+	return &codedError{code: exitVault, err: err}
 }
 
 // newLogger logs text lines to stderr, or JSON lines with --json so that output stays parseable.
