@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
 
 // runAppCode runs the app's command line in-process and returns its error and exit code, as
@@ -40,5 +43,28 @@ func TestInvalidInstanceOrDSNIsUsage(t *testing.T) {
 	}
 	if err, code := runAppCode(t, "report", "--nope"); code != exitUsage {
 		t.Errorf("an unknown flag: exit %d, want %d: %v", code, exitUsage, err)
+	}
+}
+
+// TestDamagedVault: every command that opens a damaged vault file exits 5 (vault), saying that
+// the file is damaged and to restore it from a backup.
+func TestDamagedVault(t *testing.T) {
+	var opened *vault.Vault
+	embedded := couch.Backends()[0]
+	file := vaulttest.Backend{Name: embedded.Name, Open: func(t testing.TB) (*vault.Vault, string, string) {
+		v, dsn, instance := embedded.Open(t)
+		opened = v
+		return v, dsn, instance
+	}}
+	dsn, instance := syncedVault(t, file, false)
+	if err := opened.Close(); err != nil {
+		t.Fatal(err)
+	}
+	vaulttest.Damage(t, strings.TrimPrefix(dsn, "file:"), `"captureDevice":`)
+	for _, cmd := range []string{"report", "trips", "check", "settings"} {
+		err, code := runAppCode(t, cmd, "--vault", dsn, "--instance", instance)
+		if code != exitVault || err == nil || !strings.Contains(err.Error(), "file is damaged") || !strings.Contains(err.Error(), "backup") {
+			t.Errorf("app %s on a damaged vault: exit %d (want %d), error %v", cmd, code, exitVault, err)
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
 
 // runErr runs the connector's command line in-process and returns its output, its error and
@@ -54,6 +56,25 @@ func TestInvalidInstanceOrDSNIsUsage(t *testing.T) {
 				strings.Contains(msg, strings.Repeat("x", 41)) || strings.Contains(msg, "\t") {
 				t.Errorf("%s, %s: message %q: want it short, quoting %s and saying %q", c.name, cmd[0], msg, c.shows, c.allowed)
 			}
+		}
+	}
+}
+
+// TestDamagedVault: sync and status check a vault file's integrity the same way when they open
+// it: on a damaged file both exit 5 (vault), saying that the file is damaged and to restore it
+// from a backup.
+func TestDamagedVault(t *testing.T) {
+	url := sampleServer(t, false)
+	vaultFile := filepath.Join(t.TempDir(), "vault.db")
+	common := []string{"--vault", vaultFile, "--instance", "alice"}
+	if out, err, code := runErr(t, append([]string{"sync", "--server", url, "--token", "sample-user"}, common...)...); code != exitOK {
+		t.Fatalf("first sync: exit %d, %v: %s", code, err, out)
+	}
+	vaulttest.Damage(t, vaultFile, `"captureDevice":`) // trips, which a sync with nothing new does not read
+	for _, cmd := range [][]string{{"sync"}, {"status"}, {"accounts", "list"}} {
+		out, err, code := runErr(t, append(cmd, common...)...)
+		if code != exitVault || err == nil || !strings.Contains(err.Error(), "file is damaged") || !strings.Contains(err.Error(), "backup") {
+			t.Errorf("%s on a damaged vault: exit %d (want %d), error %v: %s", cmd[0], code, exitVault, err, out)
 		}
 	}
 }
