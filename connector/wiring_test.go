@@ -3,7 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -76,5 +81,73 @@ func TestDamagedVault(t *testing.T) {
 		if code != exitVault || err == nil || !strings.Contains(err.Error(), "file is damaged") || !strings.Contains(err.Error(), "backup") {
 			t.Errorf("%s on a damaged vault: exit %d (want %d), error %v: %s", cmd[0], code, exitVault, err, out)
 		}
+	}
+}
+
+// TestKeyFileGone: a vault whose tokens were sealed with a key file that is gone says so, and
+// does not make a new key silently; giving the token again seals it with a new key. A dry run
+// never writes a key file.
+func TestKeyFileGone(t *testing.T) {
+	url := sampleServer(t, false)
+	dir := t.TempDir()
+	vaultFile := filepath.Join(dir, "vault.db")
+	keyFile := vaultFile + ".key"
+	common := []string{"--vault", vaultFile, "--instance", "alice"}
+	withToken := slices.Concat([]string{"sync", "--server", url, "--token", "sample-user", "--device", "pixel"}, common)
+	noKey := func(when string) {
+		t.Helper()
+		if _, err := os.Stat(keyFile); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("%s: the key file exists (%v)", when, err)
+		}
+	}
+
+	// A dry run on a new vault writes no key: it cannot seal the token it is given.
+	out, err, code := runErr(t, slices.Concat(withToken, []string{"--dry-run"})...)
+	if code != exitUsage || !strings.Contains(fmt.Sprint(err), "--dry-run writes nothing") {
+		t.Fatalf("dry run on a new vault: exit %d, %v: %s", code, err, out)
+	}
+	noKey("after a dry run on a new vault")
+	// A new vault gets its key.
+	if out, err, code := runErr(t, withToken...); code != exitOK {
+		t.Fatalf("first sync: exit %d, %v: %s", code, err, out)
+	}
+	if st, err := os.Stat(keyFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file after the first sync: %v, %v", st, err)
+	}
+	if out, err, code := runErr(t, append([]string{"sync", "--dry-run"}, common...)...); code != exitOK {
+		t.Fatalf("dry run with the key: exit %d, %v: %s", code, err, out)
+	}
+
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		how  string
+	}{
+		{[]string{"sync"}, "give --server and --token again"},
+		{[]string{"status"}, "give --server and --token again"},
+		{[]string{"accounts", "list"}, "give --server and --token again"},
+		{[]string{"sync", "--dry-run"}, "give --server and --token again"},
+		{[]string{"sync", "--server", url, "--token", "sample-user", "--device", "pixel", "--dry-run"}, "sync without --dry-run"},
+	} {
+		out, err, code := runErr(t, slices.Concat(c.args, common)...)
+		msg := fmt.Sprint(err)
+		if code != exitVault || !strings.Contains(msg, "the key file "+keyFile+" is gone") || !strings.Contains(msg, "pixel on "+url) ||
+			!strings.Contains(msg, "restore it from a backup") || !strings.Contains(msg, c.how) {
+			t.Errorf("%v without the key file: exit %d (want %d), error %q: %s", c.args, code, exitVault, msg, out)
+		}
+		noKey(fmt.Sprint(c.args, " without the key file"))
+	}
+
+	// Giving the token again seals it with a new key; the following runs open it.
+	if out, err, code := runErr(t, withToken...); code != exitOK {
+		t.Fatalf("sync with the token again: exit %d, %v: %s", code, err, out)
+	}
+	if _, err := os.Stat(keyFile); err != nil {
+		t.Fatalf("no new key file: %v", err)
+	}
+	if out, err, code := runErr(t, append([]string{"sync"}, common...)...); code != exitOK {
+		t.Fatalf("sync after re-sealing: exit %d, %v: %s", code, err, out)
 	}
 }
