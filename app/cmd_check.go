@@ -45,10 +45,10 @@ COACHCO2_VAULT and COACHCO2_INSTANCE.`,
 
 func runCheck(ctx context.Context, out io.Writer, dsn, instance string) error {
 	if dsn == "" {
-		return errors.New("no vault: give --vault or set COACHCO2_VAULT")
+		return usageError{errors.New("no vault: give --vault or set COACHCO2_VAULT")}
 	}
 	if instance == "" {
-		return errors.New("no instance: give --instance or set COACHCO2_INSTANCE")
+		return usageError{errors.New("no instance: give --instance or set COACHCO2_INSTANCE")}
 	}
 	v, err := vault.Open(ctx, dsn, instance)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -62,7 +63,18 @@ reverse proxy with TLS in front of it to reach it from elsewhere (README, "Insta
 	return cmd
 }
 
-func serve(ctx context.Context, f vaultFlags, addr, passphrase string, out interface{ Write([]byte) (int, error) }) error {
+func serve(ctx context.Context, f vaultFlags, addr, passphrase string, out io.Writer) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return serveOn(ctx, f, ln, passphrase, out)
+}
+
+// serveOn serves the app on ln, which it closes, until ctx ends.
+func serveOn(ctx context.Context, f vaultFlags, ln net.Listener, passphrase string, out io.Writer) error {
+	defer ln.Close()
+	addr := ln.Addr().String()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	// The app opens no connection but to the vault's server (and, later, to the research
 	// collectors the person consented to).
@@ -101,10 +113,6 @@ func serve(ctx context.Context, f vaultFlags, addr, passphrase string, out inter
 	app.EnableStudies(sharer.svc, sharer.ConsentsChanged)
 	handler := websec.Protect(app.Handler(), websec.Config{Auth: auth, Logger: logger,
 		Headers: websec.HeaderOptions{ImgOrigin: func() string { return ws.Settings().TileServer }}})
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

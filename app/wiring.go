@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -38,7 +38,7 @@ func (w *workspace) Close() { w.vault.Close() }
 // open opens the vault and its coach, which brings every trip's figures up to date.
 func (f *vaultFlags) open(ctx context.Context, opts ...vault.Option) (*workspace, error) {
 	if f.dsn == "" || f.instance == "" {
-		return nil, fmt.Errorf("give --vault and --instance (or set COACHCO2_VAULT and COACHCO2_INSTANCE)")
+		return nil, usageError{errors.New("give --vault and --instance (or set COACHCO2_VAULT and COACHCO2_INSTANCE)")}
 	}
 	v, err := vault.Open(ctx, f.dsn, f.instance, opts...)
 	if err != nil {
@@ -50,6 +50,33 @@ func (f *vaultFlags) open(ctx context.Context, opts ...vault.Option) (*workspace
 		return nil, err
 	}
 	return &workspace{vault: v, Coach: c}, nil
+}
+
+// Exit codes of the app, as the connector's (README, "Exit codes").
+const (
+	exitOK    = 0
+	exitError = 1 // anything else
+	exitUsage = 2 // bad flags or arguments: an invalid instance name or vault DSN...
+	exitVault = 5 // the vault could not be opened, read or written (a damaged vault file...)
+)
+
+// usageError marks an error in what the person typed.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// exitCode maps an error to the app's exit codes.
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue), errors.Is(err, vault.ErrInvalidName), errors.Is(err, vault.ErrInvalidDSN):
+		return exitUsage
+	case errors.Is(err, vault.ErrStore):
+		return exitVault
+	}
+	return exitError
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -30,7 +30,7 @@ func newAccountsAddCmd() *cobra.Command {
 			if err := fillFromEnv(cmd, map[string]string{"server": "COACHCO2_SERVER", "token": "COACHCO2_TOKEN", "device": "COACHCO2_DEVICE"}); err != nil {
 				return err
 			}
-			ws, err := f.open(cmd.Context())
+			ws, err := f.openWith(cmd.Context(), openOptions{newToken: n.Token != ""})
 			if err != nil {
 				return err
 			}

@@ -86,7 +86,7 @@ func (f *syncFlags) run(ctx context.Context, out io.Writer) error {
 	if f.every < 0 || f.every > 0 && f.every < time.Minute {
 		return usageError("--every must be at least 1m")
 	}
-	ws, err := f.open(ctx)
+	ws, err := f.openWith(ctx, openOptions{newToken: f.token != "", dryRun: f.dryRun})
 	if err != nil {
 		return err
 	}

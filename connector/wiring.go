@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -62,6 +63,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ce):
 		return ce.code
+	case errors.Is(err, vault.ErrInvalidName), errors.Is(err, vault.ErrInvalidDSN):
+		return exitUsage
 	case errors.Is(err, openpath.ErrAuthRefused):
 		return exitAuthRefused
 	case errors.Is(err, openpath.ErrServerDown), errors.Is(err, openpath.ErrMalformed):
@@ -107,9 +110,23 @@ type workspace struct {
 
 func (w *workspace) Close() { w.vault.Close() }
 
-// open opens the vault and prepares its accounts and trips. In an embedded vault, tokens are
-// sealed with a key file beside the vault file.
+// openOptions say what a command will do with the tokens of an embedded vault.
+type openOptions struct {
+	// newToken: the command was given a token (--token), which it seals in its account.
+	newToken bool
+	// dryRun: the command writes nothing, not even a new key file.
+	dryRun bool
+}
+
+// open opens the vault and prepares its accounts and trips, for a command that is given no
+// token and writes (see openWith).
 func (f *vaultFlags) open(ctx context.Context) (*workspace, error) {
+	return f.openWith(ctx, openOptions{})
+}
+
+// openWith opens the vault and prepares its accounts and trips. In an embedded vault, tokens are
+// sealed with a key file beside the vault file (see openKey).
+func (f *vaultFlags) openWith(ctx context.Context, o openOptions) (*workspace, error) {
 	if f.dsn == "" {
 		return nil, usageError("--vault is required (or set COACHCO2_VAULT)")
 	}
@@ -118,22 +135,26 @@ func (f *vaultFlags) open(ctx context.Context) (*workspace, error) {
 	}
 	v, err := vault.Open(ctx, f.dsn, f.instance)
 	if err != nil {
-		return nil, &codedError{code: exitVault, err: err}
+		return nil, openError(err)
 	}
 	w := &workspace{vault: v}
 	fail := func(err error) (*workspace, error) {
 		v.Close()
-		return nil, &codedError{code: exitVault, err: err}
-	}
-	var box *secretbox.Box
-	if v.Embedded() {
-		if box, err = secretbox.OpenKeyFile(strings.TrimPrefix(f.dsn, "file:") + ".key"); err != nil {
-			return fail(err)
+		var ce *codedError
+		if errors.As(err, &ce) {
+			return nil, err
 		}
+		return nil, &codedError{code: exitVault, err: err}
 	}
 	accountsDB, err := v.DB(ctx, vault.DoctypeAccounts)
 	if err != nil {
 		return fail(err)
+	}
+	var box *secretbox.Box
+	if v.Embedded() {
+		if box, err = openKey(ctx, strings.TrimPrefix(f.dsn, "file:")+".key", accountsDB, o); err != nil {
+			return fail(err)
+		}
 	}
 	if w.accounts, err = accounts.Open(ctx, accountsDB, box); err != nil {
 		return fail(err)
@@ -145,6 +166,80 @@ func (f *vaultFlags) open(ctx context.Context) (*workspace, error) {
 		return fail(err)
 	}
 	return w, nil
+}
+
+// openKey returns the box of the key file at path, which seals the tokens of an embedded vault.
+// A vault without sealed tokens gets a new key file when it has none. When tokens were sealed and
+// the key file is gone, they cannot be opened any more: a new key would only hide that, so
+// openKey says so, unless the command was given a token to seal anew (the account's token is
+// then sealed with the new key). A dry run creates no key file.
+func openKey(ctx context.Context, path string, accountsDB *vault.DB, o openOptions) (*secretbox.Box, error) {
+	box, err := secretbox.LoadKeyFile(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return box, err
+	}
+	sealed, err := sealedAccounts(ctx, accountsDB)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(sealed) > 0 && (!o.newToken || o.dryRun):
+		how := "give --server and --token again (sync or accounts add) to seal each token with a new key"
+		if o.newToken {
+			how = "sync without --dry-run to seal the token with a new key (a dry run writes no key file)"
+		}
+		return nil, fmt.Errorf("the key file %s is gone: the tokens of %s were sealed with it and cannot be opened without it; "+
+			"restore it from a backup, or %s", path, sealed, how)
+	case o.dryRun && o.newToken:
+		return nil, usageError("--dry-run writes nothing, not even the key file %s that seals the new token: "+
+			"add the account first (accounts add --server URL --token TOKEN), or sync without --dry-run", path)
+	case o.dryRun:
+		// Nothing is sealed without a token: a key of this run only keeps the dry run from writing one.
+		return secretbox.NewEphemeral()
+	}
+	return secretbox.CreateKeyFile(path)
+}
+
+// sealedAccounts names the accounts whose token is sealed, for a message ("" for none).
+func sealedAccounts(ctx context.Context, accountsDB *vault.DB) (names, error) {
+	store, err := accounts.Open(ctx, accountsDB, nil)
+	if err != nil {
+		return nil, err
+	}
+	list, err := store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var sealed names
+	for _, a := range list {
+		if secretbox.IsSealed(a.Auth.Password) {
+			sealed = append(sealed, fmt.Sprintf("%s on %s", a.Auth.Login, a.Auth.ServerURL))
+		}
+	}
+	return sealed, nil
+}
+
+// names lists accounts in a message.
+type names []string
+
+func (n names) String() string {
+	const shown = 3
+	if len(n) == 1 {
+		return "the account " + n[0]
+	}
+	if len(n) <= shown {
+		return fmt.Sprintf("%d accounts (%s)", len(n), strings.Join(n, ", "))
+	}
+	return fmt.Sprintf("%d accounts (%s...)", len(n), strings.Join(n[:shown], ", "))
+}
+
+// openError gives the exit code of a vault that could not be opened: bad usage for an invalid
+// instance name or DSN, a vault error otherwise.
+func openError(err error) error {
+	if errors.Is(err, vault.ErrInvalidName) || errors.Is(err, vault.ErrInvalidDSN) {
+		return &codedError{code: exitUsage, err: err}
+	}
+	return &codedError{code: exitVault, err: err}
 }
 
 // newLogger logs text lines to stderr, or JSON lines with --json so that output stays parseable.

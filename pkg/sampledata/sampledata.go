@@ -2,24 +2,37 @@
 //
 // The samples (real e-mission pipeline output, BSD-3) live outside the repository, in
 // ../shared/openpath-samples beside the project root, and are never copied into it. A test that
-// needs them calls Dir, which skips the test with a clear message on a machine without them.
+// needs them calls Dir, which skips the test with a clear message on a machine without them, or
+// fails it when the environment variable CI is set, so that CI never passes without them.
 // OPENPATH_SAMPLES overrides the location.
 package sampledata
 
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
-// Dir returns the samples directory, or skips the test when it cannot be found.
+// Dir returns the samples directory. When it cannot be found, Dir skips the test, or fails it
+// when CI is set (to anything but "", "0" or "false").
 func Dir(t testing.TB) string {
 	t.Helper()
 	dir, err := Find()
 	if err != nil {
-		t.Skipf("OpenPATH samples not found (%v): they live in ../shared/openpath-samples beside the project root, or set OPENPATH_SAMPLES", err)
+		const where = "they live in ../shared/openpath-samples beside the project root, or set OPENPATH_SAMPLES"
+		if onCI() {
+			t.Fatalf("OpenPATH samples not found (%v): %s. CI is set, so the tests that need them must run.", err, where)
+		}
+		t.Skipf("OpenPATH samples not found (%v): %s", err, where)
 	}
 	return dir
+}
+
+// onCI reports whether the tests run on CI, where a missing prerequisite is a failure.
+func onCI() bool {
+	v := strings.ToLower(strings.TrimSpace(os.Getenv("CI")))
+	return v != "" && v != "0" && v != "false"
 }
 
 // Find returns the samples directory: $OPENPATH_SAMPLES, else ../shared/openpath-samples beside

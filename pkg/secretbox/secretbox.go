@@ -31,36 +31,63 @@ type Box struct {
 
 // OpenKeyFile loads the key at path, creating it (mode 0600) with a new random key when the file
 // does not exist. A key file that others can read is refused: fix its mode with chmod 600.
+// Where values may already be sealed with a key that is lost, use [LoadKeyFile] and decide.
 func OpenKeyFile(path string) (*Box, error) {
-	key, err := os.ReadFile(path)
+	box, err := LoadKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		key = make([]byte, keySize)
-		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("secretbox: new key: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			return OpenKeyFile(path) // another process created it first: use theirs
-		}
-		if err != nil {
-			return nil, fmt.Errorf("secretbox: create key file %s: %w", path, err)
-		}
-		_, werr := f.Write(key)
-		serr := f.Sync()
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil || serr != nil {
-			os.Remove(path)
-			return nil, fmt.Errorf("secretbox: write key file %s: %w", path, errors.Join(werr, serr))
-		}
-	} else if err != nil {
+		return CreateKeyFile(path)
+	}
+	return box, err
+}
+
+// LoadKeyFile loads the key at path. A missing file gives an error matching fs.ErrNotExist; a
+// key file that others can read is refused: fix its mode with chmod 600.
+func LoadKeyFile(path string) (*Box, error) {
+	key, err := os.ReadFile(path)
+	if err != nil {
 		return nil, fmt.Errorf("secretbox: read key file %s: %w", path, err)
-	} else if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("secretbox: key file %s is readable by others (mode %v): run chmod 600 %s", path, st.Mode().Perm(), path)
 	}
 	if len(key) != keySize {
 		return nil, fmt.Errorf("secretbox: key file %s holds %d bytes, want %d: it is not a key file", path, len(key), keySize)
+	}
+	return New(key)
+}
+
+// CreateKeyFile writes a new random key at path (mode 0600) and returns its Box. When the file
+// appeared meanwhile (another process created it first), it loads that one instead.
+func CreateKeyFile(path string) (*Box, error) {
+	key := make([]byte, keySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("secretbox: new key: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return LoadKeyFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secretbox: create key file %s: %w", path, err)
+	}
+	_, werr := f.Write(key)
+	serr := f.Sync()
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil || serr != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("secretbox: write key file %s: %w", path, errors.Join(werr, serr))
+	}
+	return New(key)
+}
+
+// NewEphemeral returns a Box with a new random key kept in memory only: what it seals cannot be
+// opened once it is gone.
+func NewEphemeral() (*Box, error) {
+	key := make([]byte, keySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("secretbox: new key: %w", err)
 	}
 	return New(key)
 }
@@ -89,8 +116,9 @@ func (b *Box) Seal(secret, context string) string {
 }
 
 // ErrWrongKey means a sealed value does not open with this key (another vault's key file, a
-// changed account id, or tampering).
-var ErrWrongKey = errors.New("secretbox: the secret does not open with this key file")
+// key file made anew after the old one was lost, a changed account id, or tampering).
+var ErrWrongKey = errors.New("secretbox: the secret does not open with this key file " +
+	"(it was sealed with another key, lost or another vault's): give the secret again to seal it anew")
 
 // Open decrypts a value made by Seal with the same context. A value that is not sealed is
 // returned as it is, so vaults written before encryption, or by the Cozy stack, still work.

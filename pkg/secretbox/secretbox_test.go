@@ -2,6 +2,7 @@ package secretbox_test
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,5 +62,36 @@ func TestKeyFileChecks(t *testing.T) {
 	}
 	if _, err := secretbox.OpenKeyFile(filepath.Join(dir, "missing-dir", "k")); err == nil {
 		t.Fatal("a key file in a missing directory was created")
+	}
+}
+
+// TestLoadKeyFileCreatesNothing: a missing key file is reported, not made anew, so that the
+// caller can tell a new vault from one whose key was lost.
+func TestLoadKeyFileCreatesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vault.db.key")
+	if _, err := secretbox.LoadKeyFile(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("LoadKeyFile of a missing file: %v, want fs.ErrNotExist", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("LoadKeyFile created %s (%v)", path, err)
+	}
+	box, err := secretbox.CreateKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := box.Seal("token", "a")
+	loaded, err := secretbox.LoadKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := loaded.Open(sealed, "a"); err != nil || got != "token" {
+		t.Fatalf("open with the loaded key: %q, %v", got, err)
+	}
+	ephemeral, err := secretbox.NewEphemeral()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ephemeral.Open(sealed, "a"); !errors.Is(err, secretbox.ErrWrongKey) {
+		t.Fatalf("open with an ephemeral key: %v, want ErrWrongKey", err)
 	}
 }

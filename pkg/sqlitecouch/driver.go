@@ -77,6 +77,10 @@ func Open(ctx context.Context, path string) (*Client, error) {
 	}
 	c := &Client{path: path, sql: sqlDB}
 	c.collators.New = func() any { return collate.New(language.Und) }
+	if err := c.checkIntegrity(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, err)
+	}
 	if err := c.migrate(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, err)
@@ -151,12 +155,44 @@ func (c *Client) migrate(ctx context.Context) error {
 	return nil
 }
 
+// ErrDamaged matches errors for a vault file whose content is damaged: SQLite's integrity check
+// fails, or SQLite finds a malformed page. The file must be restored from a backup.
+var ErrDamaged = errors.New("the vault file is damaged")
+
+// checkIntegrity runs SQLite's quick_check, which reads every page of the file (0.1 to 0.3 s for
+// 100 MB): a damaged file is refused when it opens, by every command alike, rather than by the
+// one command that happens to read the damaged page.
+func (c *Client) checkIntegrity(ctx context.Context) error {
+	rows, err := c.sql.QueryContext(ctx, "PRAGMA quick_check(1)") // the first problem is enough
+	if err != nil {
+		return describeSQLiteError(err)
+	}
+	defer rows.Close()
+	var problem string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return describeSQLiteError(err)
+		}
+		if line != "ok" && problem == "" {
+			problem = strings.TrimPrefix(strings.Join(strings.Fields(line), " "), "*** in database main *** ")
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return describeSQLiteError(err)
+	}
+	if problem != "" {
+		return fmt.Errorf("%w (SQLite's integrity check: %s)", ErrDamaged, problem)
+	}
+	return nil
+}
+
 // describeSQLiteError turns SQLite's terse messages into actionable ones.
 func describeSQLiteError(err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "file is not a database"), strings.Contains(msg, "malformed"):
-		return fmt.Errorf("not a vault file or corrupt (restore it from a backup): %w", err)
+		return fmt.Errorf("%w, or not a vault file (restore it from a backup): %w", ErrDamaged, err)
 	case strings.Contains(msg, "database is locked"), strings.Contains(msg, "SQLITE_BUSY"):
 		return fmt.Errorf("locked by another process for more than %d ms: %w", busyTimeoutMS, err)
 	case strings.Contains(msg, "readonly"), strings.Contains(msg, "unable to open"):

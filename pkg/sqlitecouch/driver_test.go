@@ -15,6 +15,7 @@ import (
 	"github.com/go-kivik/kivik/v4"
 
 	"github.com/coachco2/coachco2/pkg/sqlitecouch"
+	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
 
 // These tests cover what only the embedded driver has (files, processes, plans); the behaviour
@@ -276,5 +277,26 @@ func TestErrorsAreCouchDBStyle(t *testing.T) {
 	err := db.Get(context.Background(), "missing").Err()
 	if !errors.As(err, &ce) || ce.Name != "not_found" {
 		t.Fatalf("%v: want a *sqlitecouch.Error not_found", err)
+	}
+}
+
+// TestOpenChecksIntegrity: a file whose pages are damaged is refused when it opens, with an
+// error matching ErrDamaged, even when the damaged pages are ones an operation may never read.
+func TestOpenChecksIntegrity(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "vault.db")
+	client, db := newDB(t, path)
+	for i := range 200 {
+		if _, err := db.Put(ctx, fmt.Sprintf("trip-%03d", i), map[string]any{"captureDevice": "phone", "pad": strings.Repeat("x", 500)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := client.Close(); err != nil {
+		t.Fatal(err)
+	}
+	vaulttest.Damage(t, path, `"captureDevice":`)
+	_, err := sqlitecouch.Open(ctx, path)
+	if !errors.Is(err, sqlitecouch.ErrDamaged) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "integrity check") {
+		t.Fatalf("open a damaged file: %v, want ErrDamaged naming the file", err)
 	}
 }

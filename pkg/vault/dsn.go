@@ -1,7 +1,6 @@
 package vault
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -42,32 +41,39 @@ func parseDSN(dsn string) (location, error) {
 	var file string
 	switch {
 	case strings.TrimSpace(dsn) == "":
-		return location{}, errors.New("vault: empty DSN: " + dsnForms)
+		return location{}, badDSN("empty: %s", dsnForms)
 	case strings.HasPrefix(lower, "http://"), strings.HasPrefix(lower, "https://"):
 		return parseServerURL(dsn)
 	case strings.HasPrefix(lower, "file://"):
 		file = dsn[len("file://"):]
 		if !strings.HasPrefix(file, "/") {
-			return location{}, errors.New("vault: malformed file URL: use file:///absolute/path or file:relative/path")
+			return location{}, badDSN("malformed file URL: use file:///absolute/path or file:relative/path")
 		}
 	case strings.HasPrefix(lower, "file:"):
 		file = dsn[len("file:"):]
 	case strings.Contains(dsn, "://"):
+		// Quote the scheme only when it cannot be part of a password.
 		scheme := dsn[:strings.Index(dsn, "://")]
 		if len(scheme) > 16 || strings.ContainsAny(scheme, "@:/") {
-			scheme = "?"
+			return location{}, badDSN("unsupported scheme: %s", dsnForms)
 		}
-		return location{}, fmt.Errorf("vault: unsupported DSN scheme %q: %s", scheme, dsnForms)
+		return location{}, badDSN("unsupported scheme %s: %s", quoteShort(scheme), dsnForms)
 	default:
 		file = dsn
 	}
 	if strings.TrimSpace(file) == "" {
-		return location{}, errors.New("vault: empty file path in DSN: " + dsnForms)
+		return location{}, badDSN("empty file path: %s", dsnForms)
 	}
 	if strings.ContainsRune(file, 0) {
-		return location{}, errors.New("vault: file path contains a NUL byte")
+		return location{}, badDSN("the file path contains a NUL byte")
 	}
 	return location{file: filepath.Clean(file)}, nil
+}
+
+// badDSN returns an error matching [ErrInvalidDSN]. Its arguments must not
+// hold the DSN, which may hold a password.
+func badDSN(format string, args ...any) error {
+	return fmt.Errorf("vault: %w: "+format, append([]any{ErrInvalidDSN}, args...)...)
 }
 
 // parseServerURL parses an http(s) DSN and splits the credentials off.
@@ -75,23 +81,23 @@ func parseServerURL(dsn string) (location, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		// The parser's message may quote part of the password: do not use it.
-		return location{}, errors.New("vault: malformed CouchDB URL (percent-encode any @ : / ? # in the user name or password)")
+		return location{}, badDSN("malformed CouchDB URL (percent-encode any @ : / ? # in the user name or password)")
 	}
 	if u.Hostname() == "" {
-		return location{}, errors.New("vault: malformed CouchDB URL: no host")
+		return location{}, badDSN("malformed CouchDB URL: no host")
 	}
 	// The messages below quote nothing from the URL: with an unescaped
 	// special character, the "port", query or path may be part of the password.
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return location{}, errors.New("vault: malformed CouchDB URL: port out of range")
+			return location{}, badDSN("malformed CouchDB URL: port out of range")
 		}
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		return location{}, errors.New("vault: malformed CouchDB URL: a query string or fragment is not supported (percent-encode ? and # in the password)")
+		return location{}, badDSN("malformed CouchDB URL: a query string or fragment is not supported (percent-encode ? and # in the password)")
 	}
 	if strings.Contains(u.Path, "@") {
-		return location{}, errors.New("vault: malformed CouchDB URL: '@' in the path (percent-encode / and @ in the user name or password)")
+		return location{}, badDSN("malformed CouchDB URL: '@' in the path (percent-encode / and @ in the user name or password)")
 	}
 	user := u.User.Username()
 	password, _ := u.User.Password()

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -34,6 +35,26 @@ func TestParseDSN(t *testing.T) {
 		if server != c.server || loc.user != c.user || loc.password != c.passwd || loc.file != c.file {
 			t.Errorf("parseDSN(%q) = server %q user %q password %q file %q; want %q %q %q %q",
 				c.dsn, server, loc.user, loc.password, loc.file, c.server, c.user, c.passwd, c.file)
+		}
+	}
+}
+
+// TestParseDSNRejects: a DSN that cannot be used gives ErrInvalidDSN, saying what is allowed.
+func TestParseDSNRejects(t *testing.T) {
+	for dsn, shows := range map[string]string{
+		"ftp://host/vault":             `unsupported scheme "ftp": give an http(s)://`,
+		"s3://bucket/vault.db":         `unsupported scheme "s3"`,
+		"user:pw@ftp://host":           "unsupported scheme: give",
+		"":                             "empty",
+		"file://relative/vault.db":     "file:///absolute/path",
+		"http://:5984/":                "no host",
+		"http://admin:pw@host:99999/":  "port out of range",
+		"https://couch.example/db?x=1": "query string",
+		"vault\x00.db":                 "NUL byte",
+	} {
+		_, err := parseDSN(dsn)
+		if !errors.Is(err, ErrInvalidDSN) || !strings.Contains(err.Error(), shows) {
+			t.Errorf("parseDSN(%q) = %v, want ErrInvalidDSN saying %s", dsn, err, shows)
 		}
 	}
 }

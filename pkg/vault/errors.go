@@ -24,7 +24,21 @@ const (
 	// that does not answer, a file that cannot be written...): what a command
 	// reports as a vault error rather than a problem with its input.
 	ErrStore Error = "the store failed"
+	// ErrInvalidName matches errors for an instance name that cannot prefix
+	// the person's databases: what a command reports as bad usage.
+	ErrInvalidName Error = "invalid instance name"
+	// ErrInvalidDSN matches errors for a vault DSN that cannot be used (an
+	// unsupported scheme, a malformed URL): what a command reports as bad usage.
+	ErrInvalidDSN Error = "invalid vault DSN"
 )
+
+// storeError is an error of the store that keeps its message and also
+// matches [ErrStore].
+type storeError struct{ err error }
+
+func (e storeError) Error() string        { return e.err.Error() }
+func (e storeError) Unwrap() error        { return e.err }
+func (e storeError) Is(target error) bool { return target == ErrStore }
 
 // classify returns the sentinel that matches a kivik error, or nil.
 func classify(err error) error {

@@ -23,7 +23,7 @@ func openFile(ctx context.Context, loc location) (*kivik.Client, error) {
 	path := loc.file
 	created, err := checkVaultFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("vault: %s: %w", loc, err)
+		return nil, storeError{fmt.Errorf("vault: %s: %w", loc, err)}
 	}
 	cleanup := func() {
 		if created {
@@ -35,13 +35,13 @@ func openFile(ctx context.Context, loc location) (*kivik.Client, error) {
 	client, err := kivik.New(embeddedDriver, path)
 	if err != nil {
 		cleanup()
-		return nil, fmt.Errorf("vault: %s: open: %w", loc, err)
+		return nil, storeError{fmt.Errorf("vault: %s: %s: %w", loc, damagedOr(err, "open"), err)}
 	}
 	// Make the driver really open and read the file now.
 	if _, err := client.AllDBs(ctx); err != nil {
 		_ = client.Close()
 		cleanup()
-		return nil, fmt.Errorf("vault: %s: read: %w", loc, err)
+		return nil, storeError{fmt.Errorf("vault: %s: %s: %w", loc, damagedOr(err, "read"), err)}
 	}
 	return client, nil
 }

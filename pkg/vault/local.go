@@ -29,7 +29,7 @@ func (d *DB) PutLocal(ctx context.Context, id string, doc any) error {
 		return err
 	}
 	id = localPrefix + strings.TrimPrefix(id, localPrefix)
-	for attempt := 1; ; attempt++ {
+	return defaultRetry().run(ctx, fmt.Sprintf("vault: %s: put %q in %s", d.v.loc, id, d.name), func() error {
 		var current struct {
 			Rev string `json:"_rev"`
 		}
@@ -41,8 +41,6 @@ func (d *DB) PutLocal(ctx context.Context, id string, doc any) error {
 			return fmt.Errorf("vault: put %q in %s: %w", id, d.name, err)
 		}
 		_, err = d.put(ctx, id, json.RawMessage(body))
-		if !errors.Is(err, ErrConflict) || attempt == UpdateAttempts {
-			return err
-		}
-	}
+		return err
+	})
 }

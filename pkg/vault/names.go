@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Doctypes the project stores. Each gets one database per instance.
@@ -41,21 +43,68 @@ func PrefixForDomain(domain string) string {
 //
 // so that prefix "alice.cozy.localhost:8080" and doctype "io.cozy.files" give
 // "alice-cozy-localhost-8080/io-cozy-files". It returns an error when the
-// doctype is invalid (see [ValidateDoctype]) or when the result is not a
-// valid CouchDB database name (for example a prefix starting with a digit).
+// doctype is invalid (see [ValidateDoctype]), or one matching
+// [ErrInvalidName] when the result is not a valid CouchDB database name (for
+// example a prefix starting with a digit).
 func DBName(prefix, doctype string) (string, error) {
 	if err := ValidateDoctype(doctype); err != nil {
 		return "", err
 	}
-	if prefix == "" {
-		return "", fmt.Errorf("vault: empty instance name (Cozy prefix)")
-	}
-	name := strings.ToLower(strings.NewReplacer(".", "-", ":", "-").Replace(prefix + "/" + doctype))
-	if why := invalidDBName(name); why != "" {
-		return "", fmt.Errorf("vault: instance %q with doctype %s gives database name %q, which CouchDB rejects: %s",
-			prefix, doctype, name, why)
+	name := dbName(prefix, doctype)
+	if err := checkInstance(prefix, name, maxDBNameLen-1-len(doctype)); err != nil {
+		return "", err
 	}
 	return name, nil
+}
+
+func dbName(prefix, doctype string) string {
+	return strings.ToLower(strings.NewReplacer(".", "-", ":", "-").Replace(prefix + "/" + doctype))
+}
+
+// instanceRule says what an instance name may hold, for error messages.
+const instanceRule = "an instance name starts with a letter and holds only letters, digits and . : _ $ ( ) + / -"
+
+// ValidateInstance checks that instance can prefix the names of all the
+// project's databases (see [DBName] and [ProjectDatabases]). Its error
+// matches [ErrInvalidName], quotes the name shortened and says what is allowed.
+func ValidateInstance(instance string) error {
+	longest := ""
+	for _, spec := range ProjectDatabases() {
+		if len(spec.Doctype) > len(longest) {
+			longest = spec.Doctype
+		}
+	}
+	return checkInstance(instance, dbName(instance, longest), maxDBNameLen-1-len(longest))
+}
+
+// checkInstance checks the database name that instance gives with some
+// doctype, leaving maxLen characters to the instance.
+func checkInstance(instance, name string, maxLen int) error {
+	if instance == "" {
+		return fmt.Errorf("vault: %w: empty: %s, at most %d", ErrInvalidName, instanceRule, maxLen)
+	}
+	why := ""
+	if len(instance) > maxLen {
+		why = "too long"
+	} else {
+		why = invalidDBName(name)
+	}
+	if why == "" {
+		return nil
+	}
+	return fmt.Errorf("vault: %w %s (%s): %s, at most %d", ErrInvalidName, quoteShort(instance), why, instanceRule, maxLen)
+}
+
+// maxQuoted is how many characters of a bad value messages quote.
+const maxQuoted = 40
+
+// quoteShort quotes s for a message, control characters escaped, shortened
+// to its first maxQuoted characters.
+func quoteShort(s string) string {
+	if n := utf8.RuneCountInString(s); n > maxQuoted {
+		return fmt.Sprintf("%.*q… (%d characters)", maxQuoted, s, n)
+	}
+	return strconv.Quote(s)
 }
 
 // EscapeDBName returns name as it appears in a URL path: every "/" becomes
@@ -95,11 +144,11 @@ func invalidDBName(name string) string {
 		return fmt.Sprintf("longer than %d characters", maxDBNameLen)
 	}
 	if c := name[0]; c < 'a' || c > 'z' {
-		return "it must start with a letter a-z"
+		return "it does not start with a letter a-z"
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("_$()+/-", r)) {
-			return fmt.Sprintf("character %q is not allowed (only a-z 0-9 _ $ ( ) + / -)", r)
+			return fmt.Sprintf("character %q", r)
 		}
 	}
 	return ""

@@ -1,6 +1,7 @@
 package vault_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -73,6 +74,39 @@ func TestPrefixForDomain(t *testing.T) {
 	} {
 		if got := vault.PrefixForDomain(domain); got != want {
 			t.Errorf("PrefixForDomain(%q) = %q, want %q", domain, got, want)
+		}
+	}
+}
+
+// TestValidateInstance: a bad instance name gives ErrInvalidName with a short message that quotes
+// the name shortened, control characters escaped, and says what is allowed.
+func TestValidateInstance(t *testing.T) {
+	for _, ok := range []string{"alice", "Alice.Example.NET", "alice.cozy.localhost:8080", "team/alice",
+		"cozyb25dd4ea28f7121ac2d1f4681f495e3c", "a_b$(c)+d-e", strings.Repeat("a", 207)} {
+		if err := vault.ValidateInstance(ok); err != nil {
+			t.Errorf("ValidateInstance(%q): %v", ok, err)
+		}
+	}
+	long := strings.Repeat("a", 5000)
+	for _, c := range []struct{ instance, shows string }{
+		{"../../etc", `"../../etc"`},
+		{"al\tice", `"al\tice"`},
+		{"al\x1b[31mice", `"al\x1b[31mice"`},
+		{long, `"` + strings.Repeat("a", 40) + `"… (5000 characters) (too long)`},
+		{strings.Repeat("a", 208), "(208 characters) (too long)"},
+		{"", "empty"},
+		{"1alice", `"1alice"`},
+		{"alicé", `"alicé"`},
+	} {
+		err := vault.ValidateInstance(c.instance)
+		if !errors.Is(err, vault.ErrInvalidName) {
+			t.Errorf("ValidateInstance(%.20q) = %v, want ErrInvalidName", c.instance, err)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, c.shows) || !strings.Contains(msg, "starts with a letter") || len(msg) > 250 ||
+			strings.Contains(msg, strings.Repeat("a", 41)) || strings.ContainsAny(msg, "\t\x1b") {
+			t.Errorf("ValidateInstance(%.20q): message %q: want it to show %s, say what is allowed, and be short", c.instance, msg, c.shows)
 		}
 	}
 }

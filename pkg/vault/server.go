@@ -35,7 +35,7 @@ func openServer(ctx context.Context, loc location) (*kivik.Client, error) {
 	}
 	client, err := kivik.New("couch", loc.server.String(), opts...)
 	if err != nil {
-		return nil, fmt.Errorf("vault: %s: %w", loc, err)
+		return nil, storeError{fmt.Errorf("vault: %s: %w", loc, err)}
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -59,7 +59,7 @@ func openServer(ctx context.Context, loc location) (*kivik.Client, error) {
 		if loc.user != "" {
 			who = fmt.Sprintf(" (as user %q)", loc.user)
 		}
-		return nil, fmt.Errorf("vault: %s%s: %s: %w", loc, who, serverCause(ctx, err), err)
+		return nil, storeError{fmt.Errorf("vault: %s%s: %s: %w", loc, who, serverCause(ctx, err), err)}
 	}
 	return client, nil
 }

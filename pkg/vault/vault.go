@@ -38,14 +38,16 @@ type Vault struct {
 // when it is a directory, not a vault (SQLite) file, or cannot be opened for
 // writing, and then removes a file it has just created.
 //
-// Errors name the host or the file, never the password. Open writes nothing
-// but a new empty vault file.
+// An instance name or a DSN that cannot be used gives an error matching
+// [ErrInvalidName] or [ErrInvalidDSN], before any I/O; other errors match
+// [ErrStore]. Errors name the host or the file, never the password. Open
+// writes nothing but a new empty vault file.
 //
 // [WithPolicy] makes every later operation ask a [Policy] first.
 func Open(ctx context.Context, dsn, instance string, opts ...Option) (*Vault, error) {
 	o := collectOptions(opts)
-	if _, err := DBName(instance, DoctypeAccounts); err != nil {
-		return nil, fmt.Errorf("vault: invalid instance name: %w", err)
+	if err := ValidateInstance(instance); err != nil {
+		return nil, err
 	}
 	loc, err := parseDSN(dsn)
 	if err != nil {
@@ -112,18 +114,18 @@ func (v *Vault) DB(ctx context.Context, doctype string) (*DB, error) {
 	exists := v.cozy // the stack creates its databases itself
 	if !exists {
 		if exists, err = v.client.DBExists(ctx, name); err != nil {
-			return nil, fmt.Errorf("vault: %s: check database %s: %w", v.loc, name, err)
+			return nil, storeError{fmt.Errorf("vault: %s: check database %s: %w", v.loc, name, err)}
 		}
 	}
 	if !exists {
 		err := v.client.CreateDB(ctx, name)
 		if err != nil && kivik.HTTPStatus(err) != http.StatusPreconditionFailed { // 412: created meanwhile
-			return nil, fmt.Errorf("vault: %s: create database %s: %w", v.loc, name, err)
+			return nil, storeError{fmt.Errorf("vault: %s: create database %s: %w", v.loc, name, err)}
 		}
 	}
 	kdb := v.client.DB(name)
 	if err := kdb.Err(); err != nil {
-		return nil, fmt.Errorf("vault: %s: open database %s: %w", v.loc, name, err)
+		return nil, storeError{fmt.Errorf("vault: %s: open database %s: %w", v.loc, name, err)}
 	}
 	db := &DB{v: v, doctype: doctype, name: name, kdb: kdb}
 	v.dbs[doctype] = db

@@ -152,9 +152,12 @@ func (s *Server) tripList(r *http.Request) (view, error) {
 	if o, err := strconv.Atoi(q.Get("offset")); err == nil && o > 0 {
 		tq.Offset = o
 	}
+	if err := tq.Validate(); err != nil {
+		return nil, badRequest{err}
+	}
 	list, total, err := s.coach.ListTrips(r.Context(), tq)
 	if err != nil {
-		return nil, badRequest{err}
+		return nil, err
 	}
 	v := &tripsView{Trips: list, Total: total, Offset: tq.Offset, Query: map[string]string{}}
 	for _, k := range []string{"month", "mode", "purpose", "device"} {
@@ -333,9 +336,12 @@ func (s *Server) analysis(r *http.Request) (view, error) {
 	default:
 		return nil, badRequest{fmt.Errorf("period %q: want YYYY or YYYY-MM", period)}
 	}
+	if err := q.Validate(); err != nil {
+		return nil, badRequest{err}
+	}
 	rep, err := s.coach.Report(r.Context(), q, nil)
 	if err != nil {
-		return nil, badRequest{err}
+		return nil, err
 	}
 	v := &analysisView{Period: period, Report: rep}
 	v.ModeChart, v.PurposeChart = breakdownCharts(s.lang(r), rep)

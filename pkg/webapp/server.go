@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -78,7 +79,7 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", filesOnly(static)))
 	s.mux.HandleFunc("GET /{$}", s.page("dashboard", s.dashboard))
 	s.mux.HandleFunc("GET /trips", s.page("trips", s.tripList))
 	s.mux.HandleFunc("GET /trips/{id}", s.page("trip", s.tripDetail))
@@ -181,38 +182,52 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// badRequest marks errors caused by the request.
+// filesOnly serves the files of fsys, and 404 for a directory rather than its listing.
+func filesOnly(fsys fs.FS) http.Handler {
+	files := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		if st, err := fs.Stat(fsys, name); name == "" || err != nil || st.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
+// badRequest marks errors caused by the request; their message says what in the request is
+// wrong, and only that.
 type badRequest struct{ error }
 
-func statusOf(err error) int {
+// publicError returns the status of err and the message the person sees. The vault's errors
+// name its file or server, the instance and the databases: they show as their status only.
+func publicError(err error) (status int, msg string) {
 	var br badRequest
 	switch {
-	case errors.As(err, &br):
-		return http.StatusBadRequest
 	case errors.Is(err, vault.ErrNotFound):
-		return http.StatusNotFound
+		return http.StatusNotFound, "not found"
 	case errors.Is(err, vault.ErrConflict):
-		return http.StatusConflict
+		return http.StatusConflict, "it changed meanwhile: reload and try again"
+	case errors.Is(err, vault.ErrStore), errors.Is(err, vault.ErrForbidden):
+		// Even inside a badRequest: the store failed, not the request.
+	case errors.As(err, &br):
+		return http.StatusBadRequest, br.Error()
 	}
-	return http.StatusInternalServerError
+	return http.StatusInternalServerError, http.StatusText(http.StatusInternalServerError)
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status := statusOf(err)
-	msg := err.Error()
+	status, msg := publicError(err)
 	if status == http.StatusInternalServerError {
 		s.opts.Logger.Error("request failed", "route", r.Pattern, "error", err)
-		msg = http.StatusText(status)
 	}
 	s.render(w, r, "error", map[string]any{"Status": status, "Message": msg}, status)
 }
 
 func (s *Server) failJSON(w http.ResponseWriter, err error) {
-	status := statusOf(err)
-	msg := err.Error()
+	status, msg := publicError(err)
 	if status == http.StatusInternalServerError {
 		s.opts.Logger.Error("api request failed", "error", err)
-		msg = http.StatusText(status)
 	}
 	writeJSON(w, status, map[string]string{"error": msg})
 }

@@ -28,8 +28,16 @@ import (
 // newApp serves the shared samples' trips from a new embedded vault.
 func newApp(t *testing.T) (*httptest.Server, *coach.Coach) {
 	t.Helper()
+	srv, c, _ := newAppVault(t, filepath.Join(t.TempDir(), "vault.db"), "alice")
+	return srv, c
+}
+
+// newAppVault serves the shared samples' trips from a new embedded vault at path, which it
+// returns open.
+func newAppVault(t *testing.T, path, instance string) (*httptest.Server, *coach.Coach, *vault.Vault) {
+	t.Helper()
 	ctx := context.Background()
-	v, err := vault.Open(ctx, filepath.Join(t.TempDir(), "vault.db"), "alice")
+	v, err := vault.Open(ctx, path, instance)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +75,7 @@ func newApp(t *testing.T) (*httptest.Server, *coach.Coach) {
 	}
 	srv := httptest.NewServer(app.Handler())
 	t.Cleanup(srv.Close)
-	return srv, c
+	return srv, c, v
 }
 
 func get(t *testing.T, u string, header ...string) (int, string) {

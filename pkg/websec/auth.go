@@ -37,6 +37,7 @@ const (
 	DefaultLogoutPath    = "/logout"
 	DefaultMaxAttempts   = 5
 	DefaultAttemptWindow = time.Minute
+	DefaultMaxBody       = 1 << 20
 )
 
 // maxSessions bounds the sessions kept; beyond it the oldest are dropped.
@@ -71,8 +72,14 @@ type AuthOptions struct {
 	// TrustedOrigins are other origins whose mutating requests are accepted
 	// ("https://coach.example.org" behind a proxy that rewrites Host).
 	TrustedOrigins []string
-	// Stylesheet is the URL of a same-origin stylesheet for the login page.
+	// Stylesheet is the path of a same-origin stylesheet for the login page.
+	// GET and HEAD requests for it need no session: it is the same embedded
+	// file for everyone, with no personal data, and the login page needs it
+	// before there is a session. Every other path still needs one.
 	Stylesheet string
+	// MaxBody bounds the body of a mutating request (DefaultMaxBody): a
+	// larger one gets 413 before anything reads it, the CSRF check included.
+	MaxBody int64
 	// Lang returns the language of the login page ("fr" or "en"); by default
 	// it follows Accept-Language.
 	Lang func(*http.Request) string
@@ -158,6 +165,9 @@ func NewAuth(passphraseOrHash string, opts AuthOptions) (*Auth, error) {
 	if opts.AttemptWindow <= 0 {
 		opts.AttemptWindow = DefaultAttemptWindow
 	}
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = DefaultMaxBody
+	}
 	if opts.ClientIP == nil {
 		opts.ClientIP = remoteIP
 	}
@@ -168,7 +178,7 @@ func NewAuth(passphraseOrHash string, opts AuthOptions) (*Auth, error) {
 		opts.Now = time.Now
 	}
 	for _, p := range []string{opts.LoginPath, opts.LogoutPath, opts.Stylesheet} {
-		if p != "" && (!strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//")) {
+		if p != "" && (!strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "?#")) {
 			return nil, fmt.Errorf("websec: %q: want a path on this server", p)
 		}
 	}
@@ -220,13 +230,15 @@ func CSRFToken(r *http.Request) string {
 	return ""
 }
 
-// Middleware requires a session for every request, serves the login and
-// logout paths, and checks CSRF on every mutating request (any method but
-// GET, HEAD, OPTIONS and TRACE): the request must not come from another
-// origin (Sec-Fetch-Site, Origin) and must carry the session's token in the
-// X-CSRF-Token header or the csrf_token form field. Refusals: 401 (an API
-// request without session; a page request is redirected to the login), 403
-// (CSRF, or a loopback server reached by another Host or through a proxy).
+// Middleware requires a session for every request but those for the login
+// page's stylesheet, serves the login and logout paths, and checks CSRF on
+// every mutating request (any method but GET, HEAD, OPTIONS and TRACE): the
+// request must not come from another origin (Sec-Fetch-Site, Origin) and must
+// carry the session's token in the X-CSRF-Token header or the csrf_token form
+// field. Refusals: 401 (an API request without session; a page request is
+// redirected to the login), 403 (CSRF, or a loopback server reached by
+// another Host or through a proxy), 413 (a mutating request's body larger
+// than MaxBody, checked before the CSRF token is looked for in it).
 func (a *Auth) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !a.required {
@@ -243,6 +255,10 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 			a.serveLogout(w, r)
 			return
 		}
+		if a.opts.Stylesheet != "" && r.URL.Path == a.opts.Stylesheet && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		s := a.sessionOf(r)
 		if s == nil && a.required {
 			a.refuse(w, r)
@@ -255,8 +271,15 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 			}
 		}
 		if mutating(r.Method) {
+			if !a.limitBody(w, r) {
+				return
+			}
 			if err := a.checkCSRF(r, s); err != nil {
-				a.deny(w, r, "(csrf)", http.StatusForbidden, err.Error())
+				status := http.StatusForbidden
+				if errors.Is(err, errTooLarge) {
+					status = http.StatusRequestEntityTooLarge
+				}
+				a.deny(w, r, "(csrf)", status, err.Error())
 				return
 			}
 		}
@@ -329,6 +352,25 @@ func (a *Auth) refuse(w http.ResponseWriter, r *http.Request) {
 	a.deny(w, r, "(auth)", http.StatusUnauthorized, "log in first")
 }
 
+// errTooLarge matches the refusal of a request body larger than MaxBody.
+var errTooLarge = errors.New("request body too large")
+
+// limitBody refuses (413) a mutating request whose declared body is larger
+// than MaxBody, and bounds the reading of a body of unknown length to it. It
+// reports whether the request may go on.
+func (a *Auth) limitBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.ContentLength > a.opts.MaxBody {
+		a.deny(w, r, "(size)", http.StatusRequestEntityTooLarge, a.tooLarge().Error())
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBody)
+	return true
+}
+
+func (a *Auth) tooLarge() error {
+	return fmt.Errorf("%w: at most %d bytes", errTooLarge, a.opts.MaxBody)
+}
+
 // checkCSRF checks a mutating request of session s.
 func (a *Auth) checkCSRF(r *http.Request, s *session) error {
 	if err := a.cop.Check(r); err != nil {
@@ -336,13 +378,35 @@ func (a *Auth) checkCSRF(r *http.Request, s *session) error {
 	}
 	token := r.Header.Get(CSRFHeader)
 	if token == "" && isForm(r) {
-		token = r.PostFormValue(CSRFField)
+		if err := a.parseForm(r); err != nil {
+			return err
+		}
+		token = r.PostForm.Get(CSRFField)
 	}
 	if token == "" {
 		return errors.New("missing CSRF token (X-CSRF-Token header or csrf_token field)")
 	}
 	if subtle.ConstantTimeCompare([]byte(token), []byte(s.csrf)) != 1 {
 		return errors.New("wrong CSRF token")
+	}
+	return nil
+}
+
+// parseForm reads the form in r's body, telling a body too large from a
+// malformed one.
+func (a *Auth) parseForm(r *http.Request) error {
+	var err error
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		err = r.ParseMultipartForm(a.opts.MaxBody)
+	} else {
+		err = r.ParseForm()
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return a.tooLarge()
+	case err != nil:
+		return fmt.Errorf("malformed form: %w", err)
 	}
 	return nil
 }
@@ -463,7 +527,12 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
 	if err := r.ParseForm(); err != nil {
-		a.renderLogin(w, r, http.StatusBadRequest, "badForm", "/")
+		status, key := http.StatusBadRequest, "badForm"
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			status, key = http.StatusRequestEntityTooLarge, "tooLarge"
+		}
+		a.renderLogin(w, r, status, key, "/")
 		return
 	}
 	next := safeNext(r.PostForm.Get("next"), a.opts.LoginPath)
@@ -538,14 +607,14 @@ func loginTexts(lang string) map[string]string {
 			"title": "Coach CO2 — connexion", "heading": "Coach CO2", "label": "Phrase de passe",
 			"submit": "Se connecter",
 			"wrong":  "Phrase de passe incorrecte.", "tooMany": "Trop de tentatives : réessayez dans une minute.",
-			"badForm": "Formulaire invalide.",
+			"badForm": "Formulaire invalide.", "tooLarge": "Formulaire trop volumineux.",
 		}
 	}
 	return map[string]string{
 		"title": "Coach CO2 — log in", "heading": "Coach CO2", "label": "Passphrase",
 		"submit": "Log in",
 		"wrong":  "Wrong passphrase.", "tooMany": "Too many attempts: try again in a minute.",
-		"badForm": "Invalid form.",
+		"badForm": "Invalid form.", "tooLarge": "Form too large.",
 	}
 }
 

@@ -52,6 +52,14 @@ func newMux() *http.ServeMux {
 	for _, m := range []string{"POST", "PUT", "PATCH", "DELETE"} {
 		mux.HandleFunc(m+" /api/trips/{id}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "changed") })
 	}
+	mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "asset "+r.URL.Path) })
+	mux.HandleFunc("POST /settings", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		io.WriteString(w, "saved "+r.PostForm.Get("name"))
+	})
 	mux.HandleFunc("GET /err", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "bad", http.StatusInternalServerError) })
 	mux.HandleFunc("GET /boom", func(w http.ResponseWriter, r *http.Request) { panic("trip of alice failed") })
 	return mux
@@ -63,7 +71,8 @@ func newApp(t *testing.T, pass, addr string) *app {
 	c := &clock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
-	auth, err := websec.NewAuth(pass, websec.AuthOptions{Addr: addr, Iterations: websec.MinIterations, Now: c.Now, Logger: logger})
+	auth, err := websec.NewAuth(pass, websec.AuthOptions{Addr: addr, Iterations: websec.MinIterations, Now: c.Now, Logger: logger,
+		Stylesheet: "/static/app.css"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -548,4 +557,70 @@ func TestAccessLog(t *testing.T) {
 	if !strings.Contains(logged, `"panic":"string"`) {
 		t.Errorf("the panic is not logged by type:\n%s", logged)
 	}
+}
+
+// bigForm is a form body of about n bytes whose CSRF token comes last, as a browser sends it.
+func bigForm(n int, token string) string {
+	return url.Values{"name": {strings.Repeat("x", n)}}.Encode() + "&" + url.Values{websec.CSRFField: {token}}.Encode()
+}
+
+// TestBodyTooLarge: a mutating request larger than MaxBody gets 413 "too large", whether its
+// length is declared or not, before the CSRF token is looked for in it.
+func TestBodyTooLarge(t *testing.T) {
+	a := newApp(t, passphrase, ":8080")
+	c, tok := a.login(t)
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	for _, declared := range []bool{true, false} {
+		hr := httptest.NewRequest("POST", "/settings", strings.NewReader(bigForm(20<<20, tok)))
+		hr.Host = a.host
+		hr.AddCookie(c)
+		for k, v := range form {
+			hr.Header.Set(k, v)
+		}
+		if !declared {
+			hr.ContentLength = -1 // chunked: the length shows only while reading
+		}
+		rec := httptest.NewRecorder()
+		a.handler.ServeHTTP(rec, hr)
+		resp := rec.Result()
+		if b := body(t, resp); resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(b, "too large") {
+			t.Errorf("20 MB form (length declared: %v): %d %q, want 413 too large", declared, resp.StatusCode, b)
+		}
+	}
+	resp := a.do(t, req{method: "POST", target: "/settings", cookie: c, body: bigForm(1000, tok), header: form})
+	if b := body(t, resp); resp.StatusCode != http.StatusOK || b != "saved "+strings.Repeat("x", 1000) {
+		t.Errorf("a small form: %d %q", resp.StatusCode, b)
+	}
+	// The login form has its own, smaller bound.
+	resp = a.do(t, req{method: "POST", target: "/login", body: bigForm(1<<20, ""), header: form})
+	if b := body(t, resp); resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(b, "Form too large") {
+		t.Errorf("a 1 MB login form: %d", resp.StatusCode)
+	}
+}
+
+// TestLoginStylesheetIsPublic: the login page's stylesheet is served without a session, since
+// the login page needs it before there is one (it is the same file for everyone, with no
+// personal data); everything else, the other static assets included, still needs a session.
+func TestLoginStylesheetIsPublic(t *testing.T) {
+	a := newApp(t, passphrase, ":8080")
+	page := body(t, a.do(t, req{method: "GET", target: "/login"}))
+	if !strings.Contains(page, `<link rel="stylesheet" href="/static/app.css">`) {
+		t.Fatalf("the login page does not link its stylesheet: %s", page)
+	}
+	for _, m := range []string{"GET", "HEAD"} {
+		resp := a.do(t, req{method: m, target: "/static/app.css"})
+		wantStatus(t, m+" the stylesheet without session", resp, http.StatusOK)
+		wantHeaders(t, "the stylesheet", resp)
+		if sessionCookie(resp) != nil {
+			t.Errorf("%s the stylesheet opened a session", m)
+		}
+	}
+	for _, target := range []string{"/static/app.js", "/static/icon.svg", "/static/", "/static/app.css/", "/static//app.css", "/static/app.css.map", "/"} {
+		resp := a.do(t, req{method: "GET", target: target})
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Errorf("GET %s without session: %d %s, want a redirect to the login", target, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	wantStatus(t, "POST the stylesheet without session", a.do(t, req{method: "POST", target: "/static/app.css"}), http.StatusUnauthorized)
+	wantStatus(t, "the API without session", a.do(t, req{method: "GET", target: "/api/trips/1"}), http.StatusUnauthorized)
 }

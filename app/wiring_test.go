@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
+)
+
+// runAppCode runs the app's command line in-process and returns its error and exit code, as
+// main computes them.
+func runAppCode(t *testing.T, args ...string) (error, int) {
+	t.Helper()
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return err, exitCode(err)
+}
+
+// TestInvalidInstanceOrDSNIsUsage: a bad --instance or an unsupported vault scheme exits 2
+// (usage), with a short message that quotes the value shortened and says what is allowed.
+func TestInvalidInstanceOrDSNIsUsage(t *testing.T) {
+	vaultFile := filepath.Join(t.TempDir(), "vault.db")
+	for _, c := range []struct{ dsn, instance, shows string }{
+		{vaultFile, "../../etc", `"../../etc"`},
+		{vaultFile, "al\tice", `"al\tice"`},
+		{vaultFile, strings.Repeat("x", 5000), `"` + strings.Repeat("x", 40) + `"… (5000 characters)`},
+		{"ftp://example.org/vault.db", "alice", `unsupported scheme "ftp"`},
+	} {
+		for _, cmd := range []string{"report", "trips", "check", "settings"} {
+			err, code := runAppCode(t, cmd, "--vault", c.dsn, "--instance", c.instance)
+			if code != exitUsage || err == nil || !strings.Contains(err.Error(), c.shows) || len(err.Error()) > 300 {
+				t.Errorf("app %s --vault %.20q --instance %.20q: exit %d (want %d), error %v", cmd, c.dsn, c.instance, code, exitUsage, err)
+			}
+		}
+	}
+	if err, code := runAppCode(t, "report", "--nope"); code != exitUsage {
+		t.Errorf("an unknown flag: exit %d, want %d: %v", code, exitUsage, err)
+	}
+}
+
+// TestDamagedVault: every command that opens a damaged vault file exits 5 (vault), saying that
+// the file is damaged and to restore it from a backup.
+func TestDamagedVault(t *testing.T) {
+	var opened *vault.Vault
+	embedded := couch.Backends()[0]
+	file := vaulttest.Backend{Name: embedded.Name, Open: func(t testing.TB) (*vault.Vault, string, string) {
+		v, dsn, instance := embedded.Open(t)
+		opened = v
+		return v, dsn, instance
+	}}
+	dsn, instance := syncedVault(t, file, false)
+	if err := opened.Close(); err != nil {
+		t.Fatal(err)
+	}
+	vaulttest.Damage(t, strings.TrimPrefix(dsn, "file:"), `"captureDevice":`)
+	for _, cmd := range []string{"report", "trips", "check", "settings"} {
+		err, code := runAppCode(t, cmd, "--vault", dsn, "--instance", instance)
+		if code != exitVault || err == nil || !strings.Contains(err.Error(), "file is damaged") || !strings.Contains(err.Error(), "backup") {
+			t.Errorf("app %s on a damaged vault: exit %d (want %d), error %v", cmd, code, exitVault, err)
+		}
+	}
+}

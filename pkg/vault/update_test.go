@@ -1,0 +1,129 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeClock is the clock of a conflictRetry under test: sleeping moves it
+// forward at once, and each attempt takes step.
+type fakeClock struct {
+	t      time.Time
+	step   time.Duration
+	pauses []time.Duration
+}
+
+func (c *fakeClock) retry(budget time.Duration) conflictRetry {
+	return conflictRetry{budget: budget, minUnit: 5 * time.Millisecond, maxPause: 2 * time.Second,
+		now: func() time.Time { return c.t },
+		sleep: func(ctx context.Context, d time.Duration) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			c.pauses = append(c.pauses, d)
+			c.t = c.t.Add(d)
+			return nil
+		}}
+}
+
+// conflicting is an attempt that always conflicts and takes the clock's step.
+func (c *fakeClock) conflicting(tries *int) func() error {
+	return func() error {
+		*tries++
+		c.t = c.t.Add(c.step)
+		return fmt.Errorf("put: %w", ErrConflict)
+	}
+}
+
+// TestRetryKeepsTryingWithinBudget: under constant conflicts, the retry
+// pauses with growing, capped, jittered pauses for its whole budget (far
+// more than the 10 attempts that gave up too early on a loaded machine),
+// then gives up with ErrConflict, saying after how many attempts.
+func TestRetryKeepsTryingWithinBudget(t *testing.T) {
+	c := &fakeClock{t: time.Unix(0, 0), step: time.Millisecond}
+	start := c.t
+	tries := 0
+	err := c.retry(UpdateBudget).run(context.Background(), "update x", c.conflicting(&tries))
+	if !errors.Is(err, ErrConflict) || !strings.HasPrefix(err.Error(), "update x: still conflicting after ") ||
+		!strings.Contains(err.Error(), fmt.Sprintf("after %d attempts", tries)) {
+		t.Fatalf("err = %v after %d tries; want ErrConflict saying how many attempts", err, tries)
+	}
+	// Ten pauses of at most 10ms, 20ms... 2s add up to less than 7s: a 30s
+	// budget always allows more than ten attempts.
+	if tries <= 10 {
+		t.Errorf("gave up after %d attempts within a %v budget", tries, UpdateBudget)
+	}
+	if used := c.t.Sub(start); used > UpdateBudget {
+		t.Errorf("retried for %v, past the %v budget", used, UpdateBudget)
+	}
+	for i, p := range c.pauses {
+		ceiling := min(2*time.Second, 5*time.Millisecond<<(i+1))
+		if p <= 0 || p > ceiling {
+			t.Errorf("pause %d = %v, want in (0, %v]", i+1, p, ceiling)
+		}
+	}
+}
+
+// TestRetryScalesWithSlowAttempts: on a slow machine, pauses are measured
+// against the time an attempt takes, not a fixed few milliseconds.
+func TestRetryScalesWithSlowAttempts(t *testing.T) {
+	c := &fakeClock{t: time.Unix(0, 0), step: 300 * time.Millisecond}
+	tries := 0
+	_ = c.retry(UpdateBudget).run(context.Background(), "update x", c.conflicting(&tries))
+	for i, p := range c.pauses {
+		if ceiling := min(2*time.Second, 300*time.Millisecond<<(i+1)); p > ceiling {
+			t.Errorf("pause %d = %v, want at most %v", i+1, p, ceiling)
+		}
+	}
+	if tries < 10 {
+		t.Errorf("%d attempts of 300ms within %v, want at least 10", tries, UpdateBudget)
+	}
+}
+
+// TestRetryHonoursContext: a deadline shorter than the budget ends the
+// retries before it; a cancelled context ends them at once.
+func TestRetryHonoursContext(t *testing.T) {
+	c := &fakeClock{t: time.Now(), step: time.Millisecond}
+	start := c.t
+	ctx, cancel := context.WithDeadline(context.Background(), start.Add(time.Second))
+	defer cancel()
+	tries := 0
+	err := c.retry(UpdateBudget).run(ctx, "update x", c.conflicting(&tries))
+	if !errors.Is(err, ErrConflict) || c.t.Sub(start) > time.Second {
+		t.Fatalf("with a 1s deadline: %v after %v", err, c.t.Sub(start))
+	}
+
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	tries = 0
+	err = c.retry(UpdateBudget).run(ctx, "update x", c.conflicting(&tries))
+	if !errors.Is(err, context.Canceled) || tries != 1 {
+		t.Fatalf("cancelled: %v after %d tries; want context.Canceled after 1", err, tries)
+	}
+}
+
+// TestRetryStopsOnSuccessOrOtherError: no pause without a conflict, and an
+// error other than a conflict comes back as is.
+func TestRetryStopsOnSuccessOrOtherError(t *testing.T) {
+	c := &fakeClock{t: time.Unix(0, 0)}
+	tries := 0
+	err := c.retry(UpdateBudget).run(context.Background(), "op", func() error {
+		tries++
+		if tries < 4 {
+			return ErrConflict
+		}
+		return nil
+	})
+	if err != nil || tries != 4 || len(c.pauses) != 3 {
+		t.Fatalf("success after 3 conflicts: %v, %d tries, %d pauses", err, tries, len(c.pauses))
+	}
+	boom := errors.New("boom")
+	c.pauses = nil
+	if err := c.retry(UpdateBudget).run(context.Background(), "op", func() error { return boom }); err != boom || len(c.pauses) != 0 {
+		t.Fatalf("other error: %v, %d pauses", err, len(c.pauses))
+	}
+}
