@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
-	"github.com/coachco2/coachco2/pkg/vault"
 )
 
 func newStatusCmd() *cobra.Command {
@@ -42,25 +41,26 @@ func newStatusCmd() *cobra.Command {
 				LastRun       *accounts.Run         `json:"last_run"`
 				LabelsWaiting int                   `json:"labels_waiting"`
 				FailedTrips   []accounts.FailedTrip `json:"failed_trips"`
+				// ToRetry are trips the server announced but has not sent yet.
+				ToRetry []accounts.RetryTrip `json:"to_retry"`
+				// PossibleDuplicates are pairs of trips that overlap in time (see tripsync.DeviceReport).
+				PossibleDuplicates [][2]string `json:"possible_duplicates"`
 			}
 			rows := make([]row, 0, len(list))
 			for _, a := range list {
-				n := 0
-				err := ws.trips.Find(ctx, vault.Query{
-					Selector: map[string]any{"captureDevice": a.Auth.Login, "openpath.startTs": map[string]any{"$gt": 0}},
-					Fields:   []string{"_id"},
-				}, func(json.RawMessage) error { n++; return nil })
+				report, err := ws.engine.Report(ctx, a.Auth.Login)
 				if err != nil {
 					return &codedError{code: exitVault, err: err}
 				}
-				rows = append(rows, row{ID: a.ID, Device: a.Auth.Login, Server: a.Auth.ServerURL, Trips: n, Cursor: a.Data.Cursors,
-					LastRun: a.Data.LastRun, LabelsWaiting: len(a.Data.PendingLabels), FailedTrips: a.Data.FailedTrips})
+				rows = append(rows, row{ID: a.ID, Device: a.Auth.Login, Server: a.Auth.ServerURL, Trips: report.Trips, Cursor: a.Data.Cursors,
+					LastRun: a.Data.LastRun, LabelsWaiting: len(a.Data.PendingLabels), FailedTrips: a.Data.FailedTrips,
+					ToRetry: a.Data.Retry, PossibleDuplicates: report.PossibleDuplicates})
 			}
 			if asJSON {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(rows)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ACCOUNT\tDEVICE\tTRIPS\tLAST SYNC\tSTATUS\tDATA UP TO\tLABELS WAITING\tLAST ERROR")
+			fmt.Fprintln(tw, "ACCOUNT\tDEVICE\tTRIPS\tLAST SYNC\tSTATUS\tDATA UP TO\tLABELS WAITING\tTO RETRY\tPOSSIBLE DUPLICATES\tLAST ERROR")
 			for _, r := range rows {
 				last, status, lastErr := "never", "-", ""
 				if r.LastRun != nil {
@@ -70,9 +70,22 @@ func newStatusCmd() *cobra.Command {
 				if r.Cursor.Trips > 0 {
 					upTo = time.Unix(int64(r.Cursor.Trips), 0).UTC().Format(time.RFC3339)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Device, r.Trips, last, status, upTo, r.LabelsWaiting, lastErr)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", r.ID, r.Device, r.Trips, last, status, upTo, r.LabelsWaiting,
+					len(r.ToRetry), len(r.PossibleDuplicates), lastErr)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			for _, r := range rows {
+				for _, m := range r.ToRetry {
+					fmt.Fprintf(cmd.OutOrStdout(), "account %s: trip to retry: the trip of %s starting at %s (missing since %s, asked %d times)\n",
+						r.ID, m.Day, time.Unix(int64(m.StartTS), 0).UTC().Format(time.RFC3339), m.Since, m.Attempts)
+				}
+				for _, d := range r.PossibleDuplicates {
+					fmt.Fprintf(cmd.OutOrStdout(), "account %s: possible duplicate: trips %s and %s overlap in time\n", r.ID, d[0], d[1])
+				}
+			}
+			return nil
 		},
 	}
 	f.register(cmd)

@@ -218,7 +218,7 @@ func TestReprocessedCopiesAreOneTrip(t *testing.T) {
 
 // TestOverlappingCopiesArePossibleDuplicates: when the server re-processes a trip into one that
 // overlaps it but differs by more than the slack (here trimmed by 5 minutes at each end), both are
-// kept, no guess made, and PossibleDuplicates names the pair.
+// kept, no guess made, and Report names the pair.
 func TestOverlappingCopiesArePossibleDuplicates(t *testing.T) {
 	trips := generatedTrips(t, 3)
 	base := trips[0]
@@ -236,9 +236,13 @@ func TestOverlappingCopiesArePossibleDuplicates(t *testing.T) {
 		if sum.Created != len(trips)+1 || sum.Merged != 0 {
 			t.Fatalf("summary %+v: want every trip kept (%d)", sum, len(trips)+1)
 		}
-		dups, err := e.engine.PossibleDuplicates(context.Background(), "phone-1")
+		report, err := e.engine.Report(context.Background(), "phone-1")
 		if err != nil {
 			t.Fatal(err)
+		}
+		dups := report.PossibleDuplicates
+		if report.Trips != len(trips)+1 {
+			t.Fatalf("report %+v: want %d trips", report, len(trips)+1)
 		}
 		want := [2]string{trip.DocID("phone-1", float64(start.Unix())), trip.DocID("phone-1", float64(start.Add(5*time.Minute).Unix()))}
 		if len(dups) != 1 || dups[0] != want {

@@ -370,27 +370,35 @@ func removeLabels(list, done []accounts.PendingLabel) []accounts.PendingLabel {
 	})
 }
 
-// PossibleDuplicates lists the pairs of the device's trips that overlap in time, each pair in
-// start order: copies of one trip that the server processed so differently that they are not
-// merged (see "Copies of one trip"), or two phones given one device name. A person's trips
-// follow one another, so any overlap is worth a look.
-func (e *Engine) PossibleDuplicates(ctx context.Context, device string) ([][2]string, error) {
+// DeviceReport is what `status` shows of a device's trips.
+type DeviceReport struct {
+	// Trips counts the device's trips in the vault.
+	Trips int `json:"trips"`
+	// PossibleDuplicates are the pairs of trips that overlap in time, each pair in start order:
+	// copies of one trip that the server processed so differently that they are not merged (see
+	// "Copies of one trip"), or two phones given one device name. A person's trips follow one
+	// another, so any overlap is worth a look.
+	PossibleDuplicates [][2]string `json:"possible_duplicates"`
+}
+
+// Report reads the device's trips for `status`.
+func (e *Engine) Report(ctx context.Context, device string) (DeviceReport, error) {
 	trips, err := vault.FindAll[span](ctx, e.trips, vault.Query{
 		Selector: map[string]any{"captureDevice": device, "openpath.startTs": map[string]any{"$gt": 0}},
 		Sort:     []vault.SortField{vault.Asc("captureDevice"), vault.Asc("openpath.startTs")},
 		Fields:   []string{"_id", "openpath"},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read the vault's trips: %w", err)
+		return DeviceReport{}, fmt.Errorf("read the vault's trips: %w", err)
 	}
-	var pairs [][2]string
+	r := DeviceReport{Trips: len(trips), PossibleDuplicates: [][2]string{}}
 	var open []span // trips not over when the current one starts
 	for _, t := range trips {
 		open = slices.DeleteFunc(open, func(o span) bool { return o.Server.EndTS <= t.Server.StartTS })
 		for _, o := range open {
-			pairs = append(pairs, [2]string{o.ID, t.ID})
+			r.PossibleDuplicates = append(r.PossibleDuplicates, [2]string{o.ID, t.ID})
 		}
 		open = append(open, t)
 	}
-	return pairs, nil
+	return r, nil
 }
