@@ -57,8 +57,8 @@ run:
 	mkdir -p .run
 	$(GO) build -o .run/connector ./connector
 	$(GO) build -o .run/app ./app
+	@# The sync's first request is retried (with backoff) until the devserver listens.
 	@.run/connector devserver --generate users=1,days=365,seed=1,start=$(DEMO_START) --addr $(DEMO_ADDR) & pid=$$!; \
-	sleep 1; \
 	.run/connector sync --vault .run/vault.db --instance demo --server http://$(DEMO_ADDR) --token user001 --device demo-phone; \
 	status=$$?; kill $$pid 2>/dev/null; [ $$status -eq 0 ] || exit $$status; \
 	.run/app serve --vault .run/vault.db --instance demo --addr $(APP_ADDR)
