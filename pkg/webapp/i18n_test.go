@@ -1,20 +1,14 @@
 package webapp
 
 import (
-	"context"
 	"io/fs"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
 
-	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/i18n"
-	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
-	"github.com/coachco2/coachco2/pkg/vault"
 )
 
 // TestEveryKeyInCatalog: every text the templates and the handlers ask for, and the name of
@@ -60,57 +54,5 @@ func TestEveryKeyInCatalog(t *testing.T) {
 		if !i18n.Has(key) {
 			t.Errorf("%s uses %q, which is not in the catalog (pkg/i18n/messages.go)", where, key)
 		}
-	}
-}
-
-// TestLanguageNegotiation: the settings' language, else the instance's locale, else the
-// browser's best supported language by q-value, else English.
-func TestLanguageNegotiation(t *testing.T) {
-	ctx := context.Background()
-	v, err := vault.Open(ctx, filepath.Join(t.TempDir(), "vault.db"), "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
-	c, err := coach.Open(ctx, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	langOf := func(locale, acceptLanguage string) string {
-		t.Helper()
-		s, err := New(c, Options{Locale: locale})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := httptest.NewRequest(http.MethodGet, "/settings", nil)
-		if acceptLanguage != "" {
-			r.Header.Set("Accept-Language", acceptLanguage)
-		}
-		w := httptest.NewRecorder()
-		s.Handler().ServeHTTP(w, r)
-		if w.Code != http.StatusOK {
-			t.Fatalf("GET /settings: %d", w.Code)
-		}
-		return w.Header().Get("Content-Language")
-	}
-	for _, c := range []struct{ locale, accept, want string }{
-		{"", "", "en"},
-		{"", "fr-CA", "fr"},
-		{"", "de", "en"},
-		{"", "de-DE, fr;q=0.5", "fr"},
-		{"", "en;q=0.5, fr;q=0.9", "fr"}, // by q-value, not by order
-		{"", "fr;q=0.3, en-GB", "en"},
-		{"fr_FR", "en", "fr"}, // the instance's locale before the browser
-		{"de", "fr", "fr"},    // an unsupported locale is skipped
-	} {
-		if got := langOf(c.locale, c.accept); got != c.want {
-			t.Errorf("locale %q, Accept-Language %q: %q, want %q", c.locale, c.accept, got, c.want)
-		}
-	}
-	if _, err := c.UpdateSettings(ctx, func(s *settings.Settings) error { s.Language = "en"; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if got := langOf("fr", "fr"); got != "en" {
-		t.Errorf("with English in the settings: %q", got)
 	}
 }
