@@ -15,6 +15,8 @@ import (
 	"github.com/go-pdf/fpdf"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/coachco2/coachco2/pkg/i18n"
 )
 
 // Attestation is the sworn statement ("attestation sur l'honneur") of the French "Forfait
@@ -31,7 +33,7 @@ type Attestation struct {
 	// Days are the bike-commute days of Year, in any order; at most one per date.
 	Days []BikeDay
 	// Lang is "fr" (or empty) for the French statement; "en" adds an English translation under
-	// each French text. Region subtags ("fr-FR", "en-GB") are accepted.
+	// each French text. Region subtags ("fr-FR", "en-GB") are accepted, as pkg/i18n matches them.
 	Lang string
 }
 
@@ -115,14 +117,12 @@ func (a Attestation) validate() (string, error) {
 			problems = append(problems, "the "+f.name+" is not valid UTF-8")
 		}
 	}
-	lang := strings.ToLower(a.Lang)
-	switch {
-	case lang == "" || lang == "fr" || strings.HasPrefix(lang, "fr-") || strings.HasPrefix(lang, "fr_"):
-		lang = "fr"
-	case lang == "en" || strings.HasPrefix(lang, "en-") || strings.HasPrefix(lang, "en_"):
-		lang = "en"
-	default:
-		problems = append(problems, fmt.Sprintf("language %q is neither fr nor en", a.Lang))
+	lang := i18n.French
+	if a.Lang != "" {
+		var ok bool
+		if lang, ok = i18n.Match(a.Lang); !ok {
+			problems = append(problems, fmt.Sprintf("language %q is neither fr nor en", a.Lang))
+		}
 	}
 	if len(a.Days) > maxAttestationDays {
 		problems = append(problems, fmt.Sprintf("%d days: a year has at most %d", len(a.Days), maxAttestationDays))
@@ -172,8 +172,11 @@ const (
 )
 
 type attestationDoc struct {
-	a      Attestation
-	en     bool
+	a Attestation
+	// fr writes the French texts; en, when the attestation is in English, their translation.
+	fr, en *i18n.Printer
+	// table writes the table's days, trips and distances: in English when there is en.
+	table  *i18n.Printer
 	pdf    *fpdf.Fpdf
 	tr     func(string) string // UTF-8 to the core fonts' Windows-1252
 	left   float64
@@ -194,8 +197,12 @@ func newAttestationDoc(a Attestation, lang string, opts pdfOptions) *attestation
 	pdf.SetCreator("Coach CO2", true)
 	pdf.SetLang("fr-FR")
 	translate := pdf.UnicodeTranslatorFromDescriptor("")
-	d := &attestationDoc{a: a, en: lang == "en", pdf: pdf, left: pageMargin, bottom: pageMargin,
+	d := &attestationDoc{a: a, fr: i18n.For(i18n.French), pdf: pdf, left: pageMargin, bottom: pageMargin,
 		tr: func(s string) string { return translate(toWindows1252(s)) }}
+	d.table = d.fr
+	if lang == i18n.English {
+		d.en, d.table = i18n.For(i18n.English), i18n.For(i18n.English)
+	}
 	_, d.pageH = pdf.GetPageSize()
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-14)
@@ -219,66 +226,59 @@ func (d *attestationDoc) render(days []BikeDay) {
 		}
 	}
 	n := len(days)
+	year := strconv.Itoa(a.Year) // a string: %d would group its digits
 
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "B", 16)
 	pdf.CellFormat(0, 8, d.tr("ATTESTATION SUR L’HONNEUR"), "", 1, "C", false, 0, "")
+	fr, en := d.texts(text("attestation.subtitle", year))
 	pdf.SetFont("Helvetica", "", 11)
-	pdf.CellFormat(0, 6, d.tr(fmt.Sprintf("Forfait mobilités durables — trajets domicile-travail à vélo — année %d", a.Year)), "", 1, "C", false, 0, "")
-	if d.en {
+	pdf.CellFormat(0, 6, d.tr(fr), "", 1, "C", false, 0, "")
+	if en != "" {
 		pdf.SetFont("Helvetica", "I", 9)
-		pdf.CellFormat(0, 5, d.tr(fmt.Sprintf("Sworn statement — sustainable mobility allowance — commuting by bike — year %d", a.Year)), "", 1, "C", false, 0, "")
+		pdf.CellFormat(0, 5, d.tr(en), "", 1, "C", false, 0, "")
 	}
 	pdf.Ln(6)
 
-	d.labelled("À l’attention de", "For the attention of", employer)
-	d.labelled("Salarié(e)", "Employee", first+" "+last)
+	d.labelled("attestation.to", employer)
+	d.labelled("attestation.employee", first+" "+last)
 	pdf.Ln(4)
 
-	d.paragraph(fmt.Sprintf("Je soussigné(e) %s %s, salarié(e) de %s, atteste sur l’honneur avoir utilisé un vélo, "+
-		"avec ou sans assistance électrique, ou une trottinette électrique pour effectuer les trajets entre ma "+
-		"résidence habituelle et mon lieu de travail %s au cours de l’année %d, aux dates et pour les trajets "+
-		"indiqués ci-dessous, au titre du forfait mobilités durables (article L. 3261-3-1 du Code du travail).",
-		first, last, employer, plural(n, "jour", "jours", "fr"), a.Year),
-		fmt.Sprintf("I, the undersigned %s %s, employee of %s, solemnly declare that I used a bicycle, with or "+
-			"without electric assistance, or an electric scooter to travel between my usual residence and my place "+
-			"of work on %s in %d, on the dates and for the trips listed below, for the sustainable mobility "+
-			"allowance (forfait mobilités durables, article L. 3261-3-1 of the French Labour Code).",
-			first, last, employer, plural(n, "day", "days", "en"), a.Year))
+	d.paragraph(func(p *i18n.Printer) string {
+		return p.T("attestation.statement", first, last, employer, p.T("attestation.days", n), year)
+	})
 	pdf.Ln(3)
 
-	d.table(days)
+	d.writeTable(days)
 	pdf.Ln(3)
+	fr, en = d.texts(func(p *i18n.Printer) string {
+		return p.T("attestation.total", p.T("attestation.days", n), formatKm(p, totalKm))
+	})
 	pdf.SetFont("Helvetica", "B", 11)
 	d.keepTogether(lineH * 3)
-	pdf.CellFormat(0, lineH+1, d.tr(fmt.Sprintf("Total : %s, %s km", plural(n, "jour", "jours", "fr"), formatKm(totalKm, "fr"))), "", 1, "L", false, 0, "")
-	if d.en {
+	pdf.CellFormat(0, lineH+1, d.tr(fr), "", 1, "L", false, 0, "")
+	if en != "" {
 		pdf.SetFont("Helvetica", "I", 9)
-		pdf.CellFormat(0, lineH, d.tr(fmt.Sprintf("Total: %s, %s km", plural(n, "day", "days", "en"), formatKm(totalKm, "en"))), "", 1, "L", false, 0, "")
+		pdf.CellFormat(0, lineH, d.tr(en), "", 1, "L", false, 0, "")
 	}
 	pdf.Ln(4)
 
 	// The closing and the signature stay together on one page.
 	closing := lineH*4 + 30
-	if d.en {
+	if d.en != nil {
 		closing += lineH * 3
 	}
 	d.keepTogether(closing)
-	d.paragraph("Fait pour servir et valoir ce que de droit.", "Made to serve and avail as of right.")
+	d.paragraph(text("attestation.closing"))
 	pdf.Ln(2)
 	place := strings.TrimSpace(a.Place)
 	if place == "" {
 		place = "______________________"
 	}
-	d.paragraph(fmt.Sprintf("Fait à %s, le %s", place, longDate(a.Date, "fr")),
-		fmt.Sprintf("Done at %s, on %s", place, longDate(a.Date, "en")))
+	d.paragraph(func(p *i18n.Printer) string { return p.T("attestation.signed", place, longDate(a.Date, p)) })
 	pdf.Ln(4)
 	pdf.SetFont("Helvetica", "", 11)
-	label := "Signature :"
-	if d.en {
-		label = "Signature / Signature:"
-	}
-	pdf.CellFormat(0, lineH, d.tr(label), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, lineH, d.tr(d.slashed("attestation.signature")+" :"), "", 1, "L", false, 0, "")
 	pdf.Ln(18)
 	y := pdf.GetY()
 	pdf.SetLineWidth(0.3)
@@ -288,12 +288,32 @@ func (d *attestationDoc) render(days []BikeDay) {
 	pdf.CellFormat(80, lineH, d.tr(first+" "+last), "", 1, "L", false, 0, "")
 }
 
-// labelled writes "label : value", with the English label after the French one in English.
-func (d *attestationDoc) labelled(fr, en, value string) {
-	label := fr + " :"
-	if d.en {
-		label = fr + " / " + en + " :"
+// text returns the function that writes key with args, for [attestationDoc.texts].
+func text(key string, args ...any) func(*i18n.Printer) string {
+	return func(p *i18n.Printer) string { return p.T(key, args...) }
+}
+
+// texts returns a text in French, and in English when the attestation has the translation
+// ("" otherwise).
+func (d *attestationDoc) texts(text func(*i18n.Printer) string) (fr, en string) {
+	fr = text(d.fr)
+	if d.en != nil {
+		en = text(d.en)
 	}
+	return fr, en
+}
+
+// slashed returns the text of key in French, followed by " / " and the English one in English.
+func (d *attestationDoc) slashed(key string) string {
+	if fr, en := d.texts(text(key)); en != "" {
+		return fr + " / " + en
+	}
+	return d.fr.T(key)
+}
+
+// labelled writes "label : value", with the English label after the French one in English.
+func (d *attestationDoc) labelled(key, value string) {
+	label := d.slashed(key) + " :"
 	d.pdf.SetFont("Helvetica", "B", 11)
 	w := d.pdf.GetStringWidth(d.tr(label)) + 2
 	d.pdf.CellFormat(w, lineH+1, d.tr(label), "", 0, "L", false, 0, "")
@@ -302,10 +322,11 @@ func (d *attestationDoc) labelled(fr, en, value string) {
 }
 
 // paragraph writes the French text, and the English one under it in English.
-func (d *attestationDoc) paragraph(fr, en string) {
+func (d *attestationDoc) paragraph(text func(*i18n.Printer) string) {
+	fr, en := d.texts(text)
 	d.pdf.SetFont("Helvetica", "", 11)
 	d.pdf.MultiCell(0, lineH+0.5, d.tr(fr), "", "J", false)
-	if d.en {
+	if en != "" {
 		d.pdf.Ln(1)
 		d.pdf.SetFont("Helvetica", "I", 9.5)
 		d.pdf.MultiCell(0, lineH, d.tr(en), "", "J", false)
@@ -324,10 +345,7 @@ func (d *attestationDoc) tableHeader() {
 	cols := [4]float64{colNumber, colDate, colTrips, colDistance}
 	pdf.SetFont("Helvetica", "B", 9)
 	pdf.SetFillColor(230, 236, 230)
-	heads := [4]string{"N°", "Date", "Trajets", "Distance"}
-	if d.en {
-		heads = [4]string{"N°", "Date", "Trajets / Trips", "Distance"}
-	}
+	heads := [4]string{"N°", "Date", d.slashed("attestation.trips"), "Distance"}
 	for i, h := range heads {
 		align := "L"
 		if i == 0 || i == 3 {
@@ -338,23 +356,15 @@ func (d *attestationDoc) tableHeader() {
 	pdf.Ln(-1)
 }
 
-// table writes one row per day: its number, date, trips (one or more lines each) and distance.
-// A row never splits across pages; the header is repeated on each page.
-func (d *attestationDoc) table(days []BikeDay) {
-	pdf := d.pdf
-	lang := "fr"
-	if d.en {
-		lang = "en"
-	}
+// writeTable writes one row per day: its number, date, trips (one or more lines each) and
+// distance. A row never splits across pages; the header is repeated on each page.
+func (d *attestationDoc) writeTable(days []BikeDay) {
+	pdf, p := d.pdf, d.table
 	d.keepTogether(7 + 2*rowLineH)
 	d.tableHeader()
 	if len(days) == 0 {
 		pdf.SetFont("Helvetica", "I", 9)
-		msg := "Aucun jour."
-		if d.en {
-			msg = "Aucun jour. / No day."
-		}
-		pdf.CellFormat(colNumber+colDate+colTrips+colDistance, 7, d.tr(msg), "1", 1, "C", false, 0, "")
+		pdf.CellFormat(colNumber+colDate+colTrips+colDistance, 7, d.tr(d.slashed("attestation.noDay")), "1", 1, "C", false, 0, "")
 		return
 	}
 	pdf.SetFont("Helvetica", "", 9)
@@ -365,7 +375,7 @@ func (d *attestationDoc) table(days []BikeDay) {
 		var km float64
 		for _, t := range day.Trips {
 			km += t.DistanceKm
-			lines = append(lines, d.wrap(tripLine(t, lang), textW)...)
+			lines = append(lines, d.wrap(tripLine(t, p), textW)...)
 		}
 		if len(lines) == 0 {
 			lines = []string{"—"}
@@ -378,7 +388,7 @@ func (d *attestationDoc) table(days []BikeDay) {
 		}
 		x, y := d.left, pdf.GetY()
 		date, _ := time.Parse(time.DateOnly, day.Date)
-		cells := [4]string{strconv.Itoa(i + 1), shortDate(date, lang), "", formatKm(km, lang) + " km"}
+		cells := [4]string{strconv.Itoa(i + 1), shortDate(date, p), "", formatKm(p, km) + " km"}
 		for c, text := range cells {
 			pdf.Rect(x, y, cols[c], rowH, "D")
 			if text != "" {
@@ -437,7 +447,7 @@ func (d *attestationDoc) wrap(s string, w float64) []string {
 }
 
 // tripLine describes a trip: "08:05 – 08:32 · 7,4 km · vélo".
-func tripLine(t BikeTrip, lang string) string {
+func tripLine(t BikeTrip, p *i18n.Printer) string {
 	var parts []string
 	start, end := clock(t.Start), clock(t.End)
 	switch {
@@ -446,10 +456,10 @@ func tripLine(t BikeTrip, lang string) string {
 	case start != "" || end != "":
 		parts = append(parts, start+end)
 	}
-	parts = append(parts, formatKm(t.DistanceKm, lang)+" km")
+	parts = append(parts, formatKm(p, t.DistanceKm)+" km")
 	var modes []string
 	for _, m := range t.Modes {
-		if l := modeLabel(m, lang); !slices.Contains(modes, l) {
+		if l := modeLabel(m, p); !slices.Contains(modes, l) {
 			modes = append(modes, l)
 		}
 	}
@@ -468,112 +478,30 @@ func clock(s string) string {
 	return s
 }
 
-// modeLabel names a trip.Mode in the document's language.
-func modeLabel(mode, lang string) string {
-	var fr, en string
-	switch mode {
-	case "BICYCLING":
-		fr, en = "vélo", "bike"
-	case "BICYCLING_ELECTRIC":
-		fr, en = "vélo électrique", "e-bike"
-	case "SCOOTER_ELECTRIC":
-		fr, en = "trottinette électrique", "e-scooter"
-	case "WALKING":
-		fr, en = "marche", "walking"
-	case "ON_FOOT":
-		fr, en = "à pied", "on foot"
-	case "RUNNING":
-		fr, en = "course à pied", "running"
-	case "BUS":
-		fr, en = "bus", "bus"
-	case "BUS_ELECTRIC":
-		fr, en = "bus électrique", "electric bus"
-	case "TRAIN":
-		fr, en = "train", "train"
-	case "TRAMWAY":
-		fr, en = "tramway", "tram"
-	case "SUBWAY":
-		fr, en = "métro", "subway"
-	case "CAR", "IN_VEHICLE":
-		fr, en = "voiture", "car"
-	case "CAR_ELECTRIC":
-		fr, en = "voiture électrique", "electric car"
-	case "CARPOOL":
-		fr, en = "covoiturage", "carpool"
-	case "CARPOOL_ELECTRIC":
-		fr, en = "covoiturage électrique", "electric carpool"
-	case "MOPED":
-		fr, en = "cyclomoteur", "moped"
-	case "MOTO_INF_250":
-		fr, en = "moto < 250 cm³", "motorbike < 250 cm³"
-	case "MOTO_SUP_250":
-		fr, en = "moto > 250 cm³", "motorbike > 250 cm³"
-	case "AIR_OR_HSR":
-		fr, en = "avion ou TGV", "plane or high-speed train"
-	case "UNKNOWN":
-		fr, en = "inconnu", "unknown"
-	default:
-		return strings.ToLower(strings.ReplaceAll(mode, "_", " "))
+// modeLabel names a trip.Mode in the document's language; one the catalog lacks, as written
+// in lower case.
+func modeLabel(mode string, p *i18n.Printer) string {
+	if l, ok := p.Lookup("attestation.mode." + mode); ok {
+		return l
 	}
-	if lang == "en" {
-		return en
-	}
-	return fr
+	return strings.ToLower(strings.ReplaceAll(mode, "_", " "))
 }
 
-func plural(n int, one, many, lang string) string {
-	if n == 1 || (lang == "fr" && n == 0) {
-		return strconv.Itoa(n) + " " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
-
-// formatKm writes a distance with one decimal, French style (1 234,5) or English style (1,234.5).
-func formatKm(km float64, lang string) string {
-	s := strconv.FormatFloat(math.Round(km*10)/10, 'f', 1, 64)
-	whole, frac, _ := strings.Cut(s, ".")
-	group, point := "\u00a0", ","
-	if lang == "en" {
-		group, point = ",", "."
-	}
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteString(group)
-		}
-		b.WriteRune(r)
-	}
-	return b.String() + point + frac
-}
-
-// French month and weekday names, from January and from Sunday.
-const (
-	frenchMonths   = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-	frenchWeekdays = "dim. lun. mar. mer. jeu. ven. sam."
-)
+// formatKm writes a distance with one decimal, the language's way: 1 234,5 or 1,234.5.
+func formatKm(p *i18n.Printer, km float64) string { return p.Number(math.Round(km*10)/10, 1) }
 
 // shortDate writes a day of the table: "lun. 06/01/2025" or "Mon 06/01/2025".
-func shortDate(t time.Time, lang string) string {
-	if lang == "en" {
-		return t.Format("Mon 02/01/2006")
-	}
-	return strings.Fields(frenchWeekdays)[t.Weekday()] + " " + t.Format("02/01/2006")
+func shortDate(t time.Time, p *i18n.Printer) string {
+	return p.T("weekday."+strconv.Itoa(int(t.Weekday()))) + " " + t.Format("02/01/2006")
 }
 
 // longDate writes the date of signature, "1er janvier 2026" or "1 January 2026", or a blank to
 // fill in by hand.
-func longDate(t time.Time, lang string) string {
+func longDate(t time.Time, p *i18n.Printer) string {
 	if t.IsZero() {
 		return "____ / ____ / ________"
 	}
-	if lang == "en" {
-		return t.Format("2 January 2006")
-	}
-	day := strconv.Itoa(t.Day())
-	if t.Day() == 1 {
-		day = "1er"
-	}
-	return fmt.Sprintf("%s %s %d", day, strings.Fields(frenchMonths)[t.Month()-1], t.Year())
+	return p.T("date.long", t.Day(), p.T("month."+strconv.Itoa(int(t.Month()))), strconv.Itoa(t.Year()))
 }
 
 // fallback replaces a character that Windows-1252 lacks and that does not decompose into a

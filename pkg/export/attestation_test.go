@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/coachco2/coachco2/pkg/i18n"
 )
 
 func sampleAttestation(days int) Attestation {
@@ -188,7 +190,7 @@ func TestAttestationPDF250Days(t *testing.T) {
 	}
 	last := a.Days[len(a.Days)-1].Date
 	lastDay, _ := time.Parse(time.DateOnly, last)
-	for _, want := range []string{"250 " + shortDate(lastDay, "fr"), "Total : 250 jours, 3\u00a0735,0 km", fmt.Sprintf("page %d/%d", pages, pages)} {
+	for _, want := range []string{"250 " + shortDate(lastDay, i18n.For(i18n.French)), "Total : 250 jours, 3\u00a0735,0 km", fmt.Sprintf("page %d/%d", pages, pages)} {
 		if !strings.Contains(text, flat(want)) {
 			t.Errorf("no %q in the text", want)
 		}
@@ -207,6 +209,29 @@ func TestAttestationPDF250Days(t *testing.T) {
 		}
 		if !strings.Contains(flat(s), "Total : 250 jours") {
 			t.Error("pdftotext: no total")
+		}
+	}
+}
+
+// TestAttestationNoDayAndLanguages: the texts of a year without a bike day (French counts 0 as
+// singular, English does not), and the languages accepted as pkg/i18n matches them.
+func TestAttestationNoDayAndLanguages(t *testing.T) {
+	for lang, wants := range map[string][]string{
+		"":      {"Aucun jour.", "Total : 0 jour, 0,0 km", "au cours de l’année 2025"},
+		"fr-CA": {"Aucun jour.", "Total : 0 jour, 0,0 km"},
+		"en_GB": {"Aucun jour. / No day.", "Total : 0 jour, 0,0 km", "Total: 0 days, 0.0 km", "on 0 days in 2025", "Signature / Signature :"},
+	} {
+		a := sampleAttestation(0)
+		a.Lang = lang
+		for how, text := range texts(t, a) {
+			for _, want := range wants {
+				if !strings.Contains(text, want) {
+					t.Errorf("lang %q, %s: no %q in\n%s", lang, how, want, text)
+				}
+			}
+			if english := strings.Contains(text, "No day."); english != (lang == "en_GB") {
+				t.Errorf("lang %q, %s: English text %v", lang, how, english)
+			}
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/export"
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/settings"
@@ -27,11 +28,6 @@ import (
 const pageSize = 50
 
 var funcs = template.FuncMap{
-	"km":       func(m float64) string { return strconv.FormatFloat(m/1000, 'f', 1, 64) },
-	"kg":       func(kg float64) string { return strconv.FormatFloat(kg, 'f', 2, 64) },
-	"num1":     func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
-	"int":      func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) },
-	"pct":      func(f float64) string { return strconv.FormatFloat(100*f, 'f', 0, 64) + " %" },
 	"duration": duration,
 	"when":     when,
 	"color":    modeColor,
@@ -40,7 +36,6 @@ var funcs = template.FuncMap{
 	"modes":    func() []trip.Mode { return trip.Modes() },
 	"purposes": func() []trip.Purpose { return trip.Purposes() },
 	"sets":     func() []*co2.FactorSet { return co2.Sets() },
-	"sprintf":  fmt.Sprintf,
 	"divf":     func(a, b float64) float64 { return a / b },
 }
 
@@ -99,7 +94,7 @@ func (s *Server) dashboard(r *http.Request) (view, error) {
 		key := m.Format("2006-01")
 		v.Months = append(v.Months, key)
 		f := rep.ByMonth[key]
-		bars = append(bars, bar{Label: m.Format("01/06"), Value: f.CO2Kg, Text: fmt.Sprintf("%.1f kg", f.CO2Kg), Color: "#00897b"})
+		bars = append(bars, bar{Label: m.Format("01/06"), Value: f.CO2Kg, Text: i18n.For(lang).Sprintf("%.1f kg", f.CO2Kg), Color: "#00897b"})
 	}
 	v.ThisMonth = rep.ByMonth[end.Format("2006-01")]
 	v.LastMonth = rep.ByMonth[time.Date(end.Year(), end.Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")]
@@ -111,13 +106,14 @@ func (s *Server) dashboard(r *http.Request) (view, error) {
 
 func breakdownCharts(lang string, rep *indicators.Report) (byMode, byPurpose template.HTML) {
 	var mb, pb []bar
+	loc := i18n.For(lang)
 	for _, m := range rep.ModeOrder {
 		f := rep.ByMode[m]
-		mb = append(mb, bar{Label: nameOf(modeNames, lang, string(m)), Value: f.CO2Kg, Text: fmt.Sprintf("%.1f kg · %d", f.CO2Kg, f.Trips), Color: modeColor(m)})
+		mb = append(mb, bar{Label: modeName(lang, m), Value: f.CO2Kg, Text: loc.Sprintf("%.1f kg · %d", f.CO2Kg, f.Trips), Color: modeColor(m)})
 	}
 	for _, p := range rep.PurposeOrder {
 		f := rep.ByPurpose[p]
-		pb = append(pb, bar{Label: nameOf(purposeNames, lang, string(p)), Value: f.CO2Kg, Text: fmt.Sprintf("%.1f kg · %d", f.CO2Kg, f.Trips), Color: "#1565c0"})
+		pb = append(pb, bar{Label: purposeName(lang, p), Value: f.CO2Kg, Text: loc.Sprintf("%.1f kg · %d", f.CO2Kg, f.Trips), Color: "#1565c0"})
 	}
 	return barChart(translate(lang, "dash.byMode"), mb), barChart(translate(lang, "dash.byPurpose"), pb)
 }
@@ -190,7 +186,7 @@ type tripView struct {
 	Manual      trip.Manual       `json:"manual"`
 	Labels      trip.Labels       `json:"labels"`
 	Map         template.HTML     `json:"-"`
-	Propagated  string            `json:"-"`
+	Propagated  int               `json:"-"`
 }
 
 func (s *Server) tripDetail(r *http.Request) (view, error) {
@@ -206,8 +202,9 @@ func (s *Server) tripDetail(r *http.Request) (view, error) {
 	for i, sec := range a.Sections {
 		modes[i] = sec.Mode
 	}
+	propagated, _ := strconv.Atoi(r.URL.Query().Get("propagated")) // only shown; 0 when absent
 	v := &tripView{ID: d.ID, Summary: coach.Summarize(d.ID, d.CaptureDevice, a), Aggregation: a, Manual: m, Labels: d.Labels,
-		Propagated: r.URL.Query().Get("propagated")}
+		Propagated: propagated}
 	if len(d.Series) > 0 {
 		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.AutomaticTitle, d.Series[0], modes, s.coach.Settings().TileServer)
 	}

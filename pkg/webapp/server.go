@@ -123,13 +123,6 @@ type common struct {
 	Purpose func(trip.Purpose) string
 }
 
-// T translates a message key into the page's language.
-func (c common) T(key string) string { return translate(c.Lang, key) }
-
-func (s *Server) lang(r *http.Request) string {
-	return language(s.coach.Settings().Language, s.opts.Locale, r)
-}
-
 // page wraps a data handler into an HTML page.
 func (s *Server) page(name string, data func(*http.Request) (view, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -146,8 +139,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, v v
 	lang := s.lang(r)
 	c := common{
 		Lang: lang, Nav: name, Data: v, Flash: r.URL.Query().Get("saved"),
-		Mode:    func(m trip.Mode) string { return nameOf(modeNames, lang, string(m)) },
-		Purpose: func(p trip.Purpose) string { return nameOf(purposeNames, lang, string(p)) },
+		Mode:    func(m trip.Mode) string { return modeName(lang, m) },
+		Purpose: func(p trip.Purpose) string { return purposeName(lang, p) },
 	}
 	if s.opts.CSRFToken != nil {
 		c.CSRF = s.opts.CSRFToken(r)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/sharing"
 	"github.com/coachco2/coachco2/pkg/study"
 )
@@ -107,12 +108,9 @@ func (s *Server) studiesPage(r *http.Request) (view, error) {
 		if i+1 < len(all) && all[i+1].Descriptor.ID == d.ID {
 			continue // only the newest version
 		}
-		sv := studyView{ID: d.ID, Title: d.Title, Institution: d.Institution, Contact: d.Contact, Purpose: d.Purpose.EN,
+		sv := studyView{ID: d.ID, Title: d.Title, Institution: d.Institution, Contact: d.Contact, Purpose: inLang(d.Purpose, lang),
 			Collector: d.CollectorURL, Version: d.Version, K: d.K, Retention: d.RetentionMonths,
 			From: d.Period.From.String(), To: d.Period.To.String()}
-		if lang == "fr" {
-			sv.Purpose = d.Purpose.FR
-		}
 		for _, c := range consents {
 			if c.StudyID == d.ID {
 				sv.Consent = &c
@@ -142,18 +140,10 @@ func (s *Server) studiesPage(r *http.Request) (view, error) {
 		}
 		for _, m := range d.Measures {
 			meas, _ := study.LookupMeasure(m)
-			title := meas.Title.EN
-			if lang == "fr" {
-				title = meas.Title.FR
-			}
-			sv.Measures = append(sv.Measures, studyMeasure{ID: string(m), Title: title, Checked: slices.Contains(checked, m)})
+			sv.Measures = append(sv.Measures, studyMeasure{ID: string(m), Title: inLang(meas.Title, lang), Checked: slices.Contains(checked, m)})
 		}
 		for _, f := range d.ProfileFields {
-			label := f.Label.EN
-			if lang == "fr" {
-				label = f.Label.FR
-			}
-			sv.Profile = append(sv.Profile, studyProfile{Name: f.Name, Label: label, Values: f.Values, Selected: profile[f.Name]})
+			sv.Profile = append(sv.Profile, studyProfile{Name: f.Name, Label: inLang(f.Label, lang), Values: f.Values, Selected: profile[f.Name]})
 		}
 		if len(checked) > 0 && (sv.Consent == nil || sv.Active || !sv.Consent.Withdraw || q.Get("study") == d.ID) {
 			b, err := svc.PreviewProfile(ctx, d.ID, checked, profile, now)
@@ -238,6 +228,15 @@ func (s *Server) consentsChanged(ctx context.Context) {
 	if err := s.studies.changed(ctx); err != nil {
 		s.opts.Logger.Error("update the allowed collectors", "error", err)
 	}
+}
+
+// inLang picks, in a text that a study gives in both languages (its purpose, a measure's title,
+// a profile field's label), the one in lang.
+func inLang(t study.Text, lang string) string {
+	if lang == i18n.French {
+		return t.FR
+	}
+	return t.EN
 }
 
 // logTime formats a transmission's time.

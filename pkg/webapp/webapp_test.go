@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -265,5 +266,30 @@ func TestTileServer(t *testing.T) {
 	_, body = get(t, srv.URL+"/trips/"+list[0].ID)
 	if !strings.Contains(body, `<image href="https://tiles.example.org/`) {
 		t.Fatal("no tile drawn with a tile server set")
+	}
+}
+
+// TestFrenchOnScreen: in French, numbers are written with a decimal comma, as in the
+// attestation, and counts come through the catalog as numbers.
+func TestFrenchOnScreen(t *testing.T) {
+	srv, c := newApp(t) // French: the instance's locale
+	list, _, err := c.ListTrips(context.Background(), coach.TripQuery{Limit: 1})
+	if err != nil || len(list) != 1 {
+		t.Fatal(list, err)
+	}
+	comma, point := regexp.MustCompile(`\d,\d+ (km|kg)`), regexp.MustCompile(`\d\.\d+ (km|kg)`)
+	for _, path := range []string{"/", "/analysis?period=2016", "/trips", "/trips/" + url.PathEscape(list[0].ID)} {
+		_, body := get(t, srv.URL+path)
+		if !comma.MatchString(body) {
+			t.Errorf("GET %s: no number with a decimal comma", path)
+		}
+		if m := point.FindString(body); m != "" {
+			t.Errorf("GET %s: %q, want a decimal comma", path, m)
+		}
+	}
+	// After a correction given to similar trips, the trip says to how many.
+	_, body := get(t, srv.URL+"/trips/"+url.PathEscape(list[0].ID)+"?saved=1&propagated=2")
+	if !strings.Contains(body, "Le motif a été donné à 2 trajets similaires.") {
+		t.Errorf("no count of the similar trips in\n%s", body)
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/coachco2/coachco2/pkg/i18n"
 )
 
 // Names the page's JavaScript and forms use to send the CSRF token back.
@@ -81,7 +83,7 @@ type AuthOptions struct {
 	// larger one gets 413 before anything reads it, the CSRF check included.
 	MaxBody int64
 	// Lang returns the language of the login page ("fr" or "en"); by default
-	// it follows Accept-Language.
+	// the browser's (Accept-Language, matched by pkg/i18n).
 	Lang func(*http.Request) string
 	// Logger, if set, receives failed and refused logins (never the
 	// passphrase, nor the client's address).
@@ -591,43 +593,21 @@ func safeNext(next, loginPath string) string {
 	return next
 }
 
-// acceptLanguage returns "fr" when the browser prefers French, "en" otherwise.
+// acceptLanguage returns the browser's language among those of pkg/i18n.
 func acceptLanguage(r *http.Request) string {
-	first, _, _ := strings.Cut(r.Header.Get("Accept-Language"), ",")
-	if strings.HasPrefix(strings.TrimSpace(strings.ToLower(first)), "fr") {
-		return "fr"
-	}
-	return "en"
+	return i18n.Negotiate(r.Header.Get("Accept-Language"))
 }
 
-// loginTexts returns the texts of the login page in lang.
-func loginTexts(lang string) map[string]string {
-	if lang == "fr" {
-		return map[string]string{
-			"title": "Coach CO2 — connexion", "heading": "Coach CO2", "label": "Phrase de passe",
-			"submit": "Se connecter",
-			"wrong":  "Phrase de passe incorrecte.", "tooMany": "Trop de tentatives : réessayez dans une minute.",
-			"badForm": "Formulaire invalide.", "tooLarge": "Formulaire trop volumineux.",
-		}
-	}
-	return map[string]string{
-		"title": "Coach CO2 — log in", "heading": "Coach CO2", "label": "Passphrase",
-		"submit": "Log in",
-		"wrong":  "Wrong passphrase.", "tooMany": "Too many attempts: try again in a minute.",
-		"badForm": "Invalid form.", "tooLarge": "Form too large.",
-	}
-}
-
-// renderLogin writes the login page with status and an error key of loginTexts.
+// renderLogin writes the login page with status and, unless errKey is "", the error
+// "login."+errKey of the catalog.
 func (a *Auth) renderLogin(w http.ResponseWriter, r *http.Request, status int, errKey, next string) {
-	lang := a.opts.Lang(r)
-	if lang != "fr" {
-		lang = "en"
-	}
-	t := loginTexts(lang)
+	p := i18n.For(a.opts.Lang(r))
 	data := map[string]any{
-		"Lang": lang, "T": t, "Error": t[errKey], "Next": next,
+		"Lang": p.Lang(), "T": p.T, "Next": next,
 		"Action": a.opts.LoginPath, "Stylesheet": a.opts.Stylesheet,
+	}
+	if errKey != "" {
+		data["Error"] = p.T("login." + errKey)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -645,22 +625,22 @@ const loginPage = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>{{.T.title}}</title>
+<title>{{call .T "login.title"}}</title>
 {{- if .Stylesheet}}
 <link rel="stylesheet" href="{{.Stylesheet}}">
 {{- end}}
 </head>
 <body>
 <main class="login">
-<h1>{{.T.heading}}</h1>
+<h1>{{call .T "app.title"}}</h1>
 {{- if .Error}}
 <p class="error" role="alert" id="login-error">{{.Error}}</p>
 {{- end}}
 <form method="post" action="{{.Action}}">
-<label for="passphrase">{{.T.label}}</label>
+<label for="passphrase">{{call .T "login.label"}}</label>
 <input id="passphrase" name="passphrase" type="password" autocomplete="current-password" required autofocus{{if .Error}} aria-describedby="login-error" aria-invalid="true"{{end}}>
 <input type="hidden" name="next" value="{{.Next}}">
-<button type="submit">{{.T.submit}}</button>
+<button type="submit">{{call .T "login.submit"}}</button>
 </form>
 </main>
 </body>

@@ -624,3 +624,28 @@ func TestLoginStylesheetIsPublic(t *testing.T) {
 	wantStatus(t, "POST the stylesheet without session", a.do(t, req{method: "POST", target: "/static/app.css"}), http.StatusUnauthorized)
 	wantStatus(t, "the API without session", a.do(t, req{method: "GET", target: "/api/trips/1"}), http.StatusUnauthorized)
 }
+
+// TestLoginLanguage: the login page speaks the browser's best supported language, by q-value
+// and past unsupported ones, as the app does (pkg/i18n), errors included.
+func TestLoginLanguage(t *testing.T) {
+	a := newApp(t, passphrase, ":8080")
+	for accept, want := range map[string]string{
+		"":                   `lang="en"`,
+		"fr-CA":              `lang="fr"`,
+		"de":                 `lang="en"`,
+		"de-DE, fr;q=0.8":    `lang="fr"`,
+		"en;q=0.5, fr;q=0.9": `lang="fr"`,
+		"fr;q=0.1, en":       `lang="en"`,
+	} {
+		resp := a.do(t, req{method: "GET", target: "/login", header: map[string]string{"Accept-Language": accept}})
+		if page := body(t, resp); !strings.Contains(page, want) {
+			t.Errorf("Accept-Language %q: want %s in\n%s", accept, want, page)
+		}
+	}
+	resp := a.do(t, req{method: "POST", target: "/login", form: url.Values{"passphrase": {"wrong passphrase!"}},
+		header: map[string]string{"Accept-Language": "de, fr;q=0.5"}})
+	wantStatus(t, "wrong passphrase", resp, http.StatusUnauthorized)
+	if page := body(t, resp); !strings.Contains(page, "Phrase de passe incorrecte.") || !strings.Contains(page, "Se connecter") {
+		t.Errorf("French login error:\n%s", page)
+	}
+}
