@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
 
+	"github.com/coachco2/coachco2/pkg/retry"
 	"github.com/coachco2/coachco2/pkg/study"
 )
 
@@ -230,28 +230,26 @@ func (s *Store) erase(ctx context.Context) error {
 	if s.backend != BackendSQLite {
 		return nil
 	}
-	wait := 20 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		var busy, logFrames, checkpointed int
-		err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed)
-		if err == nil && busy == 0 {
-			return nil
-		}
-		if attempt == eraseAttempts {
-			if err == nil {
-				err = errors.New("readers kept the write-ahead log busy")
+	// Jittered pauses (15 to 30 ms, doubling) keep concurrent erasers from retrying in step.
+	var in *retry.Interrupted
+	err := retry.Do(ctx, retry.Policy{Attempts: eraseAttempts, Initial: 30 * time.Millisecond, Max: time.Second, Jitter: retry.EqualJitter},
+		func(int) error {
+			var busy, logFrames, checkpointed int
+			if err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed); err != nil {
+				return err
 			}
-			return fmt.Errorf("erase deleted rows from %s: checkpoint: %w", s.where, err)
-		}
-		// Jitter keeps concurrent erasers from retrying in step.
-		d := wait/2 + time.Duration(rand.Int64N(int64(wait)))
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("erase deleted rows from %s: %w", s.where, ctx.Err())
-		case <-time.After(d):
-		}
-		wait *= 2
+			if busy != 0 {
+				return errors.New("readers kept the write-ahead log busy")
+			}
+			return nil
+		})
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &in):
+		return fmt.Errorf("erase deleted rows from %s: %w", s.where, in.Cause)
 	}
+	return fmt.Errorf("erase deleted rows from %s: checkpoint: %w", s.where, err)
 }
 
 // eraseAttempts bounds the checkpoints erase tries, each waiting up to the busy timeout.

@@ -18,16 +18,18 @@ type fakeClock struct {
 }
 
 func (c *fakeClock) retry(budget time.Duration) conflictRetry {
-	return conflictRetry{budget: budget, minUnit: 5 * time.Millisecond, maxPause: 2 * time.Second,
-		now: func() time.Time { return c.t },
-		sleep: func(ctx context.Context, d time.Duration) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			c.pauses = append(c.pauses, d)
-			c.t = c.t.Add(d)
-			return nil
-		}}
+	return conflictRetry{budget: budget, clock: c}
+}
+
+func (c *fakeClock) Now() time.Time { return c.t }
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.pauses = append(c.pauses, d)
+	c.t = c.t.Add(d)
+	return nil
 }
 
 // conflicting is an attempt that always conflicts and takes the clock's step.
