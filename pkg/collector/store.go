@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,9 +14,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
 
 	"github.com/coachco2/coachco2/pkg/retry"
+	"github.com/coachco2/coachco2/pkg/sqlitedb"
 	"github.com/coachco2/coachco2/pkg/study"
 )
 
@@ -27,9 +25,6 @@ const (
 	BackendSQLite   = "sqlite"
 	BackendPostgres = "postgres"
 )
-
-// sqliteBusyTimeoutMS is how long a writer waits for another writer of the same SQLite file.
-const sqliteBusyTimeoutMS = 10000
 
 // Store keeps studies and contributions in a SQL database: a SQLite file, or PostgreSQL. Its
 // methods are safe for concurrent use; each write is one transaction.
@@ -150,33 +145,10 @@ func openSQLite(ctx context.Context, dsn string) (*Store, error) {
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		return nil, fmt.Errorf("collector: SQLite DSN %q: give a plain file path, without parameters", path)
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if st, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("collector: open %s: directory: %w", path, err)
-		} else if !st.IsDir() {
-			return nil, fmt.Errorf("collector: open %s: %s is not a directory", path, dir)
-		}
-	}
-	// The file holds pseudonymous data: readable by its owner only.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("collector: open %s: %w", path, err)
-	}
-	f.Close()
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout("+strconv.Itoa(sqliteBusyTimeoutMS)+")")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
 	// Deleted rows are overwritten with zeros, in tables, indexes and freed pages, so that a
 	// withdrawal or a retention purge leaves nothing readable in the file ([Store.erase]).
-	q.Add("_pragma", "secure_delete(ON)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	db, err := sqlitedb.Open(ctx, path, sqlitedb.WithSecureDelete())
 	if err != nil {
-		return nil, fmt.Errorf("collector: open %s: %w", path, err)
-	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("collector: open %s: %w", path, err)
 	}
 	return &Store{db: db, backend: BackendSQLite, where: path}, nil
