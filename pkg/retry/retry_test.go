@@ -7,25 +7,13 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/retry"
+	"github.com/coachco2/coachco2/pkg/retry/retrytest"
 )
 
-// fakeClock pauses at once, moving its time forward, and records the pauses; each call of the
-// operation takes step.
+// fakeClock is a test clock on which each call of the operation takes step.
 type fakeClock struct {
-	t      time.Time
-	step   time.Duration
-	pauses []time.Duration
-}
-
-func (c *fakeClock) Now() time.Time { return c.t }
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.pauses = append(c.pauses, d)
-	c.t = c.t.Add(d)
-	return nil
+	retrytest.Clock
+	step time.Duration
 }
 
 var errFlaky = errors.New("flaky")
@@ -37,7 +25,7 @@ func (c *fakeClock) failing(n int, calls *int) func(int) error {
 		if attempt != *calls {
 			panic("attempt numbers are not consecutive")
 		}
-		c.t = c.t.Add(c.step)
+		c.T = c.T.Add(c.step)
 		if *calls <= n {
 			return errFlaky
 		}
@@ -46,7 +34,7 @@ func (c *fakeClock) failing(n int, calls *int) func(int) error {
 }
 
 func TestDoRetriesUntilSuccess(t *testing.T) {
-	c := &fakeClock{t: time.Unix(0, 0)}
+	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}}
 	calls := 0
 	var told []int
 	p := retry.Policy{Attempts: 5, Initial: time.Second, Max: time.Minute, Jitter: retry.NoJitter, Clock: c,
@@ -60,8 +48,8 @@ func TestDoRetriesUntilSuccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
-	if calls != 4 || len(c.pauses) != 3 || c.pauses[0] != want[0] || c.pauses[1] != want[1] || c.pauses[2] != want[2] {
-		t.Fatalf("%d calls, pauses %v; want 4 calls, pauses %v", calls, c.pauses, want)
+	if calls != 4 || len(c.Pauses) != 3 || c.Pauses[0] != want[0] || c.Pauses[1] != want[1] || c.Pauses[2] != want[2] {
+		t.Fatalf("%d calls, pauses %v; want 4 calls, pauses %v", calls, c.Pauses, want)
 	}
 	if len(told) != 3 || told[0] != 1 || told[2] != 3 {
 		t.Fatalf("OnRetry told of attempts %v", told)
@@ -69,41 +57,41 @@ func TestDoRetriesUntilSuccess(t *testing.T) {
 }
 
 func TestDoGivesUp(t *testing.T) {
-	c := &fakeClock{t: time.Unix(0, 0)}
+	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}}
 	calls := 0
 	p := retry.Policy{Attempts: 3, Initial: time.Millisecond, Clock: c}
-	if err := retry.Do(context.Background(), p, c.failing(10, &calls)); err != errFlaky || calls != 3 || len(c.pauses) != 2 {
-		t.Fatalf("3 attempts: %v after %d calls and %d pauses; want the operation's error as is after 3 calls", err, calls, len(c.pauses))
+	if err := retry.Do(context.Background(), p, c.failing(10, &calls)); err != errFlaky || calls != 3 || len(c.Pauses) != 2 {
+		t.Fatalf("3 attempts: %v after %d calls and %d pauses; want the operation's error as is after 3 calls", err, calls, len(c.Pauses))
 	}
 
 	// Not retryable: no pause at all.
-	calls, c.pauses = 0, nil
+	calls, c.Pauses = 0, nil
 	p.Retryable = func(err error) bool { return !errors.Is(err, errFlaky) }
-	if err := retry.Do(context.Background(), p, c.failing(10, &calls)); err != errFlaky || calls != 1 || len(c.pauses) != 0 {
-		t.Fatalf("not retryable: %v after %d calls and %d pauses", err, calls, len(c.pauses))
+	if err := retry.Do(context.Background(), p, c.failing(10, &calls)); err != errFlaky || calls != 1 || len(c.Pauses) != 0 {
+		t.Fatalf("not retryable: %v after %d calls and %d pauses", err, calls, len(c.Pauses))
 	}
 }
 
 // TestDoBudget: with a budget, no pause ends past it, nor past the context's deadline.
 func TestDoBudget(t *testing.T) {
-	c := &fakeClock{t: time.Unix(0, 0), step: 10 * time.Millisecond}
-	start := c.t
+	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}, step: 10 * time.Millisecond}
+	start := c.T
 	calls := 0
 	p := retry.Policy{Initial: 5 * time.Millisecond, Max: 2 * time.Second, Jitter: retry.FullJitter, Budget: 30 * time.Second, Clock: c}
 	if err := retry.Do(context.Background(), p, c.failing(1<<30, &calls)); err != errFlaky {
 		t.Fatalf("err = %v", err)
 	}
-	if used := c.t.Sub(start); used > 30*time.Second || calls <= 10 {
+	if used := c.T.Sub(start); used > 30*time.Second+c.step || calls <= 10 {
 		t.Fatalf("%d calls in %v of a 30s budget", calls, used)
 	}
 
-	c = &fakeClock{t: time.Now(), step: 10 * time.Millisecond}
-	start = c.t
+	c = &fakeClock{Clock: retrytest.Clock{T: time.Now()}, step: 10 * time.Millisecond}
+	start = c.T
 	ctx, cancel := context.WithDeadline(context.Background(), start.Add(time.Second))
 	defer cancel()
 	p.Clock, calls = c, 0
-	if err := retry.Do(ctx, p, c.failing(1<<30, &calls)); err != errFlaky || c.t.Sub(start) > time.Second {
-		t.Fatalf("a 1s deadline: %v after %v", err, c.t.Sub(start))
+	if err := retry.Do(ctx, p, c.failing(1<<30, &calls)); err != errFlaky || c.T.Sub(start) > time.Second+c.step { // the last call, after the last pause, takes a step
+		t.Fatalf("a 1s deadline: %v after %v", err, c.T.Sub(start))
 	}
 }
 
@@ -113,7 +101,7 @@ func TestDoInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	calls := 0
-	c := &fakeClock{t: time.Unix(0, 0)}
+	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}}
 	err := retry.Do(ctx, retry.Policy{Attempts: 5, Clock: c}, c.failing(10, &calls))
 	var in *retry.Interrupted
 	if !errors.As(err, &in) || !errors.Is(err, context.Canceled) || !errors.Is(err, errFlaky) || calls != 1 {
@@ -172,12 +160,12 @@ func TestDelay(t *testing.T) {
 
 // TestScaleToAttempt: slow calls make the pauses longer.
 func TestScaleToAttempt(t *testing.T) {
-	c := &fakeClock{t: time.Unix(0, 0), step: 300 * time.Millisecond}
+	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}, step: 300 * time.Millisecond}
 	calls := 0
 	p := retry.Policy{Attempts: 4, Initial: 10 * time.Millisecond, Max: 10 * time.Second, Jitter: retry.NoJitter, ScaleToAttempt: true, Clock: c}
 	_ = retry.Do(context.Background(), p, c.failing(10, &calls))
 	want := []time.Duration{300 * time.Millisecond, 600 * time.Millisecond, 1200 * time.Millisecond}
-	if len(c.pauses) != 3 || c.pauses[0] != want[0] || c.pauses[1] != want[1] || c.pauses[2] != want[2] {
-		t.Fatalf("pauses %v, want %v", c.pauses, want)
+	if len(c.Pauses) != 3 || c.Pauses[0] != want[0] || c.Pauses[1] != want[1] || c.Pauses[2] != want[2] {
+		t.Fatalf("pauses %v, want %v", c.Pauses, want)
 	}
 }
