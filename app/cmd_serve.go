@@ -94,7 +94,7 @@ func serveOn(ctx context.Context, f vaultFlags, ln net.Listener, passphrase stri
 	if err != nil {
 		return err
 	}
-	ws, err := f.open(ctx, vault.WithPolicy(m.Policy()))
+	ws, err := f.open(ctx, vault.WithPolicy(m.Policy()), vault.WithTransport(guard.Transport()))
 	if err != nil {
 		return err
 	}

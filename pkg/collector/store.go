@@ -6,10 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +14,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
 
+	"github.com/coachco2/coachco2/pkg/retry"
+	"github.com/coachco2/coachco2/pkg/sqlitedb"
 	"github.com/coachco2/coachco2/pkg/study"
 )
 
@@ -27,9 +25,6 @@ const (
 	BackendSQLite   = "sqlite"
 	BackendPostgres = "postgres"
 )
-
-// sqliteBusyTimeoutMS is how long a writer waits for another writer of the same SQLite file.
-const sqliteBusyTimeoutMS = 10000
 
 // Store keeps studies and contributions in a SQL database: a SQLite file, or PostgreSQL. Its
 // methods are safe for concurrent use; each write is one transaction.
@@ -150,33 +145,10 @@ func openSQLite(ctx context.Context, dsn string) (*Store, error) {
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		return nil, fmt.Errorf("collector: SQLite DSN %q: give a plain file path, without parameters", path)
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if st, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("collector: open %s: directory: %w", path, err)
-		} else if !st.IsDir() {
-			return nil, fmt.Errorf("collector: open %s: %s is not a directory", path, dir)
-		}
-	}
-	// The file holds pseudonymous data: readable by its owner only.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("collector: open %s: %w", path, err)
-	}
-	f.Close()
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout("+strconv.Itoa(sqliteBusyTimeoutMS)+")")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
 	// Deleted rows are overwritten with zeros, in tables, indexes and freed pages, so that a
 	// withdrawal or a retention purge leaves nothing readable in the file ([Store.erase]).
-	q.Add("_pragma", "secure_delete(ON)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	db, err := sqlitedb.Open(ctx, path, sqlitedb.WithSecureDelete())
 	if err != nil {
-		return nil, fmt.Errorf("collector: open %s: %w", path, err)
-	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("collector: open %s: %w", path, err)
 	}
 	return &Store{db: db, backend: BackendSQLite, where: path}, nil
@@ -230,28 +202,26 @@ func (s *Store) erase(ctx context.Context) error {
 	if s.backend != BackendSQLite {
 		return nil
 	}
-	wait := 20 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		var busy, logFrames, checkpointed int
-		err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed)
-		if err == nil && busy == 0 {
-			return nil
-		}
-		if attempt == eraseAttempts {
-			if err == nil {
-				err = errors.New("readers kept the write-ahead log busy")
+	// Jittered pauses (15 to 30 ms, doubling) keep concurrent erasers from retrying in step.
+	var in *retry.Interrupted
+	err := retry.Do(ctx, retry.Policy{Attempts: eraseAttempts, Initial: 30 * time.Millisecond, Max: time.Second, Jitter: retry.EqualJitter},
+		func(int) error {
+			var busy, logFrames, checkpointed int
+			if err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed); err != nil {
+				return err
 			}
-			return fmt.Errorf("erase deleted rows from %s: checkpoint: %w", s.where, err)
-		}
-		// Jitter keeps concurrent erasers from retrying in step.
-		d := wait/2 + time.Duration(rand.Int64N(int64(wait)))
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("erase deleted rows from %s: %w", s.where, ctx.Err())
-		case <-time.After(d):
-		}
-		wait *= 2
+			if busy != 0 {
+				return errors.New("readers kept the write-ahead log busy")
+			}
+			return nil
+		})
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &in):
+		return fmt.Errorf("erase deleted rows from %s: %w", s.where, in.Cause)
 	}
+	return fmt.Errorf("erase deleted rows from %s: checkpoint: %w", s.where, err)
 }
 
 // eraseAttempts bounds the checkpoints erase tries, each waiting up to the busy timeout.

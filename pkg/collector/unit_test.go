@@ -172,8 +172,8 @@ func TestLimiter(t *testing.T) {
 	}
 	now = now.Add(2 * time.Minute)
 	l.allow("c")
-	if len(l.buckets) != 1 { // a and b refilled and were forgotten
-		t.Fatalf("%d buckets kept", len(l.buckets))
+	if l.keys.Len() != 1 { // a and b refilled and were forgotten
+		t.Fatalf("%d buckets kept", l.keys.Len())
 	}
 }
 

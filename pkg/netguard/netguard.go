@@ -2,11 +2,14 @@
 // the hosts it was told to allow: the research collectors the person has an
 // active consent for.
 //
-// A [Guard] holds the allowed hosts and dials for HTTP clients:
+// A [Guard] holds the allowed hosts and dials for the HTTP clients it is
+// given to, explicitly:
 //
 //	g := netguard.New()
-//	g.Install()                 // http.DefaultTransport and DNS go through g
+//	restore := g.Install()      // DNS goes through g
 //	g.AllowURL(vaultServerURL)  // a CouchDB vault, if any
+//	v, err := vault.Open(ctx, dsn, instance, vault.WithTransport(g.Transport()))
+//	collectors := &http.Client{Transport: g.Transport()}
 //	g.SetAllowed("collectors", collectorURLsOfActiveConsents) // on each consent change
 //
 // Nothing is allowed by default, not even loopback ([Guard.AllowLoopback] is
@@ -17,25 +20,24 @@
 //
 // # What Install covers, and what it cannot
 //
-// [Guard.Install] replaces http.DefaultTransport (used by http.Get,
-// http.DefaultClient and every client without a Transport, and cloned by
-// pkg/vault for a CouchDB server) with [Guard.Transport], and makes
-// net.DefaultResolver use the pure-Go resolver with a dialer that refuses
-// every DNS server the guard has not been explicitly allowed (by IP): the guard
-// resolves the names it allows itself, with its own resolver.
+// Every HTTP client of the app is given [Guard.Transport]: the guard never
+// replaces http.DefaultTransport, so which transport a client uses does not
+// depend on the order of calls. [Guard.Install] is a net for the rest: it
+// makes net.DefaultResolver use the pure-Go resolver with a dialer that
+// refuses every DNS server the guard has not been explicitly allowed (by IP):
+// the guard resolves the names it allows itself, with its own resolver.
 //
 // So, after Install, any connection by host name fails at name resolution,
-// whoever dials it: net.Dial, a net.Dialer of some package, an http.Transport
-// built from scratch all resolve names through net.DefaultResolver. What
-// Install cannot cover: names that /etc/hosts resolves without DNS
-// (localhost), and a connection to an IP address literal, through a
-// package's own net.Dialer or http.Transport (only the guard's transports
-// check IP addresses); a resolver of a package's own (a net.Resolver with its
-// own Dial, or the cgo resolver); transports cloned from
-// http.DefaultTransport before Install (open the vault after Install, and
-// allow its server); UDP sent with net.ListenPacket; raw syscalls; child
-// processes. Install changes process-wide variables: call it once, at start
-// up, before any goroutine uses the network.
+// whoever dials it: http.Get, net.Dial, a net.Dialer of some package, an
+// http.Transport built from scratch all resolve names through
+// net.DefaultResolver. What Install cannot cover: names that /etc/hosts
+// resolves without DNS (localhost), and a connection to an IP address
+// literal through any transport but the guard's (http.DefaultTransport
+// included: only the guard's transports check IP addresses); a resolver of a
+// package's own (a net.Resolver with its own Dial, or the cgo resolver); UDP
+// sent with net.ListenPacket; raw syscalls; child processes. Install changes
+// a process-wide variable: call it once, at start up, before any goroutine
+// uses the network.
 package netguard
 
 import (
@@ -623,20 +625,18 @@ func (g *Guard) Transport() *http.Transport {
 	return t
 }
 
-// Install makes the whole process go through the guard (see the package
-// documentation for what it covers and cannot): http.DefaultTransport
-// becomes [Guard.Transport], and net.DefaultResolver uses the pure-Go
-// resolver with a dialer that refuses every DNS server not explicitly
-// allowed by IP. It returns a function that puts back what it replaced, for
-// tests. Call it at start up, before any goroutine uses the network.
+// Install makes the process resolve host names through the guard (see the
+// package documentation for what it covers and cannot): net.DefaultResolver
+// uses the pure-Go resolver with a dialer that refuses every DNS server not
+// explicitly allowed by IP. It leaves http.DefaultTransport alone: give HTTP
+// clients [Guard.Transport]. It returns a function that puts back what it
+// replaced, for tests. Call it at start up, before any goroutine uses the
+// network.
 func (g *Guard) Install() (restore func()) {
-	prevTransport := http.DefaultTransport
 	prevPreferGo, prevDial := net.DefaultResolver.PreferGo, net.DefaultResolver.Dial
-	http.DefaultTransport = g.Transport()
 	net.DefaultResolver.PreferGo = true
 	net.DefaultResolver.Dial = g.dialDNS
 	return func() {
-		http.DefaultTransport = prevTransport
 		net.DefaultResolver.PreferGo, net.DefaultResolver.Dial = prevPreferGo, prevDial
 	}
 }

@@ -9,12 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/coachco2/coachco2/pkg/retry"
 )
 
 // Route names an API route in [Stats] and errors.
@@ -378,34 +379,60 @@ func (e *attemptError) Unwrap() error { return e.err }
 // how many items it read. decode must reset its results: it runs again on a retry.
 func (c *Client) call(ctx context.Context, route Route, path string, body []byte, decode func(io.Reader) (int, error)) error {
 	c.stats.call(route)
-	for attempt := 1; ; attempt++ {
+	attempts := 0
+	err := retry.Do(ctx, c.retryPolicy(ctx, route, path), func(attempt int) error {
+		attempts = attempt
 		items, aerr := c.attempt(ctx, route, path, body, decode)
-		if aerr == nil {
-			c.stats.items(route, items)
-			return nil
+		if aerr != nil {
+			return aerr
 		}
-		if err := ctx.Err(); err != nil {
-			c.stats.fail(route)
-			return fmt.Errorf("openpath: POST %s: %w", path, ctxErr(ctx))
-		}
-		final := aerr.kind == failAuth || aerr.kind == failOther || aerr.kind == failTooLarge || attempt > c.retry.MaxRetries
-		if final {
-			c.stats.fail(route)
-			return c.finalError(path, attempt, aerr)
-		}
-		delay := c.backoff(attempt, aerr.retryAfter)
-		c.stats.retry(route)
-		c.log.LogAttrs(ctx, slog.LevelWarn, "openpath: retrying",
-			slog.String("route", path), slog.Int("attempt", attempt), slog.Duration("delay", delay),
-			slog.String("error", aerr.err.Error()))
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			c.stats.fail(route)
-			return fmt.Errorf("openpath: POST %s: %w (while waiting to retry after: %v)", path, ctxErr(ctx), aerr.err)
-		case <-t.C:
-		}
+		c.stats.items(route, items)
+		return nil
+	})
+	if err == nil {
+		return nil
+	}
+	c.stats.fail(route)
+	var in *retry.Interrupted
+	switch {
+	case errors.As(err, &in):
+		return fmt.Errorf("openpath: POST %s: %w (while waiting to retry after: %v)", path, ctxErr(ctx), in.Err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("openpath: POST %s: %w", path, ctxErr(ctx))
+	}
+	var aerr *attemptError
+	if !errors.As(err, &aerr) {
+		return fmt.Errorf("openpath: POST %s: %w", path, err)
+	}
+	return c.finalError(path, attempts, aerr)
+}
+
+// retryPolicy is the client's [RetryPolicy] for one call: exponential backoff with equal jitter,
+// a Retry-After header honoured up to MaxBackoff; a final failure, or a done ctx, is not retried.
+func (c *Client) retryPolicy(ctx context.Context, route Route, path string) retry.Policy {
+	return retry.Policy{
+		Attempts: c.retry.MaxRetries + 1,
+		Initial:  c.retry.InitialBackoff,
+		Max:      c.retry.MaxBackoff,
+		Jitter:   retry.EqualJitter,
+		Retryable: func(err error) bool {
+			var aerr *attemptError
+			return ctx.Err() == nil && errors.As(err, &aerr) &&
+				aerr.kind != failAuth && aerr.kind != failOther && aerr.kind != failTooLarge
+		},
+		RetryAfter: func(err error) time.Duration {
+			var aerr *attemptError
+			if errors.As(err, &aerr) {
+				return aerr.retryAfter
+			}
+			return 0
+		},
+		OnRetry: func(attempt int, delay time.Duration, err error) {
+			c.stats.retry(route)
+			c.log.LogAttrs(ctx, slog.LevelWarn, "openpath: retrying",
+				slog.String("route", path), slog.Int("attempt", attempt), slog.Duration("delay", delay),
+				slog.String("error", err.Error()))
+		},
 	}
 }
 
@@ -434,22 +461,6 @@ func (c *Client) finalError(path string, attempts int, aerr *attemptError) error
 	default:
 		return &ServerError{Route: path, StatusCode: aerr.status, Attempts: attempts, Err: aerr.err}
 	}
-}
-
-// backoff returns the delay before retry number attempt (1-based): exponential, jittered, capped.
-func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	d := c.retry.InitialBackoff
-	for i := 1; i < attempt && d < c.retry.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.retry.MaxBackoff)
-	if d > 1 {
-		d = d/2 + rand.N(d/2+1)
-	}
-	if retryAfter > d {
-		d = min(retryAfter, c.retry.MaxBackoff)
-	}
-	return d
 }
 
 // attempt sends one request and decodes its answer.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coachco2/coachco2/pkg/retry"
 	"github.com/coachco2/coachco2/pkg/study"
 	"github.com/coachco2/coachco2/pkg/vault"
 )
@@ -305,6 +306,9 @@ func retryable(status int) bool {
 	return status >= 500 || status == http.StatusTooManyRequests || status == http.StatusRequestTimeout
 }
 
+// errTryAgain is what an attempt of send returns for a failure worth another try.
+var errTryAgain = errors.New("sharing: the attempt failed")
+
 // send sends a request, retrying on network errors, 5xx, 408 and 429 with backoff, and logs
 // every attempt. It returns the last status and answer (an error only when no answer came, or
 // the log could not be written).
@@ -312,10 +316,20 @@ func (s *Service) send(ctx context.Context, rec Transmission, body []byte) (stat
 	if s.opts.Client == nil {
 		return 0, nil, 0, errors.New("sharing: no HTTP client to reach the collector")
 	}
-	pause := s.opts.Backoff
-	for attempt := 1; ; attempt++ {
+	var sendErr error
+	var retryAfter time.Duration
+	policy := retry.Policy{
+		Attempts: s.opts.Attempts,
+		Initial:  s.opts.Backoff,
+		Max:      s.opts.MaxBackoff,
+		Jitter:   retry.NoJitter,
+		// A failure once ctx is done is reported as such, not retried.
+		Retryable:  func(err error) bool { return err == errTryAgain && ctx.Err() == nil },
+		RetryAfter: func(error) time.Duration { return retryAfter },
+	}
+	err = retry.Do(ctx, policy, func(attempt int) error {
 		rec.Attempt, rec.Time = attempt, s.opts.Now().UTC()
-		status, answer, retryAfter, sendErr := s.do(ctx, rec.Method, rec.URL, body)
+		status, answer, retryAfter, sendErr = s.do(ctx, rec.Method, rec.URL, body)
 		attempts = attempt
 		rec.Status, rec.Answer, rec.Error, rec.OK = status, cut(answer), "", false
 		if sendErr != nil {
@@ -324,25 +338,25 @@ func (s *Service) send(ctx context.Context, rec Transmission, body []byte) (stat
 			rec.OK = status == http.StatusOK
 		}
 		if _, _, err := s.log.Create(ctx, rec); err != nil {
-			return status, answer, attempts, fmt.Errorf("sharing: log the transmission to %s: %w", rec.URL, err)
+			return fmt.Errorf("sharing: log the transmission to %s: %w", rec.URL, err)
 		}
 		if sendErr == nil && !retryable(status) {
-			return status, answer, attempts, nil
+			return nil
 		}
-		if attempt >= s.opts.Attempts || ctx.Err() != nil {
-			if sendErr != nil {
-				return 0, nil, attempts, fmt.Errorf("sharing: %s %s: %w (after %d attempts)", rec.Method, rec.URL, sendErr, attempt)
-			}
-			return 0, nil, attempts, fmt.Errorf("sharing: %s %s: %s (after %d attempts)", rec.Method, rec.URL, describe(status, answer), attempt)
-		}
-		wait := max(pause, retryAfter)
-		wait = min(wait, s.opts.MaxBackoff)
-		pause *= 2
-		select {
-		case <-ctx.Done():
-			return 0, nil, attempts, fmt.Errorf("sharing: %s %s: %w", rec.Method, rec.URL, ctx.Err())
-		case <-time.After(wait):
-		}
+		return errTryAgain
+	})
+	var in *retry.Interrupted
+	switch {
+	case err == nil:
+		return status, answer, attempts, nil
+	case errors.As(err, &in):
+		return 0, nil, attempts, fmt.Errorf("sharing: %s %s: %w", rec.Method, rec.URL, in.Cause)
+	case err != errTryAgain:
+		return status, answer, attempts, err // the log could not be written
+	case sendErr != nil:
+		return 0, nil, attempts, fmt.Errorf("sharing: %s %s: %w (after %d attempts)", rec.Method, rec.URL, sendErr, attempts)
+	default:
+		return 0, nil, attempts, fmt.Errorf("sharing: %s %s: %s (after %d attempts)", rec.Method, rec.URL, describe(status, answer), attempts)
 	}
 }
 

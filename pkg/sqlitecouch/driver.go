@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,14 +14,13 @@ import (
 	"github.com/go-kivik/kivik/v4/driver"
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/coachco2/coachco2/pkg/sqlitedb"
 )
 
 // DriverName is the name the driver registers with kivik.
 const DriverName = "sqlitecouch"
-
-// busyTimeoutMS is how long a writer waits for another process's write transaction.
-const busyTimeoutMS = 10000
 
 func init() {
 	kivik.Register(DriverName, &Driver{})
@@ -48,32 +44,12 @@ func Open(ctx context.Context, path string) (*Client, error) {
 	if path == "" {
 		return nil, errors.New("sqlitecouch: empty file path")
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if st, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("sqlitecouch: open %s: directory: %w", path, err)
-		} else if !st.IsDir() {
-			return nil, fmt.Errorf("sqlitecouch: open %s: %s is not a directory", path, dir)
-		}
-	}
-	// The file holds a person's data: create it readable by its owner only.
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	sqlDB, err := sqlitedb.Open(ctx, path, sqlitedb.WithForeignKeys(),
+		// Queries read whole rows: map the file and keep a large page cache rather than copy
+		// every page through a read system call.
+		sqlitedb.WithPragma("mmap_size(1073741824)"), sqlitedb.WithPragma("cache_size(-65536)"))
 	if err != nil {
-		return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, err)
-	}
-	f.Close()
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "foreign_keys(ON)")
-	// Queries read whole rows: map the file and keep a large page cache rather than copy every
-	// page through a read system call.
-	q.Add("_pragma", "mmap_size(1073741824)")
-	q.Add("_pragma", "cache_size(-65536)")
-	q.Set("_txlock", "immediate")
-	sqlDB, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, describeSQLiteError(err))
 	}
 	c := &Client{path: path, sql: sqlDB}
 	c.collators.New = func() any { return collate.New(language.Und) }
@@ -187,15 +163,17 @@ func (c *Client) checkIntegrity(ctx context.Context) error {
 	return nil
 }
 
-// describeSQLiteError turns SQLite's terse messages into actionable ones.
+// describeSQLiteError turns SQLite's terse errors into actionable ones, by their result code.
 func describeSQLiteError(err error) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "file is not a database"), strings.Contains(msg, "malformed"):
+	if errors.Is(err, sqlitedb.ErrNotDatabase) {
 		return fmt.Errorf("%w, or not a vault file (restore it from a backup): %w", ErrDamaged, err)
-	case strings.Contains(msg, "database is locked"), strings.Contains(msg, "SQLITE_BUSY"):
-		return fmt.Errorf("locked by another process for more than %d ms: %w", busyTimeoutMS, err)
-	case strings.Contains(msg, "readonly"), strings.Contains(msg, "unable to open"):
+	}
+	switch sqlitedb.Code(err) {
+	case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+		return fmt.Errorf("%w, or not a vault file (restore it from a backup): %w", ErrDamaged, err)
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return fmt.Errorf("locked by another process for more than %d ms: %w", sqlitedb.DefaultBusyTimeout.Milliseconds(), err)
+	case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM:
 		return fmt.Errorf("cannot write the file (check its permissions): %w", err)
 	}
 	return err

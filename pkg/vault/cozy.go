@@ -3,7 +3,6 @@ package vault
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -20,7 +19,8 @@ import (
 // documented contract (see pkg/vault/cozy_test.go).
 //
 // [WithPolicy] makes every later operation ask a [Policy] first, on top of the
-// stack's own checks of the token's permissions.
+// stack's own checks of the token's permissions; [WithTransport] gives the
+// HTTP transport to reach the stack.
 func OpenCozy(ctx context.Context, instanceURL, token string, opts ...Option) (*Vault, error) {
 	o := collectOptions(opts)
 	u, err := url.Parse(instanceURL)
@@ -32,8 +32,7 @@ func OpenCozy(ctx context.Context, instanceURL, token string, opts ...Option) (*
 	}
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/data/"
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	client, err := kivik.New("couch", u.String(), couchdb.OptionHTTPClient(&http.Client{Transport: strongETags{transport}}), couchdb.JWTAuth(token))
+	client, err := kivik.New("couch", u.String(), couchdb.OptionHTTPClient(o.httpClient()), couchdb.JWTAuth(token))
 	if err != nil {
 		return nil, fmt.Errorf("vault: Cozy instance %s: %w", u.Host, err)
 	}

@@ -43,7 +43,8 @@ type Policy func(doctype, verb string) error
 type Option func(*options)
 
 type options struct {
-	policy Policy
+	policy    Policy
+	transport http.RoundTripper // see WithTransport
 }
 
 // WithPolicy makes every operation of the vault ask p first (see [Policy]).

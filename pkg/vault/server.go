@@ -1,35 +1,47 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"strings"
 	"syscall"
 	"time"
 
 	kivik "github.com/go-kivik/kivik/v4"
 	"github.com/go-kivik/kivik/v4/couchdb"
-	"github.com/tidwall/gjson"
 )
 
 // serverCheckTimeout bounds Open's reachability check when ctx has no deadline.
 const serverCheckTimeout = 30 * time.Second
 
-// openServer connects to a CouchDB server and checks that it answers and
-// accepts the credentials.
-func openServer(ctx context.Context, loc location) (*kivik.Client, error) {
+// WithTransport makes the vault send its requests to a CouchDB server or a
+// Cozy stack through rt, e.g. the transport of the app's network guard,
+// which must then allow the server. Without it, the vault sends them through
+// a clone of http.DefaultTransport, with its own connection pool.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(o *options) { o.transport = rt }
+}
+
+// httpClient returns the HTTP client of a vault on a server.
+func (o options) httpClient() *http.Client {
+	if o.transport != nil {
+		return &http.Client{Transport: o.transport}
+	}
 	var transport http.RoundTripper = http.DefaultTransport
 	if t, ok := transport.(*http.Transport); ok {
 		transport = t.Clone() // its own connection pool
 	}
-	opts := []kivik.Option{couchdb.OptionHTTPClient(&http.Client{Transport: strongETags{transport}})}
+	return &http.Client{Transport: transport}
+}
+
+// openServer connects to a CouchDB server and checks that it answers and
+// accepts the credentials.
+func openServer(ctx context.Context, loc location, o options) (*kivik.Client, error) {
+	opts := []kivik.Option{couchdb.OptionHTTPClient(o.httpClient())}
 	if loc.user != "" {
 		opts = append(opts, couchdb.BasicAuth(loc.user, loc.password))
 	}
@@ -100,37 +112,4 @@ func serverCause(ctx context.Context, err error) string {
 	default:
 		return "the server did not answer like a CouchDB server"
 	}
-}
-
-// strongETags makes pouchdb-server's responses look like CouchDB's to kivik's
-// CouchDB driver, which takes a document's revision from the ETag header when
-// there is one. CouchDB's ETags are the quoted revision; pouchdb-server sends
-// weak ETags (W/"...") that are no revision. strongETags drops them, so that
-// kivik reads the revision from the body, except for DELETE, whose body holds
-// the revision under "rev" where kivik looks for "_rev": there it puts the
-// revision in the ETag as CouchDB does.
-type strongETags struct{ base http.RoundTripper }
-
-// maxDeleteBody bounds the DELETE response body read by strongETags.
-const maxDeleteBody = 64 << 10
-
-func (t strongETags) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil || !strings.HasPrefix(resp.Header.Get("ETag"), "W/") {
-		return resp, err
-	}
-	resp.Header.Del("ETag")
-	if req.Method != http.MethodDelete {
-		return resp, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDeleteBody))
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if rev := gjson.GetBytes(body, "rev").String(); rev != "" {
-		resp.Header.Set("ETag", `"`+rev+`"`)
-	}
-	return resp, nil
 }

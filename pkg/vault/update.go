@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/coachco2/coachco2/pkg/retry"
 )
 
 // UpdateBudget bounds the time [Update] and [DB.PutLocal] spend retrying a
@@ -81,59 +82,50 @@ var errMerge = errors.New("merge failed")
 type conflictRetry struct {
 	// budget is the total time before giving up.
 	budget time.Duration
-	// minUnit is the smallest first ceiling; the time the last attempt took
-	// is used when longer, so that pauses grow with the machine's load.
-	minUnit time.Duration
-	// maxPause caps one pause.
-	maxPause time.Duration
-	// now and sleep are the clock; tests replace them.
-	now   func() time.Time
-	sleep func(ctx context.Context, d time.Duration) error
+	// clock is the real one unless a test replaces it.
+	clock retry.Clock
 }
 
-func defaultRetry() conflictRetry {
-	return conflictRetry{budget: UpdateBudget, minUnit: 5 * time.Millisecond, maxPause: 2 * time.Second,
-		now: time.Now, sleep: sleepCtx}
-}
+// The pauses of a conflicting write: the first ceiling is the time the
+// attempt took, at least firstPause, so that pauses grow with the machine's
+// load; a pause is at most maxPause.
+const (
+	firstPause = 10 * time.Millisecond
+	maxPause   = 2 * time.Second
+)
 
-// sleepCtx waits for d, or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func defaultRetry() conflictRetry { return conflictRetry{budget: UpdateBudget} }
 
 // run calls try until it returns anything but a conflict, and returns that.
 // When it gives up, its error starts with op, says after how many attempts
 // and matches [ErrConflict]; when ctx ends during a pause, it matches ctx's
 // error.
 func (r conflictRetry) run(ctx context.Context, op string, try func() error) error {
-	start := r.now()
-	giveUp := start.Add(r.budget)
-	if d, ok := ctx.Deadline(); ok && d.Before(giveUp) {
-		giveUp = d
+	now := time.Now
+	if r.clock != nil {
+		now = r.clock.Now
 	}
-	for attempt := 1; ; attempt++ {
-		began := r.now()
-		err := try()
-		if !errors.Is(err, ErrConflict) {
-			return err
-		}
-		ended := r.now()
-		unit := max(r.minUnit, ended.Sub(began))
-		ceiling := min(r.maxPause, unit<<min(attempt, 16))
-		pause := time.Duration(rand.Int64N(int64(ceiling))) + 1
-		if ended.Add(pause).After(giveUp) {
-			return fmt.Errorf("%s: still conflicting after %d attempts in %v: %w", op, attempt,
-				ended.Sub(start).Round(time.Millisecond), ErrConflict)
-		}
-		if err := r.sleep(ctx, pause); err != nil {
-			return fmt.Errorf("%s: conflicting, then %w", op, err)
-		}
+	start := now()
+	attempts := 0
+	err := retry.Do(ctx, retry.Policy{
+		Initial:        firstPause,
+		Max:            maxPause,
+		Jitter:         retry.FullJitter,
+		ScaleToAttempt: true,
+		Budget:         r.budget,
+		Retryable:      func(err error) bool { return errors.Is(err, ErrConflict) },
+		Clock:          r.clock,
+	}, func(attempt int) error {
+		attempts = attempt
+		return try()
+	})
+	var in *retry.Interrupted
+	switch {
+	case errors.As(err, &in):
+		return fmt.Errorf("%s: conflicting, then %w", op, in.Cause)
+	case errors.Is(err, ErrConflict):
+		return fmt.Errorf("%s: still conflicting after %d attempts in %v: %w", op, attempts,
+			now().Sub(start).Round(time.Millisecond), ErrConflict)
 	}
+	return err
 }

@@ -7,34 +7,26 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coachco2/coachco2/pkg/retry/retrytest"
 )
 
 // fakeClock is the clock of a conflictRetry under test: sleeping moves it
 // forward at once, and each attempt takes step.
 type fakeClock struct {
-	t      time.Time
-	step   time.Duration
-	pauses []time.Duration
+	retrytest.Clock
+	step time.Duration
 }
 
 func (c *fakeClock) retry(budget time.Duration) conflictRetry {
-	return conflictRetry{budget: budget, minUnit: 5 * time.Millisecond, maxPause: 2 * time.Second,
-		now: func() time.Time { return c.t },
-		sleep: func(ctx context.Context, d time.Duration) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			c.pauses = append(c.pauses, d)
-			c.t = c.t.Add(d)
-			return nil
-		}}
+	return conflictRetry{budget: budget, clock: &c.Clock}
 }
 
 // conflicting is an attempt that always conflicts and takes the clock's step.
 func (c *fakeClock) conflicting(tries *int) func() error {
 	return func() error {
 		*tries++
-		c.t = c.t.Add(c.step)
+		c.T = c.T.Add(c.step)
 		return fmt.Errorf("put: %w", ErrConflict)
 	}
 }
@@ -44,8 +36,8 @@ func (c *fakeClock) conflicting(tries *int) func() error {
 // more than the 10 attempts that gave up too early on a loaded machine),
 // then gives up with ErrConflict, saying after how many attempts.
 func TestRetryKeepsTryingWithinBudget(t *testing.T) {
-	c := &fakeClock{t: time.Unix(0, 0), step: time.Millisecond}
-	start := c.t
+	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}, step: time.Millisecond}
+	start := c.T
 	tries := 0
 	err := c.retry(UpdateBudget).run(context.Background(), "update x", c.conflicting(&tries))
 	if !errors.Is(err, ErrConflict) || !strings.HasPrefix(err.Error(), "update x: still conflicting after ") ||
@@ -57,11 +49,11 @@ func TestRetryKeepsTryingWithinBudget(t *testing.T) {
 	if tries <= 10 {
 		t.Errorf("gave up after %d attempts within a %v budget", tries, UpdateBudget)
 	}
-	if used := c.t.Sub(start); used > UpdateBudget {
+	if used := c.T.Sub(start); used > UpdateBudget+c.step { // the last attempt, after the last pause, takes a step
 		t.Errorf("retried for %v, past the %v budget", used, UpdateBudget)
 	}
-	for i, p := range c.pauses {
-		ceiling := min(2*time.Second, 5*time.Millisecond<<(i+1))
+	for i, p := range c.Pauses {
+		ceiling := min(2*time.Second, 5*time.Millisecond<<min(i+1, 16)) // no overflow past 40 pauses
 		if p <= 0 || p > ceiling {
 			t.Errorf("pause %d = %v, want in (0, %v]", i+1, p, ceiling)
 		}
@@ -71,11 +63,11 @@ func TestRetryKeepsTryingWithinBudget(t *testing.T) {
 // TestRetryScalesWithSlowAttempts: on a slow machine, pauses are measured
 // against the time an attempt takes, not a fixed few milliseconds.
 func TestRetryScalesWithSlowAttempts(t *testing.T) {
-	c := &fakeClock{t: time.Unix(0, 0), step: 300 * time.Millisecond}
+	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}, step: 300 * time.Millisecond}
 	tries := 0
 	_ = c.retry(UpdateBudget).run(context.Background(), "update x", c.conflicting(&tries))
-	for i, p := range c.pauses {
-		if ceiling := min(2*time.Second, 300*time.Millisecond<<(i+1)); p > ceiling {
+	for i, p := range c.Pauses {
+		if ceiling := min(2*time.Second, 300*time.Millisecond<<min(i+1, 16)); p > ceiling {
 			t.Errorf("pause %d = %v, want at most %v", i+1, p, ceiling)
 		}
 	}
@@ -87,14 +79,14 @@ func TestRetryScalesWithSlowAttempts(t *testing.T) {
 // TestRetryHonoursContext: a deadline shorter than the budget ends the
 // retries before it; a cancelled context ends them at once.
 func TestRetryHonoursContext(t *testing.T) {
-	c := &fakeClock{t: time.Now(), step: time.Millisecond}
-	start := c.t
+	c := &fakeClock{Clock: retrytest.Clock{T: time.Now()}, step: time.Millisecond}
+	start := c.T
 	ctx, cancel := context.WithDeadline(context.Background(), start.Add(time.Second))
 	defer cancel()
 	tries := 0
 	err := c.retry(UpdateBudget).run(ctx, "update x", c.conflicting(&tries))
-	if !errors.Is(err, ErrConflict) || c.t.Sub(start) > time.Second {
-		t.Fatalf("with a 1s deadline: %v after %v", err, c.t.Sub(start))
+	if !errors.Is(err, ErrConflict) || c.T.Sub(start) > time.Second+c.step { // the last attempt, after the last pause, takes a step
+		t.Fatalf("with a 1s deadline: %v after %v", err, c.T.Sub(start))
 	}
 
 	ctx, cancel = context.WithCancel(context.Background())
@@ -109,7 +101,7 @@ func TestRetryHonoursContext(t *testing.T) {
 // TestRetryStopsOnSuccessOrOtherError: no pause without a conflict, and an
 // error other than a conflict comes back as is.
 func TestRetryStopsOnSuccessOrOtherError(t *testing.T) {
-	c := &fakeClock{t: time.Unix(0, 0)}
+	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}}
 	tries := 0
 	err := c.retry(UpdateBudget).run(context.Background(), "op", func() error {
 		tries++
@@ -118,12 +110,12 @@ func TestRetryStopsOnSuccessOrOtherError(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil || tries != 4 || len(c.pauses) != 3 {
-		t.Fatalf("success after 3 conflicts: %v, %d tries, %d pauses", err, tries, len(c.pauses))
+	if err != nil || tries != 4 || len(c.Pauses) != 3 {
+		t.Fatalf("success after 3 conflicts: %v, %d tries, %d pauses", err, tries, len(c.Pauses))
 	}
 	boom := errors.New("boom")
-	c.pauses = nil
-	if err := c.retry(UpdateBudget).run(context.Background(), "op", func() error { return boom }); err != boom || len(c.pauses) != 0 {
-		t.Fatalf("other error: %v, %d pauses", err, len(c.pauses))
+	c.Pauses = nil
+	if err := c.retry(UpdateBudget).run(context.Background(), "op", func() error { return boom }); err != boom || len(c.Pauses) != 0 {
+		t.Fatalf("other error: %v, %d pauses", err, len(c.Pauses))
 	}
 }

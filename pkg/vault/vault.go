@@ -43,7 +43,8 @@ type Vault struct {
 // [ErrStore]. Errors name the host or the file, never the password. Open
 // writes nothing but a new empty vault file.
 //
-// [WithPolicy] makes every later operation ask a [Policy] first.
+// [WithPolicy] makes every later operation ask a [Policy] first;
+// [WithTransport] gives the HTTP transport to reach a server.
 func Open(ctx context.Context, dsn, instance string, opts ...Option) (*Vault, error) {
 	o := collectOptions(opts)
 	if err := ValidateInstance(instance); err != nil {
@@ -55,7 +56,7 @@ func Open(ctx context.Context, dsn, instance string, opts ...Option) (*Vault, er
 	}
 	var client *kivik.Client
 	if loc.server != nil {
-		client, err = openServer(ctx, loc)
+		client, err = openServer(ctx, loc, o)
 	} else {
 		client, err = openFile(ctx, loc)
 	}

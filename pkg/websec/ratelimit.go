@@ -4,58 +4,29 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/coachco2/coachco2/pkg/ratelimit"
 )
 
-// maxLimiterKeys bounds the clients the login limiter remembers; beyond it,
-// clients without a recent attempt are forgotten.
-const maxLimiterKeys = 10_000
-
-// limiter allows at most max attempts per key in any window.
-type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	hits   map[string][]time.Time
-}
+// limiter allows each key max attempts at once, and max per window on average (a token bucket
+// that refills in window).
+type limiter struct{ keys *ratelimit.Keyed }
 
 func newLimiter(max int, window time.Duration) *limiter {
-	return &limiter{max: max, window: window, hits: map[string][]time.Time{}}
+	return &limiter{keys: ratelimit.New(rate.Limit(float64(max)/window.Seconds()), max)}
 }
 
 // allow counts an attempt of key at now, and reports whether it is allowed;
-// when not, it says when the oldest attempt leaves the window.
+// when not, it says when the next one will be.
 func (l *limiter) allow(key string, now time.Time) (ok bool, retryAfter time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.hits) >= maxLimiterKeys {
-		for k, h := range l.hits {
-			if len(h) == 0 || now.Sub(h[len(h)-1]) >= l.window {
-				delete(l.hits, k)
-			}
-		}
-	}
-	recent := l.hits[key][:0]
-	for _, t := range l.hits[key] {
-		if now.Sub(t) < l.window {
-			recent = append(recent, t)
-		}
-	}
-	if len(recent) >= l.max {
-		l.hits[key] = recent
-		return false, recent[0].Add(l.window).Sub(now)
-	}
-	l.hits[key] = append(recent, now)
-	return true, 0
+	return l.keys.Allow(key, now)
 }
 
 // reset forgets key's attempts.
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.hits, key)
-}
+func (l *limiter) reset(key string) { l.keys.Forget(key) }
 
 // remoteIP is the default client key of the login limiter: the address of
 // the peer, with IPv6 addresses grouped by /64 (one client usually holds a

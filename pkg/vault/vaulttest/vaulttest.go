@@ -3,6 +3,11 @@
 // when it is set, otherwise a pouchdb-server started in memory on a free
 // loopback port, once per test binary, and stopped when the tests end.
 //
+// pouchdb-server differs from CouchDB in its ETags, which kivik's CouchDB
+// driver reads document revisions from: it is reached through a proxy in the
+// test binary that answers with CouchDB's ETags (etags.go), so that the
+// vault's production code needs no workaround for it.
+//
 // pouchdb-server is installed by "make test" (npm ci in .ci/pouchdb-server).
 // When it is missing, the tests that need it are skipped, except when the
 // environment variable CI is set: there they fail.
@@ -25,6 +30,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,8 +57,9 @@ const startTimeout = 90 * time.Second
 type Server struct {
 	once    sync.Once
 	url     string
-	skip    string // why the server is not available (not installed)
-	err     error  // why the server failed to start
+	proxy   *httptest.Server // before pouchdb-server: see couchETags
+	skip    string           // why the server is not available (not installed)
+	err     error            // why the server failed to start
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	dir     string
@@ -167,7 +174,12 @@ func (s *Server) launch(bin string) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 		if answers(url) {
-			s.url = url
+			s.proxy, err = couchETags(url)
+			if err != nil {
+				_ = s.kill()
+				return err
+			}
+			s.url = s.proxy.URL + "/"
 			return nil
 		}
 	}
@@ -183,6 +195,9 @@ func (s *Server) Stop() error {
 		return nil
 	}
 	s.stopped = true
+	if s.proxy != nil {
+		s.proxy.Close()
+	}
 	var err error
 	if s.cmd != nil {
 		err = s.kill()
