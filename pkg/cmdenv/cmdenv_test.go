@@ -2,6 +2,8 @@ package cmdenv_test
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +47,53 @@ func TestFill(t *testing.T) {
 	fresh.SetArgs(nil)
 	if err := fresh.Execute(); err == nil || !strings.Contains(err.Error(), "X_LIMIT") {
 		t.Fatalf("a malformed variable: %v", err)
+	}
+}
+
+// TestVault: --vault and --instance come from the command line, else from the environment; a
+// missing one or a malformed variable is bad usage, and a bad usage error keeps its message.
+func TestVault(t *testing.T) {
+	t.Setenv("COACHCO2_VAULT", "/var/lib/coachco2/vault.db")
+	t.Setenv("COACHCO2_INSTANCE", "")
+	t.Setenv("X_EVERY", "daily")
+	var v cmdenv.Vault
+	var every time.Duration
+	var fillErr error
+	cmd := &cobra.Command{Use: "x", RunE: func(cmd *cobra.Command, _ []string) error {
+		fillErr = v.Fill(cmd, map[string]string{"every": "X_EVERY"})
+		return nil
+	}}
+	v.Register(cmd)
+	cmd.Flags().DurationVar(&every, "every", 0, "an interval")
+	cmd.SetArgs([]string{"--every", "1h"})
+	if err := cmd.Execute(); err != nil || fillErr != nil {
+		t.Fatal(err, fillErr)
+	}
+	if v.DSN != "/var/lib/coachco2/vault.db" || v.Instance != "" || every != time.Hour {
+		t.Fatalf("vault %+v, every %v", v, every)
+	}
+	if err := v.Check(); !errors.Is(err, cmdenv.ErrUsage) || err.Error() != "no instance: give --instance or set COACHCO2_INSTANCE" {
+		t.Fatalf("no instance: %v", err)
+	}
+	cmd.SetArgs([]string{"--instance", "alice"})
+	cmd.Flags().Lookup("every").Changed = false
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(fillErr, cmdenv.ErrUsage) || !strings.Contains(fillErr.Error(), "$X_EVERY") {
+		t.Fatalf("a malformed variable: %v, want bad usage naming it", fillErr)
+	}
+	if err := v.Check(); err != nil || v.Instance != "alice" {
+		t.Fatalf("with both: %v, %+v", err, v)
+	}
+	if err := (&cmdenv.Vault{Instance: "alice"}).Check(); !errors.Is(err, cmdenv.ErrUsage) || !strings.Contains(err.Error(), "--vault") {
+		t.Fatalf("no vault: %v", err)
+	}
+	if cmdenv.Usage(nil) != nil {
+		t.Fatal("Usage(nil) is not nil")
+	}
+	base := errors.New("base")
+	if err := cmdenv.Usage(fmt.Errorf("wrapped: %w", base)); !errors.Is(err, base) || !errors.Is(err, cmdenv.ErrUsage) || err.Error() != "wrapped: base" {
+		t.Fatalf("Usage: %v", err)
 	}
 }
