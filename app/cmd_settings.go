@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/coachco2/coachco2/pkg/aggregate"
 	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -40,7 +39,7 @@ func newSettingsCmd() *cobra.Command {
 			fl := cmd.Flags()
 			var suggested struct{ Home, Work *places.Suggestion }
 			if suggest {
-				if suggested.Home, suggested.Work, err = aggregate.SuggestPlaces(cmd.Context(), ws.Trips()); err != nil {
+				if suggested.Home, suggested.Work, err = ws.SuggestPlaces(cmd.Context()); err != nil {
 					return err
 				}
 			}
