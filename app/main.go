@@ -47,7 +47,6 @@ func subcommands() []*cobra.Command {
 		newEditCmd(),
 		newSettingsCmd(),
 		newServeCmd(),
-		newCollectorCmd(),
 		newStudiesCmd(),
 		newConsentCmd(),
 		newShareCmd(),
