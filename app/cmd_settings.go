@@ -1,19 +1,20 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/ui/appui"
 )
 
 func newSettingsCmd() *cobra.Command {
-	var f vaultFlags
+	var f cmdenv.Vault
 	var factors, home, work string
 	var defaults []string
 	var suggest bool
@@ -27,17 +28,10 @@ func newSettingsCmd() *cobra.Command {
   app settings --home 46.1591,-1.1517 --work 46.1527,-1.1453   (latitude,longitude)
   app settings --suggest-places    (home and work suggested from your trips, and saved)`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := f.fill(cmd); err != nil {
-				return err
-			}
-			ws, err := f.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer ws.Close()
+		RunE: withCoach(&f, func(cmd *cobra.Command, _ []string, ws *workspace) error {
 			fl := cmd.Flags()
-			var suggested struct{ Home, Work *places.Suggestion }
+			var suggested appui.Suggested
+			var err error
 			if suggest {
 				if suggested.Home, suggested.Work, err = ws.SuggestPlaces(cmd.Context()); err != nil {
 					return err
@@ -89,12 +83,10 @@ func newSettingsCmd() *cobra.Command {
 					return err
 				}
 			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
-			return enc.Encode(map[string]any{"settings": ws.Settings(), "suggested": suggested, "recomputed": ws.LastRefresh().Recomputed})
-		},
+			return appui.Settings(cmd.OutOrStdout(), ws.Settings(), suggested, ws.LastRefresh().Recomputed)
+		}),
 	}
-	f.register(cmd)
+	f.Register(cmd)
 	cmd.Flags().StringVar(&factors, "factors", "", "the emission factor set")
 	cmd.Flags().StringArrayVar(&defaults, "default-mode", nil, "GROUP=MODE: your usual mode when the sensed one is generic (bike, car); GROUP= clears")
 	cmd.Flags().StringVar(&home, "home", "", "your home, as latitude,longitude (\"\" clears)")

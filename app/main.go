@@ -2,44 +2,28 @@
 // person's vault, serves the web UI, and shares chosen measures with researchers under consent.
 //
 // Each subcommand lives in its own cmd_*.go file: the file parses flags, wires packages from pkg/
-// and prints; the work itself lives in pkg/.
+// and prints (through pkg/ui/appui); the work itself lives in pkg/.
 package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/coachco2/coachco2/pkg/cmdenv"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	root := newRootCmd()
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "app:", err)
-		os.Exit(exitCode(err))
-	}
+func main() { cmdenv.Main(newRootCmd, exitCode) }
+
+// execute runs the command line as main does, and returns the exit code and the error main prints.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	err := cmdenv.Execute(ctx, newRootCmd(), args, stdout, stderr)
+	return exitCode(err), err
 }
 
 func newRootCmd() *cobra.Command {
-	root := &cobra.Command{
-		Use:           "app",
-		Short:         "Coach CO2: your trips and their CO2, computed inside your own vault",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(subcommands()...)
-	return root
-}
-
-// subcommands lists every command of the app, one constructor per cmd_*.go file.
-func subcommands() []*cobra.Command {
-	return []*cobra.Command{
+	return cmdenv.NewRoot("app", "Coach CO2: your trips and their CO2, computed inside your own vault",
 		newCheckCmd(),
 		newReportCmd(),
 		newTripsCmd(),
@@ -50,5 +34,5 @@ func subcommands() []*cobra.Command {
 		newStudiesCmd(),
 		newConsentCmd(),
 		newShareCmd(),
-	}
+	)
 }

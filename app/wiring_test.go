@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,13 +15,8 @@ import (
 // main computes them.
 func runAppCode(t *testing.T, args ...string) (error, int) {
 	t.Helper()
-	root := newRootCmd()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	return err, exitCode(err)
+	code, err := execute(context.Background(), args, io.Discard, io.Discard)
+	return err, code
 }
 
 // TestInvalidInstanceOrDSNIsUsage: a bad --instance or an unsupported vault scheme exits 2

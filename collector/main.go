@@ -12,54 +12,25 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code, err := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "collector:", err)
-	}
-	stop()
-	os.Exit(code)
-}
+func main() { cmdenv.Main(newRootCmd, exitCode) }
 
-// execute runs the command line and returns the exit code and the error main prints.
+// execute runs the command line as main does, and returns the exit code and the error main prints.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
-	root := newRootCmd()
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	err := cmdenv.Execute(ctx, newRootCmd(), args, stdout, stderr)
 	return exitCode(err), err
 }
 
 func newRootCmd() *cobra.Command {
-	root := &cobra.Command{
-		Use:           "collector",
-		Short:         "The collector of research studies: contributions in, aggregates over groups of at least k out",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdenv.Usage(err) })
-	root.AddCommand(subcommands()...)
-	return root
-}
-
-// subcommands lists every command of the collector, one constructor per cmd_*.go file.
-func subcommands() []*cobra.Command {
-	return []*cobra.Command{
+	return cmdenv.NewRoot("collector", "The collector of research studies: contributions in, aggregates over groups of at least k out",
 		newServeCmd(),
-	}
+	)
 }
 
 // Exit codes of the collector.

@@ -97,3 +97,33 @@ func TestVault(t *testing.T) {
 		t.Fatalf("Usage: %v", err)
 	}
 }
+
+// TestExecute: what the command line gets wrong (a flag, an argument, a command) is bad usage;
+// an error of a command that ran is the command's.
+func TestExecute(t *testing.T) {
+	failure := errors.New("the vault is gone")
+	newRoot := func() *cobra.Command {
+		run := &cobra.Command{Use: "run", Args: cobra.NoArgs, RunE: func(*cobra.Command, []string) error { return failure }}
+		run.Flags().Int("n", 0, "a number")
+		return cmdenv.NewRoot("prog", "a program", run)
+	}
+	for _, c := range []struct {
+		args  []string
+		usage bool
+	}{
+		{[]string{"run", "--nope"}, true},
+		{[]string{"run", "--n", "many"}, true},
+		{[]string{"run", "extra"}, true},
+		{[]string{"walk"}, true},
+		{[]string{"run"}, false},
+	} {
+		var out bytes.Buffer
+		err := cmdenv.Execute(t.Context(), newRoot(), c.args, &out, &out)
+		if err == nil || errors.Is(err, cmdenv.ErrUsage) != c.usage || !c.usage && !errors.Is(err, failure) {
+			t.Errorf("%v: %v (usage %v), want usage %v", c.args, err, errors.Is(err, cmdenv.ErrUsage), c.usage)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%v printed %q: the program prints its error once", c.args, out.String())
+		}
+	}
+}
