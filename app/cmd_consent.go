@@ -13,12 +13,8 @@ import (
 )
 
 func newConsentCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "consent",
-		Short: "Your consents to studies: grant, revoke, list",
-	}
-	cmd.AddCommand(newConsentGrantCmd(), newConsentRevokeCmd(), newConsentListCmd())
-	return cmd
+	return cmdenv.Group("consent", "Your consents to studies: grant, revoke, list",
+		newConsentGrantCmd(), newConsentRevokeCmd(), newConsentListCmd())
 }
 
 func newConsentGrantCmd() *cobra.Command {

@@ -44,13 +44,9 @@ reverse proxy with TLS in front of it to reach it from elsewhere (README, "Insta
 			if err := f.Fill(cmd, map[string]string{"addr": "COACHCO2_ADDR"}); err != nil {
 				return err
 			}
-			passphrase := os.Getenv("COACHCO2_PASSPHRASE")
-			if passphraseFile != "" {
-				b, err := os.ReadFile(passphraseFile)
-				if err != nil {
-					return fmt.Errorf("--passphrase-file: %w", err)
-				}
-				passphrase = strings.TrimSpace(string(b))
+			passphrase, err := cmdenv.Secret(passphraseFile, "COACHCO2_PASSPHRASE", nil)
+			if err != nil {
+				return fmt.Errorf("--passphrase-file: %w", err)
 			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {

@@ -17,12 +17,8 @@ import (
 )
 
 func newStudiesCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "studies",
-		Short: "The research studies you have been offered: add a descriptor, list them",
-	}
-	cmd.AddCommand(newStudiesAddCmd(), newStudiesListCmd())
-	return cmd
+	return cmdenv.Group("studies", "The research studies you have been offered: add a descriptor, list them",
+		newStudiesAddCmd(), newStudiesListCmd())
 }
 
 func newStudiesAddCmd() *cobra.Command {

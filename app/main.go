@@ -6,21 +6,12 @@
 package main
 
 import (
-	"context"
-	"io"
-
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 )
 
 func main() { cmdenv.Main(newRootCmd, exitCode) }
-
-// execute runs the command line as main does, and returns the exit code and the error main prints.
-func execute(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
-	err := cmdenv.Execute(ctx, newRootCmd(), args, stdout, stderr)
-	return exitCode(err), err
-}
 
 func newRootCmd() *cobra.Command {
 	return cmdenv.NewRoot("app", "Coach CO2: your trips and their CO2, computed inside your own vault",

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/indicators"
@@ -77,7 +78,7 @@ func syncedVault(t *testing.T, b vaulttest.Backend, withLabels bool) (dsn, insta
 func runApp(t *testing.T, args ...string) string {
 	t.Helper()
 	var out bytes.Buffer
-	if _, err := execute(context.Background(), args, &out, &out); err != nil {
+	if err := cmdenv.Execute(context.Background(), newRootCmd(), args, &out, &out); err != nil {
 		t.Fatalf("app %s: %v\n%s", strings.Join(args, " "), err, out.String())
 	}
 	return out.String()

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
@@ -15,8 +16,8 @@ import (
 // main computes them.
 func runAppCode(t *testing.T, args ...string) (error, int) {
 	t.Helper()
-	code, err := execute(context.Background(), args, io.Discard, io.Discard)
-	return err, code
+	err := cmdenv.Execute(context.Background(), newRootCmd(), args, io.Discard, io.Discard)
+	return err, exitCode(err)
 }
 
 // TestInvalidInstanceOrDSNIsUsage: a bad --instance or an unsupported vault scheme exits 2

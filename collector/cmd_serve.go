@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -149,22 +147,12 @@ func serve(ctx context.Context, ln net.Listener, f *serveFlags, stderr io.Writer
 
 // adminToken reads the token from --admin-token-file, else from $COACHCO2_COLLECTOR_TOKEN.
 func (f *serveFlags) adminToken(logger *slog.Logger) (string, error) {
-	token := os.Getenv("COACHCO2_COLLECTOR_TOKEN")
-	if f.tokenFile != "" {
-		st, err := os.Stat(f.tokenFile)
-		if err != nil {
-			return "", fmt.Errorf("admin token file: %w", err)
-		}
-		if st.Mode().Perm()&0o077 != 0 {
-			logger.Warn("the admin token file is readable by other users: chmod 600 it", "file", f.tokenFile)
-		}
-		b, err := os.ReadFile(f.tokenFile)
-		if err != nil {
-			return "", fmt.Errorf("admin token file: %w", err)
-		}
-		token = string(b)
+	token, err := cmdenv.Secret(f.tokenFile, "COACHCO2_COLLECTOR_TOKEN", func() {
+		logger.Warn("the admin token file is readable by other users: chmod 600 it", "file", f.tokenFile)
+	})
+	if err != nil {
+		return "", fmt.Errorf("admin token file: %w", err)
 	}
-	token = strings.TrimSpace(token)
 	if token == "" {
 		return "", cmdenv.Usagef("no admin token: give --admin-token-file FILE or set COACHCO2_COLLECTOR_TOKEN")
 	}

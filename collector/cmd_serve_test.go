@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coachco2/coachco2/pkg/cmdenv"
 )
 
 // "collector serve" with a PostgreSQL it cannot reach fails, and neither its error nor its output
@@ -23,7 +25,7 @@ func TestServeHidesDatabasePassword(t *testing.T) {
 			"postgres://collector:" + pw + "@127.0.0.1:1/collector?sslmode=disable",
 		} {
 			var out bytes.Buffer
-			_, err := execute(context.Background(), []string{"serve", "--db", dsn, "--addr", "127.0.0.1:0"}, &out, &out)
+			err := cmdenv.Execute(context.Background(), newRootCmd(), []string{"serve", "--db", dsn, "--addr", "127.0.0.1:0"}, &out, &out)
 			if err == nil {
 				t.Fatalf("collector with nothing listening at the database's address: no error")
 			}
@@ -108,7 +110,8 @@ func TestExitCodes(t *testing.T) {
 		{"database in a missing directory", "test-admin-token-0123456789", []string{"serve", "--db", filepath.Join(dir, "nope", "c.db"), "--addr", "127.0.0.1:0"}, exitError, ""},
 	} {
 		t.Setenv("COACHCO2_COLLECTOR_TOKEN", c.token)
-		code, err := execute(context.Background(), c.args, io.Discard, io.Discard)
+		err := cmdenv.Execute(context.Background(), newRootCmd(), c.args, io.Discard, io.Discard)
+		code := exitCode(err)
 		if code != c.want || err == nil || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("%s: exit %d (want %d), error %v (want it to say %q)", c.name, code, c.want, err, c.says)
 		}

@@ -10,9 +10,7 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"io"
 
 	"github.com/spf13/cobra"
 
@@ -20,12 +18,6 @@ import (
 )
 
 func main() { cmdenv.Main(newRootCmd, exitCode) }
-
-// execute runs the command line as main does, and returns the exit code and the error main prints.
-func execute(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
-	err := cmdenv.Execute(ctx, newRootCmd(), args, stdout, stderr)
-	return exitCode(err), err
-}
 
 func newRootCmd() *cobra.Command {
 	return cmdenv.NewRoot("collector", "The collector of research studies: contributions in, aggregates over groups of at least k out",

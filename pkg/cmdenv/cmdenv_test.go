@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +128,35 @@ func TestExecute(t *testing.T) {
 		if out.Len() != 0 {
 			t.Errorf("%v printed %q: the program prints its error once", c.args, out.String())
 		}
+	}
+}
+
+// TestSecret: a secret comes from its file, else from its variable, trimmed; a file others may
+// read is reported.
+func TestSecret(t *testing.T) {
+	t.Setenv("X_SECRET", "  from-env\n")
+	dir := t.TempDir()
+	private, shared := filepath.Join(dir, "private"), filepath.Join(dir, "shared")
+	if err := os.WriteFile(private, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(shared, []byte("shared-file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		file, want string
+		warned     bool
+	}{{"", "from-env", false}, {private, "from-file", false}, {shared, "shared-file", true}} {
+		warned := false
+		got, err := cmdenv.Secret(c.file, "X_SECRET", func() { warned = true })
+		if err != nil || got != c.want || warned != c.warned {
+			t.Errorf("Secret(%q): %q, %v, warned %v; want %q, warned %v", c.file, got, err, warned, c.want, c.warned)
+		}
+	}
+	if _, err := cmdenv.Secret(filepath.Join(dir, "missing"), "X_SECRET", nil); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("a missing file: %v", err)
 	}
 }

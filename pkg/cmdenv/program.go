@@ -53,3 +53,10 @@ func Main(newRoot func() *cobra.Command, exitCode func(error) int) {
 	stop()
 	os.Exit(exitCode(err))
 }
+
+// Group returns a command that only groups subcommands ("app consent grant|revoke|list").
+func Group(use, short string, subcommands ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short}
+	cmd.AddCommand(subcommands...)
+	return cmd
+}
