@@ -18,12 +18,11 @@ func newConsentCmd() *cobra.Command {
 }
 
 func newConsentGrantCmd() *cobra.Command {
-	var f cmdenv.Vault
 	var measures []string
 	var profile map[string]string
 	var preview bool
 	var ms []study.MeasureID
-	cmd := &cobra.Command{
+	cmd := sharingCommand(&cobra.Command{
 		Use:   "grant STUDY",
 		Short: "Consent to a study's newest version, for some of its measures",
 		Long: `Consent to the newest version of a study in the vault, for the measures you list (any of
@@ -41,25 +40,23 @@ periods. --preview prints exactly what would be sent, without consenting.`,
 			}
 			return nil
 		},
-		RunE: withSharing(&f, func(cmd *cobra.Command, args []string, ws *sharingWorkspace) error {
-			ctx, out := cmd.Context(), cmd.OutOrStdout()
-			if preview {
-				b, err := ws.sharing.PreviewProfile(ctx, args[0], ms, profile, time.Now())
-				if err != nil {
-					return err
-				}
-				appui.Preview(out, b)
-				return nil
-			}
-			c, err := ws.sharing.Grant(ctx, args[0], ms, profile)
+	}, func(cmd *cobra.Command, args []string, ws *sharingWorkspace) error {
+		ctx, out := cmd.Context(), cmd.OutOrStdout()
+		if preview {
+			b, err := ws.sharing.PreviewProfile(ctx, args[0], ms, profile, time.Now())
 			if err != nil {
 				return err
 			}
-			appui.Granted(out, c)
+			appui.Preview(out, b)
 			return nil
-		}),
-	}
-	f.Register(cmd)
+		}
+		c, err := ws.sharing.Grant(ctx, args[0], ms, profile)
+		if err != nil {
+			return err
+		}
+		appui.Granted(out, c)
+		return nil
+	})
 	cmd.Flags().StringSliceVar(&measures, "measures", nil, "the measures you grant, comma-separated (see app studies list)")
 	cmd.Flags().StringToStringVar(&profile, "profile", nil, "profile answers the study offers, as field=value (repeatable)")
 	cmd.Flags().BoolVar(&preview, "preview", false, "print the payload that would be sent now, and consent to nothing")
@@ -67,47 +64,39 @@ periods. --preview prints exactly what would be sent, without consenting.`,
 }
 
 func newConsentRevokeCmd() *cobra.Command {
-	var f cmdenv.Vault
-	cmd := &cobra.Command{
+	return sharingCommand(&cobra.Command{
 		Use:   "revoke STUDY",
 		Short: "Revoke your consent to a study and ask its collector to delete what was sent",
 		Args:  cobra.ExactArgs(1),
-		RunE: withSharing(&f, func(cmd *cobra.Command, args []string, ws *sharingWorkspace) error {
-			ctx := cmd.Context()
-			// The withdrawal must pass the guard: allow the collectors before revoking.
-			if err := ws.sharing.AllowCollectors(ctx, ws.guard, time.Now()); err != nil {
-				return err
-			}
-			if err := ws.sharing.Revoke(ctx, args[0]); err != nil {
-				return err
-			}
-			appui.Revoked(cmd.OutOrStdout(), args[0])
-			return nil
-		}),
-	}
-	f.Register(cmd)
-	return cmd
+	}, func(cmd *cobra.Command, args []string, ws *sharingWorkspace) error {
+		ctx := cmd.Context()
+		// The withdrawal must pass the guard: allow the collectors before revoking.
+		if err := ws.sharing.AllowCollectors(ctx, ws.guard, time.Now()); err != nil {
+			return err
+		}
+		if err := ws.sharing.Revoke(ctx, args[0]); err != nil {
+			return err
+		}
+		appui.Revoked(cmd.OutOrStdout(), args[0])
+		return nil
+	})
 }
 
 func newConsentListCmd() *cobra.Command {
-	var f cmdenv.Vault
-	cmd := &cobra.Command{
+	return sharingCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List your consents, revoked ones included",
 		Args:  cobra.NoArgs,
-		RunE: withSharing(&f, func(cmd *cobra.Command, _ []string, ws *sharingWorkspace) error {
-			ctx, now := cmd.Context(), time.Now()
-			consents, err := ws.sharing.Consents(ctx)
-			if err != nil {
-				return err
-			}
-			active, err := ws.sharing.Active(ctx, now)
-			if err != nil {
-				return err
-			}
-			return appui.Consents(cmd.OutOrStdout(), consents, active, now)
-		}),
-	}
-	f.Register(cmd)
-	return cmd
+	}, func(cmd *cobra.Command, _ []string, ws *sharingWorkspace) error {
+		ctx, now := cmd.Context(), time.Now()
+		consents, err := ws.sharing.Consents(ctx)
+		if err != nil {
+			return err
+		}
+		active, err := ws.sharing.Active(ctx, now)
+		if err != nil {
+			return err
+		}
+		return appui.Consents(cmd.OutOrStdout(), consents, active, now)
+	})
 }

@@ -8,18 +8,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/aggregate"
-	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/ui/appui"
 )
 
 func newEditCmd() *cobra.Command {
-	var f cmdenv.Vault
 	var e aggregate.Edit
 	var purpose, title, mode string
 	var recurring bool
 	var sectionModes []string
-	cmd := &cobra.Command{
+	cmd := coachCommand(&cobra.Command{
 		Use:   "edit TRIP_ID",
 		Short: "Correct a trip: its purpose, title, recurrence, mode or a section's mode",
 		Long: `Correct a trip; its figures are recomputed at once. A recurring trip's purpose goes to
@@ -58,19 +56,17 @@ every similar trip (both ends within 200 m, either direction) whose purpose you 
 			}
 			return nil
 		},
-		RunE: withCoach(&f, func(cmd *cobra.Command, args []string, ws *workspace) error {
-			propagated, err := ws.Edit(cmd.Context(), args[0], e)
-			if err != nil {
-				return err
-			}
-			_, a, err := ws.Trip(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return appui.Edited(cmd.OutOrStdout(), args[0], a, propagated)
-		}),
-	}
-	f.Register(cmd)
+	}, func(cmd *cobra.Command, args []string, ws *workspace) error {
+		propagated, err := ws.Edit(cmd.Context(), args[0], e)
+		if err != nil {
+			return err
+		}
+		_, a, err := ws.Trip(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		return appui.Edited(cmd.OutOrStdout(), args[0], a, propagated)
+	})
 	cmd.Flags().StringVar(&purpose, "purpose", "", "the trip's purpose: "+joinPurposes()+" (\"\" clears)")
 	cmd.Flags().StringVar(&title, "title", "", "the trip's title")
 	cmd.Flags().BoolVar(&recurring, "recurring", false, "mark the trip recurring: its purpose goes to similar trips")

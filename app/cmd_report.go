@@ -5,18 +5,16 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/ui/appui"
 )
 
 func newReportCmd() *cobra.Command {
-	var f cmdenv.Vault
 	var q indicators.Query
 	var factors string
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := coachCommand(&cobra.Command{
 		Use:   "report",
 		Short: "CO2 and activity indicators of a period: totals, per month, mode and purpose",
 		Long: `CO2 and activity indicators of a period, computed in the vault: totals, per month (every
@@ -27,22 +25,20 @@ bike-commute days per year (Forfait Mobilités Durables).
 With --json the numbers are unrounded: distances in km, durations in s, CO2 in kg, energy in kcal.`,
 		Args:    cobra.NoArgs,
 		PreRunE: func(*cobra.Command, []string) error { return q.Validate() },
-		RunE: withCoach(&f, func(cmd *cobra.Command, _ []string, ws *workspace) error {
-			var set *co2.FactorSet
-			if factors != "" {
-				var err error
-				if set, err = co2.Lookup(factors); err != nil {
-					return err
-				}
-			}
-			r, err := ws.Report(cmd.Context(), q, set)
-			if err != nil {
+	}, func(cmd *cobra.Command, _ []string, ws *workspace) error {
+		var set *co2.FactorSet
+		if factors != "" {
+			var err error
+			if set, err = co2.Lookup(factors); err != nil {
 				return err
 			}
-			return appui.New(cmd.OutOrStdout(), asJSON).Report(r)
-		}),
-	}
-	f.Register(cmd)
+		}
+		r, err := ws.Report(cmd.Context(), q, set)
+		if err != nil {
+			return err
+		}
+		return appui.New(cmd.OutOrStdout(), asJSON).Report(r)
+	})
 	cmd.Flags().StringVar(&q.From, "from", "", "first month, YYYY-MM (default: the first trip's)")
 	cmd.Flags().StringVar(&q.To, "to", "", "last month, YYYY-MM (default: the last trip's)")
 	cmd.Flags().StringSliceVar(&q.Devices, "device", nil, "only these capture devices (repeat or comma-separate)")

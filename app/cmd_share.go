@@ -5,14 +5,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/ui/appui"
 )
 
 func newShareCmd() *cobra.Command {
-	var f cmdenv.Vault
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := sharingCommand(&cobra.Command{
 		Use:   "share",
 		Short: "Send the measures you granted to the studies you consented to",
 		Long: `Send, for each active consent, the granted measures of the study's complete past periods
@@ -21,19 +19,17 @@ retry the withdrawals the collectors have not confirmed. Only the collectors of 
 can be reached. Every request is logged in the vault ("app consent list" shows the consents;
 the web app's Studies screen shows the log).`,
 		Args: cobra.NoArgs,
-		RunE: withSharing(&f, func(cmd *cobra.Command, _ []string, ws *sharingWorkspace) error {
-			ctx, now := cmd.Context(), time.Now()
-			if err := ws.sharing.AllowCollectors(ctx, ws.guard, now); err != nil {
-				return err
-			}
-			sum, shareErr := ws.sharing.Share(ctx, now)
-			if err := appui.New(cmd.OutOrStdout(), asJSON).Shared(sum); err != nil {
-				return err
-			}
-			return shareErr
-		}),
-	}
-	f.Register(cmd)
+	}, func(cmd *cobra.Command, _ []string, ws *sharingWorkspace) error {
+		ctx, now := cmd.Context(), time.Now()
+		if err := ws.sharing.AllowCollectors(ctx, ws.guard, now); err != nil {
+			return err
+		}
+		sum, shareErr := ws.sharing.Share(ctx, now)
+		if err := appui.New(cmd.OutOrStdout(), asJSON).Shared(sum); err != nil {
+			return err
+		}
+		return shareErr
+	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as one JSON object")
 	return cmd
 }

@@ -22,9 +22,8 @@ func newStudiesCmd() *cobra.Command {
 }
 
 func newStudiesAddCmd() *cobra.Command {
-	var f cmdenv.Vault
 	var raw []byte
-	cmd := &cobra.Command{
+	return sharingCommand(&cobra.Command{
 		Use:   "add FILE|URL",
 		Short: "Add a study descriptor (a JSON file, or the URL researchers publish it at)",
 		Long: `Add a study descriptor to the vault, after checking it. A URL is fetched once, now, as your
@@ -34,17 +33,14 @@ explicit action; nothing is sent to the study until you consent ("app consent gr
 			raw, err = readDescriptor(cmd.Context(), args[0])
 			return err
 		},
-		RunE: withSharing(&f, func(cmd *cobra.Command, _ []string, ws *sharingWorkspace) error {
-			d, err := ws.sharing.AddStudy(cmd.Context(), raw)
-			if err != nil {
-				return err
-			}
-			appui.StudyAdded(cmd.OutOrStdout(), d)
-			return nil
-		}),
-	}
-	f.Register(cmd)
-	return cmd
+	}, func(cmd *cobra.Command, _ []string, ws *sharingWorkspace) error {
+		d, err := ws.sharing.AddStudy(cmd.Context(), raw)
+		if err != nil {
+			return err
+		}
+		appui.StudyAdded(cmd.OutOrStdout(), d)
+		return nil
+	})
 }
 
 // readDescriptor reads a descriptor from a file, or fetches it from an http(s) URL.
@@ -77,19 +73,15 @@ func readDescriptor(ctx context.Context, src string) ([]byte, error) {
 }
 
 func newStudiesListCmd() *cobra.Command {
-	var f cmdenv.Vault
-	cmd := &cobra.Command{
+	return sharingCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List the studies in the vault, every version",
 		Args:  cobra.NoArgs,
-		RunE: withSharing(&f, func(cmd *cobra.Command, _ []string, ws *sharingWorkspace) error {
-			studies, err := ws.sharing.Studies(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return appui.Studies(cmd.OutOrStdout(), studies)
-		}),
-	}
-	f.Register(cmd)
-	return cmd
+	}, func(cmd *cobra.Command, _ []string, ws *sharingWorkspace) error {
+		studies, err := ws.sharing.Studies(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return appui.Studies(cmd.OutOrStdout(), studies)
+	})
 }

@@ -5,31 +5,27 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/ui/appui"
 )
 
 func newTripsCmd() *cobra.Command {
-	var f cmdenv.Vault
 	var q indicators.Query
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := coachCommand(&cobra.Command{
 		Use:     "trips",
 		Short:   "List the trips of a period with their modes, purpose, distance, duration and CO2",
 		Args:    cobra.NoArgs,
 		PreRunE: func(*cobra.Command, []string) error { return q.Validate() },
-		RunE: withCoach(&f, func(cmd *cobra.Command, _ []string, ws *workspace) error {
-			list, _, err := ws.ListTrips(cmd.Context(), coach.TripQuery{Query: q})
-			if err != nil {
-				return err
-			}
-			slices.Reverse(list) // oldest first, like a log
-			return appui.New(cmd.OutOrStdout(), asJSON).Trips(list)
-		}),
-	}
-	f.Register(cmd)
+	}, func(cmd *cobra.Command, _ []string, ws *workspace) error {
+		list, _, err := ws.ListTrips(cmd.Context(), coach.TripQuery{Query: q})
+		if err != nil {
+			return err
+		}
+		slices.Reverse(list) // oldest first, like a log
+		return appui.New(cmd.OutOrStdout(), asJSON).Trips(list)
+	})
 	cmd.Flags().StringVar(&q.From, "from", "", "first month, YYYY-MM")
 	cmd.Flags().StringVar(&q.To, "to", "", "last month, YYYY-MM")
 	cmd.Flags().StringSliceVar(&q.Devices, "device", nil, "only these capture devices")
@@ -38,20 +34,16 @@ func newTripsCmd() *cobra.Command {
 }
 
 func newRecomputeCmd() *cobra.Command {
-	var f cmdenv.Vault
-	cmd := &cobra.Command{
+	return coachCommand(&cobra.Command{
 		Use:   "recompute",
 		Short: "Recompute every trip's figures now (they are also brought up to date whenever the app opens)",
 		Args:  cobra.NoArgs,
-		RunE: withCoach(&f, func(cmd *cobra.Command, _ []string, ws *workspace) error {
-			res, err := ws.Recompute(cmd.Context())
-			if err != nil {
-				return err
-			}
-			appui.Recomputed(cmd.OutOrStdout(), res, ws.FactorSet())
-			return nil
-		}),
-	}
-	f.Register(cmd)
-	return cmd
+	}, func(cmd *cobra.Command, _ []string, ws *workspace) error {
+		res, err := ws.Recompute(cmd.Context())
+		if err != nil {
+			return err
+		}
+		appui.Recomputed(cmd.OutOrStdout(), res, ws.FactorSet())
+		return nil
+	})
 }

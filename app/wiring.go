@@ -52,26 +52,29 @@ func newSharing(ctx context.Context, ws *workspace, guard *netguard.Guard) (*sha
 	return sharing.New(ctx, ws.vault, ws.Coach, sharing.Options{Client: &http.Client{Transport: guard.Transport()}})
 }
 
-// withCoach returns the RunE of a command over the coach: it reads the vault's flags, opens the
-// workspace, runs fn and closes the workspace.
-func withCoach(f *cmdenv.Vault, fn func(cmd *cobra.Command, args []string, ws *workspace) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
+// coachCommand makes cmd a command over the coach: it takes --vault and --instance, and its run
+// opens the workspace, calls fn with it and closes it.
+func coachCommand(cmd *cobra.Command, fn func(cmd *cobra.Command, args []string, ws *workspace) error) *cobra.Command {
+	var f cmdenv.Vault
+	f.Register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := f.Fill(cmd, nil); err != nil {
 			return err
 		}
-		ws, err := openWorkspace(cmd.Context(), f)
+		ws, err := openWorkspace(cmd.Context(), &f)
 		if err != nil {
 			return err
 		}
 		defer ws.Close()
 		return fn(cmd, args, ws)
 	}
+	return cmd
 }
 
-// withSharing is withCoach for the commands of research sharing: fn also gets the sharing
+// sharingCommand is coachCommand for the commands of research sharing: fn also gets the sharing
 // service, behind a guard that allows no collector until told.
-func withSharing(f *cmdenv.Vault, fn func(cmd *cobra.Command, args []string, ws *sharingWorkspace) error) func(*cobra.Command, []string) error {
-	return withCoach(f, func(cmd *cobra.Command, args []string, ws *workspace) error {
+func sharingCommand(cmd *cobra.Command, fn func(cmd *cobra.Command, args []string, ws *sharingWorkspace) error) *cobra.Command {
+	return coachCommand(cmd, func(cmd *cobra.Command, args []string, ws *workspace) error {
 		guard := netguard.New()
 		svc, err := newSharing(cmd.Context(), ws, guard)
 		if err != nil {

@@ -16,28 +16,25 @@ func newAccountsCmd() *cobra.Command {
 }
 
 func newAccountsAddCmd() *cobra.Command {
-	var f cmdenv.Vault
 	var n accounts.New
-	cmd := &cobra.Command{
+	cmd := workspaceCommand(&cobra.Command{
 		Use:   "add",
 		Short: "Add an account (or update its token), without syncing",
 		Args:  cobra.NoArgs,
-		RunE: withWorkspace(&f, map[string]string{"server": "COACHCO2_SERVER", "token": "COACHCO2_TOKEN", "device": "COACHCO2_DEVICE"},
-			func(*cobra.Command) (openOptions, error) { return openOptions{newToken: n.Token != ""}, nil },
-			func(cmd *cobra.Command, _ []string, ws *workspace) error {
-				a, created, err := ws.accounts.Ensure(cmd.Context(), n)
-				if err != nil {
-					return classifyAccountErr(err)
-				}
-				verb := "updated"
-				if created {
-					verb = "added"
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s account %s (%s on %s)\n", verb, a.ID, a.Auth.Login, a.Auth.ServerURL)
-				return nil
-			}),
-	}
-	f.Register(cmd)
+	}, map[string]string{"server": "COACHCO2_SERVER", "token": "COACHCO2_TOKEN", "device": "COACHCO2_DEVICE"},
+		func(*cobra.Command) (openOptions, error) { return openOptions{newToken: n.Token != ""}, nil },
+		func(cmd *cobra.Command, _ []string, ws *workspace) error {
+			a, created, err := ws.accounts.Ensure(cmd.Context(), n)
+			if err != nil {
+				return classifyAccountErr(err)
+			}
+			verb := "updated"
+			if created {
+				verb = "added"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s account %s (%s on %s)\n", verb, a.ID, a.Auth.Login, a.Auth.ServerURL)
+			return nil
+		})
 	cmd.Flags().StringVar(&n.ServerURL, "server", "", "the tracking server's URL [$COACHCO2_SERVER]")
 	cmd.Flags().StringVar(&n.Token, "token", "", "the token (opcode) [$COACHCO2_TOKEN]")
 	cmd.Flags().StringVar(&n.Device, "device", "phone", "a name for the phone [$COACHCO2_DEVICE]")
@@ -45,39 +42,32 @@ func newAccountsAddCmd() *cobra.Command {
 }
 
 func newAccountsListCmd() *cobra.Command {
-	var f cmdenv.Vault
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := workspaceCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List the accounts (tokens are never shown)",
 		Args:  cobra.NoArgs,
-		RunE: withWorkspace(&f, nil, nil, func(cmd *cobra.Command, _ []string, ws *workspace) error {
-			list, err := ws.accounts.List(cmd.Context())
-			if err != nil {
-				return vaultError(err)
-			}
-			return connectorui.New(cmd.OutOrStdout(), nil, asJSON).Accounts(list)
-		}),
-	}
-	f.Register(cmd)
+	}, nil, nil, func(cmd *cobra.Command, _ []string, ws *workspace) error {
+		list, err := ws.accounts.List(cmd.Context())
+		if err != nil {
+			return vaultError(err)
+		}
+		return connectorui.New(cmd.OutOrStdout(), nil, asJSON).Accounts(list)
+	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
 func newAccountsRemoveCmd() *cobra.Command {
-	var f cmdenv.Vault
-	cmd := &cobra.Command{
+	return workspaceCommand(&cobra.Command{
 		Use:   "remove ACCOUNT_ID",
 		Short: "Remove an account; its trips stay in the vault",
 		Args:  cobra.ExactArgs(1),
-		RunE: withWorkspace(&f, nil, nil, func(cmd *cobra.Command, args []string, ws *workspace) error {
-			if err := ws.accounts.Remove(cmd.Context(), args[0]); err != nil {
-				return classifyAccountErr(err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "removed account %s; its trips stay in the vault\n", args[0])
-			return nil
-		}),
-	}
-	f.Register(cmd)
-	return cmd
+	}, nil, nil, func(cmd *cobra.Command, args []string, ws *workspace) error {
+		if err := ws.accounts.Remove(cmd.Context(), args[0]); err != nil {
+			return classifyAccountErr(err)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "removed account %s; its trips stay in the vault\n", args[0])
+		return nil
+	})
 }

@@ -3,35 +3,31 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/ui/connectorui"
 )
 
 func newStatusCmd() *cobra.Command {
-	var f cmdenv.Vault
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := workspaceCommand(&cobra.Command{
 		Use:   "status",
 		Short: "Show each account's last sync, cursors, trip count and last error",
 		Args:  cobra.NoArgs,
-		RunE: withWorkspace(&f, nil, nil, func(cmd *cobra.Command, _ []string, ws *workspace) error {
-			ctx := cmd.Context()
-			list, err := ws.accounts.List(ctx)
+	}, nil, nil, func(cmd *cobra.Command, _ []string, ws *workspace) error {
+		ctx := cmd.Context()
+		list, err := ws.accounts.List(ctx)
+		if err != nil {
+			return vaultError(err)
+		}
+		rows := make([]connectorui.StatusRow, 0, len(list))
+		for _, a := range list {
+			report, err := ws.engine.Report(ctx, a.Auth.Login)
 			if err != nil {
 				return vaultError(err)
 			}
-			rows := make([]connectorui.StatusRow, 0, len(list))
-			for _, a := range list {
-				report, err := ws.engine.Report(ctx, a.Auth.Login)
-				if err != nil {
-					return vaultError(err)
-				}
-				rows = append(rows, connectorui.NewStatusRow(a, report))
-			}
-			return connectorui.New(cmd.OutOrStdout(), nil, asJSON).Status(rows)
-		}),
-	}
-	f.Register(cmd)
+			rows = append(rows, connectorui.NewStatusRow(a, report))
+		}
+		return connectorui.New(cmd.OutOrStdout(), nil, asJSON).Status(rows)
+	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

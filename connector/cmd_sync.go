@@ -20,7 +20,6 @@ import (
 )
 
 type syncFlags struct {
-	vault                          cmdenv.Vault
 	server, token, device, account string
 	since                          string
 	dryRun, json                   bool
@@ -31,7 +30,7 @@ type syncFlags struct {
 func newSyncCmd() *cobra.Command {
 	f := &syncFlags{}
 	var since time.Time
-	cmd := &cobra.Command{
+	cmd := workspaceCommand(&cobra.Command{
 		Use:   "sync",
 		Short: "Fetch new and changed trips and labels from the tracking server into the vault",
 		Long: `Fetch new and changed trips and labels from the tracking server into the vault.
@@ -40,29 +39,27 @@ With --server and --token, the account for that server and device is created on 
 token is sealed in an embedded vault). With --account, that account is synced; with neither, every
 account in the vault is. --every keeps running and syncs all accounts periodically.`,
 		Args: cobra.NoArgs,
-		RunE: withWorkspace(&f.vault, map[string]string{"server": "COACHCO2_SERVER", "token": "COACHCO2_TOKEN",
-			"device": "COACHCO2_DEVICE", "account": "COACHCO2_ACCOUNT", "since": "COACHCO2_SINCE", "time-limit": "COACHCO2_TIME_LIMIT"},
-			func(cmd *cobra.Command) (openOptions, error) {
-				if !cmd.Flags().Changed("time-limit") {
-					f.timeLimit = cozyTimeLimit()
-				}
-				var err error
-				if since, err = parseSince(f.since); err != nil {
-					return openOptions{}, err
-				}
-				if (f.server == "") != (f.token == "") {
-					return openOptions{}, cmdenv.Usagef("--server and --token go together")
-				}
-				if f.every < 0 || f.every > 0 && f.every < time.Minute {
-					return openOptions{}, cmdenv.Usagef("--every must be at least 1m")
-				}
-				return openOptions{newToken: f.token != "", dryRun: f.dryRun}, nil
-			},
-			func(cmd *cobra.Command, _ []string, ws *workspace) error {
-				return f.run(cmd.Context(), ws, since, connectorui.New(cmd.OutOrStdout(), os.Stderr, f.json))
-			}),
-	}
-	f.vault.Register(cmd)
+	}, map[string]string{"server": "COACHCO2_SERVER", "token": "COACHCO2_TOKEN",
+		"device": "COACHCO2_DEVICE", "account": "COACHCO2_ACCOUNT", "since": "COACHCO2_SINCE", "time-limit": "COACHCO2_TIME_LIMIT"},
+		func(cmd *cobra.Command) (openOptions, error) {
+			if !cmd.Flags().Changed("time-limit") {
+				f.timeLimit = cozyTimeLimit()
+			}
+			var err error
+			if since, err = parseSince(f.since); err != nil {
+				return openOptions{}, err
+			}
+			if (f.server == "") != (f.token == "") {
+				return openOptions{}, cmdenv.Usagef("--server and --token go together")
+			}
+			if f.every < 0 || f.every > 0 && f.every < time.Minute {
+				return openOptions{}, cmdenv.Usagef("--every must be at least 1m")
+			}
+			return openOptions{newToken: f.token != "", dryRun: f.dryRun}, nil
+		},
+		func(cmd *cobra.Command, _ []string, ws *workspace) error {
+			return f.run(cmd.Context(), ws, since, connectorui.New(cmd.OutOrStdout(), os.Stderr, f.json))
+		})
 	fl := cmd.Flags()
 	fl.StringVar(&f.server, "server", "", "the tracking server's URL [$COACHCO2_SERVER]")
 	fl.StringVar(&f.token, "token", "", "the token (opcode) the phone app shows [$COACHCO2_TOKEN]")

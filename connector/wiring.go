@@ -168,13 +168,15 @@ func open(ctx context.Context, f *cmdenv.Vault, o openOptions) (*workspace, erro
 	return ws, nil
 }
 
-// withWorkspace returns the RunE of a command over the vault's accounts: it reads the vault's
-// flags and extra's (flag name to variable name) from the environment, checks the flags with
-// prepare (nil: nothing to check), which says what the command will do with tokens, opens the
-// workspace, runs fn and closes the workspace.
-func withWorkspace(f *cmdenv.Vault, extra map[string]string, prepare func(*cobra.Command) (openOptions, error),
-	fn func(cmd *cobra.Command, args []string, ws *workspace) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
+// workspaceCommand makes cmd a command over the vault's accounts: it takes --vault and
+// --instance, and its run reads them and extra's flags (flag name to variable name) from the
+// environment, checks the flags with prepare (nil: nothing to check), which says what the command
+// will do with tokens, opens the workspace, calls fn with it and closes it.
+func workspaceCommand(cmd *cobra.Command, extra map[string]string, prepare func(*cobra.Command) (openOptions, error),
+	fn func(cmd *cobra.Command, args []string, ws *workspace) error) *cobra.Command {
+	var f cmdenv.Vault
+	f.Register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := f.Fill(cmd, extra); err != nil {
 			return err
 		}
@@ -185,13 +187,14 @@ func withWorkspace(f *cmdenv.Vault, extra map[string]string, prepare func(*cobra
 				return err
 			}
 		}
-		ws, err := open(cmd.Context(), f, opts)
+		ws, err := open(cmd.Context(), &f, opts)
 		if err != nil {
 			return err
 		}
 		defer ws.Close()
 		return fn(cmd, args, ws)
 	}
+	return cmd
 }
 
 // openKey returns the box of the key file at path, which seals the tokens of an embedded vault.
