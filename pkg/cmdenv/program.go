@@ -2,6 +2,7 @@ package cmdenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,27 @@ import (
 
 	"github.com/spf13/cobra"
 )
+
+// ErrUsage matches the errors in what the person typed (flags, arguments, environment
+// variables): each program maps it to its exit code for bad usage.
+var ErrUsage = errors.New("bad usage")
+
+// usageError marks an error as bad usage, keeping its message.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error        { return e.error }
+func (e usageError) Is(target error) bool { return target == ErrUsage }
+
+// Usage marks err as bad usage: errors.Is(Usage(err), ErrUsage) holds, and the message is err's.
+func Usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError{err}
+}
+
+// Usagef formats an error in what the person typed (see [Usage]).
+func Usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 // NewRoot returns a program's root command over its subcommands. Errors are returned, not
 // printed (the program prints them once, see [Main]), and a flag error is bad usage.

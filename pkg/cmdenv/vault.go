@@ -1,33 +1,10 @@
 package cmdenv
 
 import (
-	"errors"
-	"fmt"
 	"maps"
 
 	"github.com/spf13/cobra"
 )
-
-// ErrUsage matches the errors in what the person typed (flags, arguments, environment
-// variables): each program maps it to its exit code for bad usage.
-var ErrUsage = errors.New("bad usage")
-
-// usageError marks an error as bad usage, keeping its message.
-type usageError struct{ error }
-
-func (e usageError) Unwrap() error        { return e.error }
-func (e usageError) Is(target error) bool { return target == ErrUsage }
-
-// Usage marks err as bad usage: errors.Is(Usage(err), ErrUsage) holds, and the message is err's.
-func Usage(err error) error {
-	if err == nil {
-		return nil
-	}
-	return usageError{err}
-}
-
-// Usagef formats an error in what the person typed (see [Usage]).
-func Usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 // Vault is the flags of every command that opens a person's vault: --vault and --instance,
 // read from $COACHCO2_VAULT and $COACHCO2_INSTANCE when the command line leaves them unset.
@@ -37,9 +14,6 @@ type Vault struct {
 	// Instance is the person's instance name, the prefix of their databases.
 	Instance string
 }
-
-// vaultVars are the environment variables of [Vault]'s flags.
-var vaultVars = map[string]string{"vault": "COACHCO2_VAULT", "instance": "COACHCO2_INSTANCE"}
 
 // Register adds --vault and --instance to cmd.
 func (v *Vault) Register(cmd *cobra.Command) {
@@ -51,7 +25,7 @@ func (v *Vault) Register(cmd *cobra.Command) {
 // command line left unset from their environment variables (see [Fill]). A malformed value is
 // bad usage.
 func (v *Vault) Fill(cmd *cobra.Command, extra map[string]string) error {
-	vars := maps.Clone(vaultVars)
+	vars := map[string]string{"vault": "COACHCO2_VAULT", "instance": "COACHCO2_INSTANCE"}
 	maps.Copy(vars, extra)
 	return Usage(Fill(cmd, vars))
 }
