@@ -3,7 +3,8 @@
 # make run    a demo on embedded defaults: a generated user served by the devserver, synced into
 #             the embedded vault .run/vault.db (instance demo), then the web app on APP_ADDR
 # make bench  benchmarks of the vault on both backends
-# make build  CGO_ENABLED=0 go build ./...
+# make build  CGO_ENABLED=0 go build ./..., and the three programs into bin/: app and connector
+#             (the participant's), collector (the researchers')
 # make fuzz   fuzz the parsers (DSN, contributions, selectors, trips, server answers) for FUZZTIME each
 
 GO       ?= go
@@ -47,6 +48,7 @@ bench: $(POUCHDB_INSTALLED)
 
 build:
 	CGO_ENABLED=0 $(GO) build ./...
+	CGO_ENABLED=0 $(GO) build -o bin/ ./app ./connector ./collector
 
 DEMO_ADDR ?= 127.0.0.1:18090
 APP_ADDR  ?= 127.0.0.1:8080

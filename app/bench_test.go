@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/coach/coachtest"
 	"github.com/coachco2/coachco2/pkg/indicators"
 )
@@ -24,8 +25,8 @@ func BenchmarkReport(b *testing.B) {
 			ctx := context.Background()
 			// The first opening checks every trip and builds the figures cache: a one-time cost.
 			start := time.Now()
-			f := vaultFlags{dsn: dsn, instance: instance}
-			ws, err := f.open(ctx)
+			f := &cmdenv.Vault{DSN: dsn, Instance: instance}
+			ws, err := openWorkspace(ctx, f)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -36,8 +37,7 @@ func BenchmarkReport(b *testing.B) {
 			defer stop()
 			runtime.GC()
 			for b.Loop() {
-				f := vaultFlags{dsn: dsn, instance: instance}
-				ws, err := f.open(ctx)
+				ws, err := openWorkspace(ctx, f)
 				if err != nil {
 					b.Fatal(err)
 				}

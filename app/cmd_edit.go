@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,14 +9,15 @@ import (
 
 	"github.com/coachco2/coachco2/pkg/aggregate"
 	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/ui/appui"
 )
 
 func newEditCmd() *cobra.Command {
-	var f vaultFlags
+	var e aggregate.Edit
 	var purpose, title, mode string
 	var recurring bool
 	var sectionModes []string
-	cmd := &cobra.Command{
+	cmd := coachCommand(&cobra.Command{
 		Use:   "edit TRIP_ID",
 		Short: "Correct a trip: its purpose, title, recurrence, mode or a section's mode",
 		Long: `Correct a trip; its figures are recomputed at once. A recurring trip's purpose goes to
@@ -27,11 +27,7 @@ every similar trip (both ends within 200 m, either direction) whose purpose you 
   app edit TRIP --section-mode 1=BICYCLING_ELECTRIC
   app edit TRIP --mode BUS          (the whole trip's non-walking sections)`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.fill(cmd); err != nil {
-				return err
-			}
-			var e aggregate.Edit
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			fl := cmd.Flags()
 			if fl.Changed("purpose") {
 				p := trip.Purpose(strings.ToUpper(purpose))
@@ -58,24 +54,19 @@ every similar trip (both ends within 200 m, either direction) whose purpose you 
 				}
 				e.SectionModes[n] = trip.Mode(strings.ToUpper(m))
 			}
-			ws, err := f.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer ws.Close()
-			propagated, err := ws.Edit(cmd.Context(), args[0], e)
-			if err != nil {
-				return err
-			}
-			_, a, err := ws.Trip(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{
-				"id": args[0], "purpose": a.Purpose, "modes": a.Modes, "co2_kg": a.TotalCO2, "title": a.AutomaticTitle, "propagated_to": propagated})
+			return nil
 		},
-	}
-	f.register(cmd)
+	}, func(cmd *cobra.Command, args []string, ws *workspace) error {
+		propagated, err := ws.Edit(cmd.Context(), args[0], e)
+		if err != nil {
+			return err
+		}
+		_, a, err := ws.Trip(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		return appui.Edited(cmd.OutOrStdout(), args[0], a, propagated)
+	})
 	cmd.Flags().StringVar(&purpose, "purpose", "", "the trip's purpose: "+joinPurposes()+" (\"\" clears)")
 	cmd.Flags().StringVar(&title, "title", "", "the trip's title")
 	cmd.Flags().BoolVar(&recurring, "recurring", false, "mark the trip recurring: its purpose goes to similar trips")

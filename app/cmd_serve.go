@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,8 +15,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/cmdenv"
+	"github.com/coachco2/coachco2/pkg/httpserve"
 	"github.com/coachco2/coachco2/pkg/netguard"
 	"github.com/coachco2/coachco2/pkg/sandbox"
+	"github.com/coachco2/coachco2/pkg/sharing"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/webapp"
 	"github.com/coachco2/coachco2/pkg/websec"
@@ -30,7 +31,7 @@ import (
 var manifest []byte
 
 func newServeCmd() *cobra.Command {
-	var f vaultFlags
+	var f cmdenv.Vault
 	var addr, passphraseFile string
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -40,49 +41,37 @@ and the exports, computed in the vault. It listens on the loopback interface by 
 reverse proxy with TLS in front of it to reach it from elsewhere (README, "Installing it").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := f.fill(cmd); err != nil {
+			if err := f.Fill(cmd, map[string]string{"addr": "COACHCO2_ADDR"}); err != nil {
 				return err
 			}
-			if err := cmdenv.Fill(cmd, map[string]string{"addr": "COACHCO2_ADDR"}); err != nil {
-				return err
+			passphrase, err := cmdenv.Secret(passphraseFile, "COACHCO2_PASSPHRASE", nil)
+			if err != nil {
+				return fmt.Errorf("--passphrase-file: %w", err)
 			}
-			passphrase := os.Getenv("COACHCO2_PASSPHRASE")
-			if passphraseFile != "" {
-				b, err := os.ReadFile(passphraseFile)
-				if err != nil {
-					return fmt.Errorf("--passphrase-file: %w", err)
-				}
-				passphrase = strings.TrimSpace(string(b))
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
-			return serve(cmd.Context(), f, addr, passphrase, cmd.OutOrStdout())
+			return serve(cmd.Context(), ln, &f, passphrase, cmd.OutOrStdout())
 		},
 	}
-	f.register(cmd)
+	f.Register(cmd)
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on [$COACHCO2_ADDR]")
 	cmd.Flags().StringVar(&passphraseFile, "passphrase-file", "", "file holding the passphrase (or its PBKDF2 hash) to log in; required beyond loopback [$COACHCO2_PASSPHRASE holds it directly]")
 	return cmd
 }
 
-func serve(ctx context.Context, f vaultFlags, addr, passphrase string, out io.Writer) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	return serveOn(ctx, f, ln, passphrase, out)
-}
-
-// serveOn serves the app on ln, which it closes, until ctx ends.
-func serveOn(ctx context.Context, f vaultFlags, ln net.Listener, passphrase string, out io.Writer) error {
+// serve serves the app on ln, which it closes, until ctx ends; it prints the app's URL to out.
+func serve(ctx context.Context, ln net.Listener, f *cmdenv.Vault, passphrase string, out io.Writer) error {
 	defer ln.Close()
-	addr := ln.Addr().String()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	// The app opens no connection but to the vault's server (and, later, to the research
-	// collectors the person consented to).
+	// The app opens no connection but to the vault's server and to the research collectors the
+	// person consented to.
 	guard := netguard.New()
 	restore := guard.Install()
 	defer restore()
-	if strings.HasPrefix(f.dsn, "http://") || strings.HasPrefix(f.dsn, "https://") {
-		if err := guard.AllowURL(f.dsn); err != nil {
+	if strings.HasPrefix(f.DSN, "http://") || strings.HasPrefix(f.DSN, "https://") {
+		if err := guard.AllowURL(f.DSN); err != nil {
 			return err
 		}
 	}
@@ -90,27 +79,30 @@ func serveOn(ctx context.Context, f vaultFlags, ln net.Listener, passphrase stri
 	if err != nil {
 		return err
 	}
-	auth, err := websec.NewAuth(passphrase, websec.AuthOptions{Addr: addr, Stylesheet: "/static/app.css", Logger: logger})
+	auth, err := websec.NewAuth(passphrase, websec.AuthOptions{Addr: ln.Addr().String(), Stylesheet: "/static/app.css", Logger: logger})
 	if err != nil {
 		return err
 	}
-	ws, err := f.open(ctx, vault.WithPolicy(m.Policy()), vault.WithTransport(guard.Transport()))
+	ws, err := openWorkspace(ctx, f, vault.WithPolicy(m.Policy()), vault.WithTransport(guard.Transport()))
 	if err != nil {
 		return err
 	}
 	defer ws.Close()
-	// Research sharing: only the collectors of active consents pass the guard; once at start,
-	// then daily.
-	sharer, err := startSharing(ctx, ws.vault, ws.Coach, guard, logger)
+	svc, err := newSharing(ctx, ws, guard)
 	if err != nil {
 		return err
 	}
-	defer sharer.stop()
+	sharer := sharing.NewScheduler(svc, guard, sharing.SchedulerOptions{Logger: logger})
+	stopSharing, err := sharer.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopSharing()
 	app, err := webapp.New(ws.Coach, webapp.Options{Locale: os.Getenv("COZY_LOCALE"), Logger: logger, CSRFToken: websec.CSRFToken})
 	if err != nil {
 		return err
 	}
-	app.EnableStudies(sharer.svc, sharer.ConsentsChanged)
+	app.EnableStudies(svc, sharer.ConsentsChanged)
 	handler := websec.Protect(app.Handler(), websec.Config{Auth: auth, Logger: logger,
 		Headers: websec.HeaderOptions{ImgOrigin: func() string { return ws.Settings().TileServer }}})
 	srv := &http.Server{
@@ -122,17 +114,5 @@ func serveOn(ctx context.Context, f vaultFlags, ln net.Listener, passphrase stri
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(out, "Coach CO2 is at http://%s/ (Ctrl-C to stop)\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("stop the server: %w", err)
-	}
-	return nil
+	return httpserve.Serve(ctx, srv, ln, httpserve.Options{})
 }

@@ -13,7 +13,9 @@ import (
 
 	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/co2"
+	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
@@ -72,15 +74,11 @@ func syncedVault(t *testing.T, b vaulttest.Backend, withLabels bool) (dsn, insta
 	return dsn, instance
 }
 
-// runApp runs the app's command line in-process.
+// runApp runs the app's command line in-process and returns what it printed.
 func runApp(t *testing.T, args ...string) string {
 	t.Helper()
-	root := newRootCmd()
 	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs(args)
-	if err := root.ExecuteContext(context.Background()); err != nil {
+	if err := cmdenv.Execute(context.Background(), newRootCmd(), args, &out, &out); err != nil {
 		t.Fatalf("app %s: %v\n%s", strings.Join(args, " "), err, out.String())
 	}
 	return out.String()
@@ -258,7 +256,7 @@ func TestTripsCommand(t *testing.T) {
 	if len(lines) != 8+6+4 { // gabe 06-15, shankari 06-20 and 06-21
 		t.Fatalf("%d trips in June 2016, want 18:\n%s", len(lines), out)
 	}
-	var l tripLine
+	var l coach.TripSummary
 	if err := json.Unmarshal([]byte(lines[0]), &l); err != nil || l.ID == "" || l.Start[:7] != "2016-06" || l.DistanceM <= 0 || len(l.Modes) == 0 {
 		t.Fatalf("line %s (%v)", lines[0], err)
 	}
@@ -341,7 +339,7 @@ func TestEditsPersistAndRecompute(t *testing.T) {
 	if !strings.Contains(lines, `"id":"`+b2+`"`) || !strings.Contains(lines, `"purpose":"SHOPPING"`) {
 		t.Fatalf("the propagated purpose is not in the trip list")
 	}
-	var l tripLine
+	var l coach.TripSummary
 	for _, line := range strings.Split(strings.TrimSpace(lines), "\n") {
 		if strings.Contains(line, car) {
 			_ = json.Unmarshal([]byte(line), &l)

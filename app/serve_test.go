@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -8,33 +9,15 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/coachco2/coachco2/pkg/cmdenv"
 )
 
 // TestServe runs `app serve` as a user would, and checks what a browser relies on: the security
 // headers, the CSRF protection of corrections, and that it stops cleanly.
 func TestServe(t *testing.T) {
-	dsn, instance := syncedVault(t, couch.Backends()[0], true)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out := &lockedBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, vaultFlags{dsn: dsn, instance: instance}, "127.0.0.1:0", "", out) }()
-	re := regexp.MustCompile(`http://[0-9.:]+/`)
-	var base string
-	for deadline := time.Now().Add(20 * time.Second); base == ""; {
-		if time.Now().After(deadline) {
-			t.Fatalf("no URL printed: %q", out.String())
-		}
-		base = re.FindString(out.String())
-		time.Sleep(20 * time.Millisecond)
-	}
-	// A client of its own: the app's network guard governs the process's default transport.
-	jar := &cookieJar{cookies: map[string][]*http.Cookie{}}
-	client := &http.Client{Jar: jar, Transport: &http.Transport{DialContext: (&net.Dialer{}).DialContext},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	base, client := startServe(t, true, "")
 	resp, err := client.Get(base)
 	if err != nil {
 		t.Fatal(err)
@@ -81,15 +64,37 @@ func TestServe(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a correction with the token: %d, want 303", resp.StatusCode)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
+}
+
+// startServe runs serve on a listener of its own over a vault with the synced samples (with their
+// labels or not), and returns the app's base URL ("http://host:port/") and a client of its own
+// (the app's network guard governs the process's default transport). The server stops, cleanly,
+// when the test ends.
+func startServe(t *testing.T, withLabels bool, passphrase string) (base string, client *http.Client) {
+	t.Helper()
+	dsn, instance := syncedVault(t, couch.Backends()[0], withLabels)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out bytes.Buffer // read once serve returned
+	go func() { done <- serve(ctx, ln, &cmdenv.Vault{DSN: dsn, Instance: instance}, passphrase, &out) }()
+	base = "http://" + ln.Addr().String() + "/"
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		if want := "Coach CO2 is at " + base; !strings.Contains(out.String(), want) {
+			t.Errorf("serve printed %q, want %q", out.String(), want)
+		}
+	})
+	jar := &cookieJar{cookies: map[string][]*http.Cookie{}}
+	client = &http.Client{Jar: jar, Transport: &http.Transport{DialContext: (&net.Dialer{}).DialContext},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return base, client
 }
 
 type cookieJar struct{ cookies map[string][]*http.Cookie }
@@ -99,20 +104,62 @@ func (j *cookieJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 }
 func (j *cookieJar) Cookies(u *url.URL) []*http.Cookie { return j.cookies[u.Host] }
 
-// lockedBuffer is a buffer safe for one writer and one reader.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
+// TestServeLoginAndLimits runs `app serve` with a passphrase: the login page is styled (its
+// stylesheet needs no session, the other assets and the pages still do), and a 20 MB form gets
+// 413 "too large", not a CSRF refusal.
+func TestServeLoginAndLimits(t *testing.T) {
+	const pass = "a passphrase long enough"
+	base, client := startServe(t, false, pass)
+	base = strings.TrimSuffix(base, "/")
+	fetch := func(method, path, contentType string, body io.Reader) (*http.Response, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+			req.Header.Set("Origin", base)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
+	resp, page := fetch("GET", "/login", "", nil)
+	href := regexp.MustCompile(`<link rel="stylesheet" href="([^"]+)">`).FindStringSubmatch(page)
+	if resp.StatusCode != 200 || href == nil {
+		t.Fatalf("GET /login: %d, no stylesheet: %s", resp.StatusCode, page)
+	}
+	resp, css := fetch("GET", href[1], "", nil)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") || !strings.Contains(css, "--accent") {
+		t.Fatalf("GET %s before logging in: %d %s", href[1], resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, path := range []string{"/static/app.js", "/static/icon.svg", "/static/", "/", "/trips", "/exports/trips.csv"} {
+		if resp, _ := fetch("GET", path, "", nil); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Errorf("GET %s before logging in: %d %s, want a redirect to the login", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if resp, _ := fetch("GET", "/api/dashboard", "", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /api/dashboard before logging in: %d, want 401", resp.StatusCode)
+	}
 
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	form := "application/x-www-form-urlencoded"
+	if resp, _ := fetch("POST", "/login", form, strings.NewReader(url.Values{"passphrase": {pass}}.Encode())); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	_, page = fetch("GET", "/settings", "", nil)
+	token := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(page)
+	if token == nil {
+		t.Fatal("the settings page has no CSRF token")
+	}
+	big := url.Values{"firstName": {strings.Repeat("x", 20<<20)}}.Encode() + "&" + url.Values{"csrf_token": {token[1]}}.Encode()
+	resp, msg := fetch("POST", "/settings", form, strings.NewReader(big))
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "too large") {
+		t.Errorf("a 20 MB form: %d %q, want 413 too large", resp.StatusCode, msg)
+	}
 }

@@ -3,29 +3,16 @@ package main
 import (
 	"context"
 	"errors"
-	"slices"
+	"net/http"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/netguard"
+	"github.com/coachco2/coachco2/pkg/sharing"
 	"github.com/coachco2/coachco2/pkg/vault"
 )
-
-// vaultFlags are the flags of every command that opens the vault.
-type vaultFlags struct {
-	dsn, instance string
-}
-
-func (f *vaultFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.dsn, "vault", "", "the vault: a file path, or http(s)://[user:password@]host:port/ [$COACHCO2_VAULT]")
-	cmd.Flags().StringVar(&f.instance, "instance", "", "the person's instance name, prefix of their databases [$COACHCO2_INSTANCE]")
-}
-
-// fill reads the flags the command line left unset from the environment.
-func (f *vaultFlags) fill(cmd *cobra.Command) error {
-	return cmdenv.Fill(cmd, map[string]string{"vault": "COACHCO2_VAULT", "instance": "COACHCO2_INSTANCE"})
-}
 
 // workspace is what the app's commands work on: the vault and its coach.
 type workspace struct {
@@ -35,12 +22,12 @@ type workspace struct {
 
 func (w *workspace) Close() { w.vault.Close() }
 
-// open opens the vault and its coach, which brings every trip's figures up to date.
-func (f *vaultFlags) open(ctx context.Context, opts ...vault.Option) (*workspace, error) {
-	if f.dsn == "" || f.instance == "" {
-		return nil, usageError{errors.New("give --vault and --instance (or set COACHCO2_VAULT and COACHCO2_INSTANCE)")}
+// openWorkspace opens the vault and its coach, which brings every trip's figures up to date.
+func openWorkspace(ctx context.Context, f *cmdenv.Vault, opts ...vault.Option) (*workspace, error) {
+	if err := f.Check(); err != nil {
+		return nil, err
 	}
-	v, err := vault.Open(ctx, f.dsn, f.instance, opts...)
+	v, err := vault.Open(ctx, f.DSN, f.Instance, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +39,51 @@ func (f *vaultFlags) open(ctx context.Context, opts ...vault.Option) (*workspace
 	return &workspace{vault: v, Coach: c}, nil
 }
 
+// sharingWorkspace is the vault, its coach and the sharing service, whose requests go through a
+// network guard that lets through only the collectors of active consents.
+type sharingWorkspace struct {
+	*workspace
+	sharing *sharing.Service
+	guard   *netguard.Guard
+}
+
+// newSharing returns the sharing service over the workspace, whose requests go through guard.
+func newSharing(ctx context.Context, ws *workspace, guard *netguard.Guard) (*sharing.Service, error) {
+	return sharing.New(ctx, ws.vault, ws.Coach, sharing.Options{Client: &http.Client{Transport: guard.Transport()}})
+}
+
+// coachCommand makes cmd a command over the coach: it takes --vault and --instance, and its run
+// opens the workspace, calls fn with it and closes it.
+func coachCommand(cmd *cobra.Command, fn func(cmd *cobra.Command, args []string, ws *workspace) error) *cobra.Command {
+	var f cmdenv.Vault
+	f.Register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := f.Fill(cmd, nil); err != nil {
+			return err
+		}
+		ws, err := openWorkspace(cmd.Context(), &f)
+		if err != nil {
+			return err
+		}
+		defer ws.Close()
+		return fn(cmd, args, ws)
+	}
+	return cmd
+}
+
+// sharingCommand is coachCommand for the commands of research sharing: fn also gets the sharing
+// service, behind a guard that allows no collector until told.
+func sharingCommand(cmd *cobra.Command, fn func(cmd *cobra.Command, args []string, ws *sharingWorkspace) error) *cobra.Command {
+	return coachCommand(cmd, func(cmd *cobra.Command, args []string, ws *workspace) error {
+		guard := netguard.New()
+		svc, err := newSharing(cmd.Context(), ws, guard)
+		if err != nil {
+			return err
+		}
+		return fn(cmd, args, &sharingWorkspace{workspace: ws, sharing: svc, guard: guard})
+	})
+}
+
 // Exit codes of the app, as the connector's (README, "Exit codes").
 const (
 	exitOK    = 0
@@ -60,30 +92,15 @@ const (
 	exitVault = 5 // the vault could not be opened, read or written (a damaged vault file...)
 )
 
-// usageError marks an error in what the person typed.
-type usageError struct{ error }
-
-func (e usageError) Unwrap() error { return e.error }
-
 // exitCode maps an error to the app's exit codes.
 func exitCode(err error) int {
-	var ue usageError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue), errors.Is(err, vault.ErrInvalidName), errors.Is(err, vault.ErrInvalidDSN):
+	case errors.Is(err, cmdenv.ErrUsage), errors.Is(err, vault.ErrInvalidName), errors.Is(err, vault.ErrInvalidDSN):
 		return exitUsage
 	case errors.Is(err, vault.ErrStore):
 		return exitVault
 	}
 	return exitError
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -1,12 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
@@ -15,12 +16,7 @@ import (
 // main computes them.
 func runAppCode(t *testing.T, args ...string) (error, int) {
 	t.Helper()
-	root := newRootCmd()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
+	err := cmdenv.Execute(context.Background(), newRootCmd(), args, io.Discard, io.Discard)
 	return err, exitCode(err)
 }
 

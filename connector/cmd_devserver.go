@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coachco2/coachco2/pkg/httpserve"
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
 	"github.com/coachco2/coachco2/pkg/tripgen"
 )
@@ -137,19 +138,10 @@ func serveDev(ctx context.Context, cmd *cobra.Command, srv http.Handler, addr st
 	if err != nil {
 		return fmt.Errorf("devserver: %w", err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(cmd.OutOrStdout(), "devserver listening on http://%s (Ctrl-C to stop)\n", ln.Addr())
-	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
-	select {
-	case err := <-done:
+	err = httpserve.Serve(ctx, &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}, ln, httpserve.Options{Grace: 5 * time.Second})
+	if err != nil {
 		return fmt.Errorf("devserver: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("devserver: shutting down: %w", err)
 	}
 	return nil
 }

@@ -2,27 +2,24 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
+	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/schedule"
 	"github.com/coachco2/coachco2/pkg/tripsync"
+	"github.com/coachco2/coachco2/pkg/ui/connectorui"
 )
 
 type syncFlags struct {
-	vaultFlags
 	server, token, device, account string
 	since                          string
 	dryRun, json                   bool
@@ -32,7 +29,8 @@ type syncFlags struct {
 
 func newSyncCmd() *cobra.Command {
 	f := &syncFlags{}
-	cmd := &cobra.Command{
+	var since time.Time
+	cmd := workspaceCommand(&cobra.Command{
 		Use:   "sync",
 		Short: "Fetch new and changed trips and labels from the tracking server into the vault",
 		Long: `Fetch new and changed trips and labels from the tracking server into the vault.
@@ -41,18 +39,27 @@ With --server and --token, the account for that server and device is created on 
 token is sealed in an embedded vault). With --account, that account is synced; with neither, every
 account in the vault is. --every keeps running and syncs all accounts periodically.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := fillFromEnv(cmd, map[string]string{"server": "COACHCO2_SERVER", "token": "COACHCO2_TOKEN",
-				"device": "COACHCO2_DEVICE", "account": "COACHCO2_ACCOUNT", "since": "COACHCO2_SINCE", "time-limit": "COACHCO2_TIME_LIMIT"}); err != nil {
-				return err
-			}
+	}, map[string]string{"server": "COACHCO2_SERVER", "token": "COACHCO2_TOKEN",
+		"device": "COACHCO2_DEVICE", "account": "COACHCO2_ACCOUNT", "since": "COACHCO2_SINCE", "time-limit": "COACHCO2_TIME_LIMIT"},
+		func(cmd *cobra.Command) (openOptions, error) {
 			if !cmd.Flags().Changed("time-limit") {
 				f.timeLimit = cozyTimeLimit()
 			}
-			return f.run(cmd.Context(), cmd.OutOrStdout())
+			var err error
+			if since, err = parseSince(f.since); err != nil {
+				return openOptions{}, err
+			}
+			if (f.server == "") != (f.token == "") {
+				return openOptions{}, cmdenv.Usagef("--server and --token go together")
+			}
+			if f.every < 0 || f.every > 0 && f.every < time.Minute {
+				return openOptions{}, cmdenv.Usagef("--every must be at least 1m")
+			}
+			return openOptions{newToken: f.token != "", dryRun: f.dryRun}, nil
 		},
-	}
-	f.register(cmd)
+		func(cmd *cobra.Command, _ []string, ws *workspace) error {
+			return f.run(cmd.Context(), ws, since, connectorui.New(cmd.OutOrStdout(), os.Stderr, f.json))
+		})
 	fl := cmd.Flags()
 	fl.StringVar(&f.server, "server", "", "the tracking server's URL [$COACHCO2_SERVER]")
 	fl.StringVar(&f.token, "token", "", "the token (opcode) the phone app shows [$COACHCO2_TOKEN]")
@@ -75,24 +82,8 @@ func cozyTimeLimit() time.Duration {
 	return time.Duration(s) * time.Second
 }
 
-func (f *syncFlags) run(ctx context.Context, out io.Writer) error {
-	since, err := parseSince(f.since)
-	if err != nil {
-		return err
-	}
-	if (f.server == "") != (f.token == "") {
-		return usageError("--server and --token go together")
-	}
-	if f.every < 0 || f.every > 0 && f.every < time.Minute {
-		return usageError("--every must be at least 1m")
-	}
-	ws, err := f.openWith(ctx, openOptions{newToken: f.token != "", dryRun: f.dryRun})
-	if err != nil {
-		return err
-	}
-	defer ws.Close()
+func (f *syncFlags) run(ctx context.Context, ws *workspace, since time.Time, out connectorui.Printer) error {
 	logger := newLogger(f.json, slog.LevelInfo)
-
 	var ids []string
 	switch {
 	case f.server != "":
@@ -111,7 +102,6 @@ func (f *syncFlags) run(ctx context.Context, out io.Writer) error {
 		return f.syncAll(ctx, ws, ids, since, logger, out)
 	}
 	// Each account on its own schedule: a server that hangs holds back only its own account.
-	out = &lockedWriter{w: out}
 	listAccounts := func(ctx context.Context) ([]string, error) {
 		all, err := ws.accounts.List(ctx)
 		ids := make([]string, len(all))
@@ -135,49 +125,38 @@ func (f *syncFlags) run(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-// lockedWriter serialises the summaries of accounts synced at once.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
+// classifyAccountErr makes an account's error bad usage, unless it is the vault's.
 func classifyAccountErr(err error) error {
 	var ce *codedError
 	if errors.As(err, &ce) || exitCode(err) == exitVault {
 		return err
 	}
-	return &codedError{code: exitUsage, err: err}
+	return cmdenv.Usage(err)
 }
 
 // syncAll syncs the given accounts (all of them when ids is empty), one after the other, and
 // returns the most serious error.
-func (f *syncFlags) syncAll(ctx context.Context, ws *workspace, ids []string, since time.Time, logger *slog.Logger, out io.Writer) error {
+func (f *syncFlags) syncAll(ctx context.Context, ws *workspace, ids []string, since time.Time, logger *slog.Logger, out connectorui.Printer) error {
 	var list []*accounts.Account
 	if len(ids) == 0 {
 		all, err := ws.accounts.List(ctx)
 		if err != nil {
-			return &codedError{code: exitVault, err: err}
+			return vaultError(err)
 		}
 		for i := range all {
 			list = append(list, &all[i])
 		}
 		if len(list) == 0 {
-			return usageError("no account in the vault: give --server and --token to create one")
+			return cmdenv.Usagef("no account in the vault: give --server and --token to create one")
 		}
 	} else {
 		for _, id := range ids {
 			a, err := ws.accounts.Get(ctx, id)
 			if errors.Is(err, accounts.ErrNotFound) {
-				return usageError("%v", err)
+				return cmdenv.Usage(err)
 			}
 			if err != nil {
-				return &codedError{code: exitVault, err: err}
+				return vaultError(err)
 			}
 			list = append(list, a)
 		}
@@ -197,50 +176,28 @@ func (f *syncFlags) syncAll(ctx context.Context, ws *workspace, ids []string, si
 
 // syncOne syncs one account and prints its summary. The run stops by the time limit, and by
 // deadline when it is not zero.
-func (f *syncFlags) syncOne(ctx context.Context, ws *workspace, a *accounts.Account, since, deadline time.Time, logger *slog.Logger, out io.Writer) error {
+func (f *syncFlags) syncOne(ctx context.Context, ws *workspace, a *accounts.Account, since, deadline time.Time, logger *slog.Logger, out connectorui.Printer) error {
 	token, err := ws.accounts.Token(a)
 	if err != nil {
-		return &codedError{code: exitVault, err: err}
+		return vaultError(err)
 	}
 	client, err := openpath.New(a.Auth.ServerURL, token, openpath.WithLogger(logger))
 	if err != nil {
-		return usageError("account %s: %v", a.ID, err)
+		return cmdenv.Usagef("account %s: %v", a.ID, err)
 	}
-	opts := tripsync.Options{DryRun: f.dryRun, Logger: logger, AppVersion: version, Since: since, Server: host(a.Auth.ServerURL)}
+	opts := tripsync.Options{DryRun: f.dryRun, Logger: logger, Since: since}
 	if f.timeLimit > 0 {
 		opts.Deadline = time.Now().Add(f.timeLimit)
 	}
 	if !deadline.IsZero() && (opts.Deadline.IsZero() || deadline.Before(opts.Deadline)) {
 		opts.Deadline = deadline
 	}
-	bar := newProgress(os.Stderr, f.json)
-	opts.Progress = bar.update
-	start := time.Now()
-	sum, syncErr := ws.engine.Sync(ctx, a, client, opts)
-	bar.done()
-	if !f.dryRun {
-		recordRun(ctx, ws.accounts, a.ID, start, sum, syncErr, logger)
-	}
-	if f.json {
-		type summaryOut struct {
-			tripsync.Summary
-			Requests openpath.Stats `json:"requests"`
-			Error    string         `json:"error,omitempty"`
-		}
-		s := summaryOut{Summary: sum, Requests: client.Stats()}
-		if syncErr != nil {
-			s.Error = syncErr.Error()
-		}
-		if err := json.NewEncoder(out).Encode(s); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(out, "account %s (%s): %d trips fetched: %d created, %d updated, %d unchanged, %d merged with an earlier copy, %d could not be kept; %d to retry; %d labels applied, %d waiting%s\n",
-			a.ID, a.Auth.Login, sum.Fetched, sum.Created, sum.Updated, sum.Unchanged, sum.Merged, sum.Failed, sum.ToRetry,
-			sum.LabelsApplied, sum.LabelsPending, partialNote(sum))
-		for _, e := range sum.Errors {
-			fmt.Fprintf(out, "  %s %s: %s\n", e.Kind, e.TripID, e.Error)
-		}
+	bar := out.Progress()
+	opts.Progress = bar.Update
+	sum, syncErr := ws.sync(ctx, a, client, opts)
+	bar.Done()
+	if err := out.Synced(a, sum, client.Stats(), syncErr); err != nil {
+		return err
 	}
 	if syncErr != nil {
 		return fmt.Errorf("account %s: %w", a.ID, syncErr)
@@ -249,21 +206,4 @@ func (f *syncFlags) syncOne(ctx context.Context, ws *workspace, a *accounts.Acco
 		return errPartial
 	}
 	return nil
-}
-
-func partialNote(s tripsync.Summary) string {
-	switch {
-	case s.DryRun:
-		return " (dry run: nothing written)"
-	case s.Partial:
-		return " (time budget reached: the next run resumes)"
-	}
-	return ""
-}
-
-func host(serverURL string) string {
-	if u, err := url.Parse(serverURL); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return serverURL
 }

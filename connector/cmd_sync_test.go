@@ -4,48 +4,60 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
 	"github.com/coachco2/coachco2/pkg/sampledata"
 )
 
-// run runs the connector's command line in-process and returns its stdout and exit code.
-func run(t *testing.T, args ...string) (string, int) {
+// runErr runs the connector's command line in-process as main does, and returns what it printed,
+// its error and its exit code.
+func runErr(t *testing.T, args ...string) (out string, err error, code int) {
 	t.Helper()
-	root := newRootCmd()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs(args)
-	started := false
-	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
-	err := root.ExecuteContext(context.Background())
-	code := exitCode(err)
-	if err != nil && !started {
-		code = exitUsage
-	}
-	return out.String(), code
+	var buf bytes.Buffer
+	code, err = execute(context.Background(), args, &buf, &buf)
+	return buf.String(), err, code
 }
 
-func sampleServer(t *testing.T, breakTrip bool) string {
+// run is runErr without the error.
+func run(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	srv, err := devserver.New(devserver.Options{Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, _, code := runErr(t, args...)
+	return out, code
+}
+
+// sampleData is the shared samples' user, without composite entries.
+func sampleData(t *testing.T) *devserver.UserData {
+	t.Helper()
 	data, err := devserver.LoadDir(sampledata.Dir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	data.Composite = nil
+	return data
+}
+
+// sampleDevserver serves data as the user whose token is token, with its faults drawn from seed.
+func sampleDevserver(t *testing.T, seed int64, token string, data *devserver.UserData) *devserver.Server {
+	t.Helper()
+	srv, err := devserver.New(devserver.Options{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetUser(token, data); err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
+func sampleServer(t *testing.T, breakTrip bool) string {
+	t.Helper()
+	data := sampleData(t)
 	if breakTrip {
 		var fc map[string]any
 		if err := json.Unmarshal(data.Trips[0], &fc); err != nil {
@@ -54,10 +66,7 @@ func sampleServer(t *testing.T, breakTrip bool) string {
 		fc["properties"].(map[string]any)["end_fmt_time"] = "yesterday"
 		data.Trips[0], _ = json.Marshal(fc)
 	}
-	if err := srv.SetUser("sample-user", data); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
+	hs := httptest.NewServer(sampleDevserver(t, 5, "sample-user", data))
 	t.Cleanup(hs.Close)
 	return hs.URL
 }
@@ -125,42 +134,44 @@ func TestSyncEvery(t *testing.T) {
 		t.Fatalf("accounts add: exit %d", code)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &syncFlags{vaultFlags: vaultFlags{dsn: vaultFile, instance: "a"}, every: time.Minute, json: true}
+	out := &watchWriter{want: `"created":76`, seen: make(chan struct{})}
 	done := make(chan error, 1)
-	var out syncBuffer
-	go func() { done <- f.run(ctx, &out) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(out.String(), `"created":76`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no sync within 20s: %s", out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	go func() {
+		_, err := execute(ctx, []string{"sync", "--every", "1m", "--json", "--vault", vaultFile, "--instance", "a"}, out, io.Discard)
+		done <- err
+	}()
+	select {
+	case <-out.seen:
+	case err := <-done:
+		t.Fatalf("sync --every ended before its first sync: %v\n%s", err, out)
 	}
 	cancel() // what SIGINT and SIGTERM do
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("stopping: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("--every did not stop on cancellation")
+	if err := <-done; err != nil {
+		t.Fatalf("stopping: %v", err)
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// watchWriter is a buffer safe for one writer and one reader; seen closes once it holds want.
+type watchWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	had := strings.Contains(w.buf.String(), w.want)
+	n, err := w.buf.Write(p)
+	if !had && strings.Contains(w.buf.String(), w.want) {
+		close(w.seen)
+	}
+	return n, err
 }
 
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }

@@ -16,8 +16,6 @@ import (
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
-	"github.com/coachco2/coachco2/pkg/openpath/devserver"
-	"github.com/coachco2/coachco2/pkg/sampledata"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
@@ -31,18 +29,7 @@ const envRunMain = "CONNECTOR_TEST_RUN_MAIN"
 // when that request arrives.
 func stallingServer(t *testing.T) (url string, arrived <-chan struct{}) {
 	t.Helper()
-	srv, err := devserver.New(devserver.Options{Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := devserver.LoadDir(sampledata.Dir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data.Composite = nil
-	if err := srv.SetUser("sample-user", data); err != nil {
-		t.Fatal(err)
-	}
+	srv := sampleDevserver(t, 5, "sample-user", sampleData(t))
 	var tripsFetched, stalled atomic.Bool
 	ch := make(chan struct{})
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -49,23 +49,19 @@ func konnectorJob(ctx context.Context, getenv func(string) string, logger *slog.
 	if err != nil {
 		return konnector.UnknownError, err
 	}
-	defer v.Close()
-	accountsDB, err := v.DB(ctx, vault.DoctypeAccounts)
+	ws, err := newWorkspace(ctx, v, nil) // the stack encrypts accounts itself
 	if err != nil {
 		return konnector.UnknownError, err
 	}
-	store, err := accounts.Open(ctx, accountsDB, nil) // the stack encrypts accounts itself
-	if err != nil {
-		return konnector.UnknownError, err
-	}
-	account, err := store.Get(ctx, env.Fields.Account)
+	defer ws.Close()
+	account, err := ws.accounts.Get(ctx, env.Fields.Account)
 	if errors.Is(err, accounts.ErrNotFound) {
 		return konnector.UserActionNeeded + ".ACCOUNT_REMOVED", err
 	}
 	if err != nil {
 		return konnector.UnknownError, err
 	}
-	token, err := store.Token(account)
+	token, err := ws.accounts.Token(account)
 	if err != nil {
 		return konnector.UnknownError, err
 	}
@@ -76,20 +72,9 @@ func konnectorJob(ctx context.Context, getenv func(string) string, logger *slog.
 	if err != nil {
 		return konnector.LoginFailed, err
 	}
-	trips, err := v.DB(ctx, vault.DoctypeTrips)
-	if err != nil {
-		return konnector.UnknownError, err
-	}
-	engine, err := tripsync.New(ctx, trips, store)
-	if err != nil {
-		return konnector.UnknownError, err
-	}
-	sum, err := engine.Sync(ctx, account, client, tripsync.Options{
-		Deadline: env.Deadline(start), Logger: logger, AppVersion: version, Server: host(account.Auth.ServerURL),
-	})
+	sum, err := ws.sync(ctx, account, client, tripsync.Options{Deadline: env.Deadline(start), Logger: logger})
 	logger.Info(fmt.Sprintf("%d trips fetched: %d created, %d updated, %d unchanged, %d merged with an earlier copy, %d could not be kept; %d to retry; %d labels applied, %d errors",
 		sum.Fetched, sum.Created, sum.Updated, sum.Unchanged, sum.Merged, sum.Failed, sum.ToRetry, sum.LabelsApplied, len(sum.Errors)))
-	recordRun(ctx, store, account.ID, start, sum, err, logger)
 	switch {
 	case errors.Is(err, openpath.ErrAuthRefused):
 		return konnector.LoginFailed, err

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
-	"github.com/coachco2/coachco2/pkg/sampledata"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
@@ -43,18 +42,7 @@ func runJob(t *testing.T, token string, faults devserver.Faults, timeLimit strin
 		t.Fatal(err)
 	}
 	stack := vaulttest.NewCozyStack(t, couch.URL(t), vaulttest.Instance(t), manifest)
-	srv, err := devserver.New(devserver.Options{Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := devserver.LoadDir(sampledata.Dir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data.Composite = nil
-	if err := srv.SetUser("sample-user", data); err != nil {
-		t.Fatal(err)
-	}
+	srv := sampleDevserver(t, 3, "sample-user", sampleData(t))
 	if err := srv.SetFaults(faults); err != nil {
 		t.Fatal(err)
 	}

@@ -4,41 +4,46 @@
 // syncs the job's account into the instance through the stack's data API.
 //
 // Each subcommand lives in its own cmd_*.go file: the file parses flags, wires packages from pkg/
-// and prints; the work itself lives in pkg/.
+// and prints (through pkg/ui/connectorui); the work itself lives in pkg/.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/konnector"
 )
 
 func main() {
 	ctx, stop := notifyInterrupt(context.Background())
-	defer stop()
+	var code int
 	if konnector.Detect(os.Getenv) && len(os.Args) == 1 {
-		os.Exit(runKonnector(ctx, os.Getenv, os.Stdout))
-	}
-	root := newRootCmd()
-	started := false // set once flags and arguments were accepted
-	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "connector:", err)
-		if !started {
-			os.Exit(exitUsage)
+		code = runKonnector(ctx, os.Getenv, os.Stdout)
+	} else {
+		var err error
+		if code, err = execute(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "connector:", err)
 		}
-		if intr, ok := interruptedBy(ctx); ok {
-			os.Exit(intr.exitCode())
-		}
-		os.Exit(exitCode(err))
 	}
+	stop()
+	os.Exit(code)
+}
+
+// execute runs the command line as main does, and returns the exit code and the error main prints.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	err := cmdenv.Execute(ctx, newRootCmd(), args, stdout, stderr)
+	if intr, ok := interruptedBy(ctx); ok && err != nil && !errors.Is(err, cmdenv.ErrUsage) {
+		return intr.exitCode(), err
+	}
+	return exitCode(err), err
 }
 
 // interrupted is the cause of the commands' context when SIGINT or SIGTERM stopped them.
@@ -89,22 +94,10 @@ func interruptedBy(ctx context.Context) (interrupted, bool) {
 }
 
 func newRootCmd() *cobra.Command {
-	root := &cobra.Command{
-		Use:           "connector",
-		Short:         "Bring your trips home: sync an OpenPATH / e-mission server into your vault",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	root.AddCommand(subcommands()...)
-	return root
-}
-
-// subcommands lists every command of the connector, one constructor per cmd_*.go file.
-func subcommands() []*cobra.Command {
-	return []*cobra.Command{
+	return cmdenv.NewRoot("connector", "Bring your trips home: sync an OpenPATH / e-mission server into your vault",
 		newSyncCmd(),
 		newAccountsCmd(),
 		newStatusCmd(),
 		newDevserverCmd(),
-	}
+	)
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -15,46 +13,24 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/coachco2/coachco2/pkg/openpath"
-	"github.com/coachco2/coachco2/pkg/openpath/devserver"
-	"github.com/coachco2/coachco2/pkg/sampledata"
 )
 
-// runCmd runs the connector's command line in-process like run, and also returns the error main
-// would print on stderr.
+// runCmd is runErr with the error as main prints it ("" for none).
 func runCmd(t *testing.T, args ...string) (out string, code int, errText string) {
 	t.Helper()
-	root := newRootCmd()
-	var buf bytes.Buffer
-	root.SetOut(&buf)
-	root.SetErr(&buf)
-	root.SetArgs(args)
-	root.PersistentPreRun = func(*cobra.Command, []string) {}
-	err := root.ExecuteContext(context.Background())
+	out, err, code := runErr(t, args...)
 	if err != nil {
 		errText = err.Error()
 	}
-	return buf.String(), exitCode(err), errText
+	return out, code, errText
 }
 
 // brokenServer serves the shared samples as the user whose token is token; while broken holds a
 // body, find_entries answers it with 200.
 func brokenServer(t *testing.T, token string, broken *atomic.Pointer[string]) string {
 	t.Helper()
-	srv, err := devserver.New(devserver.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := devserver.LoadDir(sampledata.Dir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data.Composite = nil
-	if err := srv.SetUser(token, data); err != nil {
-		t.Fatal(err)
-	}
+	srv := sampleDevserver(t, 0, token, sampleData(t))
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if body := broken.Load(); body != nil && r.URL.Path == string(openpath.RouteFindEntries) {
 			w.Header().Set("Content-Type", "application/json")

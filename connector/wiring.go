@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"maps"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -39,7 +39,7 @@ const (
 	exitTerminated  = 143 // SIGTERM
 )
 
-// exitError carries an exit code with an error.
+// codedError carries an exit code with an error.
 type codedError struct {
 	code int
 	err  error
@@ -48,8 +48,17 @@ type codedError struct {
 func (e *codedError) Error() string { return e.err.Error() }
 func (e *codedError) Unwrap() error { return e.err }
 
-func usageError(format string, args ...any) error {
-	return &codedError{code: exitUsage, err: fmt.Errorf(format, args...)}
+// vaultError gives an error of the vault its exit code: bad usage for an invalid instance name
+// or DSN, the vault's otherwise (unless it has one).
+func vaultError(err error) error {
+	var ce *codedError
+	switch {
+	case errors.As(err, &ce), errors.Is(err, cmdenv.ErrUsage):
+		return err
+	case errors.Is(err, vault.ErrInvalidName), errors.Is(err, vault.ErrInvalidDSN):
+		return cmdenv.Usage(err)
+	}
+	return &codedError{code: exitVault, err: err}
 }
 
 // errPartial reports trips that could not be kept; the summary says which.
@@ -63,7 +72,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ce):
 		return ce.code
-	case errors.Is(err, vault.ErrInvalidName), errors.Is(err, vault.ErrInvalidDSN):
+	case errors.Is(err, cmdenv.ErrUsage), errors.Is(err, vault.ErrInvalidName), errors.Is(err, vault.ErrInvalidDSN):
 		return exitUsage
 	case errors.Is(err, openpath.ErrAuthRefused):
 		return exitAuthRefused
@@ -75,40 +84,57 @@ func exitCode(err error) int {
 	return exitError
 }
 
-// vaultFlags are the flags every command that opens the vault takes.
-type vaultFlags struct {
-	dsn      string
-	instance string
-}
-
-func (f *vaultFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.dsn, "vault", "", "the vault: a CouchDB URL (http[s]://[user:pass@]host:port/) or a file path [$COACHCO2_VAULT]")
-	cmd.Flags().StringVar(&f.instance, "instance", "", "the person's instance name, prefix of their databases [$COACHCO2_INSTANCE]")
-}
-
-// vaultEnv are the environment variables of vaultFlags.
-var vaultEnv = map[string]string{"vault": "COACHCO2_VAULT", "instance": "COACHCO2_INSTANCE"}
-
-// fillFromEnv sets the flags the command line left unset from their environment variables
-// (vaultEnv's and extra).
-func fillFromEnv(cmd *cobra.Command, extra map[string]string) error {
-	vars := maps.Clone(vaultEnv)
-	maps.Copy(vars, extra)
-	if err := cmdenv.Fill(cmd, vars); err != nil {
-		return usageError("%v", err)
-	}
-	return nil
-}
-
-// workspace is what the commands work on: the vault, its accounts and the sync engine.
+// workspace is what the commands and the konnector work on: the vault, its accounts and the
+// sync engine.
 type workspace struct {
 	vault    *vault.Vault
 	accounts *accounts.Store
-	trips    *vault.DB
 	engine   *tripsync.Engine
 }
 
 func (w *workspace) Close() { w.vault.Close() }
+
+// newWorkspace prepares the accounts of an open vault (their tokens sealed with box; nil when
+// the vault's server encrypts them itself), its trips and the sync engine. It closes the vault
+// when it fails.
+func newWorkspace(ctx context.Context, v *vault.Vault, box *secretbox.Box) (*workspace, error) {
+	w := &workspace{vault: v}
+	accountsDB, err := v.DB(ctx, vault.DoctypeAccounts)
+	if err == nil {
+		w.accounts, err = accounts.Open(ctx, accountsDB, box)
+	}
+	var trips *vault.DB
+	if err == nil {
+		trips, err = v.DB(ctx, vault.DoctypeTrips)
+	}
+	if err == nil {
+		w.engine, err = tripsync.New(ctx, trips, w.accounts)
+	}
+	if err != nil {
+		v.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// sync syncs account a with client and records the run in the account (but a dry run's): the
+// sync of both the command line and the konnector.
+func (w *workspace) sync(ctx context.Context, a *accounts.Account, client *openpath.Client, opts tripsync.Options) (tripsync.Summary, error) {
+	opts.AppVersion, opts.Server = version, host(a.Auth.ServerURL)
+	start := time.Now()
+	sum, err := w.engine.Sync(ctx, a, client, opts)
+	if !opts.DryRun {
+		recordRun(ctx, w.accounts, a.ID, start, sum, err, opts.Logger)
+	}
+	return sum, err
+}
+
+func host(serverURL string) string {
+	if u, err := url.Parse(serverURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return serverURL
+}
 
 // openOptions say what a command will do with the tokens of an embedded vault.
 type openOptions struct {
@@ -118,54 +144,57 @@ type openOptions struct {
 	dryRun bool
 }
 
-// open opens the vault and prepares its accounts and trips, for a command that is given no
-// token and writes (see openWith).
-func (f *vaultFlags) open(ctx context.Context) (*workspace, error) {
-	return f.openWith(ctx, openOptions{})
-}
-
-// openWith opens the vault and prepares its accounts and trips. In an embedded vault, tokens are
-// sealed with a key file beside the vault file (see openKey).
-func (f *vaultFlags) openWith(ctx context.Context, o openOptions) (*workspace, error) {
-	if f.dsn == "" {
-		return nil, usageError("--vault is required (or set COACHCO2_VAULT)")
+// open opens the vault of f and prepares its accounts and trips. In an embedded vault, tokens
+// are sealed with a key file beside the vault file (see openKey).
+func open(ctx context.Context, f *cmdenv.Vault, o openOptions) (*workspace, error) {
+	if err := f.Check(); err != nil {
+		return nil, err
 	}
-	if f.instance == "" {
-		return nil, usageError("--instance is required (or set COACHCO2_INSTANCE)")
-	}
-	v, err := vault.Open(ctx, f.dsn, f.instance)
+	v, err := vault.Open(ctx, f.DSN, f.Instance)
 	if err != nil {
-		return nil, openError(err)
-	}
-	w := &workspace{vault: v}
-	fail := func(err error) (*workspace, error) {
-		v.Close()
-		var ce *codedError
-		if errors.As(err, &ce) {
-			return nil, err
-		}
-		return nil, &codedError{code: exitVault, err: err}
-	}
-	accountsDB, err := v.DB(ctx, vault.DoctypeAccounts)
-	if err != nil {
-		return fail(err)
+		return nil, vaultError(err)
 	}
 	var box *secretbox.Box
 	if v.Embedded() {
-		if box, err = openKey(ctx, strings.TrimPrefix(f.dsn, "file:")+".key", accountsDB, o); err != nil {
-			return fail(err)
+		if box, err = openKey(ctx, v, strings.TrimPrefix(f.DSN, "file:")+".key", o); err != nil {
+			v.Close()
+			return nil, vaultError(err)
 		}
 	}
-	if w.accounts, err = accounts.Open(ctx, accountsDB, box); err != nil {
-		return fail(err)
+	ws, err := newWorkspace(ctx, v, box)
+	if err != nil {
+		return nil, vaultError(err)
 	}
-	if w.trips, err = v.DB(ctx, vault.DoctypeTrips); err != nil {
-		return fail(err)
+	return ws, nil
+}
+
+// workspaceCommand makes cmd a command over the vault's accounts: it takes --vault and
+// --instance, and its run reads them and extra's flags (flag name to variable name) from the
+// environment, checks the flags with prepare (nil: nothing to check), which says what the command
+// will do with tokens, opens the workspace, calls fn with it and closes it.
+func workspaceCommand(cmd *cobra.Command, extra map[string]string, prepare func(*cobra.Command) (openOptions, error),
+	fn func(cmd *cobra.Command, args []string, ws *workspace) error) *cobra.Command {
+	var f cmdenv.Vault
+	f.Register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := f.Fill(cmd, extra); err != nil {
+			return err
+		}
+		var opts openOptions
+		if prepare != nil {
+			var err error
+			if opts, err = prepare(cmd); err != nil {
+				return err
+			}
+		}
+		ws, err := open(cmd.Context(), &f, opts)
+		if err != nil {
+			return err
+		}
+		defer ws.Close()
+		return fn(cmd, args, ws)
 	}
-	if w.engine, err = tripsync.New(ctx, w.trips, w.accounts); err != nil {
-		return fail(err)
-	}
-	return w, nil
+	return cmd
 }
 
 // openKey returns the box of the key file at path, which seals the tokens of an embedded vault.
@@ -173,12 +202,12 @@ func (f *vaultFlags) openWith(ctx context.Context, o openOptions) (*workspace, e
 // the key file is gone, they cannot be opened any more: a new key would only hide that, so
 // openKey says so, unless the command was given a token to seal anew (the account's token is
 // then sealed with the new key). A dry run creates no key file.
-func openKey(ctx context.Context, path string, accountsDB *vault.DB, o openOptions) (*secretbox.Box, error) {
+func openKey(ctx context.Context, v *vault.Vault, path string, o openOptions) (*secretbox.Box, error) {
 	box, err := secretbox.LoadKeyFile(path)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return box, err
 	}
-	sealed, err := sealedAccounts(ctx, accountsDB)
+	sealed, err := sealedAccounts(ctx, v)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +220,7 @@ func openKey(ctx context.Context, path string, accountsDB *vault.DB, o openOptio
 		return nil, fmt.Errorf("the key file %s is gone: the tokens of %s were sealed with it and cannot be opened without it; "+
 			"restore it from a backup, or %s", path, sealed, how)
 	case o.dryRun && o.newToken:
-		return nil, usageError("--dry-run writes nothing, not even the key file %s that seals the new token: "+
+		return nil, cmdenv.Usagef("--dry-run writes nothing, not even the key file %s that seals the new token: "+
 			"add the account first (accounts add --server URL --token TOKEN), or sync without --dry-run", path)
 	case o.dryRun:
 		// Nothing is sealed without a token: a key of this run only keeps the dry run from writing one.
@@ -201,7 +230,11 @@ func openKey(ctx context.Context, path string, accountsDB *vault.DB, o openOptio
 }
 
 // sealedAccounts names the accounts whose token is sealed, for a message ("" for none).
-func sealedAccounts(ctx context.Context, accountsDB *vault.DB) (names, error) {
+func sealedAccounts(ctx context.Context, v *vault.Vault) (names, error) {
+	accountsDB, err := v.DB(ctx, vault.DoctypeAccounts)
+	if err != nil {
+		return nil, err
+	}
 	store, err := accounts.Open(ctx, accountsDB, nil)
 	if err != nil {
 		return nil, err
@@ -233,15 +266,6 @@ func (n names) String() string {
 	return fmt.Sprintf("%d accounts (%s...)", len(n), strings.Join(n[:shown], ", "))
 }
 
-// openError gives the exit code of a vault that could not be opened: bad usage for an invalid
-// instance name or DSN, a vault error otherwise.
-func openError(err error) error {
-	if errors.Is(err, vault.ErrInvalidName) || errors.Is(err, vault.ErrInvalidDSN) {
-		return &codedError{code: exitUsage, err: err}
-	}
-	return &codedError{code: exitVault, err: err}
-}
-
 // newLogger logs text lines to stderr, or JSON lines with --json so that output stays parseable.
 func newLogger(jsonLogs bool, level slog.Level) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
@@ -261,7 +285,7 @@ func parseSince(s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, usageError("--since %q: want YYYY-MM-DD or an RFC 3339 time", s)
+		return time.Time{}, cmdenv.Usagef("--since %q: want YYYY-MM-DD or an RFC 3339 time", s)
 	}
 	return t, nil
 }

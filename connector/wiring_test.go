@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,29 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
-
-// runErr runs the connector's command line in-process and returns its output, its error and
-// its exit code, as main computes them.
-func runErr(t *testing.T, args ...string) (out string, err error, code int) {
-	t.Helper()
-	root := newRootCmd()
-	var buf bytes.Buffer
-	root.SetOut(&buf)
-	root.SetErr(&buf)
-	root.SetArgs(args)
-	started := false
-	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
-	err = root.ExecuteContext(context.Background())
-	code = exitCode(err)
-	if err != nil && !started {
-		code = exitUsage
-	}
-	return buf.String(), err, code
-}
 
 // TestInvalidInstanceOrDSNIsUsage: a bad --instance or an unsupported vault scheme is bad usage
 // (exit 2), said in a short message that quotes the value shortened and says what is allowed.

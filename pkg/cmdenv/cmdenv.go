@@ -1,4 +1,6 @@
-// Package cmdenv lets the project's command lines take every flag from an environment variable.
+// Package cmdenv lets the project's command lines take every flag from an environment variable,
+// and holds what they share: the vault's flags ([Vault]) and the mark of bad usage ([ErrUsage]),
+// which each program maps to its own exit code.
 //
 // The variables are read when a command runs, not as flag defaults, so that --help never prints
 // a value from the environment: a vault URL with a password, or a token.

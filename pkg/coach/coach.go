@@ -17,6 +17,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/export"
 	"github.com/coachco2/coachco2/pkg/indicators"
+	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/vault"
@@ -141,8 +142,11 @@ func (c *Coach) UpdateSettings(ctx context.Context, change func(*settings.Settin
 	return s, c.use(ctx, s)
 }
 
-// Trips returns the trips database (for exports and tests).
-func (c *Coach) Trips() *vault.DB { return c.trips }
+// SuggestPlaces suggests the person's home and work from their trips (see
+// aggregate.SuggestPlaces); either is nil when the trips do not show it.
+func (c *Coach) SuggestPlaces(ctx context.Context) (home, work *places.Suggestion, err error) {
+	return aggregate.SuggestPlaces(ctx, c.trips)
+}
 
 // Report computes the indicators of a query; set nil means the factor set in force.
 func (c *Coach) Report(ctx context.Context, q indicators.Query, set *co2.FactorSet) (*indicators.Report, error) {

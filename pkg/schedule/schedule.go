@@ -1,6 +1,6 @@
-// Package schedule runs a periodic job for each of a changing set of keys (the accounts of a
-// vault, say), each key in its own loop, so that a job that is slow or hangs delays only its own
-// key: the others keep their interval.
+// Package schedule runs periodic jobs: one job ([Periodic]), or one for each of a changing set of
+// keys (the accounts of a vault, say), each key in its own loop, so that a job that is slow or
+// hangs delays only its own key: the others keep their interval ([Every]).
 package schedule
 
 import (
@@ -60,6 +60,13 @@ func Every(ctx context.Context, interval time.Duration, keys Keys, job Job, onEr
 			return
 		}
 	}
+}
+
+// Periodic runs job at once, then again every interval plus a random jitter of up to a tenth of
+// it, until ctx ends; deadline is when the next run is due (see [Job]). It returns when ctx ends,
+// once the running job has returned.
+func Periodic(ctx context.Context, interval time.Duration, job func(ctx context.Context, deadline time.Time)) {
+	loop(ctx, interval, "", func(ctx context.Context, _ string, deadline time.Time) { job(ctx, deadline) })
 }
 
 // loop runs one key's job at its interval until ctx ends.

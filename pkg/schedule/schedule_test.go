@@ -102,3 +102,46 @@ func TestKeysComeAndGo(t *testing.T) {
 		}
 	})
 }
+
+// TestPeriodic: the job runs at once, then at the interval; Periodic returns once the job it
+// interrupted has returned.
+func TestPeriodic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		start := time.Now()
+		var runs []time.Duration
+		var deadlines []time.Duration
+		finished := false
+		job := func(ctx context.Context, deadline time.Time) {
+			runs = append(runs, time.Since(start))
+			deadlines = append(deadlines, time.Until(deadline))
+			if len(runs) == 6 {
+				<-ctx.Done() // a run in progress when Periodic is told to stop
+				time.Sleep(time.Minute)
+				finished = true
+			}
+		}
+		done := make(chan struct{})
+		go func() {
+			schedule.Periodic(ctx, time.Hour, job)
+			close(done)
+		}()
+		time.Sleep(10 * time.Hour)
+		cancel()
+		<-done
+		if !finished {
+			t.Fatal("Periodic returned before the job in progress")
+		}
+		if len(runs) != 6 || runs[0] != 0 {
+			t.Fatalf("runs at %v: want the first at once, and 6 in all (the 6th still running after 10 h)", runs)
+		}
+		for i, d := range deadlines {
+			if d < time.Hour || d > time.Hour+6*time.Minute {
+				t.Errorf("run %d: next run due in %v, want the interval plus up to a tenth", i, d)
+			}
+			if i > 0 && (runs[i]-runs[i-1] < time.Hour || runs[i]-runs[i-1] > time.Hour+6*time.Minute) {
+				t.Errorf("runs %d and %d %v apart, want the interval plus up to a tenth", i-1, i, runs[i]-runs[i-1])
+			}
+		}
+	})
+}

@@ -27,7 +27,9 @@
 // [Service.Revoke] marks the consents of a study revoked, then asks the collector to delete
 // everything sent under their pseudonyms; a revoked consent never sends again, and a withdrawal
 // that failed is retried by the next Share. [Service.CollectorHosts] lists the hosts the network
-// guard must let through: the collectors of active consents and of unconfirmed withdrawals.
+// guard must let through: the collectors of active consents and of unconfirmed withdrawals;
+// [Service.AllowCollectors] gives them to the guard. A [Scheduler] shares at once and then daily
+// (the web app's sharing), keeping the guard to those collectors.
 //
 // A contribution carries only an id, a pseudonym, a measure of the catalogue, a month or a year,
 // numbers and profile values from closed lists (pkg/study): no coordinates, no place names, no

@@ -39,7 +39,7 @@ type Options struct {
 	Backoff time.Duration
 	// MaxBackoff caps a pause, Retry-After included (1 min when 0).
 	MaxBackoff time.Duration
-	// Now gives the time of consents and revocations (time.Now when nil).
+	// Now gives the time of consents, revocations and a [Scheduler]'s shares (time.Now when nil).
 	Now func() time.Time
 }
 

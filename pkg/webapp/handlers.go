@@ -360,7 +360,7 @@ func (v *settingsView) DefaultMode(group string) trip.Mode {
 func (s *Server) settingsPage(r *http.Request) (view, error) {
 	v := &settingsView{Settings: s.coach.Settings()}
 	if r.URL.Query().Get("suggest") == "1" {
-		home, work, err := aggregate.SuggestPlaces(r.Context(), s.coach.Trips())
+		home, work, err := s.coach.SuggestPlaces(r.Context())
 		if err != nil {
 			return nil, err
 		}

@@ -22,8 +22,9 @@ import (
 func Fill(tb testing.TB, v *vault.Vault, n int) int {
 	tb.Helper()
 	ctx := context.Background()
-	users := max(1, n/2500)
-	gen, err := tripgen.New(tripgen.Config{Users: users, Days: 1100, Seed: 9, Start: openpath.Date{Year: 2022, Month: 1, Day: 1}})
+	cfg := Config(n)
+	users := cfg.Users
+	gen, err := tripgen.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -68,6 +69,12 @@ func Fill(tb testing.TB, v *vault.Vault, n int) int {
 	}
 	flush()
 	return written
+}
+
+// Config is the generator's configuration of Fill(n): its users (one per 2,500 trips), their
+// homes and work places.
+func Config(n int) tripgen.Config {
+	return tripgen.Config{Users: max(1, n/2500), Days: 1100, Seed: 9, Start: openpath.Date{Year: 2022, Month: 1, Day: 1}}
 }
 
 func marshal(a trip.Aggregation) ([]byte, error) { return json.Marshal(a) }

@@ -2,24 +2,22 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/collector"
+	"github.com/coachco2/coachco2/pkg/httpserve"
 )
 
-// collectorFlags are the flags of "app collector".
-type collectorFlags struct {
+// serveFlags are the flags of "collector serve".
+type serveFlags struct {
 	addr, db, tokenFile string
 	tlsCert, tlsKey     string
 	rate                float64
@@ -30,13 +28,13 @@ type collectorFlags struct {
 	jsonLogs            bool
 }
 
-// newCollectorCmd returns "app collector": the service a study's researchers run.
-func newCollectorCmd() *cobra.Command {
-	f := &collectorFlags{}
+// newServeCmd returns "collector serve": the service a study's researchers run.
+func newServeCmd() *cobra.Command {
+	f := &serveFlags{}
 	cmd := &cobra.Command{
-		Use:   "collector",
-		Short: "Run a study's collector: receive contributions, delete on withdrawal, answer aggregates over groups of at least k",
-		Long: `Run the collector researchers run for their studies (docs/collector-api.md): an HTTP API that
+		Use:   "serve",
+		Short: "Receive contributions, delete on withdrawal, answer aggregates over groups of at least k",
+		Long: `Serve the collector researchers run for their studies (docs/collector-api.md): an HTTP API that
 registers study descriptors, receives participants' contributions, deletes a pseudonym's data on
 withdrawal, and answers only aggregates over groups of at least k participants, as JSON or CSV.
 
@@ -49,11 +47,19 @@ Descriptors must name an https collector_url: serve TLS with --tls-cert and --tl
 collector behind a reverse proxy (then --trust-forwarded-for rate-limits by the client's address).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cmdenv.Fill(cmd, map[string]string{"addr": "COACHCO2_COLLECTOR_ADDR", "db": "COACHCO2_COLLECTOR_DB",
-				"admin-token-file": "COACHCO2_COLLECTOR_TOKEN_FILE"}); err != nil {
+			err := cmdenv.Fill(cmd, map[string]string{"addr": "COACHCO2_COLLECTOR_ADDR", "db": "COACHCO2_COLLECTOR_DB",
+				"admin-token-file": "COACHCO2_COLLECTOR_TOKEN_FILE"})
+			if err != nil {
+				return cmdenv.Usage(err)
+			}
+			if err := f.check(); err != nil {
 				return err
 			}
-			return f.run(cmd.Context(), cmd.ErrOrStderr())
+			ln, err := net.Listen("tcp", f.addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", f.addr, err)
+			}
+			return serve(cmd.Context(), ln, f, cmd.ErrOrStderr())
 		},
 	}
 	fl := cmd.Flags()
@@ -71,16 +77,22 @@ collector behind a reverse proxy (then --trust-forwarded-for rate-limits by the 
 	return cmd
 }
 
-func (f *collectorFlags) run(ctx context.Context, stderr io.Writer) error {
-	if f.db == "" {
-		return errors.New("no database: give --db FILE_OR_DSN or set COACHCO2_COLLECTOR_DB")
+// check says, as bad usage, what the flags lack or get wrong.
+func (f *serveFlags) check() error {
+	switch {
+	case f.db == "":
+		return cmdenv.Usagef("no database: give --db FILE_OR_DSN or set COACHCO2_COLLECTOR_DB")
+	case (f.tlsCert == "") != (f.tlsKey == ""):
+		return cmdenv.Usagef("--tls-cert and --tls-key go together")
+	case f.retentionEvery < time.Minute:
+		return cmdenv.Usagef("--retention-every must be at least 1m")
 	}
-	if (f.tlsCert == "") != (f.tlsKey == "") {
-		return errors.New("--tls-cert and --tls-key go together")
-	}
-	if f.retentionEvery < time.Minute {
-		return errors.New("--retention-every must be at least 1m")
-	}
+	return nil
+}
+
+// serve runs the collector on ln, which it closes, until ctx ends; it logs to stderr.
+func serve(ctx context.Context, ln net.Listener, f *serveFlags, stderr io.Writer) error {
+	defer ln.Close()
 	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
 	var handler slog.Handler = slog.NewTextHandler(stderr, opts)
 	if f.jsonLogs {
@@ -101,10 +113,6 @@ func (f *collectorFlags) run(ctx context.Context, stderr io.Writer) error {
 		TrustForwardedFor: f.trustForwardedFor, Logger: logger})
 	if err != nil {
 		return err
-	}
-	ln, err := net.Listen("tcp", f.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", f.addr, err)
 	}
 	srv := &http.Server{
 		Handler:           api,
@@ -128,63 +136,28 @@ func (f *collectorFlags) run(ctx context.Context, stderr io.Writer) error {
 		<-retentionDone
 	}()
 
-	served := make(chan error, 1)
-	go func() {
-		if f.tlsCert != "" {
-			served <- srv.ServeTLS(ln, f.tlsCert, f.tlsKey)
-		} else {
-			served <- srv.Serve(ln)
-		}
-	}()
 	scheme := "http"
 	if f.tlsCert != "" {
 		scheme = "https"
 	}
 	logger.Info("collector listening", "url", scheme+"://"+ln.Addr().String(), "db", store.Location(), "backend", store.Backend(),
 		"schema_version", collector.SchemaVersion(), "rate", f.rate, "burst", f.burst)
-
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("stopping: finishing the requests in flight", "grace", f.shutdownGrace)
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		srv.Close()
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
-	}
-	logger.Info("stopped")
-	return nil
+	return httpserve.Serve(ctx, srv, ln, httpserve.Options{Grace: f.shutdownGrace, CertFile: f.tlsCert, KeyFile: f.tlsKey, Logger: logger})
 }
 
 // adminToken reads the token from --admin-token-file, else from $COACHCO2_COLLECTOR_TOKEN.
-func (f *collectorFlags) adminToken(logger *slog.Logger) (string, error) {
-	token := os.Getenv("COACHCO2_COLLECTOR_TOKEN")
-	if f.tokenFile != "" {
-		st, err := os.Stat(f.tokenFile)
-		if err != nil {
-			return "", fmt.Errorf("admin token file: %w", err)
-		}
-		if st.Mode().Perm()&0o077 != 0 {
-			logger.Warn("the admin token file is readable by other users: chmod 600 it", "file", f.tokenFile)
-		}
-		b, err := os.ReadFile(f.tokenFile)
-		if err != nil {
-			return "", fmt.Errorf("admin token file: %w", err)
-		}
-		token = string(b)
+func (f *serveFlags) adminToken(logger *slog.Logger) (string, error) {
+	token, err := cmdenv.Secret(f.tokenFile, "COACHCO2_COLLECTOR_TOKEN", func() {
+		logger.Warn("the admin token file is readable by other users: chmod 600 it", "file", f.tokenFile)
+	})
+	if err != nil {
+		return "", fmt.Errorf("admin token file: %w", err)
 	}
-	token = strings.TrimSpace(token)
 	if token == "" {
-		return "", errors.New("no admin token: give --admin-token-file FILE or set COACHCO2_COLLECTOR_TOKEN")
+		return "", cmdenv.Usagef("no admin token: give --admin-token-file FILE or set COACHCO2_COLLECTOR_TOKEN")
 	}
 	if len(token) < collector.MinAdminTokenLen {
-		return "", fmt.Errorf("the admin token must have at least %d characters (try: openssl rand -hex 32)", collector.MinAdminTokenLen)
+		return "", cmdenv.Usage(fmt.Errorf("the admin token must have at least %d characters (try: openssl rand -hex 32)", collector.MinAdminTokenLen))
 	}
 	return token, nil
 }
