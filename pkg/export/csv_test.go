@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/export"
+	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/trip"
 )
 
@@ -19,7 +20,7 @@ func TestCSVQuotesAndZeros(t *testing.T) {
 		"features": []any{map[string]any{"type": "FeatureCollection", "features": []any{map[string]any{"type": "Feature",
 			"geometry":   map[string]any{"type": "LineString", "coordinates": [][]float64{{-1.15, 46.16}, {-1.14, 46.15}}},
 			"properties": map[string]any{"distances": []float64{0, 12.5}, "timestamps": []float64{1000, 2000}, "speeds": []float64{0, 1.5}}}}}}})
-	doc, err := trip.FromTimeline(fc, trip.Origin{Device: "d"}, time.Now())
+	doc, err := openpath.FromTimeline(fc, openpath.Origin{Device: "d"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 		"features": []any{map[string]any{"type": "FeatureCollection", "features": []any{map[string]any{"type": "Feature",
 			"geometry":   map[string]any{"type": "LineString", "coordinates": [][]float64{{-1.15, 46.16}, {-1.14, 46.15}}},
 			"properties": map[string]any{"distances": []float64{0, 12.5}, "timestamps": []float64{1000, 2000}, "speeds": []float64{0, 1.5}}}}}}})
-	doc, err := trip.FromTimeline(fc, trip.Origin{Device: "d"}, time.Now())
+	doc, err := openpath.FromTimeline(fc, openpath.Origin{Device: "d"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/aggregate"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/export"
+	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/sampledata"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -100,7 +101,7 @@ func TestGeoJSONRoundTripsSamples(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, tr := range gjson.GetBytes(raw, "data").Array() {
-			doc, err := trip.FromTimeline([]byte(tr.Raw), trip.Origin{Device: "phone-1"}, time.Now())
+			doc, err := openpath.FromTimeline([]byte(tr.Raw), openpath.Origin{Device: "phone-1"}, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,12 +126,9 @@ func TestGeoJSONRoundTripsSamples(t *testing.T) {
 
 	i, lines := 0, 0
 	for _, tr := range trips {
-		series := gjson.ParseBytes(tr.doc.Series[0])
-		var sectionGeo []gjson.Result
-		for _, f := range series.Get("features").Array() {
-			if f.Get("type").String() == "FeatureCollection" {
-				sectionGeo = append(sectionGeo, f.Get("features.0.geometry.coordinates"))
-			}
+		sections, err := tr.doc.Sections()
+		if err != nil {
+			t.Fatal(err)
 		}
 		for j, s := range tr.agg.Sections {
 			if i >= len(fc.Features) {
@@ -147,7 +145,7 @@ func TestGeoJSONRoundTripsSamples(t *testing.T) {
 				t.Fatalf("feature %d: %s %+v, want %+v", i-1, f.Type, p, want)
 			}
 			var coords [][]float64
-			if err := json.Unmarshal([]byte(sectionGeo[j].Raw), &coords); err != nil {
+			if err := json.Unmarshal(sections[j].Track.Coordinates, &coords); err != nil {
 				t.Fatalf("trip %s section %d: the series' coordinates: %v", tr.doc.ID, j, err)
 			}
 			if len(coords) < 2 {

@@ -17,6 +17,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/sampledata"
 	"github.com/coachco2/coachco2/pkg/settings"
@@ -54,7 +55,7 @@ func newAppVault(t *testing.T, path, instance string) (*httptest.Server, *coach.
 			t.Fatal(err)
 		}
 		for _, tr := range gjson.GetBytes(raw, "data").Array() {
-			d, err := trip.FromTimeline([]byte(tr.Raw), trip.Origin{Device: "phone", App: "openpath"}, time.Now())
+			d, err := openpath.FromTimeline([]byte(tr.Raw), openpath.Origin{Device: "phone", App: "openpath"}, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
