@@ -208,8 +208,8 @@ func (s *Server) tripDetail(r *http.Request) (view, error) {
 	}
 	v := &tripView{ID: d.ID, Summary: coach.Summarize(d.ID, d.CaptureDevice, a), Aggregation: a, Manual: m, Labels: d.Labels,
 		Propagated: r.URL.Query().Get("propagated")}
-	if len(d.Series) > 0 {
-		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.AutomaticTitle, d.Series[0], modes, s.coach.Settings().TileServer)
+	if sections, err := d.Sections(); err == nil {
+		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.AutomaticTitle, sections, modes, s.coach.Settings().TileServer)
 	}
 	return v, nil
 }
