@@ -4,13 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tidwall/gjson"
 
 	"github.com/coachco2/coachco2/pkg/aggregate"
 	"github.com/coachco2/coachco2/pkg/co2"
@@ -83,10 +79,6 @@ func TestGeoJSONRoundTripsSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := aggregate.NewInputs(set, settings.Defaults())
-	files, err := filepath.Glob(filepath.Join(sampledata.Dir(t), "timeline", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no timeline samples: %v", err)
-	}
 	type exported struct {
 		doc *trip.Doc
 		agg trip.Aggregation
@@ -95,29 +87,23 @@ func TestGeoJSONRoundTripsSamples(t *testing.T) {
 	var buf bytes.Buffer
 	w := export.NewGeoJSONWriter(&buf)
 	seen := map[string]bool{}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
+	for _, raw := range sampledata.TimelineTrips(t) {
+		doc, err := openpath.FromTimeline(raw, openpath.Origin{Device: "phone-1"}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, tr := range gjson.GetBytes(raw, "data").Array() {
-			doc, err := openpath.FromTimeline([]byte(tr.Raw), openpath.Origin{Device: "phone-1"}, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if seen[doc.ID] {
-				continue
-			}
-			seen[doc.ID] = true
-			a, err := aggregate.Compute(doc, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Write(doc, a); err != nil {
-				t.Fatal(err)
-			}
-			trips = append(trips, exported{doc, a})
+		if seen[doc.ID] {
+			continue
 		}
+		seen[doc.ID] = true
+		a, err := aggregate.Compute(doc, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(doc, a); err != nil {
+			t.Fatal(err)
+		}
+		trips = append(trips, exported{doc, a})
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)

@@ -21,28 +21,8 @@ import (
 var origin = openpath.Origin{Server: "openpath.example.org", Device: "phone-1", AccountID: "acc1", App: "openpath", AppVersion: "1.0.0"}
 var now = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
-// timelineTrips reads every trip FeatureCollection of the shared timeline samples.
-func timelineTrips(t *testing.T) []json.RawMessage {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(sampledata.Dir(t), "timeline", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no timeline samples: %v", err)
-	}
-	var trips []json.RawMessage
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tr := range gjson.GetBytes(raw, "data").Array() {
-			trips = append(trips, json.RawMessage(tr.Raw))
-		}
-	}
-	return trips
-}
-
 func TestFromTimelineSamples(t *testing.T) {
-	trips := timelineTrips(t)
+	trips := sampledata.TimelineTrips(t)
 	ids := map[string]bool{}
 	sections := 0
 	for _, raw := range trips {
@@ -77,7 +57,7 @@ func TestFromTimelineSamples(t *testing.T) {
 }
 
 func TestDocIDIsStableAcrossReprocessing(t *testing.T) {
-	raw := timelineTrips(t)[0]
+	raw := sampledata.TimelineTrips(t)[0]
 	a, err := openpath.FromTimeline(raw, origin, now)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +148,7 @@ func TestHugeTextIsCapped(t *testing.T) {
 		}
 	}
 
-	raw := timelineTrips(t)[0]
+	raw := sampledata.TimelineTrips(t)[0]
 	var fc map[string]any
 	if err := json.Unmarshal(raw, &fc); err != nil {
 		t.Fatal(err)

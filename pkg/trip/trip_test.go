@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"go/build"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -29,33 +27,11 @@ func TestDomainImportsOnlyTheStandardLibrary(t *testing.T) {
 	}
 }
 
-// sampleTrips returns every trip FeatureCollection of the shared timeline samples.
-func sampleTrips(t *testing.T) []json.RawMessage {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(sampledata.Dir(t), "timeline", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no timeline samples: %v", err)
-	}
-	var trips []json.RawMessage
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var answer struct{ Data []json.RawMessage }
-		if err := json.Unmarshal(raw, &answer); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		trips = append(trips, answer.Data...)
-	}
-	return trips
-}
-
 // TestRouteReadsSamples checks Route against a generic decoding of every sample trip: each section's
 // figures, its track byte for byte, the trip's ends and place names.
 func TestRouteReadsSamples(t *testing.T) {
 	sections := 0
-	for _, raw := range sampleTrips(t) {
+	for _, raw := range sampledata.TimelineTrips(t) {
 		doc := &trip.Doc{ID: "t", Series: []json.RawMessage{raw}}
 		r, err := doc.Route()
 		if err != nil {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -47,20 +46,13 @@ func newAppVault(t *testing.T, path, instance string) (*httptest.Server, *coach.
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(sampledata.Dir(t), "timeline", "*.json"))
 	var docs []*trip.Doc
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
+	for _, raw := range sampledata.TimelineTrips(t) {
+		d, err := openpath.FromTimeline(raw, openpath.Origin{Device: "phone", App: "openpath"}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, tr := range gjson.GetBytes(raw, "data").Array() {
-			d, err := openpath.FromTimeline([]byte(tr.Raw), openpath.Origin{Device: "phone", App: "openpath"}, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			docs = append(docs, d)
-		}
+		docs = append(docs, d)
 	}
 	if _, err := vault.SaveMany(ctx, db, docs, 0); err != nil {
 		t.Fatal(err)
