@@ -65,7 +65,7 @@ func (in Inputs) StampFor(server trip.ServerInfo, labels trip.Labels, manual jso
 // for a trip between home and work, else UNKNOWN.
 func Compute(doc *trip.Doc, in Inputs) (trip.Aggregation, error) {
 	var a trip.Aggregation
-	sections, err := doc.Sections()
+	route, err := doc.Route()
 	if err != nil {
 		return a, err
 	}
@@ -77,6 +77,7 @@ func Compute(doc *trip.Doc, in Inputs) (trip.Aggregation, error) {
 	if doc.Labels.Mode != nil {
 		label = co2.ModeOfLabel(doc.Labels.Mode.Value)
 	}
+	sections := route.Sections
 	sensed := make([]trip.Mode, len(sections))
 	for i, s := range sections {
 		sensed[i] = co2.SensedMode(s.SensedMode)
@@ -123,11 +124,11 @@ func Compute(doc *trip.Doc, in Inputs) (trip.Aggregation, error) {
 			a.Modes = append(a.Modes, mode)
 		}
 	}
-	start, end, hasEnds := doc.Ends()
+	start, end, hasEnds := route.Start, route.End, route.HasEnds
 	if hasEnds {
 		a.Coordinates.StartPoint, a.Coordinates.EndPoint = start, end
 	}
-	a.StartPlaceDisplayName, a.EndPlaceDisplayName = doc.PlaceNames()
+	a.StartPlaceDisplayName, a.EndPlaceDisplayName = route.StartPlace, route.EndPlace
 	a.Recurring = manual.Recurring
 	a.Purpose = purpose(doc, manual, in.Settings, start, end, hasEnds)
 	a.AutomaticTitle = title(a, in.Settings, hasEnds)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coachco2/coachco2/pkg/aggregate"
 	"github.com/coachco2/coachco2/pkg/co2"
+	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -34,7 +35,7 @@ func makeTrip(t *testing.T, sections ...[3]any) *trip.Doc {
 		"start_loc": map[string]any{"type": "Point", "coordinates": []float64{-1.1453, 46.1527}},
 		"end_loc":   map[string]any{"type": "Point", "coordinates": []float64{-1.1517, 46.1591}},
 	}})
-	doc, err := trip.FromTimeline(fc, trip.Origin{Device: "phone"}, timeNow)
+	doc, err := openpath.FromTimeline(fc, openpath.Origin{Device: "phone"}, timeNow)
 	if err != nil {
 		t.Fatal(err)
 	}

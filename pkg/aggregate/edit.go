@@ -109,9 +109,9 @@ func Apply(ctx context.Context, trips *vault.DB, in Inputs, id string, e Edit) (
 
 // propagate gives purpose to the trips similar to source.
 func propagate(ctx context.Context, trips *vault.DB, in Inputs, source *trip.Doc, purpose trip.Purpose) ([]string, error) {
-	start, end, ok := source.Ends()
-	if !ok {
-		return nil, nil
+	route, err := source.Route()
+	if err != nil || !route.HasEnds {
+		return nil, err
 	}
 	type candidate struct {
 		ID          string `json:"_id"`
@@ -127,7 +127,7 @@ func propagate(ctx context.Context, trips *vault.DB, in Inputs, source *trip.Doc
 	purposeFrom := map[string]string{}
 	q := AllTrips()
 	q.Fields = []string{"_id", "aggregation.coordinates", "manual"}
-	err := trips.Find(ctx, q, func(raw json.RawMessage) error {
+	err = trips.Find(ctx, q, func(raw json.RawMessage) error {
 		var c candidate
 		if err := json.Unmarshal(raw, &c); err != nil {
 			return err
@@ -142,7 +142,7 @@ func propagate(ctx context.Context, trips *vault.DB, in Inputs, source *trip.Doc
 	if err != nil {
 		return nil, err
 	}
-	ids := places.Propagate(places.Ends{Start: start, End: end, StartTime: time.Unix(int64(source.Server.StartTS), 0)}, cands)
+	ids := places.Propagate(places.Ends{Start: route.Start, End: route.End, StartTime: time.Unix(int64(source.Server.StartTS), 0)}, cands)
 	var changed []string
 	for _, id := range ids {
 		if purposeFrom[id] == string(purpose) {

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/coachco2/coachco2/pkg/csvsafe"
 	"github.com/coachco2/coachco2/pkg/trip"
 )
@@ -41,18 +39,21 @@ func (c *CSVWriter) Write(doc *trip.Doc, a trip.Aggregation) error {
 		}
 		c.header = true
 	}
-	sections := sectionFeatures(doc)
+	tracks, err := sectionTracks(doc)
+	if err != nil {
+		return fmt.Errorf("export trip %s: %w", doc.ID, err)
+	}
 	for i, s := range a.Sections {
-		geo := gjson.Result{}
-		if i < len(sections) {
-			geo = sections[i]
+		var track trip.Track
+		if i < len(tracks) {
+			track = tracks[i]
 		}
 		row := []csvsafe.Cell{csvsafe.Text(doc.ID), csvsafe.Text(doc.StartDate), csvsafe.Text(doc.EndDate),
 			csvsafe.Text(a.StartPlaceDisplayName), csvsafe.Text(a.EndPlaceDisplayName), csvsafe.Text(string(a.Purpose)),
 			csvsafe.Text(s.StartDate), csvsafe.Text(s.EndDate), csvsafe.Number(s.Duration), csvsafe.Number(s.Distance),
 			csvsafe.Text(string(s.Mode)),
-			csvsafe.Text(rawOrEmptyList(geo.Get("geometry.coordinates"))), csvsafe.Text(rawOrEmptyList(geo.Get("properties.distances"))),
-			csvsafe.Text(rawOrEmptyList(geo.Get("properties.timestamps"))), csvsafe.Text(rawOrEmptyList(geo.Get("properties.speeds")))}
+			csvsafe.Text(rawOrEmptyList(track.Coordinates)), csvsafe.Text(rawOrEmptyList(track.Distances)),
+			csvsafe.Text(rawOrEmptyList(track.Timestamps)), csvsafe.Text(rawOrEmptyList(track.Speeds))}
 		if err := c.w.Write(row...); err != nil {
 			return fmt.Errorf("export trip %s: %w", doc.ID, err)
 		}
@@ -71,22 +72,24 @@ func (c *CSVWriter) Flush() error {
 	return c.w.Flush()
 }
 
-func sectionFeatures(doc *trip.Doc) []gjson.Result {
+// sectionTracks returns the tracks of the trip's sections, in order: none for a trip without a
+// series, whose sections are then written without their points.
+func sectionTracks(doc *trip.Doc) ([]trip.Track, error) {
 	if len(doc.Series) == 0 {
-		return nil
+		return nil, nil
 	}
-	var out []gjson.Result
-	for _, f := range gjson.GetBytes(doc.Series[0], "features").Array() {
-		if f.Get("type").String() == "FeatureCollection" {
-			out = append(out, f.Get("features.0"))
-		}
+	sections, err := doc.Sections()
+	tracks := make([]trip.Track, len(sections))
+	for i, s := range sections {
+		tracks[i] = s.Track
 	}
-	return out
+	return tracks, err
 }
 
-func rawOrEmptyList(r gjson.Result) string {
-	if !r.Exists() {
+// rawOrEmptyList returns a track's list as the series holds it, "[]" when it has none.
+func rawOrEmptyList(raw []byte) string {
+	if len(raw) == 0 {
 		return "[]"
 	}
-	return r.Raw
+	return string(raw)
 }

@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
-
-	"github.com/tidwall/gjson"
 
 	"github.com/coachco2/coachco2/pkg/trip"
 )
@@ -65,12 +62,15 @@ func (g *GeoJSONWriter) Write(doc *trip.Doc, a trip.Aggregation) error {
 	if err := g.begin(); err != nil {
 		return err
 	}
-	sections := sectionFeatures(doc)
+	tracks, err := sectionTracks(doc)
+	if err != nil {
+		return fmt.Errorf("geojson export of trip %s: %w", doc.ID, err)
+	}
 	buf := make([]byte, 0, 1024)
 	for i, s := range a.Sections {
-		geo := gjson.Result{}
-		if i < len(sections) {
-			geo = sections[i]
+		var track trip.Track
+		if i < len(tracks) {
+			track = tracks[i]
 		}
 		props, err := json.Marshal(GeoJSONProperties{
 			TripID: doc.ID, TripStart: doc.StartDate, TripEnd: doc.EndDate,
@@ -87,7 +87,7 @@ func (g *GeoJSONWriter) Write(doc *trip.Doc, a trip.Aggregation) error {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, `{"type":"Feature","geometry":`...)
-		buf = appendLineString(buf, geo.Get("geometry.coordinates"))
+		buf = appendLineString(buf, track.Positions())
 		buf = append(buf, `,"properties":`...)
 		buf = append(buf, props...)
 		buf = append(buf, '}', '\n')
@@ -138,56 +138,27 @@ func (g *GeoJSONWriter) fail(err error) error {
 	return g.err
 }
 
-// appendLineString appends a LineString geometry of the positions in coords (the series' own
-// [lon, lat] or [lon, lat, altitude] arrays), or null when fewer than two positions are valid.
-// Numbers are written back in their shortest exact form, so coordinates survive unchanged.
-func appendLineString(buf []byte, coords gjson.Result) []byte {
-	var positions [][]float64
-	for _, p := range coords.Array() {
-		if pos, ok := position(p); ok {
-			positions = append(positions, pos)
-		}
-	}
+// appendLineString appends a LineString geometry of the valid positions (see
+// [trip.Track.Positions]), or null when there are fewer than two. Numbers are written back in
+// their shortest exact form, so coordinates survive unchanged.
+func appendLineString(buf []byte, positions []trip.Position) []byte {
 	if len(positions) < 2 {
 		return append(buf, "null"...)
 	}
 	buf = append(buf, `{"type":"LineString","coordinates":[`...)
-	for i, pos := range positions {
+	for i, p := range positions {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, '[')
-		for j, f := range pos {
-			if j > 0 {
-				buf = append(buf, ',')
-			}
-			buf = strconv.AppendFloat(buf, f, 'g', -1, 64)
+		buf = strconv.AppendFloat(buf, p.Lon, 'g', -1, 64)
+		buf = append(buf, ',')
+		buf = strconv.AppendFloat(buf, p.Lat, 'g', -1, 64)
+		if p.HasAlt {
+			buf = append(buf, ',')
+			buf = strconv.AppendFloat(buf, p.Alt, 'g', -1, 64)
 		}
 		buf = append(buf, ']')
 	}
 	return append(buf, "]}"...)
-}
-
-// position reads one GeoJSON position: longitude and latitude in range, and an optional finite
-// altitude; further elements, which RFC 7946 advises against, are dropped.
-func position(p gjson.Result) ([]float64, bool) {
-	elems := p.Array()
-	if len(elems) < 2 {
-		return nil, false
-	}
-	var pos []float64
-	for _, e := range elems[:min(len(elems), 3)] {
-		if e.Type != gjson.Number {
-			return nil, false
-		}
-		f := e.Float()
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, false
-		}
-		pos = append(pos, f)
-	}
-	if pos[0] < -180 || pos[0] > 180 || pos[1] < -90 || pos[1] > 90 {
-		return nil, false
-	}
-	return pos, true
 }

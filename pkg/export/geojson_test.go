@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/coachco2/coachco2/pkg/aggregate"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/export"
+	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/sampledata"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -82,10 +79,6 @@ func TestGeoJSONRoundTripsSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := aggregate.NewInputs(set, settings.Defaults())
-	files, err := filepath.Glob(filepath.Join(sampledata.Dir(t), "timeline", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no timeline samples: %v", err)
-	}
 	type exported struct {
 		doc *trip.Doc
 		agg trip.Aggregation
@@ -94,29 +87,23 @@ func TestGeoJSONRoundTripsSamples(t *testing.T) {
 	var buf bytes.Buffer
 	w := export.NewGeoJSONWriter(&buf)
 	seen := map[string]bool{}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
+	for _, raw := range sampledata.TimelineTrips(t) {
+		doc, err := openpath.FromTimeline(raw, openpath.Origin{Device: "phone-1"}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, tr := range gjson.GetBytes(raw, "data").Array() {
-			doc, err := trip.FromTimeline([]byte(tr.Raw), trip.Origin{Device: "phone-1"}, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if seen[doc.ID] {
-				continue
-			}
-			seen[doc.ID] = true
-			a, err := aggregate.Compute(doc, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Write(doc, a); err != nil {
-				t.Fatal(err)
-			}
-			trips = append(trips, exported{doc, a})
+		if seen[doc.ID] {
+			continue
 		}
+		seen[doc.ID] = true
+		a, err := aggregate.Compute(doc, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(doc, a); err != nil {
+			t.Fatal(err)
+		}
+		trips = append(trips, exported{doc, a})
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -125,12 +112,9 @@ func TestGeoJSONRoundTripsSamples(t *testing.T) {
 
 	i, lines := 0, 0
 	for _, tr := range trips {
-		series := gjson.ParseBytes(tr.doc.Series[0])
-		var sectionGeo []gjson.Result
-		for _, f := range series.Get("features").Array() {
-			if f.Get("type").String() == "FeatureCollection" {
-				sectionGeo = append(sectionGeo, f.Get("features.0.geometry.coordinates"))
-			}
+		sections, err := tr.doc.Sections()
+		if err != nil {
+			t.Fatal(err)
 		}
 		for j, s := range tr.agg.Sections {
 			if i >= len(fc.Features) {
@@ -147,7 +131,7 @@ func TestGeoJSONRoundTripsSamples(t *testing.T) {
 				t.Fatalf("feature %d: %s %+v, want %+v", i-1, f.Type, p, want)
 			}
 			var coords [][]float64
-			if err := json.Unmarshal([]byte(sectionGeo[j].Raw), &coords); err != nil {
+			if err := json.Unmarshal(sections[j].Track.Coordinates, &coords); err != nil {
 				t.Fatalf("trip %s section %d: the series' coordinates: %v", tr.doc.ID, j, err)
 			}
 			if len(coords) < 2 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"go/build"
 	"io"
 	"net/url"
 	"slices"
@@ -153,6 +154,30 @@ func TestEntryAccessors(t *testing.T) {
 	}
 	if _, err := parseEntry(json.RawMessage(`{"data": {}}`)).TripHeader(); !errors.Is(err, ErrInvalidEntry) {
 		t.Errorf("TripHeader without times: %v", err)
+	}
+}
+
+// TestNoUnsafe: the answers are read without the unsafe package; what a parse keeps does not alias
+// the answer's bytes, which the caller may reuse.
+func TestNoUnsafe(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(pkg.Imports, "unsafe") {
+		t.Error("pkg/openpath imports unsafe")
+	}
+	raw := []byte(`{"_id": {"$oid": "5fd7b7bdf181cd8feb045f29"}, "metadata": {"key": "manual/mode_confirm", "write_ts": 1}, "data": {"start_ts": 1, "end_ts": 2, "label": "bike"}}`)
+	e := parseEntry(raw)
+	l, err := e.Label()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range raw {
+		raw[i] = ' '
+	}
+	if e.ID != "5fd7b7bdf181cd8feb045f29" || e.Metadata.Key != KeyModeConfirm || l.Value != "bike" {
+		t.Errorf("entry %+v, label %+v changed with the answer's bytes", e, l)
 	}
 }
 

@@ -21,6 +21,9 @@
 // there is nothing, so an answer without its list or fields ({}, null, {"error": ...}) is malformed,
 // never "nothing".
 //
+// [FromTimeline] and [FromComposite] convert the server's trips into vault documents ([trip.Doc]):
+// this package is the only one that knows the server's formats.
+//
 // Failures are typed: [ErrAuthRefused] (401/403, never retried), [ErrServerDown] (5xx, timeouts and
 // connection errors that outlasted the retries) and [ErrMalformed] (an answer that is not the JSON the
 // route promises, with the route and byte offset). Retries use exponential backoff with jitter, see

@@ -8,6 +8,7 @@
 package sampledata
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,4 +60,27 @@ func Find() (string, error) {
 func checkDir(dir string) error {
 	_, err := os.Stat(filepath.Join(dir, "timeline"))
 	return err
+}
+
+// TimelineTrips returns every trip FeatureCollection of the timeline samples (the "data" lists of
+// their getTrips answers), in file order. It skips or fails the test as Dir does.
+func TimelineTrips(t testing.TB) []json.RawMessage {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(Dir(t), "timeline", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no timeline samples: %v", err)
+	}
+	var trips []json.RawMessage
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var answer struct{ Data []json.RawMessage }
+		if err := json.Unmarshal(raw, &answer); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		trips = append(trips, answer.Data...)
+	}
+	return trips
 }

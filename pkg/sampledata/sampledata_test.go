@@ -71,3 +71,16 @@ func TestDirFound(t *testing.T) {
 		t.Fatalf("Dir = %q, want %q", got, dir)
 	}
 }
+
+// TestTimelineTrips: every trip of the timeline samples, each a FeatureCollection object.
+func TestTimelineTrips(t *testing.T) {
+	trips := TimelineTrips(t)
+	if len(trips) < 76 { // the samples' README: 76 distinct trips
+		t.Fatalf("%d trips", len(trips))
+	}
+	for _, tr := range trips {
+		if !strings.HasPrefix(string(tr), "{") || !strings.Contains(string(tr), `"FeatureCollection"`) {
+			t.Fatalf("not a trip: %.80s", tr)
+		}
+	}
+}

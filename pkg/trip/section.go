@@ -2,10 +2,25 @@ package trip
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-
-	"github.com/tidwall/gjson"
+	"math"
+	"strconv"
 )
+
+// Route is what a trip's series says about where the trip went: its sections, its ends and the
+// names of its places. It is read from the series (kept as the server sent it) by [Doc.Route].
+type Route struct {
+	// Sections are the trip's sections, in order.
+	Sections []Section
+	// Start and End are where the trip started and ended; HasEnds is false when the series does
+	// not say.
+	Start, End Point
+	HasEnds    bool
+	// StartPlace and EndPlace are the display names of the start and end places, when the server
+	// geocoded them.
+	StartPlace, EndPlace string
+}
 
 // Section is one section of a trip as the server sensed it, read from the trip's series.
 type Section struct {
@@ -18,6 +33,18 @@ type Section struct {
 	EndTS      float64
 	StartDate  string // start_fmt_time: local time with offset
 	EndDate    string
+	// Track is the section's tracked points.
+	Track Track
+}
+
+// Track is a section's tracked points: JSON arrays exactly as the series holds them, nil when it
+// has none. They stay undecoded because most readers want a section's figures, not its points;
+// [Track.Positions] decodes the geometry.
+type Track struct {
+	Coordinates json.RawMessage // GeoJSON positions of the section's LineString
+	Distances   json.RawMessage // meters from the previous point, one per position
+	Timestamps  json.RawMessage // milliseconds since the epoch, one per position
+	Speeds      json.RawMessage // meters per second, one per position
 }
 
 // Point is a position, GeoJSON order.
@@ -26,60 +53,147 @@ type Point struct {
 	Lat float64 `json:"lat"`
 }
 
-// Sections reads the trip's sections from its series, without decoding the geometry.
+// Position is one GeoJSON position of a track (RFC 7946, 3.1.1).
+type Position struct {
+	Point
+	Alt    float64 // meters, when HasAlt
+	HasAlt bool
+}
+
+// series is the part of a trip FeatureCollection that Route reads; the rest is skipped.
+type series struct {
+	Properties struct {
+		StartLoc geoPoint `json:"start_loc"`
+		EndLoc   geoPoint `json:"end_loc"`
+	} `json:"properties"`
+	// Features are the start and end places, the stops, and one FeatureCollection per section.
+	Features []struct {
+		Type       string `json:"type"`
+		Properties struct {
+			FeatureType string `json:"feature_type"`
+			DisplayName string `json:"display_name"`
+		} `json:"properties"`
+		// Features of a section's FeatureCollection: the section's Feature comes first.
+		Features []sectionFeature `json:"features"`
+	} `json:"features"`
+}
+
+type geoPoint struct {
+	Coordinates []float64 `json:"coordinates"`
+}
+
+type sectionFeature struct {
+	ID       string `json:"id"`
+	Geometry struct {
+		Coordinates json.RawMessage `json:"coordinates"`
+	} `json:"geometry"`
+	Properties struct {
+		SensedMode string          `json:"sensed_mode"`
+		Distance   float64         `json:"distance"`
+		Duration   float64         `json:"duration"`
+		StartTS    float64         `json:"start_ts"`
+		EndTS      float64         `json:"end_ts"`
+		StartDate  string          `json:"start_fmt_time"`
+		EndDate    string          `json:"end_fmt_time"`
+		Distances  json.RawMessage `json:"distances"`
+		Timestamps json.RawMessage `json:"timestamps"`
+		Speeds     json.RawMessage `json:"speeds"`
+	} `json:"properties"`
+}
+
+// Route reads the trip's sections, ends and place names from its series, in one pass. A member of
+// the wrong type (a distance that is a string) is an error that names it: the conversion refuses
+// such trips, so a trip in the vault always reads.
+func (d *Doc) Route() (Route, error) {
+	var r Route
+	if len(d.Series) == 0 {
+		return r, fmt.Errorf("trip %s has no series", d.ID)
+	}
+	var s series
+	if err := json.Unmarshal(d.Series[0], &s); err != nil {
+		return r, fmt.Errorf("trip %s: cannot read its series: %w", d.ID, err)
+	}
+	if start, end := s.Properties.StartLoc.Coordinates, s.Properties.EndLoc.Coordinates; len(start) >= 2 && len(end) >= 2 {
+		r.Start, r.End, r.HasEnds = Point{start[0], start[1]}, Point{end[0], end[1]}, true
+	}
+	for _, f := range s.Features {
+		switch {
+		case f.Type == "FeatureCollection":
+			var sf sectionFeature // a section without its Feature reads as zeros
+			if len(f.Features) > 0 {
+				sf = f.Features[0]
+			}
+			p := sf.Properties
+			r.Sections = append(r.Sections, Section{
+				Index: len(r.Sections), ID: sf.ID, SensedMode: p.SensedMode,
+				Distance: p.Distance, Duration: p.Duration, StartTS: p.StartTS, EndTS: p.EndTS,
+				StartDate: p.StartDate, EndDate: p.EndDate,
+				Track: Track{Coordinates: sf.Geometry.Coordinates, Distances: p.Distances, Timestamps: p.Timestamps, Speeds: p.Speeds},
+			})
+		case f.Properties.FeatureType == "start_place":
+			r.StartPlace = f.Properties.DisplayName
+		case f.Properties.FeatureType == "end_place":
+			r.EndPlace = f.Properties.DisplayName
+		}
+	}
+	return r, nil
+}
+
+// Sections reads the trip's sections from its series (see [Doc.Route]).
 func (d *Doc) Sections() ([]Section, error) {
-	if len(d.Series) == 0 {
-		return nil, fmt.Errorf("trip %s has no series", d.ID)
-	}
-	var out []Section
-	for _, f := range gjson.GetBytes(d.Series[0], "features").Array() {
-		if f.Get("type").String() != "FeatureCollection" {
-			continue
-		}
-		s := f.Get("features.0")
-		p := s.Get("properties")
-		out = append(out, Section{
-			Index:      len(out),
-			ID:         s.Get("id").String(),
-			SensedMode: p.Get("sensed_mode").String(),
-			Distance:   p.Get("distance").Float(),
-			Duration:   p.Get("duration").Float(),
-			StartTS:    p.Get("start_ts").Float(),
-			EndTS:      p.Get("end_ts").Float(),
-			StartDate:  p.Get("start_fmt_time").String(),
-			EndDate:    p.Get("end_fmt_time").String(),
-		})
-	}
-	return out, nil
+	r, err := d.Route()
+	return r.Sections, err
 }
 
-// Ends returns where the trip started and ended; ok is false when the series does not say.
-func (d *Doc) Ends() (start, end Point, ok bool) {
-	if len(d.Series) == 0 {
-		return Point{}, Point{}, false
+// Positions decodes the track's positions. Positions that are not valid are left out: fewer than
+// two numbers, a longitude outside [-180, 180] or a latitude outside [-90, 90]. An altitude, the
+// third number, is kept; further numbers, which RFC 7946 advises against, are dropped.
+func (t Track) Positions() []Position {
+	var raw []json.RawMessage
+	if json.Unmarshal(t.Coordinates, &raw) != nil {
+		return nil
 	}
-	p := gjson.GetBytes(d.Series[0], "properties")
-	s, e := p.Get("start_loc.coordinates").Array(), p.Get("end_loc.coordinates").Array()
-	if len(s) < 2 || len(e) < 2 {
-		return Point{}, Point{}, false
-	}
-	return Point{s[0].Float(), s[1].Float()}, Point{e[0].Float(), e[1].Float()}, true
-}
-
-// PlaceNames returns the display names of the start and end places, when the server geocoded them.
-func (d *Doc) PlaceNames() (start, end string) {
-	if len(d.Series) == 0 {
-		return "", ""
-	}
-	for _, f := range gjson.GetBytes(d.Series[0], "features").Array() {
-		switch f.Get("properties.feature_type").String() {
-		case "start_place":
-			start = f.Get("properties.display_name").String()
-		case "end_place":
-			end = f.Get("properties.display_name").String()
+	out := make([]Position, 0, len(raw))
+	for _, r := range raw {
+		if p, err := parsePosition(r); err == nil {
+			out = append(out, p)
 		}
 	}
-	return start, end
+	return out
+}
+
+func parsePosition(raw json.RawMessage) (Position, error) {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(raw, &elems); err != nil {
+		return Position{}, err
+	}
+	if len(elems) < 2 {
+		return Position{}, errors.New("fewer than two numbers")
+	}
+	var v [3]float64
+	for i, e := range elems[:min(len(elems), 3)] {
+		f, err := finite(e)
+		if err != nil {
+			return Position{}, err
+		}
+		v[i] = f
+	}
+	if v[0] < -180 || v[0] > 180 || v[1] < -90 || v[1] > 90 {
+		return Position{}, errors.New("out of range")
+	}
+	return Position{Point: Point{Lon: v[0], Lat: v[1]}, Alt: v[2], HasAlt: len(elems) > 2}, nil
+}
+
+// finite reads a JSON number that a float64 holds (1e999 does not).
+func finite(raw json.RawMessage) (float64, error) {
+	if len(raw) == 0 || raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+		return 0, errors.New("not a number")
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("number %s out of range", raw)
+	}
+	return f, nil
 }
 
 // Manual holds the corrections the person made in the app. Sync never changes them.

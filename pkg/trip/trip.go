@@ -1,8 +1,9 @@
 // Package trip is the project's domain: a trip as it is kept in the vault (one
-// io.cozy.timeseries.geojson document), what the tracking server said about it, what the person
-// labelled and corrected, and the conversion from the tracking server's formats.
+// io.cozy.timeseries.geojson document), what the tracking server said about it (read with
+// [Doc.Route]), and what the person labelled and corrected.
 //
-// It imports no storage or network package. Who writes what in a trip document:
+// It imports only the standard library: the conversion from the tracking server's formats is
+// pkg/openpath's. Who writes what in a trip document:
 //   - the connector writes everything from the server: Series (the trip FeatureCollection exactly
 //     as the server returned it), Server (its ids and times) and Labels (the person's labels made
 //     in the phone app, the latest winning);

@@ -168,7 +168,7 @@ type run struct {
 	// The vault is written with the run's own context, so that what was fetched is saved.
 	budget  context.Context
 	account *accounts.Account
-	origin  trip.Origin
+	origin  openpath.Origin
 	sum     Summary
 	pending []accounts.PendingLabel
 	retry   []accounts.RetryTrip
@@ -197,7 +197,7 @@ func (e *Engine) Sync(ctx context.Context, account *accounts.Account, src Source
 	r := &run{
 		Engine: e, opts: opts, src: src, account: account, budget: budget,
 		log:     opts.Logger.With("account", account.ID, "device", account.Auth.Login),
-		origin:  trip.Origin{Server: opts.Server, Device: account.Auth.Login, AccountID: account.ID, App: accounts.Slug, AppVersion: opts.AppVersion},
+		origin:  openpath.Origin{Server: opts.Server, Device: account.Auth.Login, AccountID: account.ID, App: accounts.Slug, AppVersion: opts.AppVersion},
 		sum:     Summary{Account: account.ID, Cursor: account.Data.Cursors, DryRun: opts.DryRun, Errors: []TripError{}},
 		pending: slices.Clone(account.Data.PendingLabels),
 		retry:   slices.Clone(account.Data.Retry),
@@ -332,7 +332,7 @@ func (r *run) saveTripWindow(ctx context.Context, entries []openpath.Entry, comp
 	var missing []accounts.RetryTrip
 	if composite {
 		for _, e := range entries {
-			b.add(e.ID, func() (*trip.Doc, error) { return trip.FromComposite(e.Raw, r.origin, now) })
+			b.add(e.ID, func() (*trip.Doc, error) { return openpath.FromComposite(e.Raw, r.origin, now) })
 		}
 	} else {
 		var err error
@@ -433,7 +433,7 @@ func (r *run) tripsOfDays(entries []openpath.Entry, now time.Time, b *batch) ([]
 		}
 		for _, t := range trips {
 			delete(announced, startSecond(t.StartTS))
-			b.add(t.ID, func() (*trip.Doc, error) { return trip.FromTimeline(t.Raw, r.origin, now) })
+			b.add(t.ID, func() (*trip.Doc, error) { return openpath.FromTimeline(t.Raw, r.origin, now) })
 		}
 	}
 	var missing []accounts.RetryTrip

@@ -63,7 +63,7 @@ func (r *run) retryMissing(ctx context.Context) error {
 				continue // not one we wait for: it was kept when its own window was read
 			}
 			gone[want[i].EntryID] = true
-			b.add(t.ID, func() (*trip.Doc, error) { return trip.FromTimeline(t.Raw, r.origin, now) })
+			b.add(t.ID, func() (*trip.Doc, error) { return openpath.FromTimeline(t.Raw, r.origin, now) })
 		}
 		for _, m := range want {
 			if gone[m.EntryID] {

@@ -205,8 +205,8 @@ func (s *Server) tripDetail(r *http.Request) (view, error) {
 	propagated, _ := strconv.Atoi(r.URL.Query().Get("propagated")) // only shown; 0 when absent
 	v := &tripView{ID: d.ID, Summary: coach.Summarize(d.ID, d.CaptureDevice, a), Aggregation: a, Manual: m, Labels: d.Labels,
 		Propagated: propagated}
-	if len(d.Series) > 0 {
-		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.AutomaticTitle, d.Series[0], modes, s.coach.Settings().TileServer)
+	if sections, err := d.Sections(); err == nil {
+		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.AutomaticTitle, sections, modes, s.coach.Settings().TileServer)
 	}
 	return v, nil
 }

@@ -6,8 +6,6 @@ import (
 	"math"
 	"strings"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/coachco2/coachco2/pkg/trip"
 )
 
@@ -78,35 +76,29 @@ func barChart(title string, bars []bar) template.HTML {
 	return template.HTML(sb.String())
 }
 
-// routeMap draws a trip's sections from their geometry, coloured by mode, in the Web Mercator
-// projection fitted to the box. With a tile server (the person's setting; none by default), the
-// map tiles under the route are drawn too: the page's CSP allows that server for images.
-func routeMap(title string, series []byte, modes []trip.Mode, tileServer string) template.HTML {
+// routeMap draws the sections' tracks, coloured by mode (modes[i] is section i's), in the Web
+// Mercator projection fitted to the box. With a tile server (the person's setting; none by
+// default), the map tiles under the route are drawn too: the page's CSP allows that server for
+// images.
+func routeMap(title string, sections []trip.Section, modes []trip.Mode, tileServer string) template.HTML {
 	type line struct {
-		pts  [][2]float64 // lon, lat
+		pts  []trip.Point
 		mode trip.Mode
 	}
 	var lines []line
 	minLon, minLat, maxLon, maxLat := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	i := 0
-	for _, f := range gjson.GetBytes(series, "features").Array() {
-		if f.Get("type").String() != "FeatureCollection" {
-			continue
-		}
+	for i, s := range sections {
 		var l line
 		if i < len(modes) {
 			l.mode = modes[i]
 		}
-		i++
-		for _, c := range f.Get("features.0.geometry.coordinates").Array() {
-			xy := c.Array()
-			if len(xy) < 2 || math.Abs(xy[1].Float()) > 85 {
+		for _, pos := range s.Track.Positions() {
+			if math.Abs(pos.Lat) > 85 { // beyond Web Mercator
 				continue
 			}
-			p := [2]float64{xy[0].Float(), xy[1].Float()}
-			l.pts = append(l.pts, p)
-			minLon, maxLon = math.Min(minLon, p[0]), math.Max(maxLon, p[0])
-			minLat, maxLat = math.Min(minLat, p[1]), math.Max(maxLat, p[1])
+			l.pts = append(l.pts, pos.Point)
+			minLon, maxLon = math.Min(minLon, pos.Lon), math.Max(maxLon, pos.Lon)
+			minLat, maxLat = math.Min(minLat, pos.Lat), math.Max(maxLat, pos.Lat)
 		}
 		lines = append(lines, l)
 	}
@@ -130,8 +122,8 @@ func routeMap(title string, series []byte, modes []trip.Mode, tileServer string)
 	}
 	scale := math.Exp2(zoom)
 	cx, cy := (x0+x1)/2*scale, (y0+y1)/2*scale // the box's centre in world pixels at zoom
-	project := func(p [2]float64) (float64, float64) {
-		x, y := merc(p[0], p[1])
+	project := func(p trip.Point) (float64, float64) {
+		x, y := merc(p.Lon, p.Lat)
 		return x*scale - cx + w/2, y*scale - cy + h/2
 	}
 	if tileServer != "" {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/sampledata"
 	"github.com/coachco2/coachco2/pkg/settings"
@@ -47,20 +47,13 @@ func newAppVault(t *testing.T, path, instance string) (*httptest.Server, *coach.
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(sampledata.Dir(t), "timeline", "*.json"))
 	var docs []*trip.Doc
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
+	for _, raw := range sampledata.TimelineTrips(t) {
+		d, err := openpath.FromTimeline(raw, openpath.Origin{Device: "phone", App: "openpath"}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, tr := range gjson.GetBytes(raw, "data").Array() {
-			d, err := trip.FromTimeline([]byte(tr.Raw), trip.Origin{Device: "phone", App: "openpath"}, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			docs = append(docs, d)
-		}
+		docs = append(docs, d)
 	}
 	if _, err := vault.SaveMany(ctx, db, docs, 0); err != nil {
 		t.Fatal(err)

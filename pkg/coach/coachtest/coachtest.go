@@ -49,7 +49,7 @@ func Fill(tb testing.TB, v *vault.Vault, n int) int {
 	for u := range users {
 		device := fmt.Sprintf("phone-%d", u)
 		gen.Trips(u, func(_ int, t *tripgen.Trip) bool {
-			doc, err := trip.FromTimeline(t.AppendGeoJSON(nil), trip.Origin{Device: device, App: "openpath"}, time.Now())
+			doc, err := openpath.FromTimeline(t.AppendGeoJSON(nil), openpath.Origin{Device: device, App: "openpath"}, time.Now())
 			if err != nil {
 				tb.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package trip_test
+package openpath_test
 
 import (
 	"encoding/json"
@@ -13,39 +13,20 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/sampledata"
 	"github.com/coachco2/coachco2/pkg/trip"
 )
 
-var origin = trip.Origin{Server: "openpath.example.org", Device: "phone-1", AccountID: "acc1", App: "openpath", AppVersion: "1.0.0"}
+var origin = openpath.Origin{Server: "openpath.example.org", Device: "phone-1", AccountID: "acc1", App: "openpath", AppVersion: "1.0.0"}
 var now = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
-// timelineTrips reads every trip FeatureCollection of the shared timeline samples.
-func timelineTrips(t *testing.T) []json.RawMessage {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(sampledata.Dir(t), "timeline", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no timeline samples: %v", err)
-	}
-	var trips []json.RawMessage
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tr := range gjson.GetBytes(raw, "data").Array() {
-			trips = append(trips, json.RawMessage(tr.Raw))
-		}
-	}
-	return trips
-}
-
 func TestFromTimelineSamples(t *testing.T) {
-	trips := timelineTrips(t)
+	trips := sampledata.TimelineTrips(t)
 	ids := map[string]bool{}
 	sections := 0
 	for _, raw := range trips {
-		doc, err := trip.FromTimeline(raw, origin, now)
+		doc, err := openpath.FromTimeline(raw, origin, now)
 		if err != nil {
 			t.Fatalf("trip %s: %v", gjson.GetBytes(raw, "id"), err)
 		}
@@ -76,14 +57,14 @@ func TestFromTimelineSamples(t *testing.T) {
 }
 
 func TestDocIDIsStableAcrossReprocessing(t *testing.T) {
-	raw := timelineTrips(t)[0]
-	a, err := trip.FromTimeline(raw, origin, now)
+	raw := sampledata.TimelineTrips(t)[0]
+	a, err := openpath.FromTimeline(raw, origin, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The server re-processed the trip after a pipeline reset: new trip id, same time span.
 	reprocessed := strings.ReplaceAll(string(raw), gjson.GetBytes(raw, "id").String(), "0123456789abcdef01234567")
-	b, err := trip.FromTimeline([]byte(reprocessed), origin, now.Add(time.Hour))
+	b, err := openpath.FromTimeline([]byte(reprocessed), origin, now.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +73,7 @@ func TestDocIDIsStableAcrossReprocessing(t *testing.T) {
 	}
 	other := origin
 	other.Device = "phone-2"
-	c, _ := trip.FromTimeline(raw, other, now)
+	c, _ := openpath.FromTimeline(raw, other, now)
 	if c.ID == a.ID {
 		t.Fatal("two devices' trips share an id")
 	}
@@ -110,7 +91,7 @@ func TestFromCompositeSamples(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, entry := range gjson.ParseBytes(raw).Array() {
-			doc, err := trip.FromComposite([]byte(entry.Raw), origin, now)
+			doc, err := openpath.FromComposite([]byte(entry.Raw), origin, now)
 			if err != nil {
 				t.Fatalf("%s: %v", entry.Get("_id.$oid"), err)
 			}
@@ -167,14 +148,14 @@ func TestHugeTextIsCapped(t *testing.T) {
 		}
 	}
 
-	raw := timelineTrips(t)[0]
+	raw := sampledata.TimelineTrips(t)[0]
 	var fc map[string]any
 	if err := json.Unmarshal(raw, &fc); err != nil {
 		t.Fatal(err)
 	}
 	fc["features"].([]any)[0].(map[string]any)["properties"].(map[string]any)["display_name"] = huge
 	big, _ := json.Marshal(fc)
-	doc, err := trip.FromTimeline(big, origin, now)
+	doc, err := openpath.FromTimeline(big, origin, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +171,7 @@ func TestHugeTextIsCapped(t *testing.T) {
 			t.Errorf("timeline: %s changed", path)
 		}
 	}
-	if again, _ := trip.FromTimeline(big, origin, now); again.Server.Hash != doc.Server.Hash {
+	if again, _ := openpath.FromTimeline(big, origin, now); again.Server.Hash != doc.Server.Hash {
 		t.Error("the same trip converted twice gives two hashes")
 	}
 
@@ -215,26 +196,13 @@ func TestHugeTextIsCapped(t *testing.T) {
 	}
 	place["data"].(map[string]any)["display_name"] = huge
 	bigEntry, _ := json.Marshal(entry)
-	cdoc, err := trip.FromComposite(bigEntry, origin, now)
+	cdoc, err := openpath.FromComposite(bigEntry, origin, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkCapped(t, "composite", cdoc.Series[0], gjson.Parse(gjson.GetBytes(all, "0").Raw), "features.0.properties.display_name")
 	if cdoc.Server.TripID == "" || cdoc.Server.TripID != gjson.GetBytes(cdoc.Series[0], "id").String() {
 		t.Errorf("composite trip id %q", cdoc.Server.TripID)
-	}
-
-	// A label value.
-	var l trip.Labels
-	if _, err := l.Apply(trip.KeyPurposeConfirm, trip.Label{Value: huge, WriteTS: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if v := l.Purpose.Value; len(v) > trip.MaxTextBytes || !utf8.ValidString(v) || !strings.HasSuffix(v, "…") {
-		t.Errorf("label value of %d bytes", len(v))
-	}
-
-	if got := trip.CapText("court"); got != "court" {
-		t.Errorf("CapText cut a short text: %q", got)
 	}
 }
 
@@ -247,51 +215,47 @@ func TestInvalidTrips(t *testing.T) {
 		"ends first":      `{"type": "FeatureCollection", "features": [], "properties": {"start_ts": 5, "end_ts": 2, "start_fmt_time": "2016-01-01T00:00:00-08:00", "end_fmt_time": "2016-01-01T00:00:01-08:00"}}`,
 		"bad time":        `{"type": "FeatureCollection", "features": [], "properties": {"start_ts": 1, "end_ts": 2, "start_fmt_time": "yesterday", "end_fmt_time": "2016-01-01T00:00:01-08:00"}}`,
 		"place as a trip": `{"type": "FeatureCollection", "features": [], "properties": {"feature_type": "place"}}`,
+		// The app could not read the section's distance: refused here, not stored to fail later.
+		"string distance": `{"type": "FeatureCollection", "features": [{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"distance": "12"}}]}], "properties": {"start_ts": 1, "end_ts": 2, "start_fmt_time": "2016-01-01T00:00:00-08:00", "end_fmt_time": "2016-01-01T00:00:01-08:00"}}`,
 	} {
-		if _, err := trip.FromTimeline([]byte(in), origin, now); !errors.Is(err, trip.ErrInvalid) {
-			t.Errorf("%s: %v, want ErrInvalid", name, err)
+		if _, err := openpath.FromTimeline([]byte(in), origin, now); !errors.Is(err, openpath.ErrInvalidTrip) {
+			t.Errorf("%s: %v, want ErrInvalidTrip", name, err)
 		}
 	}
-	if _, err := trip.FromComposite([]byte(`{"_id": {"$oid": "x"}, "data": {"sections": []}}`), origin, now); !errors.Is(err, trip.ErrInvalid) {
-		t.Errorf("composite without times: %v, want ErrInvalid", err)
+	for name, in := range map[string]string{
+		"no times":        `{"_id": {"$oid": "x"}, "data": {"sections": []}}`,
+		"string distance": `{"_id": {"$oid": "x"}, "data": {"start_ts": 1, "end_ts": 2, "start_fmt_time": "2016-01-01T00:00:00-08:00", "end_fmt_time": "2016-01-01T00:00:01-08:00", "sections": [{"data": {"distance": "12", "start_ts": 1, "end_ts": 2}}]}}`,
+	} {
+		if _, err := openpath.FromComposite([]byte(in), origin, now); !errors.Is(err, openpath.ErrInvalidTrip) {
+			t.Errorf("composite, %s: %v, want ErrInvalidTrip", name, err)
+		}
 	}
 }
 
-func TestLabelsLatestWins(t *testing.T) {
-	var l trip.Labels
-	if changed, _ := l.Apply(trip.KeyModeConfirm, trip.Label{Value: "bike", WriteTS: 10}); !changed {
-		t.Fatal("first label not applied")
-	}
-	if changed, _ := l.Apply(trip.KeyModeConfirm, trip.Label{Value: "walk", WriteTS: 5}); changed || l.Mode.Value != "bike" {
-		t.Fatalf("an older label replaced a newer one: %+v", l.Mode)
-	}
-	if changed, _ := l.Apply(trip.KeyModeConfirm, trip.Label{Value: "bike", WriteTS: 10}); changed {
-		t.Fatal("the same label twice is a change")
-	}
-	if changed, _ := l.Apply(trip.KeyModeConfirm, trip.Label{Value: "e-bike", WriteTS: 11}); !changed || l.Mode.Value != "e-bike" {
-		t.Fatalf("a newer label was not applied: %+v", l.Mode)
-	}
-	if _, err := l.Apply("manual/unknown", trip.Label{}); err == nil {
-		t.Fatal("unknown key accepted")
-	}
-}
-
-// FuzzConvert: no input panics the conversions; what they accept has a valid document.
+// FuzzConvert: no input panics the conversions; what they accept has a valid document whose route
+// reads. Seed corpus: testdata/fuzz/FuzzConvert.
 func FuzzConvert(f *testing.F) {
 	f.Add([]byte(`{"type": "FeatureCollection", "id": "a", "features": [], "properties": {"start_ts": 1, "end_ts": 2, "start_fmt_time": "2016-01-01T00:00:00-08:00", "end_fmt_time": "2016-01-01T00:00:01-08:00"}}`))
 	f.Add([]byte(`{"_id": {"$oid": "x"}, "data": {"start_ts": 1, "end_ts": 2, "start_fmt_time": "2016-01-01T00:00:00-08:00", "end_fmt_time": "2016-01-01T00:00:01-08:00", "sections": [{"metadata": {"key": "analysis/inferred_section"}, "data": {"sensed_mode": 8, "start_ts": 1, "end_ts": 2}}], "locations": [{"data": {"ts": 1.5, "loc": {"coordinates": [1, 2]}}}]}}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		for _, convert := range []func([]byte, trip.Origin, time.Time) (*trip.Doc, error){trip.FromTimeline, trip.FromComposite} {
+		for _, convert := range []func([]byte, openpath.Origin, time.Time) (*trip.Doc, error){openpath.FromTimeline, openpath.FromComposite} {
 			doc, err := convert(in, origin, now)
 			if err != nil {
-				if !errors.Is(err, trip.ErrInvalid) {
-					t.Fatalf("error %v does not wrap ErrInvalid", err)
+				if !errors.Is(err, openpath.ErrInvalidTrip) {
+					t.Fatalf("error %v does not wrap ErrInvalidTrip", err)
 				}
 				continue
 			}
 			if _, err := json.Marshal(doc); err != nil {
 				t.Fatalf("accepted input gives a document that does not marshal: %v", err)
+			}
+			if r, err := doc.Route(); err != nil {
+				t.Fatalf("accepted input gives a route that does not read: %v", err)
+			} else {
+				for _, s := range r.Sections {
+					_ = s.Track.Positions()
+				}
 			}
 		}
 	})

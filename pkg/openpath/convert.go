@@ -1,4 +1,4 @@
-package trip
+package openpath
 
 import (
 	"crypto/sha256"
@@ -8,10 +8,14 @@ import (
 	"fmt"
 	"math"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/coachco2/coachco2/pkg/trip"
 )
+
+// Conversion of the server's trips into vault documents ([trip.Doc]): the one place that knows both
+// the server's formats and the document's.
 
 // Origin says where converted trips come from, for their documents' metadata.
 type Origin struct {
@@ -22,44 +26,17 @@ type Origin struct {
 	AppVersion string
 }
 
-// ErrInvalid is wrapped by every conversion error: the input is not a trip this package can keep.
-var ErrInvalid = errors.New("invalid trip")
+// ErrInvalidTrip is wrapped by every conversion error: the input is not a trip the vault can keep.
+var ErrInvalidTrip = errors.New("invalid trip")
 
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", ErrInvalidTrip, fmt.Sprintf(format, args...))
 }
 
-// MaxTextBytes caps every text of a trip kept in the vault: each JSON string of its series (place
-// names, labels, survey answers, ids, member names) and each label value. A longer text is cut on
-// a UTF-8 boundary and ends with "…", MaxTextBytes bytes in all.
-//
-// 64 KiB is far above any real text (reverse-geocoded place names are a few hundred bytes, the
-// longest strings of the shared samples are 1 kB survey answers) and keeps one bad field from
-// bloating a trip: a 10 MB place name made a 30 MB trip document. Texts are cut rather than the
-// trip refused: the trip's times, modes and distances (its CO2) are worth keeping, and a refused
-// trip would fail again at every sync.
-const MaxTextBytes = 64 << 10
-
-// ellipsis ends a cut text.
-const ellipsis = "…"
-
-// CapText returns s cut to at most MaxTextBytes bytes on a UTF-8 boundary, ending with "…" when
-// cut.
-func CapText(s string) string {
-	if len(s) <= MaxTextBytes {
-		return s
-	}
-	n := MaxTextBytes - len(ellipsis)
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + ellipsis
-}
-
-// capStrings returns the valid JSON raw with every string longer than MaxTextBytes cut by CapText
-// (re-encoded), and raw itself, untouched, when no string is that long.
+// capStrings returns the valid JSON raw with every string longer than trip.MaxTextBytes cut by
+// trip.CapText (re-encoded), and raw itself, untouched, when no string is that long.
 func capStrings(raw []byte) []byte {
-	if len(raw) <= MaxTextBytes {
+	if len(raw) <= trip.MaxTextBytes {
 		return raw // no string can be longer than the whole
 	}
 	var out []byte // nil until a string is cut
@@ -75,10 +52,10 @@ func capStrings(raw []byte) []byte {
 			}
 		}
 		// raw[i:j+1] is the string with its quotes; escapes make it at least as long as its text.
-		if j-i-1 > MaxTextBytes {
+		if j-i-1 > trip.MaxTextBytes {
 			var text string
-			if err := json.Unmarshal(raw[i:j+1], &text); err == nil && len(text) > MaxTextBytes {
-				enc, _ := json.Marshal(CapText(text))
+			if err := json.Unmarshal(raw[i:j+1], &text); err == nil && len(text) > trip.MaxTextBytes {
+				enc, _ := json.Marshal(trip.CapText(text))
 				out = append(append(out, raw[copied:i]...), enc...)
 				copied = j + 1
 			}
@@ -91,10 +68,10 @@ func capStrings(raw []byte) []byte {
 	return append(out, raw[copied:]...)
 }
 
-// FromTimeline converts a trip FeatureCollection as /timeline/getTrips returns it. The
-// FeatureCollection is kept byte for byte in Series, except for strings over [MaxTextBytes], which
-// are cut; only its header is read.
-func FromTimeline(raw []byte, o Origin, now time.Time) (*Doc, error) {
+// FromTimeline converts a trip FeatureCollection as /timeline/getTrips returns it ([Trip.Raw]). The
+// FeatureCollection is kept byte for byte in Series, except for strings over [trip.MaxTextBytes],
+// which are cut. A trip whose series [trip.Doc.Route] cannot read is refused.
+func FromTimeline(raw []byte, o Origin, now time.Time) (*trip.Doc, error) {
 	if !gjson.ValidBytes(raw) {
 		return nil, invalid("not JSON")
 	}
@@ -113,8 +90,8 @@ func FromTimeline(raw []byte, o Origin, now time.Time) (*Doc, error) {
 	return newDoc(raw, fc.Get("id").String(), props, "timeline", o, now)
 }
 
-// newDoc checks the trip's times and builds its document.
-func newDoc(series []byte, tripID string, props gjson.Result, format string, o Origin, now time.Time) (*Doc, error) {
+// newDoc checks the trip's times and builds its document; its series must read.
+func newDoc(series []byte, tripID string, props gjson.Result, format string, o Origin, now time.Time) (*trip.Doc, error) {
 	start, end := props.Get("start_ts"), props.Get("end_ts")
 	if start.Type != gjson.Number || end.Type != gjson.Number {
 		return nil, invalid("trip %s: start_ts and end_ts must be numbers", tripID)
@@ -129,26 +106,30 @@ func newDoc(series []byte, tripID string, props gjson.Result, format string, o O
 		}
 	}
 	stamp := now.UTC().Format(time.RFC3339)
-	return &Doc{
-		ID:            DocID(o.Device, start.Float()),
+	doc := &trip.Doc{
+		ID:            trip.DocID(o.Device, start.Float()),
 		StartDate:     startFmt,
 		EndDate:       endFmt,
 		Source:        o.Server,
 		CaptureDevice: o.Device,
 		Series:        []json.RawMessage{series},
-		Server:        ServerInfo{TripID: tripID, StartTS: start.Float(), EndTS: end.Float(), Format: format, Hash: contentHash(series)},
-		CozyMetadata: CozyMetadata{
+		Server:        trip.ServerInfo{TripID: tripID, StartTS: start.Float(), EndTS: end.Float(), Format: format, Hash: contentHash(series)},
+		CozyMetadata: trip.CozyMetadata{
 			DoctypeVersion:          1,
 			MetadataVersion:         1,
 			CreatedAt:               stamp,
 			CreatedByApp:            o.App,
 			CreatedByAppVersion:     o.AppVersion,
 			UpdatedAt:               stamp,
-			UpdatedByApps:           []UpdatedByApp{{Slug: o.App, Date: stamp, Version: o.AppVersion}},
+			UpdatedByApps:           []trip.UpdatedByApp{{Slug: o.App, Date: stamp, Version: o.AppVersion}},
 			SourceAccount:           o.AccountID,
 			SourceAccountIdentifier: o.Device,
 		},
-	}, nil
+	}
+	if _, err := doc.Route(); err != nil { // the app could not compute it: refuse it here, where it came from
+		return nil, invalid("server trip %s: %v", tripID, err)
+	}
+	return doc, nil
 }
 
 func contentHash(b []byte) string {
@@ -159,8 +140,8 @@ func contentHash(b []byte) string {
 // FromComposite converts an analysis/composite_trip entry: it is first turned into the
 // FeatureCollection getTrips would give for the same trip (start and end places, one section
 // FeatureCollection per section with its LineString and per-point arrays from the entry's
-// locations), so the rest of the project reads one shape. Strings over [MaxTextBytes] are cut.
-func FromComposite(entry []byte, o Origin, now time.Time) (*Doc, error) {
+// locations), so the rest of the project reads one shape. Strings over [trip.MaxTextBytes] are cut.
+func FromComposite(entry []byte, o Origin, now time.Time) (*trip.Doc, error) {
 	fc, _, err := CompositeToFeatureCollection(entry)
 	if err != nil {
 		return nil, err
