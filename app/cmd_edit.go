@@ -7,13 +7,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/ui/appui"
 )
 
 func newEditCmd() *cobra.Command {
-	var e aggregate.Edit
+	var e figures.Edit
 	var purpose, title, mode string
 	var recurring bool
 	var sectionModes []string

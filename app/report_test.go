@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
-	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
@@ -175,7 +175,7 @@ func TestNoFrozenAggregates(t *testing.T) {
 		defer v.Close()
 		db, _ := v.DB(ctx, vault.DoctypeTrips)
 		out := map[string]trip.Aggregation{}
-		if err := aggregate.EachFigures(ctx, db, func(f aggregate.Figures) error { out[f.ID] = f.Aggregation; return nil }); err != nil {
+		if err := figures.EachFigures(ctx, db, func(f figures.Figures) error { out[f.ID] = f.Aggregation; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		return out
@@ -294,9 +294,9 @@ func TestEditsPersistAndRecompute(t *testing.T) {
 		t.Fatal(err)
 	}
 	db, _ := v.DB(ctx, vault.DoctypeTrips)
-	var figs []aggregate.Figures
+	var figs []figures.Figures
 	runApp(t, "report", "--vault", dsn, "--instance", instance) // computes the figures
-	if err := aggregate.EachFigures(ctx, db, func(f aggregate.Figures) error { figs = append(figs, f); return nil }); err != nil {
+	if err := figures.EachFigures(ctx, db, func(f figures.Figures) error { figs = append(figs, f); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	v.Close()

@@ -16,7 +16,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/openpath"
-	"github.com/coachco2/coachco2/pkg/secretbox"
+	"github.com/coachco2/coachco2/pkg/seal"
 	"github.com/coachco2/coachco2/pkg/tripsync"
 	"github.com/coachco2/coachco2/pkg/vault"
 )
@@ -97,7 +97,7 @@ func (w *workspace) Close() { w.vault.Close() }
 // newWorkspace prepares the accounts of an open vault (their tokens sealed with box; nil when
 // the vault's server encrypts them itself), its trips and the sync engine. It closes the vault
 // when it fails.
-func newWorkspace(ctx context.Context, v *vault.Vault, box *secretbox.Box) (*workspace, error) {
+func newWorkspace(ctx context.Context, v *vault.Vault, box *seal.Box) (*workspace, error) {
 	w := &workspace{vault: v}
 	accountsDB, err := v.DB(ctx, vault.DoctypeAccounts)
 	if err == nil {
@@ -154,7 +154,7 @@ func open(ctx context.Context, f *cmdenv.Vault, o openOptions) (*workspace, erro
 	if err != nil {
 		return nil, vaultError(err)
 	}
-	var box *secretbox.Box
+	var box *seal.Box
 	if v.Embedded() {
 		if box, err = openKey(ctx, v, strings.TrimPrefix(f.DSN, "file:")+".key", o); err != nil {
 			v.Close()
@@ -202,8 +202,8 @@ func workspaceCommand(cmd *cobra.Command, extra map[string]string, prepare func(
 // the key file is gone, they cannot be opened any more: a new key would only hide that, so
 // openKey says so, unless the command was given a token to seal anew (the account's token is
 // then sealed with the new key). A dry run creates no key file.
-func openKey(ctx context.Context, v *vault.Vault, path string, o openOptions) (*secretbox.Box, error) {
-	box, err := secretbox.LoadKeyFile(path)
+func openKey(ctx context.Context, v *vault.Vault, path string, o openOptions) (*seal.Box, error) {
+	box, err := seal.LoadKeyFile(path)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return box, err
 	}
@@ -224,9 +224,9 @@ func openKey(ctx context.Context, v *vault.Vault, path string, o openOptions) (*
 			"add the account first (accounts add --server URL --token TOKEN), or sync without --dry-run", path)
 	case o.dryRun:
 		// Nothing is sealed without a token: a key of this run only keeps the dry run from writing one.
-		return secretbox.NewEphemeral()
+		return seal.NewEphemeral()
 	}
-	return secretbox.CreateKeyFile(path)
+	return seal.CreateKeyFile(path)
 }
 
 // sealedAccounts names the accounts whose token is sealed, for a message ("" for none).
@@ -245,7 +245,7 @@ func sealedAccounts(ctx context.Context, v *vault.Vault) (names, error) {
 	}
 	var sealed names
 	for _, a := range list {
-		if secretbox.IsSealed(a.Auth.Password) {
+		if seal.IsSealed(a.Auth.Password) {
 			sealed = append(sealed, fmt.Sprintf("%s on %s", a.Auth.Login, a.Auth.ServerURL))
 		}
 	}

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/secretbox"
+	"github.com/coachco2/coachco2/pkg/seal"
 	"github.com/coachco2/coachco2/pkg/vault"
 )
 
@@ -112,12 +112,12 @@ const maxFailedTrips = 100
 // Store reads and writes accounts in a vault.
 type Store struct {
 	db  *vault.DB
-	box *secretbox.Box // nil: tokens are stored as given (a Cozy stack encrypts auth itself)
+	box *seal.Box // nil: tokens are stored as given (a Cozy stack encrypts auth itself)
 }
 
 // Open returns a store over the io.cozy.accounts database, creating the index its queries need.
 // With a box, tokens are sealed before they are written and opened when read.
-func Open(ctx context.Context, db *vault.DB, box *secretbox.Box) (*Store, error) {
+func Open(ctx context.Context, db *vault.DB, box *seal.Box) (*Store, error) {
 	if err := db.EnsureIndexes(ctx, vault.Index{Name: "by-account_type", Fields: []string{"account_type"}}); err != nil {
 		return nil, err
 	}
@@ -328,7 +328,7 @@ func (s *Store) seal(id, token string) string {
 
 func (s *Store) open(id, stored string) (string, error) {
 	if s.box == nil {
-		if secretbox.IsSealed(stored) {
+		if seal.IsSealed(stored) {
 			return "", errors.New("the token is sealed but no key file was given")
 		}
 		return stored, nil

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
-	"github.com/coachco2/coachco2/pkg/secretbox"
+	"github.com/coachco2/coachco2/pkg/seal"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
@@ -21,7 +21,7 @@ func TestMain(m *testing.M) { os.Exit(couch.Run(m)) }
 
 const secret = "nrelop_larochelle_default_0123456789abcdef"
 
-func open(t *testing.T, b vaulttest.Backend, box *secretbox.Box) (*accounts.Store, *vault.DB) {
+func open(t *testing.T, b vaulttest.Backend, box *seal.Box) (*accounts.Store, *vault.DB) {
 	t.Helper()
 	v, _, _ := b.Open(t)
 	db, err := v.DB(context.Background(), vault.DoctypeAccounts)
@@ -39,7 +39,7 @@ func TestAccounts(t *testing.T) {
 	for _, b := range couch.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			box, err := secretbox.OpenKeyFile(filepath.Join(t.TempDir(), "k"))
+			box, err := seal.OpenKeyFile(filepath.Join(t.TempDir(), "k"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +56,7 @@ func TestAccounts(t *testing.T) {
 			if _, err := db.Get(ctx, a.ID, &raw); err != nil {
 				t.Fatal(err)
 			}
-			if pw := raw["auth"].(map[string]any)["password"].(string); strings.Contains(pw, secret) || !secretbox.IsSealed(pw) {
+			if pw := raw["auth"].(map[string]any)["password"].(string); strings.Contains(pw, secret) || !seal.IsSealed(pw) {
 				t.Fatalf("stored password %q is not sealed", pw)
 			}
 			if tok, err := store.Token(a); err != nil || tok != secret {

@@ -19,7 +19,7 @@ import (
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
-	"github.com/coachco2/coachco2/pkg/secretbox"
+	"github.com/coachco2/coachco2/pkg/seal"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
@@ -82,7 +82,7 @@ func openStore(ctx context.Context, dsn, instance, keyFile string) (*accounts.St
 	if err != nil {
 		return nil, nil, err
 	}
-	box, err := secretbox.OpenKeyFile(keyFile)
+	box, err := seal.OpenKeyFile(keyFile)
 	if err != nil {
 		v.Close()
 		return nil, nil, err
@@ -111,7 +111,7 @@ func TestEnsureAcrossProcesses(t *testing.T) {
 			ctx := context.Background()
 			v, dsn, instance := b.Open(t)
 			keyFile := filepath.Join(t.TempDir(), "key")
-			if _, err := secretbox.OpenKeyFile(keyFile); err != nil { // created once, before the racers read it
+			if _, err := seal.OpenKeyFile(keyFile); err != nil { // created once, before the racers read it
 				t.Fatal(err)
 			}
 			if b.Name != "embedded" {

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/export"
 	"github.com/coachco2/coachco2/pkg/indicators"
@@ -33,12 +33,12 @@ type Coach struct {
 	mu        sync.RWMutex
 	settings  settings.Settings
 	set       *co2.FactorSet
-	inputs    aggregate.Inputs
-	refreshed aggregate.Result
+	inputs    figures.Inputs
+	refreshed figures.Result
 	// refreshMu makes Refresh calls take turns.
 	refreshMu sync.Mutex
 	// memo keeps the figures cache decoded between requests.
-	memo aggregate.Memo
+	memo figures.Memo
 }
 
 // Open prepares the coach over an open vault: the trips' index, the settings, and every trip's
@@ -50,7 +50,7 @@ func Open(ctx context.Context, v *vault.Vault) (*Coach, error) {
 	if c.trips, err = v.DB(ctx, vault.DoctypeTrips); err != nil {
 		return nil, err
 	}
-	if err := c.trips.EnsureIndexes(ctx, aggregate.Indexes...); err != nil {
+	if err := c.trips.EnsureIndexes(ctx, figures.Indexes...); err != nil {
 		return nil, err
 	}
 	if c.settingsDB, err = v.DB(ctx, vault.DoctypeSettings); err != nil {
@@ -77,7 +77,7 @@ func (c *Coach) use(ctx context.Context, s settings.Settings) error {
 		return err
 	}
 	c.mu.Lock()
-	c.settings, c.set, c.inputs = s, set, aggregate.NewInputs(set, s)
+	c.settings, c.set, c.inputs = s, set, figures.NewInputs(set, s)
 	c.mu.Unlock()
 	_, err = c.Refresh(ctx)
 	return err
@@ -85,10 +85,10 @@ func (c *Coach) use(ctx context.Context, s settings.Settings) error {
 
 // Refresh brings the figures up to date with the trips (after a sync, say) and returns what it
 // did.
-func (c *Coach) Refresh(ctx context.Context) (aggregate.Result, error) {
+func (c *Coach) Refresh(ctx context.Context) (figures.Result, error) {
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
-	res, err := aggregate.Refresh(ctx, c.trips, c.Inputs(), false)
+	res, err := figures.Refresh(ctx, c.trips, c.Inputs(), false)
 	c.mu.Lock()
 	c.refreshed = res
 	c.mu.Unlock()
@@ -99,14 +99,14 @@ func (c *Coach) Refresh(ctx context.Context) (aggregate.Result, error) {
 }
 
 // Recompute recomputes every trip's figures.
-func (c *Coach) Recompute(ctx context.Context) (aggregate.Result, error) {
+func (c *Coach) Recompute(ctx context.Context) (figures.Result, error) {
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
-	return aggregate.Refresh(ctx, c.trips, c.Inputs(), true)
+	return figures.Refresh(ctx, c.trips, c.Inputs(), true)
 }
 
 // LastRefresh says what the last Refresh did.
-func (c *Coach) LastRefresh() aggregate.Result {
+func (c *Coach) LastRefresh() figures.Result {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.refreshed
@@ -127,7 +127,7 @@ func (c *Coach) FactorSet() *co2.FactorSet {
 }
 
 // Inputs returns the inputs of the figures in force.
-func (c *Coach) Inputs() aggregate.Inputs {
+func (c *Coach) Inputs() figures.Inputs {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.inputs
@@ -143,9 +143,9 @@ func (c *Coach) UpdateSettings(ctx context.Context, change func(*settings.Settin
 }
 
 // SuggestPlaces suggests the person's home and work from their trips (see
-// aggregate.SuggestPlaces); either is nil when the trips do not show it.
+// figures.SuggestPlaces); either is nil when the trips do not show it.
 func (c *Coach) SuggestPlaces(ctx context.Context) (home, work *places.Suggestion, err error) {
-	return aggregate.SuggestPlaces(ctx, c.trips)
+	return figures.SuggestPlaces(ctx, c.trips)
 }
 
 // Report computes the indicators of a query; set nil means the factor set in force.
@@ -162,7 +162,7 @@ func (c *Coach) Report(ctx context.Context, q indicators.Query, set *co2.FactorS
 		set = c.FactorSet()
 	}
 	acc := indicators.New(q, set)
-	err := c.memo.Each(ctx, c.trips, q.From, q.To, func(_ string, ca aggregate.Cached) error {
+	err := c.memo.Each(ctx, c.trips, q.From, q.To, func(_ string, ca figures.Cached) error {
 		acc.Add(indicators.Trip{Device: ca.Device, Aggregation: ca.Aggregation()})
 		return nil
 	})
@@ -210,7 +210,7 @@ func (c *Coach) ListTrips(ctx context.Context, q TripQuery) ([]TripSummary, int,
 	set := c.FactorSet()
 	var all []TripSummary
 	var starts []float64
-	err := c.memo.Each(ctx, c.trips, q.From, q.To, func(id string, ca aggregate.Cached) error {
+	err := c.memo.Each(ctx, c.trips, q.From, q.To, func(id string, ca figures.Cached) error {
 		if len(q.Devices) > 0 && !slices.Contains(q.Devices, ca.Device) {
 			return nil
 		}
@@ -259,7 +259,7 @@ func (c *Coach) LastMonth(ctx context.Context) (string, error) {
 	if _, err := c.Refresh(ctx); err != nil {
 		return "", err
 	}
-	months, err := aggregate.Months(ctx, c.trips)
+	months, err := figures.Months(ctx, c.trips)
 	if err != nil || len(months) == 0 {
 		return "", err
 	}
@@ -290,7 +290,7 @@ func (c *Coach) Trip(ctx context.Context, id string) (*trip.Doc, trip.Aggregatio
 		return nil, a, err
 	}
 	if !ok || a.Stamp != c.Inputs().StampFor(d.Server, d.Labels, d.Manual) {
-		if a, err = aggregate.Compute(&d, c.Inputs()); err != nil {
+		if a, err = figures.Compute(&d, c.Inputs()); err != nil {
 			return nil, a, err
 		}
 	}
@@ -298,8 +298,8 @@ func (c *Coach) Trip(ctx context.Context, id string) (*trip.Doc, trip.Aggregatio
 }
 
 // Edit applies a correction to a trip and returns the trips its purpose propagated to.
-func (c *Coach) Edit(ctx context.Context, id string, e aggregate.Edit) ([]string, error) {
-	return aggregate.Apply(ctx, c.trips, c.Inputs(), id, e)
+func (c *Coach) Edit(ctx context.Context, id string, e figures.Edit) ([]string, error) {
+	return figures.Apply(ctx, c.trips, c.Inputs(), id, e)
 }
 
 // Attestation gathers the Forfait Mobilités Durables attestation of a year: the bike-commute days
@@ -312,7 +312,7 @@ func (c *Coach) Attestation(ctx context.Context, year int, lang string, now time
 	prefix := strconv.Itoa(year) + "-"
 	byDay := map[string][]export.BikeTrip{}
 	var commutes []indicators.Commute
-	err := aggregate.EachFigures(ctx, c.trips, func(f aggregate.Figures) error {
+	err := figures.EachFigures(ctx, c.trips, func(f figures.Figures) error {
 		a := f.Aggregation
 		if !strings.HasPrefix(a.LocalStart, prefix) || !indicators.IsBikeCommute(&a) {
 			return nil

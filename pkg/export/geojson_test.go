@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/export"
 	"github.com/coachco2/coachco2/pkg/openpath"
@@ -78,7 +78,7 @@ func TestGeoJSONRoundTripsSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := aggregate.NewInputs(set, settings.Defaults())
+	in := figures.NewInputs(set, settings.Defaults())
 	type exported struct {
 		doc *trip.Doc
 		agg trip.Aggregation
@@ -96,7 +96,7 @@ func TestGeoJSONRoundTripsSamples(t *testing.T) {
 			continue
 		}
 		seen[doc.ID] = true
-		a, err := aggregate.Compute(doc, in)
+		a, err := figures.Compute(doc, in)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -280,27 +280,6 @@ func describe(status int, answer []byte) string {
 	return strconv.Itoa(status) + " " + http.StatusText(status)
 }
 
-// withdraw sends the deletion request of a revoked consent; ok says the collector confirmed it
-// (200, or 404 unknown_study: it holds nothing for the study).
-func (s *Service) withdraw(ctx context.Context, studies []Study, c Consent) (ok bool, err error) {
-	d := descriptorOf(studies, c.StudyID, c.StudyVersion)
-	if d == nil {
-		if d, err = latest(studies, c.StudyID); err != nil {
-			return false, err
-		}
-	}
-	rec := Transmission{Kind: KindWithdrawal, StudyID: c.StudyID, StudyVersion: c.StudyVersion, ConsentID: c.ID,
-		Method: http.MethodDelete, URL: d.ParticipantURL(c.Pseudonym)}
-	status, answer, _, err := s.send(ctx, rec, nil)
-	if err != nil {
-		return false, err
-	}
-	if status == http.StatusOK || status == http.StatusNotFound && bytes.Contains(answer, []byte(study.CodeUnknownStudy)) {
-		return true, s.setWithdrawn(ctx, c.ID, s.opts.Now().UTC())
-	}
-	return false, fmt.Errorf("sharing: study %s: the collector refused the withdrawal: %s", c.StudyID, describe(status, answer))
-}
-
 // retryable says whether an answer is worth another try.
 func retryable(status int) bool {
 	return status >= 500 || status == http.StatusTooManyRequests || status == http.StatusRequestTimeout
@@ -396,52 +375,6 @@ func cut(b []byte) string {
 		return strings.ToValidUTF8(string(b[:maxAnswer]), "") + "…"
 	}
 	return string(b)
-}
-
-// Revoke revokes every consent to a study and asks the collector to delete what their
-// pseudonyms sent (DELETE /studies/{id}/participants/{pseudonym}, logged). A revoked consent
-// never sends again. The revocation holds even when the deletion request fails: the error says
-// so, and Share retries the request until the collector confirms.
-func (s *Service) Revoke(ctx context.Context, studyID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	consents, err := s.consentDocs(ctx)
-	if err != nil {
-		return err
-	}
-	now := s.opts.Now().UTC()
-	found := false
-	for _, c := range consents {
-		if c.StudyID != studyID || c.WithdrawnAt != nil {
-			continue
-		}
-		found = true
-		if err := s.setRevoked(ctx, c.ID, now, false); err != nil {
-			return err
-		}
-	}
-	if !found {
-		return fmt.Errorf("sharing: revoke %q: %w", studyID, ErrNoConsent)
-	}
-	studies, err := s.Studies(ctx)
-	if err != nil {
-		return err
-	}
-	if consents, err = s.consentDocs(ctx); err != nil {
-		return err
-	}
-	var errs []error
-	for _, c := range consents {
-		if c.StudyID == studyID && c.pendingWithdrawal() {
-			if _, err := s.withdraw(ctx, studies, c); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("sharing: consent to %s revoked, nothing more will be sent; the deletion request failed and will be retried: %w", studyID, err)
-	}
-	return nil
 }
 
 // PreviewPseudonym stands for the pseudonym in a preview before consent: the real one is drawn

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/export"
@@ -212,11 +212,11 @@ func (s *Server) tripDetail(r *http.Request) (view, error) {
 }
 
 // editFromForm reads the trip form: purpose, title, recurring and each section's mode.
-func editFromForm(r *http.Request, sections int) (aggregate.Edit, error) {
+func editFromForm(r *http.Request, sections int) (figures.Edit, error) {
 	if err := r.ParseForm(); err != nil {
-		return aggregate.Edit{}, err
+		return figures.Edit{}, err
 	}
-	var e aggregate.Edit
+	var e figures.Edit
 	if r.Form.Has("purpose") {
 		p := trip.Purpose(r.Form.Get("purpose"))
 		e.Purpose = &p
@@ -282,7 +282,7 @@ func (s *Server) editTripAPI(w http.ResponseWriter, r *http.Request) {
 		s.failJSON(w, badRequest{fmt.Errorf("malformed edit: %w", err)})
 		return
 	}
-	e := aggregate.Edit{Purpose: body.Purpose, Title: body.Title, Recurring: body.Recurring, Mode: body.Mode}
+	e := figures.Edit{Purpose: body.Purpose, Title: body.Title, Recurring: body.Recurring, Mode: body.Mode}
 	for k, m := range body.SectionModes {
 		i, err := strconv.Atoi(k)
 		if err != nil {

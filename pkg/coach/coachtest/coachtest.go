@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/settings"
@@ -32,11 +32,11 @@ func Fill(tb testing.TB, v *vault.Vault, n int) int {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := db.EnsureIndexes(ctx, aggregate.Indexes...); err != nil {
+	if err := db.EnsureIndexes(ctx, figures.Indexes...); err != nil {
 		tb.Fatal(err)
 	}
 	set, _ := co2.Lookup(co2.DefaultSetID)
-	in := aggregate.NewInputs(set, settings.Defaults())
+	in := figures.NewInputs(set, settings.Defaults())
 	var batch []*trip.Doc
 	written := 0
 	flush := func() {
@@ -53,7 +53,7 @@ func Fill(tb testing.TB, v *vault.Vault, n int) int {
 			if err != nil {
 				tb.Fatal(err)
 			}
-			a, err := aggregate.Compute(doc, in)
+			a, err := figures.Compute(doc, in)
 			if err != nil {
 				tb.Fatal(err)
 			}

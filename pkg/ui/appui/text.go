@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/indicators"
@@ -114,7 +114,7 @@ func Check(w io.Writer, location, instance string, dbs []DBCount) error {
 }
 
 // Recomputed prints what a recomputation did ("app recompute").
-func Recomputed(w io.Writer, res aggregate.Result, set *co2.FactorSet) {
+func Recomputed(w io.Writer, res figures.Result, set *co2.FactorSet) {
 	fmt.Fprintf(w, "%d trips, %d recomputed with %s %s, %d errors\n", res.Checked, res.Recomputed, set.ID, set.Version, len(res.Errors))
 	for _, e := range res.Errors {
 		fmt.Fprintf(w, "  trip %s: %s\n", e.ID, e.Error)

@@ -1,4 +1,4 @@
-package aggregate_test
+package figures_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/places"
@@ -44,20 +44,20 @@ func makeTrip(t *testing.T, sections ...[3]any) *trip.Doc {
 
 var timeNow = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 
-func inputs(t *testing.T, setID string, s settings.Settings) aggregate.Inputs {
+func inputs(t *testing.T, setID string, s settings.Settings) figures.Inputs {
 	t.Helper()
 	set, err := co2.Lookup(setID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return aggregate.NewInputs(set, s)
+	return figures.NewInputs(set, s)
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 
 func TestComputeSensedModes(t *testing.T) {
 	doc := makeTrip(t, [3]any{"MotionTypes.ON_FOOT", 400.0, 300.0}, [3]any{"PredictedModeTypes.TRAM", 5000.0, 900.0}, [3]any{"MotionTypes.IN_VEHICLE", 12500.0, 1200.0})
-	a, err := aggregate.Compute(doc, inputs(t, co2.DefaultSetID, settings.Defaults()))
+	a, err := figures.Compute(doc, inputs(t, co2.DefaultSetID, settings.Defaults()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestTripLabelChangesSections(t *testing.T) {
 	doc := makeTrip(t, [3]any{"MotionTypes.ON_FOOT", 400.0, 300.0}, [3]any{"MotionTypes.IN_VEHICLE", 10000.0, 900.0})
 	doc.Labels.Mode = &trip.Label{Value: "bus", WriteTS: 1}
 	in := inputs(t, co2.DefaultSetID, settings.Defaults())
-	a, err := aggregate.Compute(doc, in)
+	a, err := figures.Compute(doc, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,29 +103,29 @@ func TestTripLabelChangesSections(t *testing.T) {
 	if err := doc.SetManual(trip.Manual{SectionModes: map[string]trip.Mode{"1": trip.Train}}); err != nil {
 		t.Fatal(err)
 	}
-	if a, _ = aggregate.Compute(doc, in); a.Sections[1].Mode != trip.Train {
+	if a, _ = figures.Compute(doc, in); a.Sections[1].Mode != trip.Train {
 		t.Fatalf("the app's correction lost to the label: %s", a.Sections[1].Mode)
 	}
 	// A mode chosen in the app for the whole trip wins over the phone's label, below section choices.
 	if err := doc.SetManual(trip.Manual{Mode: trip.CarElectric}); err != nil {
 		t.Fatal(err)
 	}
-	if a, _ = aggregate.Compute(doc, in); a.Sections[0].Mode != trip.Walking || a.Sections[1].Mode != trip.CarElectric {
+	if a, _ = figures.Compute(doc, in); a.Sections[0].Mode != trip.Walking || a.Sections[1].Mode != trip.CarElectric {
 		t.Fatalf("trip-level mode from the app: %s, %s", a.Sections[0].Mode, a.Sections[1].Mode)
 	}
 	// Every section walking: the label applies to all of them.
 	walk := makeTrip(t, [3]any{"MotionTypes.ON_FOOT", 2000.0, 600.0})
 	walk.Labels.Mode = &trip.Label{Value: "bike"}
-	if a, _ = aggregate.Compute(walk, in); a.Sections[0].Mode != trip.Bicycling {
+	if a, _ = figures.Compute(walk, in); a.Sections[0].Mode != trip.Bicycling {
 		t.Fatalf("all-walking trip labelled bike: %s", a.Sections[0].Mode)
 	}
 	// An unknown label is kept and shown; not_a_trip removes the trip from the indicators.
 	walk.Labels.Mode = &trip.Label{Value: "karate"}
-	if a, _ = aggregate.Compute(walk, in); a.Sections[0].Mode != trip.UnknownMode || a.Sections[0].LabelValue != "karate" {
+	if a, _ = figures.Compute(walk, in); a.Sections[0].Mode != trip.UnknownMode || a.Sections[0].LabelValue != "karate" {
 		t.Fatalf("unknown label: %s %q", a.Sections[0].Mode, a.Sections[0].LabelValue)
 	}
 	walk.Labels.Mode = &trip.Label{Value: "not_a_trip"}
-	if a, _ = aggregate.Compute(walk, in); !a.NotATrip {
+	if a, _ = figures.Compute(walk, in); !a.NotATrip {
 		t.Fatal("not_a_trip not marked")
 	}
 }
@@ -136,7 +136,7 @@ func TestDefaultModesAndPurposes(t *testing.T) {
 	s.DefaultModes = map[trip.Group]trip.Mode{trip.GroupBike: trip.BicyclingElectric}
 	s.Home = &places.Place{Lon: -1.1453, Lat: 46.1527}
 	s.Work = &places.Place{Lon: -1.1517, Lat: 46.1591, Label: "Office"}
-	a, err := aggregate.Compute(doc, inputs(t, co2.DefaultSetID, s))
+	a, err := figures.Compute(doc, inputs(t, co2.DefaultSetID, s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +148,11 @@ func TestDefaultModesAndPurposes(t *testing.T) {
 	}
 	// The person said otherwise: their purpose wins.
 	doc.Labels.Purpose = &trip.Label{Value: "shopping"}
-	if a, _ = aggregate.Compute(doc, inputs(t, co2.DefaultSetID, s)); a.Purpose != trip.Shopping {
+	if a, _ = figures.Compute(doc, inputs(t, co2.DefaultSetID, s)); a.Purpose != trip.Shopping {
 		t.Errorf("purpose label lost to the commute rule: %s", a.Purpose)
 	}
 	_ = doc.SetManual(trip.Manual{Purpose: trip.Sport})
-	if a, _ = aggregate.Compute(doc, inputs(t, co2.DefaultSetID, s)); a.Purpose != trip.Sport {
+	if a, _ = figures.Compute(doc, inputs(t, co2.DefaultSetID, s)); a.Purpose != trip.Sport {
 		t.Errorf("the app's purpose lost: %s", a.Purpose)
 	}
 }
@@ -162,7 +162,7 @@ func TestDefaultModesAndPurposes(t *testing.T) {
 func TestStampChangesWithInputs(t *testing.T) {
 	doc := makeTrip(t, [3]any{"MotionTypes.IN_VEHICLE", 1000.0, 100.0})
 	base := inputs(t, co2.DefaultSetID, settings.Defaults())
-	stamp := func(in aggregate.Inputs, d *trip.Doc) trip.Stamp { return in.StampFor(d.Server, d.Labels, d.Manual) }
+	stamp := func(in figures.Inputs, d *trip.Doc) trip.Stamp { return in.StampFor(d.Server, d.Labels, d.Manual) }
 	s0 := stamp(base, doc)
 	if s1 := stamp(inputs(t, co2.ImpactCO2SetID, settings.Defaults()), doc); s1 == s0 {
 		t.Error("factor set change not in the stamp")

@@ -1,4 +1,4 @@
-package aggregate_test
+package figures_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/coachco2/coachco2/pkg/aggregate"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -30,7 +30,7 @@ func TestCacheFollowsTheTrips(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := db.EnsureIndexes(ctx, aggregate.Indexes...); err != nil {
+			if err := db.EnsureIndexes(ctx, figures.Indexes...); err != nil {
 				t.Fatal(err)
 			}
 			add := func(i int) string {
@@ -47,19 +47,19 @@ func TestCacheFollowsTheTrips(t *testing.T) {
 				add(i)
 			}
 			in := inputs(t, co2.DefaultSetID, settings.Defaults())
-			if _, err := aggregate.Refresh(ctx, db, in, false); err != nil {
+			if _, err := figures.Refresh(ctx, db, in, false); err != nil {
 				t.Fatal(err)
 			}
 			check := func(when string) {
 				t.Helper()
-				want := map[string]aggregate.Cached{}
-				err := aggregate.EachFigures(ctx, db, func(f aggregate.Figures) error {
+				want := map[string]figures.Cached{}
+				err := figures.EachFigures(ctx, db, func(f figures.Figures) error {
 					a := f.Aggregation
-					c := aggregate.Cached{Device: f.CaptureDevice, LocalStart: a.LocalStart, StartTS: a.StartTS,
+					c := figures.Cached{Device: f.CaptureDevice, LocalStart: a.LocalStart, StartTS: a.StartTS,
 						Purpose: a.Purpose, NotATrip: a.NotATrip, TotalDuration: a.TotalDuration, TotalCalories: a.TotalCalories,
 						TotalCO2: a.TotalCO2, Title: a.AutomaticTitle, Recurring: a.Recurring, LocalEnd: a.Sections[len(a.Sections)-1].EndDate}
 					for _, s := range f.Aggregation.Sections {
-						c.Sections = append(c.Sections, aggregate.CachedSection{Mode: s.Mode, Distance: s.Distance, Duration: s.Duration, Calories: s.Calories})
+						c.Sections = append(c.Sections, figures.CachedSection{Mode: s.Mode, Distance: s.Distance, Duration: s.Duration, Calories: s.Calories})
 					}
 					want[f.ID] = c
 					return nil
@@ -67,8 +67,8 @@ func TestCacheFollowsTheTrips(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got := map[string]aggregate.Cached{}
-				if err := aggregate.EachCached(ctx, db, func(id string, c aggregate.Cached) error { got[id] = c; return nil }); err != nil {
+				got := map[string]figures.Cached{}
+				if err := figures.EachCached(ctx, db, func(id string, c figures.Cached) error { got[id] = c; return nil }); err != nil {
 					t.Fatal(err)
 				}
 				if !reflect.DeepEqual(got, want) {
@@ -77,7 +77,7 @@ func TestCacheFollowsTheTrips(t *testing.T) {
 			}
 			check("first build")
 			purpose := trip.Shopping
-			if _, err := aggregate.Apply(ctx, db, in, "trip-03", aggregate.Edit{Purpose: &purpose}); err != nil {
+			if _, err := figures.Apply(ctx, db, in, "trip-03", figures.Edit{Purpose: &purpose}); err != nil {
 				t.Fatal(err)
 			}
 			add(20)
@@ -86,12 +86,12 @@ func TestCacheFollowsTheTrips(t *testing.T) {
 			if _, err := db.Delete(ctx, "trip-07", rev); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := aggregate.Refresh(ctx, db, in, false); err != nil {
+			if _, err := figures.Refresh(ctx, db, in, false); err != nil {
 				t.Fatal(err)
 			}
 			check("after an edit, a new trip and a deletion")
 			other := inputs(t, co2.ImpactCO2SetID, settings.Defaults())
-			if _, err := aggregate.Refresh(ctx, db, other, false); err != nil {
+			if _, err := figures.Refresh(ctx, db, other, false); err != nil {
 				t.Fatal(err)
 			}
 			check("after a factor set change")

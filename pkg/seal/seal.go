@@ -1,11 +1,11 @@
-// Package secretbox encrypts the secrets a vault holds (the tracking server's token in each
+// Package seal encrypts (AES-256-GCM) the secrets a vault holds (the tracking server's token in each
 // account) with a key kept in a file beside the vault, readable by its owner only.
 //
 // Cozy's stack encrypts io.cozy.accounts' auth member at rest; the embedded vault has no stack,
 // so the connector does it itself: a copy of the vault file alone does not give away the token.
 // Sealed values are "sealed:v1:" + base64(nonce | AES-256-GCM ciphertext); the account id is
 // authenticated with them, so a sealed token cannot be moved to another account.
-package secretbox
+package seal
 
 import (
 	"crypto/aes"
@@ -45,13 +45,13 @@ func OpenKeyFile(path string) (*Box, error) {
 func LoadKeyFile(path string) (*Box, error) {
 	key, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("secretbox: read key file %s: %w", path, err)
+		return nil, fmt.Errorf("seal: read key file %s: %w", path, err)
 	}
 	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("secretbox: key file %s is readable by others (mode %v): run chmod 600 %s", path, st.Mode().Perm(), path)
+		return nil, fmt.Errorf("seal: key file %s is readable by others (mode %v): run chmod 600 %s", path, st.Mode().Perm(), path)
 	}
 	if len(key) != keySize {
-		return nil, fmt.Errorf("secretbox: key file %s holds %d bytes, want %d: it is not a key file", path, len(key), keySize)
+		return nil, fmt.Errorf("seal: key file %s holds %d bytes, want %d: it is not a key file", path, len(key), keySize)
 	}
 	return New(key)
 }
@@ -61,14 +61,14 @@ func LoadKeyFile(path string) (*Box, error) {
 func CreateKeyFile(path string) (*Box, error) {
 	key := make([]byte, keySize)
 	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("secretbox: new key: %w", err)
+		return nil, fmt.Errorf("seal: new key: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return LoadKeyFile(path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("secretbox: create key file %s: %w", path, err)
+		return nil, fmt.Errorf("seal: create key file %s: %w", path, err)
 	}
 	_, werr := f.Write(key)
 	serr := f.Sync()
@@ -77,7 +77,7 @@ func CreateKeyFile(path string) (*Box, error) {
 	}
 	if werr != nil || serr != nil {
 		os.Remove(path)
-		return nil, fmt.Errorf("secretbox: write key file %s: %w", path, errors.Join(werr, serr))
+		return nil, fmt.Errorf("seal: write key file %s: %w", path, errors.Join(werr, serr))
 	}
 	return New(key)
 }
@@ -87,7 +87,7 @@ func CreateKeyFile(path string) (*Box, error) {
 func NewEphemeral() (*Box, error) {
 	key := make([]byte, keySize)
 	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("secretbox: new key: %w", err)
+		return nil, fmt.Errorf("seal: new key: %w", err)
 	}
 	return New(key)
 }
@@ -96,11 +96,11 @@ func NewEphemeral() (*Box, error) {
 func New(key []byte) (*Box, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("secretbox: %w", err)
+		return nil, fmt.Errorf("seal: %w", err)
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, fmt.Errorf("secretbox: %w", err)
+		return nil, fmt.Errorf("seal: %w", err)
 	}
 	return &Box{aead: aead}, nil
 }
@@ -117,7 +117,7 @@ func (b *Box) Seal(secret, context string) string {
 
 // ErrWrongKey means a sealed value does not open with this key (another vault's key file, a
 // key file made anew after the old one was lost, a changed account id, or tampering).
-var ErrWrongKey = errors.New("secretbox: the secret does not open with this key file " +
+var ErrWrongKey = errors.New("seal: the secret does not open with this key file " +
 	"(it was sealed with another key, lost or another vault's): give the secret again to seal it anew")
 
 // Open decrypts a value made by Seal with the same context. A value that is not sealed is
@@ -128,7 +128,7 @@ func (b *Box) Open(value, context string) (string, error) {
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(value, prefix))
 	if err != nil || len(raw) < b.aead.NonceSize() {
-		return "", fmt.Errorf("secretbox: malformed sealed value")
+		return "", fmt.Errorf("seal: malformed sealed value")
 	}
 	plain, err := b.aead.Open(nil, raw[:b.aead.NonceSize()], raw[b.aead.NonceSize():], []byte(context))
 	if err != nil {

@@ -1,4 +1,4 @@
-// Package aggregate computes each trip's figures (its aggregation: modes, CO2, distance,
+// Package figures computes each trip's figures (its aggregation: modes, CO2, distance,
 // calories, purpose, title) and keeps them current in the vault.
 //
 // An aggregation records what it was computed from (trip.Stamp): the factor set and its version,
@@ -6,7 +6,7 @@
 // version. Refresh recomputes exactly the trips whose stamp differs from what it would be now, so
 // no figure is ever frozen: changing the factor set, a default mode, home or work, a label or a
 // correction recomputes what it affects, and nothing else.
-package aggregate
+package figures
 
 import (
 	"crypto/sha256"
