@@ -81,7 +81,7 @@ func Open(ctx context.Context, path string) (*Client, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, err)
 	}
-	if err := c.migrate(ctx); err != nil {
+	if err := c.upgradeSchema(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, err)
 	}
