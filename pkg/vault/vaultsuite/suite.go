@@ -167,6 +167,15 @@ func PouchDBKnown() map[string]string {
 		"DeleteTombstoneAgain":                     "pouchdb-server deletes a deleted document again (a new tombstone revision), where CouchDB answers 404",
 		"PagingOverThousand/unsorted_pages_of_300": "pouchdb-find applies skip to _all_docs rows before it drops the design documents (its Mango indexes), so skip-based pages overlap",
 		"PagingExclusiveRange":                     "pouchdb-find applies limit and skip before it drops the rows equal to an exclusive bound ($gt, or $lt when descending), and returns no bookmark, so pages come back short or overlap",
+
+		"ProtocolIndexNeedsAllFields/$not_on_the_first_field":             "pouchdb-find does not know $not as a field's operator (400 unknown operator)",
+		"ProtocolIndexNeedsAllFields/sort_on_both_fields":                 "pouchdb-find keeps the documents that lack a sort field, where CouchDB's index holds only those that have them all",
+		"ProtocolIndexNeedsAllFields/sort_after_a_constant_field":         "pouchdb-find cannot sort with an index whose first field the selector holds constant (400 no index for the sort)",
+		"ProtocolAllDocsKeysLimit/descending":                             "pouchdb-server applies limit to the keys before it reverses them for descending",
+		"ProtocolMalformedRev/Delete":                                     "pouchdb-server answers a DELETE with a malformed rev with 404 missing",
+		"ProtocolMalformedRev/non-hex_revision_id":                        "pouchdb-server takes a 32-character revision id that is not hexadecimal as any other (409), where CouchDB reads it as a 128-bit number",
+		"ProtocolBulkDeletedConflict/delete_at_the_tombstone's_revision":  "pouchdb-server deletes a deleted document again (a new tombstone revision), where CouchDB answers 409",
+		"ProtocolBulkDeletedConflict/write_over_the_tombstone's_revision": "pouchdb-server writes over a tombstone's revision (undeleting the document), where CouchDB 3 recreates a deleted document only from no revision and answers 409",
 	}
 }
 
