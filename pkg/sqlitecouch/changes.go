@@ -12,7 +12,8 @@ import (
 // Changes lists the documents changed after since, one row per document at its latest change, in
 // sequence order (the "normal" feed). Sequences are decimal strings; callers must treat them as
 // opaque, as CouchDB's are. Options: since ("now" for the current sequence), limit,
-// include_docs, descending. Other feeds answer 501.
+// include_docs, descending (from the latest change, since ignored, as in CouchDB). Other feeds
+// answer 501.
 func (d *db) Changes(ctx context.Context, opts driver.Options) (driver.Changes, error) {
 	p := options(opts)
 	if feed := p.string("feed"); feed != "" && feed != "normal" {
@@ -43,10 +44,10 @@ func (d *db) Changes(ctx context.Context, opts driver.Options) (driver.Changes, 
 	descending := p.bool("descending")
 	order, cmp := "ASC", ">"
 	if descending {
+		// A descending feed starts from the latest change: since applies to the forward
+		// direction only (couch_changes).
 		order, cmp = "DESC", "<"
-		if _, set := p["since"]; !set {
-			since = current + 1
-		}
+		since = current + 1
 	}
 	var pending int64
 	if err := d.client.sql.QueryRowContext(ctx, `SELECT count(*) FROM docs WHERE db = ? AND seq `+cmp+` ?`, dbID, since).Scan(&pending); err != nil {
