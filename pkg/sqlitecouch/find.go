@@ -556,7 +556,9 @@ func (p *projection) appendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// Explain describes the plan Find would use.
+// Explain describes the plan Find would use, in CouchDB 3's shape: the index, the selector, the
+// query's options with CouchDB's defaults (some, such as the read quorum r, mean nothing to a
+// single file but are kept for clients that read them), limit, skip and fields.
 func (d *db) Explain(ctx context.Context, query any, _ driver.Options) (*driver.QueryPlan, error) {
 	q, err := parseFindQuery(query)
 	if err != nil {
@@ -579,13 +581,40 @@ func (d *db) Explain(ctx context.Context, query any, _ driver.Options) (*driver.
 	}
 	var selector map[string]any
 	_ = json.Unmarshal(q.Selector, &selector)
-	fields := make([]any, len(q.Fields))
-	for i, f := range q.Fields {
-		fields[i] = f
+	var fields []any // nil: all fields
+	for _, f := range q.Fields {
+		fields = append(fields, f)
 	}
 	limit := int64(defaultFindLimit)
 	if q.Limit != nil {
 		limit = *q.Limit
 	}
-	return &driver.QueryPlan{DBName: d.name, Index: idx, Selector: selector, Limit: limit, Skip: q.Skip, Fields: fields}, nil
+	sort := map[string]any{}
+	for _, raw := range q.Sort {
+		name, desc, _ := parseSortField(raw) // checked by prepare
+		sort[name] = map[bool]string{false: "asc", true: "desc"}[desc]
+	}
+	useIndex := []any{}
+	if len(q.UseIndex) > 0 && string(q.UseIndex) != "null" {
+		var one string
+		if json.Unmarshal(q.UseIndex, &one) == nil {
+			useIndex = []any{one}
+		} else {
+			_ = json.Unmarshal(q.UseIndex, &useIndex)
+		}
+	}
+	bookmark := q.Bookmark
+	if bookmark == "" {
+		bookmark = "nil"
+	}
+	opts := map[string]any{
+		"use_index": useIndex, "bookmark": bookmark, "limit": limit, "skip": q.Skip, "sort": sort,
+		"fields": "all_fields", "partition": "", "r": []int{49}, "conflicts": false,
+		"execution_stats": false, "stable": false, "stale": false, "update": true,
+	}
+	if fields != nil {
+		opts["fields"] = fields
+	}
+	return &driver.QueryPlan{DBName: d.name, Index: idx, Selector: selector, Options: opts, Limit: limit,
+		Skip: q.Skip, Fields: fields}, nil
 }
