@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	kivik "github.com/go-kivik/kivik/v4"
 
@@ -25,6 +26,7 @@ func protocolCases() []Case {
 		{"ProtocolBulkDeletedConflict", testBulkDeletedConflict},
 		{"ProtocolChangesDescending", testChangesDescending},
 		{"ProtocolAllDocsUpdateSeq", testAllDocsUpdateSeq},
+		{"ProtocolLiveChanges", testLiveChanges},
 	}
 }
 
@@ -412,4 +414,45 @@ func testAllDocsUpdateSeq(t *testing.T, s *suite) {
 	if err != nil || meta.UpdateSeq == "" {
 		t.Fatalf("_all_docs?update_seq=true: metadata %+v, %v; want an update_seq", meta, err)
 	}
+}
+
+// testLiveChanges: a longpoll feed waits for the next change; a continuous feed streams the
+// changes as they come, until closed. The writes come after the feeds are open; each feed is
+// read until the changes arrive (a deadline only stops a store that never sends them).
+func testLiveChanges(t *testing.T, s *suite) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db := s.protocolDB(t)
+	if _, err := db.Put(ctx, "before", map[string]any{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("longpoll", func(t *testing.T) {
+		s.skipIfKnown(t)
+		feed := db.Changes(ctx, kivik.Params(map[string]any{"feed": "longpoll", "since": "now"}))
+		defer feed.Close()
+		if _, err := db.Put(ctx, "polled", map[string]any{}); err != nil {
+			t.Fatal(err)
+		}
+		if !feed.Next() || feed.ID() != "polled" {
+			t.Fatalf("longpoll: %q, %v; want the change written after it opened", feed.ID(), feed.Err())
+		}
+	})
+	t.Run("continuous", func(t *testing.T) {
+		s.skipIfKnown(t)
+		feed := db.Changes(ctx, kivik.Params(map[string]any{"feed": "continuous", "since": "now", "heartbeat": 1000}))
+		defer feed.Close()
+		var got []string
+		for _, id := range []string{"c1", "c2"} {
+			if _, err := db.Put(ctx, id, map[string]any{}); err != nil {
+				t.Fatal(err)
+			}
+			if !feed.Next() {
+				t.Fatalf("continuous: closed after %q: %v", got, feed.Err())
+			}
+			got = append(got, feed.ID())
+		}
+		if !slices.Equal(got, []string{"c1", "c2"}) {
+			t.Fatalf("continuous: %q, want [c1 c2]", got)
+		}
+	})
 }

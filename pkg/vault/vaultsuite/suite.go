@@ -175,6 +175,7 @@ func PouchDBKnown() map[string]string {
 		"ProtocolMalformedRev/Delete":                                     "pouchdb-server answers a DELETE with a malformed rev with 404 missing",
 		"ProtocolMalformedRev/non-hex_revision_id":                        "pouchdb-server takes a 32-character revision id that is not hexadecimal as any other (409), where CouchDB reads it as a 128-bit number",
 		"ProtocolBulkDeletedConflict/delete_at_the_tombstone's_revision":  "pouchdb-server deletes a deleted document again (a new tombstone revision), where CouchDB answers 409",
+		"ProtocolLiveChanges/continuous":                                  "pouchdb-server's continuous feed, as kivik asks for it (POST _changes), sends nothing before it ends",
 		"ProtocolBulkDeletedConflict/write_over_the_tombstone's_revision": "pouchdb-server writes over a tombstone's revision (undeleting the document), where CouchDB 3 recreates a deleted document only from no revision and answers 409",
 	}
 }
@@ -188,6 +189,7 @@ func CozyStackKnown() map[string]string {
 		"SlashIsolation":         "through the stack a database is named by its doctype: the stack, not the client, prefixes it with the instance",
 		// The double still answers GET _index (a stricter double is another issue's).
 		"IndexesIdempotentAndHidden": "the stack's data API has no GET or DELETE /data/:doctype/_index (web/data/data.go): its indexes can be neither listed nor replaced",
+		"ProtocolLiveChanges":        "the stack's _changes serves the normal feed only (web/data/replication.go)",
 	}
 }
 
