@@ -47,7 +47,7 @@ func (d *db) liveChanges(ctx context.Context, p params, continuous bool) (driver
 	}
 	timeout := defaultFeedTimeout
 	if _, heartbeat := p["heartbeat"]; heartbeat {
-		timeout = 0
+		timeout = -1
 	} else if ms, err := p.int("timeout", -1); err != nil {
 		return nil, err
 	} else if ms >= 0 {
@@ -68,7 +68,7 @@ type live struct {
 	limit       int64 // changes left to give, -1 for no limit
 	includeDocs bool
 	continuous  bool
-	timeout     time.Duration // 0: none
+	timeout     time.Duration // < 0: none
 	buf         []driver.Change
 	gave        bool // longpoll: a batch was given
 }
@@ -78,7 +78,7 @@ var _ driver.Changes = (*live)(nil)
 func (l *live) Next(ch *driver.Change) error {
 	poll := pollMin
 	var deadline <-chan time.Time
-	if l.timeout > 0 {
+	if l.timeout >= 0 {
 		t := time.NewTimer(l.timeout)
 		defer t.Stop()
 		deadline = t.C
