@@ -5,10 +5,13 @@
 # make bench  benchmarks of the vault on both backends
 # make build  CGO_ENABLED=0 go build ./..., and the three programs into bin/: app and connector
 #             (the participant's), collector (the researchers')
-# make fuzz   fuzz the parsers (DSN, contributions, selectors, trips, server answers) for FUZZTIME each
+# make fuzz   fuzz the parsers (DSN, contributions, selectors, trips, server answers) for FUZZTIME each,
+#             and compare the embedded store with pouchdb-server on random operations (DIFF_OPS per seed)
 
 GO       ?= go
 FUZZTIME ?= 30s
+# Operations per seed of the embedded store's differential test under make fuzz (make test: 100).
+DIFF_OPS ?= 500
 POUCHDB  := .ci/pouchdb-server
 # npm ci writes node_modules/.package-lock.json: it marks a finished install.
 POUCHDB_INSTALLED := $(POUCHDB)/node_modules/.package-lock.json
@@ -65,9 +68,12 @@ run:
 	status=$$?; kill $$pid 2>/dev/null; [ $$status -eq 0 ] || exit $$status; \
 	.run/app serve --vault .run/vault.db --instance demo --addr $(APP_ADDR)
 
-fuzz:
+fuzz: $(POUCHDB_INSTALLED)
 	$(GO) test -run '^$$' -fuzz FuzzParseDSNHidesPassword -fuzztime $(FUZZTIME) ./pkg/vault
 	$(GO) test -run '^$$' -fuzz FuzzParseBatch -fuzztime $(FUZZTIME) ./pkg/study
-	$(GO) test -run '^$$' -fuzz FuzzSelector -fuzztime $(FUZZTIME) ./pkg/sqlitecouch
+	$(GO) test -run '^$$' -fuzz '^FuzzSelector$$' -fuzztime $(FUZZTIME) ./pkg/sqlitecouch
+	@# One worker: each input runs DIFF_OPS operations against the one pouchdb-server it starts.
+	COACHCO2_DIFF_OPS=$(DIFF_OPS) $(GO) test -run '^$$' -fuzz '^FuzzDifferential$$' -fuzztime $(FUZZTIME) -parallel 1 ./pkg/sqlitecouch
 	$(GO) test -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME) ./pkg/openpath
 	$(GO) test -run '^$$' -fuzz FuzzDecodeAnswer -fuzztime $(FUZZTIME) ./pkg/openpath
+	$(GO) test -run '^$$' -fuzz FuzzPostgresURLHidesPassword -fuzztime $(FUZZTIME) ./pkg/collector

@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/go-kivik/kivik/v4/driver"
@@ -13,7 +15,8 @@ import (
 
 // AllDocs lists documents by id in raw (code point) order, as CouchDB's _all_docs does.
 // Options: keys, key, startkey/start_key, endkey/end_key, inclusive_end (default true),
-// include_docs, descending, limit, skip.
+// include_docs, descending, limit, skip, update_seq. With keys, the rows follow the keys, reversed
+// when descending, then skip and limit apply (fabric_view_all_docs).
 func (d *db) AllDocs(ctx context.Context, opts driver.Options) (driver.Rows, error) {
 	p := options(opts)
 	dbID, err := d.dbID(ctx, d.client.sql)
@@ -25,13 +28,32 @@ func (d *db) AllDocs(ctx context.Context, opts driver.Options) (driver.Rows, err
 	if err := d.client.sql.QueryRowContext(ctx, `SELECT count(*) FROM docs WHERE db = ? AND deleted = 0`, dbID).Scan(&total); err != nil {
 		return nil, d.client.wrap(err)
 	}
+	limit, err := p.int("limit", -1)
+	if err != nil {
+		return nil, err
+	}
+	skip, err := p.int("skip", 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, set := p["limit"]; set && limit < 0 || skip < 0 {
+		return nil, errBadRequest("limit and skip must be positive integers")
+	}
+	descending := p.bool("descending")
 	if keys, ok := p.value("keys"); ok {
-		return d.allDocsByKeys(ctx, dbID, keys, includeDocs, total)
+		return d.allDocsByKeys(ctx, dbID, keys, includeDocs, total, descending, skip, limit)
+	}
+	var updateSeq string
+	if p.bool("update_seq") {
+		var seq int64
+		if err := d.client.sql.QueryRowContext(ctx, `SELECT update_seq FROM dbs WHERE id = ?`, dbID).Scan(&seq); err != nil {
+			return nil, d.client.wrap(err)
+		}
+		updateSeq = strconv.FormatInt(seq, 10)
 	}
 
 	where := []string{"db = ?", "deleted = 0"}
 	args := []any{dbID}
-	descending := p.bool("descending")
 	lo, hi := ">=", "<="
 	if descending {
 		lo, hi = "<=", ">="
@@ -51,14 +73,6 @@ func (d *db) AllDocs(ctx context.Context, opts driver.Options) (driver.Rows, err
 		where = append(where, "id "+hi+" ?")
 		args = append(args, fmt.Sprint(end))
 	}
-	limit, err := p.int("limit", -1)
-	if err != nil {
-		return nil, err
-	}
-	skip, err := p.int("skip", 0)
-	if err != nil {
-		return nil, err
-	}
 	order := "ASC"
 	if descending {
 		order = "DESC"
@@ -69,7 +83,7 @@ func (d *db) AllDocs(ctx context.Context, opts driver.Options) (driver.Rows, err
 	if err != nil {
 		return nil, d.client.wrap(err)
 	}
-	return &sqlRows{rows: rows, totalRows: total, offset: skip, scan: func(r *driver.Row) error {
+	return &sqlRows{rows: rows, totalRows: total, offset: skip, updateSeq: updateSeq, scan: func(r *driver.Row) error {
 		var id, rev string
 		var body []byte
 		if err := rows.Scan(&id, &rev, &body); err != nil {
@@ -85,7 +99,7 @@ func (d *db) AllDocs(ctx context.Context, opts driver.Options) (driver.Rows, err
 
 // allDocsByKeys answers a keys request: one row per key, in the keys' order, with an error row
 // for a key that was never written and a deleted marker for a tombstone.
-func (d *db) allDocsByKeys(ctx context.Context, dbID int64, keys any, includeDocs bool, total int64) (driver.Rows, error) {
+func (d *db) allDocsByKeys(ctx context.Context, dbID int64, keys any, includeDocs bool, total int64, descending bool, skip, limit int64) (driver.Rows, error) {
 	list, ok := keys.([]any)
 	if !ok {
 		if ss, isStrings := keys.([]string); isStrings {
@@ -96,12 +110,22 @@ func (d *db) allDocsByKeys(ctx context.Context, dbID int64, keys any, includeDoc
 			return nil, errBadRequest("keys must be an array of document ids")
 		}
 	}
-	out := &sliceRows{totalRows: total}
 	for _, k := range list {
-		id, ok := k.(string)
-		if !ok {
+		if _, ok := k.(string); !ok {
 			return nil, errBadRequest("keys must be an array of document ids")
 		}
+	}
+	if descending {
+		list = slices.Clone(list)
+		slices.Reverse(list)
+	}
+	list = list[min(skip, int64(len(list))):]
+	if limit >= 0 {
+		list = list[:min(limit, int64(len(list)))]
+	}
+	out := &sliceRows{totalRows: total}
+	for _, k := range list {
+		id := k.(string)
 		var rev string
 		var deleted bool
 		var body []byte

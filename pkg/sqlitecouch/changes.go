@@ -10,13 +10,20 @@ import (
 )
 
 // Changes lists the documents changed after since, one row per document at its latest change, in
-// sequence order (the "normal" feed). Sequences are decimal strings; callers must treat them as
-// opaque, as CouchDB's are. Options: since ("now" for the current sequence), limit,
-// include_docs, descending. Other feeds answer 501.
+// sequence order. Sequences are decimal strings; callers must treat them as opaque, as CouchDB's
+// are. Options: feed (normal, longpoll or continuous), since ("now" for the current sequence),
+// limit, include_docs, descending (from the latest change, since ignored, as in CouchDB), and for
+// the live feeds timeout and heartbeat (see liveChanges).
 func (d *db) Changes(ctx context.Context, opts driver.Options) (driver.Changes, error) {
 	p := options(opts)
-	if feed := p.string("feed"); feed != "" && feed != "normal" {
+	feed := p.string("feed")
+	switch feed {
+	case "", "normal", "longpoll", "continuous":
+	default:
 		return nil, errNotImplemented("the " + feed + " changes feed")
+	}
+	if (feed == "longpoll" || feed == "continuous") && !p.bool("descending") {
+		return d.liveChanges(ctx, p, feed == "continuous")
 	}
 	dbID, err := d.dbID(ctx, d.client.sql)
 	if err != nil {
@@ -43,10 +50,10 @@ func (d *db) Changes(ctx context.Context, opts driver.Options) (driver.Changes, 
 	descending := p.bool("descending")
 	order, cmp := "ASC", ">"
 	if descending {
+		// A descending feed starts from the latest change: since applies to the forward
+		// direction only (couch_changes).
 		order, cmp = "DESC", "<"
-		if _, set := p["since"]; !set {
-			since = current + 1
-		}
+		since = current + 1
 	}
 	var pending int64
 	if err := d.client.sql.QueryRowContext(ctx, `SELECT count(*) FROM docs WHERE db = ? AND seq `+cmp+` ?`, dbID, since).Scan(&pending); err != nil {

@@ -1,9 +1,13 @@
 package sqlitecouch
 
 import (
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
+	"maps"
 	"math"
+	"slices"
+	"strings"
 
 	"golang.org/x/text/collate"
 )
@@ -88,6 +92,68 @@ func compareValues(col *collate.Collator, a, b any) int {
 		return len(kx) - len(ky)
 	}
 	return 0
+}
+
+// compareRaw orders values as CouchDB's raw collation does (mango_json:cmp_raw, which Mango
+// applies to _id): Erlang's term order on the decoded JSON. Strings compare by their bytes
+// (code points, as _all_docs orders ids) and come after every other type; then arrays, objects,
+// the atoms false, null and true (alphabetically), and numbers first.
+func compareRaw(a, b any) int {
+	ra, rb := rawRank(a), rawRank(b)
+	if ra != rb {
+		return ra - rb
+	}
+	switch x := a.(type) {
+	case float64:
+		return cmp.Compare(x, b.(float64))
+	case string:
+		return strings.Compare(x, b.(string))
+	case []any:
+		y := b.([]any)
+		for i := 0; i < len(x) && i < len(y); i++ {
+			if c := compareRaw(x[i], y[i]); c != 0 {
+				return c
+			}
+		}
+		return len(x) - len(y)
+	case map[string]any:
+		// Members in key order: Go maps keep no order of their own.
+		y := b.(map[string]any)
+		kx, ky := slices.Sorted(maps.Keys(x)), slices.Sorted(maps.Keys(y))
+		for i := 0; i < len(kx) && i < len(ky); i++ {
+			if c := strings.Compare(kx[i], ky[i]); c != 0 {
+				return c
+			}
+			if c := compareRaw(x[kx[i]], y[ky[i]]); c != 0 {
+				return c
+			}
+		}
+		return len(kx) - len(ky)
+	}
+	return 0
+}
+
+// rawRank is a type's place in Erlang's term order, as jiffy decodes JSON: numbers, atoms
+// (false < null < true), tuples (objects), lists (arrays), binaries (strings).
+func rawRank(v any) int {
+	switch t := v.(type) {
+	case float64:
+		return 0
+	case bool:
+		if t {
+			return 3
+		}
+		return 1
+	case nil:
+		return 2
+	case map[string]any:
+		return 4
+	case []any:
+		return 5
+	case string:
+		return 6
+	}
+	return 2
 }
 
 func sortedKeys(col *collate.Collator, m map[string]any) []string {

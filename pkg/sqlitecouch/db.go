@@ -71,6 +71,10 @@ func (d *db) GetRev(ctx context.Context, docID string, opts driver.Options) (str
 }
 
 func (d *db) get(ctx context.Context, docID, wantRev string) (string, []byte, error) {
+	wantRev, err := parseRev(wantRev)
+	if err != nil {
+		return "", nil, err
+	}
 	dbID, err := d.dbID(ctx, d.client.sql)
 	if err != nil {
 		return "", nil, d.client.wrap(err)
@@ -119,8 +123,8 @@ func (d *db) Put(ctx context.Context, docID string, doc any, opts driver.Options
 		return "", errBadRequest("document _id %q does not match the id %q it is written to", parsed.id, docID)
 	}
 	parsed.id = docID
-	if parsed.rev == "" {
-		parsed.rev = options(opts).string("rev")
+	if err := parsed.takeRev(options(opts).string("rev")); err != nil {
+		return "", err
 	}
 	var rev string
 	err = d.client.write(ctx, func(tx *sql.Tx) error {
@@ -148,12 +152,11 @@ func (d *db) CreateDoc(ctx context.Context, doc any, opts driver.Options) (strin
 	return parsed.id, rev, err
 }
 
-// Delete writes a tombstone over the given current revision.
+// Delete writes a tombstone over the given current revision. As CouchDB's DELETE, it first reads
+// the document: a missing or deleted one is a 404, whatever the revision says; then a malformed
+// revision is a 400, and a missing or stale one a 409.
 func (d *db) Delete(ctx context.Context, docID string, opts driver.Options) (string, error) {
-	rev := options(opts).string("rev")
-	if rev == "" && !isLocal(docID) {
-		return "", errConflict()
-	}
+	doc := &document{id: docID, deleted: true}
 	var newRev string
 	err := d.client.write(ctx, func(tx *sql.Tx) error {
 		w, err := d.newWriter(ctx, tx)
@@ -161,7 +164,22 @@ func (d *db) Delete(ctx context.Context, docID string, opts driver.Options) (str
 			return err
 		}
 		defer w.close()
-		newRev, err = w.put(ctx, &document{id: docID, rev: rev, deleted: true})
+		if !isLocal(docID) {
+			var deleted bool
+			err := tx.QueryRowContext(ctx, `SELECT deleted FROM docs WHERE db = ? AND id = ?`, w.dbID, docID).Scan(&deleted)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return errNotFound("missing")
+			case err != nil:
+				return err
+			case deleted:
+				return errNotFound("deleted")
+			}
+		}
+		if err := doc.takeRev(options(opts).string("rev")); err != nil {
+			return err
+		}
+		newRev, err = w.put(ctx, doc)
 		return err
 	})
 	return newRev, err
@@ -186,6 +204,9 @@ func (d *db) BulkDocs(ctx context.Context, docs []any, opts driver.Options) ([]d
 			p.id = newDocID()
 		}
 		if err := validateID(p.id); err != nil {
+			return nil, err
+		}
+		if err := p.takeRev(""); err != nil {
 			return nil, err
 		}
 		parsed[i] = p
@@ -261,15 +282,16 @@ func (w *writer) put(ctx context.Context, doc *document) (string, error) {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", err
 	}
+	// CouchDB's rules (couch_db_updater:merge_rev_tree): a write must extend the current
+	// revision; a deleted document may only be recreated from scratch (no revision, not
+	// deleted), its history going on from the tombstone's; a document never written may be
+	// created deleted.
 	switch {
-	case doc.deleted && (!exists || curDeleted):
-		// CouchDB reads the document before deleting it: nothing there is a 404.
-		return "", errNotFound(map[bool]string{false: "missing", true: "deleted"}[exists])
 	case !exists && doc.rev != "":
 		return "", errConflict()
-	case exists && !curDeleted && doc.rev != curRev:
+	case exists && curDeleted && (doc.rev != "" || doc.deleted):
 		return "", errConflict()
-	case exists && curDeleted && doc.rev != "" && doc.rev != curRev:
+	case exists && !curDeleted && doc.rev != curRev:
 		return "", errConflict()
 	}
 	body := doc.body()

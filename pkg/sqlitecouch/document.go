@@ -91,6 +91,23 @@ func parseDocumentJSON(raw []byte) (*document, error) {
 	return d, nil
 }
 
+// takeRev sets the document's revision from the rev option when the body has none, and checks
+// it: a malformed revision is a 400, as is a rev option that differs from the body's _rev.
+func (d *document) takeRev(option string) error {
+	if option != "" {
+		if d.rev != "" && d.rev != option {
+			return errBadRequest("Document rev from request body and query string have different values")
+		}
+		d.rev = option
+	}
+	rev, err := parseRev(d.rev)
+	if err != nil {
+		return err
+	}
+	d.rev = rev
+	return nil
+}
+
 // body returns the stored form: the object without its special members.
 func (d *document) body() []byte {
 	var b bytes.Buffer
@@ -154,6 +171,28 @@ func nextRev(prev string, deleted bool, body []byte) string {
 	}
 	h.Write(body)
 	return strconv.Itoa(gen) + "-" + hex.EncodeToString(h.Sum(nil))
+}
+
+// parseRev checks a revision given by a client and returns it in the form the store writes
+// revisions, as CouchDB reads them (couch_doc:parse_rev): "N-id" with N an integer; an id of 32
+// characters is a 128-bit number in hexadecimal, so its case does not matter. Anything else is
+// a 400 bad request, never a conflict. "" stays "" (no revision).
+func parseRev(rev string) (string, error) {
+	if rev == "" {
+		return "", nil
+	}
+	pos, id, ok := strings.Cut(rev, "-")
+	n, err := strconv.ParseInt(pos, 10, 64)
+	if !ok || err != nil {
+		return "", errInvalidRev()
+	}
+	if len(id) == 32 {
+		if _, err := hex.DecodeString(id); err != nil {
+			return "", errInvalidRev()
+		}
+		id = strings.ToLower(id)
+	}
+	return strconv.FormatInt(n, 10) + "-" + id, nil
 }
 
 // revGeneration returns N of "N-hash", 0 for "" or a malformed revision.

@@ -57,7 +57,7 @@ func Open(ctx context.Context, path string) (*Client, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, err)
 	}
-	if err := c.migrate(ctx); err != nil {
+	if err := c.upgradeSchema(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, err)
 	}
@@ -120,16 +120,6 @@ CREATE TABLE IF NOT EXISTS index_entries (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS index_entries_by_doc ON index_entries (idx, doc_id);
 `
-
-func (c *Client) migrate(ctx context.Context) error {
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	// A file that is not SQLite fails here with "file is not a database".
-	if _, err := c.sql.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("prepare schema: %w", describeSQLiteError(err))
-	}
-	return nil
-}
 
 // ErrDamaged matches errors for a vault file whose content is damaged: SQLite's integrity check
 // fails, or SQLite finds a malformed page. The file must be restored from a backup.

@@ -39,6 +39,10 @@ func errBadRequest(format string, args ...any) error {
 	return &Error{Status: http.StatusBadRequest, Name: "bad_request", Reason: fmt.Sprintf(format, args...)}
 }
 
+func errInvalidRev() error {
+	return &Error{Status: http.StatusBadRequest, Name: "bad_request", Reason: "Invalid rev format"}
+}
+
 func errNotImplemented(what string) error {
 	return &Error{Status: http.StatusNotImplemented, Name: "not_implemented", Reason: what + " is not supported by the embedded store"}
 }

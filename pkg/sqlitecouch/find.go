@@ -11,6 +11,7 @@ import (
 	"github.com/tidwall/gjson"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/go-kivik/kivik/v4/driver"
@@ -148,16 +149,22 @@ func (d *db) prepare(ctx context.Context, dbID int64, q *findQuery, col *collate
 		return nil, nil, d.client.wrap(err)
 	}
 	wanted := useIndex(q.UseIndex)
-	var best *mangoIndex
-	bestScore := -1
+	var best, bestWanted *mangoIndex
+	bestScore, bestWantedScore := -1, -1
 	for _, ix := range indexes {
-		if wanted != nil && !wanted(ix) {
+		if !ix.usable(sel, sortFields) {
 			continue
 		}
-		score, ok := ix.score(sel.constraints, sortFields)
-		if ok && (score > bestScore || score == bestScore && len(ix.fields) < len(best.fields)) {
+		score := ix.score(sel.constraints)
+		if score > bestScore || score == bestScore && len(ix.fields) < len(best.fields) {
 			best, bestScore = ix, score
 		}
+		if wanted != nil && wanted(ix) && (score > bestWantedScore || score == bestWantedScore && len(ix.fields) < len(bestWanted.fields)) {
+			bestWanted, bestWantedScore = ix, score
+		}
+	}
+	if bestWanted != nil {
+		best = bestWanted // else, as CouchDB, the best usable index
 	}
 	p := &plan{index: best, descending: descending}
 	switch {
@@ -170,7 +177,7 @@ func (d *db) prepare(ctx context.Context, dbID int64, q *findQuery, col *collate
 	default:
 		p.warning = "No matching index found, create an index to optimize query time."
 	}
-	if wanted != nil && best == nil {
+	if wanted != nil && bestWanted == nil {
 		p.warning = "_design/" + strings.TrimPrefix(string(q.UseIndex), "_design/") + " was not used because it does not contain a valid index for this query."
 	}
 	return sel, p, nil
@@ -198,41 +205,63 @@ func useIndex(raw json.RawMessage) func(*mangoIndex) bool {
 	return func(ix *mangoIndex) bool { return ix.ddoc == ddoc && (name == "" || ix.name == name) }
 }
 
-// score says whether the index can answer a query and how well: it must serve the sort (the sort
-// fields are its leading fields) and either the sort or the selector must constrain its first
-// field, since documents without that field are not in the index. Leading equalities score
-// highest, then a range on the next field.
-func (ix *mangoIndex) score(cs []constraint, sortFields []string) (int, bool) {
-	if len(sortFields) > len(ix.fields) {
-		return 0, false
-	}
-	for i, f := range sortFields {
-		if ix.fields[i] != f {
-			return 0, false
+// usable says whether the index can answer a query, as CouchDB decides (mango_idx_view:is_usable):
+// a document lacking one of its fields is not in the index, so the selector must require every
+// field (sort fields aside: a sort drops the documents that lack its fields, and _id, which every
+// document has), and the index must give the sort's order.
+func (ix *mangoIndex) usable(sel *selector, sortFields []string) bool {
+	for _, f := range ix.fields {
+		if !sel.required[f] && !slices.Contains(sortFields, f) && f != "_id" && f != "_rev" {
+			return false
 		}
 	}
-	if len(sortFields) == 0 && !constrains(cs, ix.fields[0]) {
-		return 0, false
+	return ix.canSort(sel.constraints, sortFields)
+}
+
+// canSort reports whether reading the index in key order gives the sort's order: the sort
+// fields are a run of the index's fields, after fields the selector holds equal to one value
+// (mango_idx_view:can_use_sort).
+func (ix *mangoIndex) canSort(cs []constraint, sortFields []string) bool {
+	if len(sortFields) == 0 {
+		return true
 	}
+	for i, f := range ix.fields {
+		if f == sortFields[0] {
+			rest := ix.fields[i:]
+			return len(sortFields) <= len(rest) && slices.Equal(rest[:len(sortFields)], sortFields)
+		}
+		if _, constant := equality(cs, f); !constant {
+			return false
+		}
+	}
+	return false
+}
+
+// score says how narrow a range of the index the selector reads: leading equalities score
+// highest, then a range on the next field.
+func (ix *mangoIndex) score(cs []constraint) int {
 	score := 0
 	for _, f := range ix.fields {
 		if _, ok := equality(cs, f); ok {
 			score += 2
 			continue
 		}
-		if constrains(cs, f) {
+		if ranged(cs, f) {
 			score++
 		}
 		break
 	}
-	return score, true
+	return score
 }
 
-// constrains reports whether the conditions imply that the field exists.
-func constrains(cs []constraint, field string) bool {
+// ranged reports whether a condition bounds the field's values.
+func ranged(cs []constraint, field string) bool {
 	for _, c := range cs {
-		if c.field == field && !(c.op == "$exists" && c.arg == false) {
-			return true
+		if c.field == field {
+			switch c.op {
+			case "$gt", "$gte", "$lt", "$lte":
+				return true
+			}
 		}
 	}
 	return false
@@ -527,7 +556,9 @@ func (p *projection) appendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// Explain describes the plan Find would use.
+// Explain describes the plan Find would use, in CouchDB 3's shape: the index, the selector, the
+// query's options with CouchDB's defaults (some, such as the read quorum r, mean nothing to a
+// single file but are kept for clients that read them), limit, skip and fields.
 func (d *db) Explain(ctx context.Context, query any, _ driver.Options) (*driver.QueryPlan, error) {
 	q, err := parseFindQuery(query)
 	if err != nil {
@@ -550,13 +581,40 @@ func (d *db) Explain(ctx context.Context, query any, _ driver.Options) (*driver.
 	}
 	var selector map[string]any
 	_ = json.Unmarshal(q.Selector, &selector)
-	fields := make([]any, len(q.Fields))
-	for i, f := range q.Fields {
-		fields[i] = f
+	var fields []any // nil: all fields
+	for _, f := range q.Fields {
+		fields = append(fields, f)
 	}
 	limit := int64(defaultFindLimit)
 	if q.Limit != nil {
 		limit = *q.Limit
 	}
-	return &driver.QueryPlan{DBName: d.name, Index: idx, Selector: selector, Limit: limit, Skip: q.Skip, Fields: fields}, nil
+	sort := map[string]any{}
+	for _, raw := range q.Sort {
+		name, desc, _ := parseSortField(raw) // checked by prepare
+		sort[name] = map[bool]string{false: "asc", true: "desc"}[desc]
+	}
+	useIndex := []any{}
+	if len(q.UseIndex) > 0 && string(q.UseIndex) != "null" {
+		var one string
+		if json.Unmarshal(q.UseIndex, &one) == nil {
+			useIndex = []any{one}
+		} else {
+			_ = json.Unmarshal(q.UseIndex, &useIndex)
+		}
+	}
+	bookmark := q.Bookmark
+	if bookmark == "" {
+		bookmark = "nil"
+	}
+	opts := map[string]any{
+		"use_index": useIndex, "bookmark": bookmark, "limit": limit, "skip": q.Skip, "sort": sort,
+		"fields": "all_fields", "partition": "", "r": []int{49}, "conflicts": false,
+		"execution_stats": false, "stable": false, "stale": false, "update": true,
+	}
+	if fields != nil {
+		opts["fields"] = fields
+	}
+	return &driver.QueryPlan{DBName: d.name, Index: idx, Selector: selector, Options: opts, Limit: limit,
+		Skip: q.Skip, Fields: fields}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/go-kivik/kivik/v4/x/mango"
@@ -21,11 +22,16 @@ import (
 // panics on an $elemMatch over objects ({"tags": {"$elemMatch": {"name": "x"}}}), matches a
 // missing field with $ne, $nin and $lt (CouchDB never matches a missing field except with
 // {"$exists": false}), and compares 1.2 and 1.7 as equal. So selectors are compiled here, with
-// kivik's field-path splitting (mango.SplitKeys) and CouchDB's normalisation rules:
+// kivik's field-path splitting (mango.SplitKeys) and CouchDB's normalisation rules
+// (mango_selector:normalize):
 //   - {"a": v} where v is not an object, or is an object with no operator, means a == v, or
 //     a nested selector when the object's keys are field names;
 //   - several members of one object are an implicit $and;
-//   - combination operators under a field ({"a": {"$or": [...]}}) apply to that field.
+//   - combination operators under a field ({"a": {"$or": [...]}}) apply to that field;
+//   - negations ($not, $nor) are pushed down to the conditions by De Morgan's laws, and a
+//     negated comparison becomes its opposite ($lt becomes $gte, $in becomes $nin...): so, as
+//     in CouchDB, {"$not": {"a": {"$lt": 2}}} matches only documents that have a;
+//   - _id is compared by raw bytes, as _all_docs orders it, other fields by collation.
 
 // matcher tests one decoded document (or array element).
 type matcher interface {
@@ -34,8 +40,6 @@ type matcher interface {
 
 type allOf []matcher
 type anyOf []matcher
-type noneOf []matcher
-type not struct{ m matcher }
 
 func (ms allOf) match(v any) bool {
 	for _, m := range ms {
@@ -46,17 +50,15 @@ func (ms allOf) match(v any) bool {
 	return true
 }
 
+// match of an empty $or is true, as in CouchDB.
 func (ms anyOf) match(v any) bool {
 	for _, m := range ms {
 		if m.match(v) {
 			return true
 		}
 	}
-	return false
+	return len(ms) == 0
 }
-
-func (ms noneOf) match(v any) bool { return !anyOf(ms).match(v) }
-func (n not) match(v any) bool     { return !n.m.match(v) }
 
 // field applies a condition to the value at path; an empty path is the value itself.
 type field struct {
@@ -86,14 +88,14 @@ func (f field) match(v any) bool {
 type compare struct {
 	op  string
 	arg any
-	col *collate.Collator
+	cmp func(a, b any) int
 }
 
 func (c compare) test(v any, present bool) bool {
 	if !present {
 		return false
 	}
-	r := compareValues(c.col, v, c.arg)
+	r := c.cmp(v, c.arg)
 	switch c.op {
 	case "$eq":
 		return r == 0
@@ -120,10 +122,11 @@ type exists bool
 
 func (e exists) test(_ any, present bool) bool { return present == bool(e) }
 
-// nested applies a selector compiled for the field's value (for $elemMatch, $allMatch...).
-type nested struct{ m matcher }
+// negated is an operator that has no opposite ($regex, $size, $elemMatch...) under a negation:
+// like every condition but {"$exists": false}, it matches only a field that is there.
+type negated struct{ c condition }
 
-func (n nested) test(v any, present bool) bool { return n.m.match(v) }
+func (n negated) test(v any, present bool) bool { return present && !n.c.test(v, present) }
 
 // selector is a compiled Mango selector.
 type selector struct {
@@ -131,6 +134,9 @@ type selector struct {
 	// constraints are the top-level conditions on fields that must all hold: what an index can
 	// narrow a query by.
 	constraints []constraint
+	// required are the fields every matching document has (mango_selector:has_required_fields):
+	// an index serves the query only when the selector requires all of its fields.
+	required map[string]bool
 	// roots are the top-level members the selector reads: the only ones a match must decode.
 	roots map[string]bool
 }
@@ -148,11 +154,11 @@ func compileSelector(raw json.RawMessage, col *collate.Collator) (*selector, err
 		return nil, errBadRequest("selector is required")
 	}
 	c := &selectorCompiler{col: col}
-	m, err := c.object(raw, nil, true)
+	m, required, err := c.object(raw, nil, true, false)
 	if err != nil {
 		return nil, &Error{Status: 400, Name: "invalid_selector", Reason: err.Error()}
 	}
-	return &selector{root: m, constraints: c.constraints, roots: c.roots}, nil
+	return &selector{root: m, constraints: c.constraints, required: required, roots: c.roots}, nil
 }
 
 type selectorCompiler struct {
@@ -161,89 +167,157 @@ type selectorCompiler struct {
 	roots       map[string]bool
 }
 
-// object compiles a selector object whose conditions apply at path. top is true while the
-// object's members are still implicitly and-ed at the top of the selector.
-func (c *selectorCompiler) object(raw json.RawMessage, path []string, top bool) (matcher, error) {
-	members, err := objectMembers(raw)
-	if err != nil {
-		return nil, err
-	}
-	var all allOf
-	for _, m := range members {
-		sub, err := c.member(m.key, m.raw, path, top)
-		if err != nil {
-			return nil, err
+// fields is a set of dotted field paths.
+type fields map[string]bool
+
+func union(sets []fields) fields {
+	out := fields{}
+	for _, s := range sets {
+		for f := range s {
+			out[f] = true
 		}
-		all = append(all, sub)
 	}
-	if len(all) == 1 {
-		return all[0], nil
-	}
-	return all, nil
+	return out
 }
 
-func (c *selectorCompiler) member(key string, raw json.RawMessage, path []string, top bool) (matcher, error) {
+// intersection of no set is empty: an empty $or requires nothing.
+func intersection(sets []fields) fields {
+	out := fields{}
+	if len(sets) == 0 {
+		return out
+	}
+	for f := range sets[0] {
+		out[f] = true
+		for _, s := range sets[1:] {
+			if !s[f] {
+				delete(out, f)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// conjunction combines parts that must all hold (neg false) or, negated, parts of which one must
+// fail: by De Morgan's laws, their negations of which one must hold.
+func conjunction(parts []matcher, required []fields, neg bool) (matcher, fields) {
+	if neg {
+		return anyOf(parts), intersection(required)
+	}
+	if len(parts) == 1 {
+		return parts[0], required[0]
+	}
+	return allOf(parts), union(required)
+}
+
+// object compiles a selector object whose conditions apply at path. top is true while its
+// conditions still all must hold at the top of the selector; neg is true under an odd number
+// of negations. It returns the matcher and the fields a matching document must have.
+func (c *selectorCompiler) object(raw json.RawMessage, path []string, top, neg bool) (matcher, fields, error) {
+	members, err := objectMembers(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(members) > 1 && neg {
+		top = false // not (a and b) is (not a) or (not b)
+	}
+	parts := make([]matcher, 0, len(members))
+	required := make([]fields, 0, len(members))
+	for _, m := range members {
+		sub, req, err := c.member(m.key, m.raw, path, top, neg)
+		if err != nil {
+			return nil, nil, err
+		}
+		parts = append(parts, sub)
+		required = append(required, req)
+	}
+	if len(parts) == 0 {
+		return allOf(nil), fields{}, nil
+	}
+	m, req := conjunction(parts, required, neg)
+	return m, req, nil
+}
+
+func (c *selectorCompiler) member(key string, raw json.RawMessage, path []string, top, neg bool) (matcher, fields, error) {
 	if !strings.HasPrefix(key, "$") {
 		sub := append(append([]string(nil), path...), mango.SplitKeys(key)...)
 		raw = bytes.TrimSpace(raw)
 		if len(raw) > 0 && raw[0] == '{' {
 			members, err := objectMembers(raw)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if len(members) > 0 {
-				return c.object(raw, sub, top)
+				return c.object(raw, sub, top, neg)
 			}
 		}
 		v, err := decodeJSON(raw)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
+			return nil, nil, fmt.Errorf("%s: %w", key, err)
 		}
-		return c.condition("$eq", v, raw, sub, top)
+		return c.condition("$eq", v, raw, sub, top, neg)
 	}
 	switch key {
 	case "$and", "$or", "$nor":
-		var parts []json.RawMessage
-		if err := json.Unmarshal(raw, &parts); err != nil {
-			return nil, fmt.Errorf("%s takes an array of selectors", key)
+		var args []json.RawMessage
+		if err := json.Unmarshal(raw, &args); err != nil {
+			return nil, nil, fmt.Errorf("%s takes an array of selectors", key)
 		}
-		var ms []matcher
-		for _, p := range parts {
-			m, err := c.object(p, path, top && key == "$and")
+		// $nor is the conjunction of the negated arguments; $or, negated, too.
+		all := key == "$and" && !neg || key == "$nor" && !neg || key == "$or" && neg
+		argNeg := neg != (key == "$nor")
+		parts := make([]matcher, 0, len(args))
+		required := make([]fields, 0, len(args))
+		for _, a := range args {
+			m, req, err := c.object(a, path, top && all, argNeg)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			ms = append(ms, m)
+			parts = append(parts, m)
+			required = append(required, req)
 		}
-		switch key {
-		case "$and":
-			return allOf(ms), nil
-		case "$or":
-			return anyOf(ms), nil
+		if all {
+			return allOf(parts), union(required), nil
 		}
-		return noneOf(ms), nil
+		return anyOf(parts), intersection(required), nil
 	case "$not":
-		m, err := c.object(raw, path, false)
-		if err != nil {
-			return nil, err
-		}
-		return not{m}, nil
+		return c.object(raw, path, top, !neg)
 	}
 	if path == nil {
-		return nil, fmt.Errorf("operator %s needs a field", key)
+		return nil, nil, fmt.Errorf("operator %s needs a field", key)
 	}
 	v, err := decodeJSON(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, nil, fmt.Errorf("%s: %w", key, err)
 	}
-	return c.condition(key, v, raw, path, top)
+	return c.condition(key, v, raw, path, top, neg)
 }
 
-// condition compiles one operator applied at path.
-func (c *selectorCompiler) condition(op string, arg any, raw json.RawMessage, path []string, top bool) (matcher, error) {
-	cond, err := c.operator(op, arg, raw)
+// opposites are the operators a negation turns into another (mango_selector:negate).
+var opposites = map[string]string{
+	"$lt": "$gte", "$lte": "$gt", "$gt": "$lte", "$gte": "$lt", "$eq": "$ne", "$ne": "$eq",
+	"$in": "$nin", "$nin": "$in",
+}
+
+// condition compiles one operator applied at path, negated when neg is set.
+func (c *selectorCompiler) condition(op string, arg any, raw json.RawMessage, path []string, top, neg bool) (matcher, fields, error) {
+	cond, err := c.operator(op, arg, raw, path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if neg {
+		switch opposite, ok := opposites[op]; {
+		case ok:
+			op = opposite
+			if cond, err = c.operator(op, arg, raw, path); err != nil {
+				return nil, nil, err
+			}
+		case op == "$exists":
+			arg = !arg.(bool)
+			cond = exists(arg.(bool))
+		default:
+			op, cond = "$not", negated{cond}
+		}
 	}
 	if top && len(path) > 0 {
 		c.constraints = append(c.constraints, constraint{field: joinPath(path), op: op, arg: arg})
@@ -254,13 +328,27 @@ func (c *selectorCompiler) condition(op string, arg any, raw json.RawMessage, pa
 		}
 		c.roots[path[0]] = true
 	}
-	return field{path: path, cond: cond}, nil
+	required := fields{}
+	if len(path) > 0 && cond != exists(false) {
+		required[joinPath(path)] = true
+	}
+	return field{path: path, cond: cond}, required, nil
 }
 
-func (c *selectorCompiler) operator(op string, arg any, raw json.RawMessage) (condition, error) {
+// comparer returns how values at path compare: _id by raw bytes, the rest by collation.
+func (c *selectorCompiler) comparer(path []string) func(a, b any) int {
+	if len(path) == 1 && path[0] == "_id" {
+		return compareRaw
+	}
+	col := c.col
+	return func(a, b any) int { return compareValues(col, a, b) }
+}
+
+func (c *selectorCompiler) operator(op string, arg any, raw json.RawMessage, path []string) (condition, error) {
+	cmp := c.comparer(path)
 	switch op {
 	case "$eq", "$ne", "$lt", "$lte", "$gt", "$gte":
-		return compare{op: op, arg: arg, col: c.col}, nil
+		return compare{op: op, arg: arg, cmp: cmp}, nil
 	case "$exists":
 		b, ok := arg.(bool)
 		if !ok {
@@ -280,13 +368,20 @@ func (c *selectorCompiler) operator(op string, arg any, raw json.RawMessage) (co
 		if !ok {
 			return nil, fmt.Errorf("%s takes an array", op)
 		}
-		in := func(v any) bool {
+		inList := func(v any) bool {
 			for _, x := range list {
-				if compareValues(c.col, v, x) == 0 {
+				if cmp(v, x) == 0 {
 					return true
 				}
 			}
 			return false
+		}
+		// An array is in the list when one of its elements is (mango_selector:match).
+		in := func(v any) bool {
+			if arr, ok := v.([]any); ok {
+				return slices.ContainsFunc(arr, inList)
+			}
+			return inList(v)
 		}
 		switch op {
 		case "$in":
@@ -299,15 +394,12 @@ func (c *selectorCompiler) operator(op string, arg any, raw json.RawMessage) (co
 			if !ok {
 				return false
 			}
+			// {"$all": [[...]]} also matches that very array.
+			if len(list) == 1 && rank(list[0]) == rankArray && cmp(v, list[0]) == 0 {
+				return true
+			}
 			for _, want := range list {
-				found := false
-				for _, have := range arr {
-					if compareValues(c.col, have, want) == 0 {
-						found = true
-						break
-					}
-				}
-				if !found {
+				if !slices.ContainsFunc(arr, func(have any) bool { return cmp(have, want) == 0 }) {
 					return false
 				}
 			}
@@ -359,8 +451,9 @@ func (c *selectorCompiler) operator(op string, arg any, raw json.RawMessage) (co
 			return ok && strings.HasPrefix(s, prefix)
 		}), nil
 	case "$elemMatch", "$allMatch", "$keyMapMatch":
+		// The argument is a selector of its own, normalised on its own.
 		inner := &selectorCompiler{col: c.col}
-		m, err := inner.object(raw, []string{}, false)
+		m, _, err := inner.object(raw, []string{}, false, false)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
@@ -368,15 +461,7 @@ func (c *selectorCompiler) operator(op string, arg any, raw json.RawMessage) (co
 		case "$elemMatch":
 			return predicate(func(v any) bool {
 				arr, ok := v.([]any)
-				if !ok {
-					return false
-				}
-				for _, x := range arr {
-					if m.match(x) {
-						return true
-					}
-				}
-				return false
+				return ok && slices.ContainsFunc(arr, m.match)
 			}), nil
 		case "$allMatch":
 			return predicate(func(v any) bool {

@@ -2,6 +2,7 @@ package sqlitecouch
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"golang.org/x/text/collate"
@@ -76,6 +77,28 @@ func TestSelectorMatches(t *testing.T) {
 		{`{"n": {"$or": [{"$lt": 1}, {"$gt": 1.4}]}}`, true},
 		{`{"_id": {"$gt": "t0"}}`, true},
 		{`{"s": "bike", "n": {"$gt": 1}, "tags": {"$size": 2}}`, true},
+		// An array is in a list when one of its elements is; it is not compared as a whole.
+		{`{"tags": {"$in": ["a", "z"]}}`, true},
+		{`{"tags": {"$in": ["z"]}}`, false},
+		{`{"tags": {"$nin": ["a"]}}`, false},
+		{`{"tags": {"$nin": ["z"]}}`, true},
+		{`{"tags": {"$in": [["a", "b"]]}}`, false},
+		{`{"nums": {"$all": [[1, 2, 3]]}}`, true},
+		// Negations are pushed down to the conditions: a missing field still matches nothing.
+		{`{"$not": {"missing": {"$lt": 2}}}`, false},
+		{`{"$not": {"n": {"$lt": 1}}}`, true},
+		{`{"$not": {"missing": {"$exists": true}}}`, true},
+		{`{"$nor": [{"missing": 1}]}`, false},
+		{`{"missing": {"$not": {"$regex": "x"}}}`, false},
+		{`{"s": {"$not": {"$regex": "^car"}}}`, true},
+		{`{"$not": {"s": "bike", "n": 9}}`, true},
+		{`{"$not": {"$or": [{"s": "car"}, {"n": 9}]}}`, true},
+		{`{"$not": {"$nor": [{"s": "bike"}]}}`, true},
+		{`{"$or": []}`, true},
+		// _id compares by raw bytes: "t1" > "U" ("t" is 0x74), though t sorts before U by collation.
+		{`{"_id": {"$lt": "U"}}`, false},
+		{`{"_id": {"$gt": "U"}}`, true},
+		{`{"_id": {"$gt": 5}}`, true}, // a string comes after every other type
 	}
 	col := collate.New(language.Und)
 	var d any
@@ -124,6 +147,37 @@ func TestSelectorConstraintsForPlanning(t *testing.T) {
 	for f, op := range want {
 		if got[f] != op {
 			t.Errorf("constraint on %s: %q, want %q", f, got[f], op)
+		}
+	}
+}
+
+// TestSelectorRequiredFields: the fields every matching document has, which decide whether an
+// index can serve the query (mango_selector:has_required_fields).
+func TestSelectorRequiredFields(t *testing.T) {
+	col := collate.New(language.Und)
+	for _, c := range []struct {
+		selector string
+		want     []string
+	}{
+		{`{"a": 1, "$or": [{"b": 1}, {"b": 2, "c": 1}]}`, []string{"a", "b"}},
+		{`{"a": {"$exists": false}, "b": {"$exists": true}}`, []string{"b"}},
+		{`{"$not": {"a": {"$exists": false}}}`, []string{"a"}},
+		{`{"$not": {"a": 1, "b": 2}}`, nil},
+		{`{"$nor": [{"a": 1}, {"b": 2}]}`, []string{"a", "b"}},
+		{`{"a": {"b": {"$in": [1]}}, "c": {"$elemMatch": {"d": 1}}}`, []string{"a.b", "c"}},
+		{`{}`, nil},
+	} {
+		sel, err := compileSelector(json.RawMessage(c.selector), col)
+		if err != nil {
+			t.Fatalf("%s: %v", c.selector, err)
+		}
+		var got []string
+		for f := range sel.required {
+			got = append(got, f)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s requires %q, want %q", c.selector, got, c.want)
 		}
 	}
 }
