@@ -134,13 +134,23 @@ func (e checkError) Error() string        { return e.err.Error() }
 func (e checkError) Unwrap() error        { return e.err }
 func (e checkError) Is(target error) bool { return target == ErrCheck }
 
+// ErrInvalid matches the errors of [Service.Add] for an entry that cannot be an account (a server
+// URL that is not http(s), an empty token or device name); the message says what is wrong.
+var ErrInvalid = errors.New("invalid account")
+
+type invalidError struct{ err error }
+
+func (e invalidError) Error() string        { return e.err.Error() }
+func (e invalidError) Unwrap() error        { return e.err }
+func (e invalidError) Is(target error) bool { return target == ErrInvalid }
+
 // Add checks the account against its server (a get_range_ts request with the token) and saves it
 // only when the server accepted it: a wrong token or server is refused at once, not retried by
 // every later sync. An account for the same server and device gets the new token. A malformed
-// entry gives the error of [accounts.New.Validate].
+// entry gives an error matching [ErrInvalid], a refusal of the server one matching [ErrCheck].
 func (s *Service) Add(ctx context.Context, n accounts.New) (*accounts.Account, error) {
 	if err := n.Validate(); err != nil {
-		return nil, err
+		return nil, invalidError{err}
 	}
 	if err := s.allow(ctx, n.ServerURL); err != nil {
 		return nil, err
@@ -275,6 +285,28 @@ func (s *Service) Sync(ctx context.Context, id string, deadline time.Time) (trip
 		return tripsync.Summary{}, ErrBusy
 	}
 	defer s.end(id)
+	return s.sync(ctx, id, deadline, progress)
+}
+
+// SyncNow starts a sync of the account in the background (ctx bounds it) and returns at once,
+// the account already marked as syncing; it returns ErrBusy when the account is already syncing.
+// [Service.Wait] waits for those syncs.
+func (s *Service) SyncNow(ctx context.Context, id string) error {
+	progress, ok := s.begin(id)
+	if !ok {
+		return ErrBusy
+	}
+	s.wg.Go(func() {
+		defer s.end(id)
+		if _, err := s.sync(ctx, id, time.Time{}, progress); err != nil && ctx.Err() == nil {
+			s.opts.Logger.Warn("sync failed", "account", id, "error", err)
+		}
+	})
+	return nil
+}
+
+// sync runs the sync of an account marked as syncing, reporting its progress in progress.
+func (s *Service) sync(ctx context.Context, id string, deadline time.Time, progress *tripsync.Summary) (tripsync.Summary, error) {
 	a, err := s.store.Get(ctx, id)
 	if err != nil {
 		return tripsync.Summary{}, err
@@ -304,23 +336,6 @@ func (s *Service) Sync(ctx context.Context, id string, deadline time.Time) (trip
 		return sum, fmt.Errorf("account %s: %w", id, err)
 	}
 	return sum, nil
-}
-
-// SyncNow starts a sync of the account in the background (ctx bounds it) and returns at once; it
-// returns ErrBusy when the account is already syncing. [Service.Wait] waits for those syncs.
-func (s *Service) SyncNow(ctx context.Context, id string) error {
-	s.mu.Lock()
-	_, busy := s.running[id]
-	s.mu.Unlock()
-	if busy {
-		return ErrBusy
-	}
-	s.wg.Go(func() {
-		if _, err := s.Sync(ctx, id, time.Time{}); err != nil && !errors.Is(err, ErrBusy) && ctx.Err() == nil {
-			s.opts.Logger.Warn("sync failed", "account", id, "error", err)
-		}
-	})
-	return nil
 }
 
 // Wait waits for the syncs [Service.SyncNow] started.

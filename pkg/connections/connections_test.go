@@ -114,7 +114,7 @@ func TestAddChecksTheServer(t *testing.T) {
 					t.Errorf("%s: %v (%s), want a failed check (%s)", c.name, err, connections.CheckProblem(err), c.problem)
 				}
 			}
-			if _, err := w.svc.Add(ctx, accounts.New{ServerURL: "openpath.example.org", Token: w.token, Device: "phone"}); err == nil || errors.Is(err, connections.ErrCheck) {
+			if _, err := w.svc.Add(ctx, accounts.New{ServerURL: "openpath.example.org", Token: w.token, Device: "phone"}); !errors.Is(err, connections.ErrInvalid) {
 				t.Errorf("a server URL without a scheme: %v, want the entry refused before any request", err)
 			}
 			if list, err := w.svc.List(ctx); err != nil || len(list) != 0 {
