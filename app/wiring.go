@@ -3,13 +3,18 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/netguard"
+	"github.com/coachco2/coachco2/pkg/seal"
 	"github.com/coachco2/coachco2/pkg/sharing"
 	"github.com/coachco2/coachco2/pkg/vault"
 )
@@ -18,9 +23,16 @@ import (
 type workspace struct {
 	vault *vault.Vault
 	*coach.Coach
+	// closers are other handles of the vault, closed with it (`app serve`'s syncs').
+	closers []*vault.Vault
 }
 
-func (w *workspace) Close() { w.vault.Close() }
+func (w *workspace) Close() {
+	for _, v := range w.closers {
+		v.Close()
+	}
+	w.vault.Close()
+}
 
 // openWorkspace opens the vault and its coach, which brings every trip's figures up to date.
 func openWorkspace(ctx context.Context, f *cmdenv.Vault, opts ...vault.Option) (*workspace, error) {
@@ -37,6 +49,40 @@ func openWorkspace(ctx context.Context, f *cmdenv.Vault, opts ...vault.Option) (
 		return nil, err
 	}
 	return &workspace{vault: v, Coach: c}, nil
+}
+
+// openTokenKey returns the box that seals the accounts' tokens in an embedded vault: the key file
+// beside the vault file, as the connector keeps it (vault.db.key), created when the vault has no
+// sealed token yet. When tokens were sealed and the key file is gone, it says so rather than make
+// a new key that would hide it. A vault on a server gets no box: tokens are stored as given.
+func openTokenKey(ctx context.Context, v *vault.Vault, dsn string) (*seal.Box, error) {
+	if !v.Embedded() {
+		return nil, nil
+	}
+	path := strings.TrimPrefix(dsn, "file:") + ".key" // the connector's spelling of it
+	box, err := seal.LoadKeyFile(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return box, err
+	}
+	db, err := v.DB(ctx, vault.DoctypeAccounts)
+	if err != nil {
+		return nil, err
+	}
+	store, err := accounts.Open(ctx, db, nil)
+	if err != nil {
+		return nil, err
+	}
+	list, err := store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range list {
+		if seal.IsSealed(a.Auth.Password) {
+			return nil, fmt.Errorf("the key file %s is gone: the tokens of the accounts were sealed with it and cannot be opened without it; "+
+				"restore it from a backup, or remove the accounts and connect them again", path)
+		}
+	}
+	return seal.CreateKeyFile(path)
 }
 
 // sharingWorkspace is the vault, its coach and the sharing service, whose requests go through a
