@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/coach"
-	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/netguard"
 	"github.com/coachco2/coachco2/pkg/seal"
 	"github.com/coachco2/coachco2/pkg/sharing"
