@@ -111,7 +111,7 @@ func serve(ctx context.Context, ln net.Listener, f *cmdenv.Vault, o serveOptions
 	if err != nil {
 		return err
 	}
-	ws, err := openWorkspace(ctx, f, vault.WithPolicy(m.Policy()), vault.WithTransport(guard.Transport()))
+	ws, err := openWorkspace(ctx, f, false, vault.WithPolicy(m.Policy()), vault.WithTransport(guard.Transport()))
 	if err != nil {
 		return err
 	}

@@ -35,11 +35,10 @@ func (w *workspace) Close() {
 }
 
 // openWorkspace opens the vault and its coach, which brings every trip's figures up to date.
-func openWorkspace(ctx context.Context, f *cmdenv.Vault, opts ...vault.Option) (*workspace, error) {
-	if err := f.Check(); err != nil {
-		return nil, err
-	}
-	v, err := vault.Open(ctx, f.DSN, f.Instance, opts...)
+// With existing, a vault file or instance that does not exist is refused as bad usage rather
+// than created: every command but serve (which a person may start before their first sync).
+func openWorkspace(ctx context.Context, f *cmdenv.Vault, existing bool, opts ...vault.Option) (*workspace, error) {
+	v, err := f.Open(ctx, existing, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +98,7 @@ func newSharing(ctx context.Context, ws *workspace, guard *netguard.Guard) (*sha
 }
 
 // coachCommand makes cmd a command over the coach: it takes --vault and --instance, and its run
-// opens the workspace, calls fn with it and closes it.
+// opens the workspace (which must exist: see openWorkspace), calls fn with it and closes it.
 func coachCommand(cmd *cobra.Command, fn func(cmd *cobra.Command, args []string, ws *workspace) error) *cobra.Command {
 	var f cmdenv.Vault
 	f.Register(cmd)
@@ -107,7 +106,7 @@ func coachCommand(cmd *cobra.Command, fn func(cmd *cobra.Command, args []string,
 		if err := f.Fill(cmd, nil); err != nil {
 			return err
 		}
-		ws, err := openWorkspace(cmd.Context(), &f)
+		ws, err := openWorkspace(cmd.Context(), &f, true)
 		if err != nil {
 			return err
 		}

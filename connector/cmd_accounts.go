@@ -47,7 +47,7 @@ func newAccountsListCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List the accounts (tokens are never shown)",
 		Args:  cobra.NoArgs,
-	}, nil, nil, func(cmd *cobra.Command, _ []string, ws *workspace) error {
+	}, nil, readOnly, func(cmd *cobra.Command, _ []string, ws *workspace) error {
 		list, err := ws.accounts.List(cmd.Context())
 		if err != nil {
 			return vaultError(err)
@@ -63,7 +63,7 @@ func newAccountsRemoveCmd() *cobra.Command {
 		Use:   "remove ACCOUNT_ID",
 		Short: "Remove an account; its trips stay in the vault",
 		Args:  cobra.ExactArgs(1),
-	}, nil, nil, func(cmd *cobra.Command, args []string, ws *workspace) error {
+	}, nil, readOnly, func(cmd *cobra.Command, args []string, ws *workspace) error {
 		if err := ws.accounts.Remove(cmd.Context(), args[0]); err != nil {
 			return classifyAccountErr(err)
 		}
