@@ -31,6 +31,8 @@ type connected struct {
 	svc     *connections.Service
 	tracker string // the tracking server's URL
 	token   string
+	// synced receives a value after each sync that saved trips, once the figures are up to date.
+	synced chan struct{}
 }
 
 func newConnected(t *testing.T) *connected {
@@ -77,11 +79,16 @@ func newConnected(t *testing.T) *connected {
 	if err != nil {
 		t.Fatal(err)
 	}
+	synced := make(chan struct{}, 16)
 	svc, err := connections.New(ctx, open(vault.WithPolicy(connections.ManagePolicy(m.Policy()))), open(vault.WithPolicy(m.Policy())), box,
 		connections.Options{AppVersion: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			AfterSync: func(ctx context.Context, _ tripsync.Summary) {
 				if _, err := c.Refresh(ctx); err != nil {
 					t.Error(err)
+				}
+				select {
+				case synced <- struct{}{}:
+				default:
 				}
 			}})
 	if err != nil {
@@ -89,7 +96,7 @@ func newConnected(t *testing.T) *connected {
 	}
 	// The syncs "Sync now" starts are over before the vault closes.
 	t.Cleanup(svc.Wait)
-	return &connected{coach: c, svc: svc, tracker: tracker.URL, token: tokens[0]}
+	return &connected{coach: c, svc: svc, tracker: tracker.URL, token: tokens[0], synced: synced}
 }
 
 // noRedirect is a client that shows redirects rather than follow them.
