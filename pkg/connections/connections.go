@@ -75,6 +75,9 @@ type Service struct {
 	engine *tripsync.Engine
 	opts   Options
 
+	// addMu makes Add and Remove take turns: each sets the servers allowed (with the one it checks).
+	addMu sync.Mutex
+
 	mu      sync.Mutex
 	running map[string]*tripsync.Summary // account id → progress of its sync
 	changed chan struct{}                // closed and replaced when a sync starts or ends
@@ -152,6 +155,8 @@ func (s *Service) Add(ctx context.Context, n accounts.New) (*accounts.Account, e
 	if err := n.Validate(); err != nil {
 		return nil, invalidError{err}
 	}
+	s.addMu.Lock()
+	defer s.addMu.Unlock()
 	if err := s.allow(ctx, n.ServerURL); err != nil {
 		return nil, err
 	}
@@ -172,6 +177,8 @@ func (s *Service) Add(ctx context.Context, n accounts.New) (*accounts.Account, e
 
 // Remove removes an account; its trips stay in the vault.
 func (s *Service) Remove(ctx context.Context, id string) error {
+	s.addMu.Lock()
+	defer s.addMu.Unlock()
 	if err := s.manage.Remove(ctx, id); err != nil {
 		return err
 	}
@@ -311,6 +318,10 @@ func (s *Service) sync(ctx context.Context, id string, deadline time.Time, progr
 	if err != nil {
 		return tripsync.Summary{}, err
 	}
+	// An account added by another process (`connector accounts add`) gets its server allowed.
+	if err := s.allowAccounts(ctx); err != nil {
+		return tripsync.Summary{}, err
+	}
 	token, err := s.store.Token(a)
 	if err != nil {
 		return tripsync.Summary{}, err
@@ -409,7 +420,15 @@ func (s *Service) client(serverURL, token string, retry openpath.RetryPolicy) (*
 	return openpath.New(serverURL, token, opts...)
 }
 
-// allow gives AllowServers the accounts' servers, and extra when not "".
+// allowAccounts gives AllowServers the accounts' servers, unless Add or Remove is doing it.
+func (s *Service) allowAccounts(ctx context.Context) error {
+	s.addMu.Lock()
+	defer s.addMu.Unlock()
+	return s.allow(ctx, "")
+}
+
+// allow gives AllowServers the accounts' servers, and extra when not "". Its callers hold addMu
+// (but New, before the service is shared).
 func (s *Service) allow(ctx context.Context, extra string) error {
 	if s.opts.AllowServers == nil {
 		return nil

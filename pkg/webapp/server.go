@@ -4,8 +4,10 @@
 // Screens: the dashboard (12-month CO2 chart, this month against last, breakdowns by mode and
 // purpose, CO2 avoided, bike-commute days against the goal), the trip list with filters, a trip's
 // detail (its route drawn as SVG, its sections, corrections), the analysis of a month or a year,
-// the settings, and the exports. The same data is served as JSON under /api/. Pages work without
-// JavaScript; a little vanilla script only submits the trip form when a select changes.
+// the settings, the exports, the studies, and the connections to tracking servers (when enabled).
+// The same data is served as JSON under /api/. Pages work without JavaScript; a little vanilla
+// script only submits the trip form when a select changes, and reloads the Connections screen
+// when a sync it shows running is over.
 //
 // Security headers, login beyond loopback and CSRF protection are middleware (pkg/websec) that
 // `app serve` wraps around Handler; a mutating request must carry the CSRF token that every page
