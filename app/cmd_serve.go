@@ -174,11 +174,7 @@ func openConnections(ctx context.Context, f *cmdenv.Vault, ws *workspace, guard 
 		return nil, err
 	}
 	open := func(p vault.Policy) (*vault.Vault, error) {
-		v, err := vault.Open(ctx, f.DSN, f.Instance, vault.WithPolicy(p), vault.WithTransport(guard.Transport()))
-		if err != nil {
-			return nil, err
-		}
-		return v, nil
+		return vault.Open(ctx, f.DSN, f.Instance, vault.WithPolicy(p), vault.WithTransport(guard.Transport()))
 	}
 	manage, err := open(connections.ManagePolicy(m.Policy()))
 	if err != nil {
@@ -194,8 +190,8 @@ func openConnections(ctx context.Context, f *cmdenv.Vault, ws *workspace, guard 
 	if err != nil {
 		return nil, err
 	}
-	// The tracking servers answer their syncs' requests themselves: a redirect is reported, as
-	// the openpath client does by default, never followed.
+	// A redirect is reported (the server's URL is probably wrong), as with the openpath client's
+	// own transport, never followed.
 	client := &http.Client{Transport: guard.Transport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return connections.New(ctx, manage, syncs, box, connections.Options{
 		AppVersion: version, Logger: logger, Client: client,
