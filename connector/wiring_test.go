@@ -168,3 +168,28 @@ func TestNoVaultIsCreatedByATypo(t *testing.T) {
 		t.Fatalf("status on the synced vault: exit %d, %v: %s", code, err, out)
 	}
 }
+
+// TestAccountsAddChecksTheServer: `accounts add` asks the server first: a refused token exits 3,
+// a server that cannot be reached 4, and neither saves an account (nor makes the vault).
+func TestAccountsAddChecksTheServer(t *testing.T) {
+	url := sampleServer(t, false)
+	vaultFile := filepath.Join(t.TempDir(), "vault.db")
+	for _, c := range []struct {
+		server, token string
+		code          int
+	}{{url, "not-the-token", exitAuthRefused}, {"http://127.0.0.1:1", "sample-user", exitServerDown}} {
+		_, err, code := runErr(t, "accounts", "add", "--vault", vaultFile, "--instance", "alice", "--server", c.server, "--token", c.token)
+		if code != c.code || !strings.Contains(fmt.Sprint(err), "not added") {
+			t.Errorf("accounts add --server %s --token %s: exit %d (want %d), %v", c.server, c.token, code, c.code, err)
+		}
+		if _, err := os.Stat(vaultFile); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("a refused account made the vault: %v", err)
+		}
+	}
+	if out, err, code := runErr(t, "accounts", "add", "--vault", vaultFile, "--instance", "alice", "--server", url, "--token", "sample-user"); code != exitOK {
+		t.Fatalf("accounts add with the right token: exit %d, %v: %s", code, err, out)
+	}
+	if out, code := run(t, "accounts", "list", "--vault", vaultFile, "--instance", "alice"); code != exitOK || !strings.Contains(out, url) {
+		t.Fatalf("accounts list: exit %d: %s", code, out)
+	}
+}

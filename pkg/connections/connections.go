@@ -160,19 +160,34 @@ func (s *Service) Add(ctx context.Context, n accounts.New) (*accounts.Account, e
 	if err := s.allow(ctx, n.ServerURL); err != nil {
 		return nil, err
 	}
-	client, err := s.client(n.ServerURL, n.Token, openpath.RetryPolicy{MaxRetries: 1, InitialBackoff: 200 * time.Millisecond, MaxBackoff: time.Second})
-	if err == nil {
-		_, err = client.PipelineRange(ctx)
+	opts := []openpath.Option{openpath.WithLogger(s.opts.Logger)}
+	if s.opts.Client != nil {
+		opts = append(opts, openpath.WithHTTPClient(s.opts.Client))
 	}
-	if err != nil {
+	if err := Check(ctx, n.ServerURL, n.Token, opts...); err != nil {
 		_ = s.allow(context.WithoutCancel(ctx), "") // the checked server only if an account has it
-		return nil, checkError{err}
+		return nil, err
 	}
 	a, _, err := s.manage.Ensure(ctx, n)
 	if err != nil {
 		return nil, fmt.Errorf("save the account: %w", err)
 	}
 	return a, nil
+}
+
+// Check asks the tracking server at serverURL whether it accepts token (a get_range_ts request),
+// retrying once: a refusal matches [ErrCheck] and, below it, the openpath client's error
+// (openpath.ErrAuthRefused for a refused token...). opts configure the client.
+func Check(ctx context.Context, serverURL, token string, opts ...openpath.Option) error {
+	opts = append(opts, openpath.WithRetryPolicy(openpath.RetryPolicy{MaxRetries: 1, InitialBackoff: 200 * time.Millisecond, MaxBackoff: time.Second}))
+	client, err := openpath.New(serverURL, token, opts...)
+	if err == nil {
+		_, err = client.PipelineRange(ctx)
+	}
+	if err != nil {
+		return checkError{err}
+	}
+	return nil
 }
 
 // Remove removes an account; its trips stay in the vault.
