@@ -1,7 +1,8 @@
 # make test   every test: go vet, gofmt, go test ./... (installs pouchdb-server, and Chromium when
 #             missing, first)
 # make run    a demo on embedded defaults: a generated user served by the devserver, synced into
-#             the embedded vault .run/vault.db (instance demo), then the web app on APP_ADDR
+#             the embedded vault .run/vault.db (instance demo), then the web app on APP_ADDR, which
+#             keeps the demo account in sync (its Connections screen)
 # make bench  benchmarks of the vault on both backends
 # make build  CGO_ENABLED=0 go build ./..., and the three programs into bin/: app and connector
 #             (the participant's), collector (the researchers')
@@ -62,10 +63,12 @@ run:
 	mkdir -p .run
 	$(GO) build -o .run/connector ./connector
 	$(GO) build -o .run/app ./app
-	@# The sync's first request is retried (with backoff) until the devserver listens.
+	@# The sync's first request is retried (with backoff) until the devserver listens. The
+	@# devserver keeps serving while the app runs: the app syncs the demo account hourly and on
+	@# "Sync now" (the Connections screen). The devserver stops with the app.
 	@.run/connector devserver --generate users=1,days=365,seed=1,start=$(DEMO_START) --addr $(DEMO_ADDR) & pid=$$!; \
-	.run/connector sync --vault .run/vault.db --instance demo --server http://$(DEMO_ADDR) --token user001 --device demo-phone; \
-	status=$$?; kill $$pid 2>/dev/null; [ $$status -eq 0 ] || exit $$status; \
+	trap 'kill $$pid 2>/dev/null' EXIT; \
+	.run/connector sync --vault .run/vault.db --instance demo --server http://$(DEMO_ADDR) --token user001 --device demo-phone || exit $$?; \
 	.run/app serve --vault .run/vault.db --instance demo --addr $(APP_ADDR)
 
 fuzz: $(POUCHDB_INSTALLED)

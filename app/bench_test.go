@@ -26,7 +26,7 @@ func BenchmarkReport(b *testing.B) {
 			// The first opening checks every trip and builds the figures cache: a one-time cost.
 			start := time.Now()
 			f := &cmdenv.Vault{DSN: dsn, Instance: instance}
-			ws, err := openWorkspace(ctx, f)
+			ws, err := openWorkspace(ctx, f, true)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -37,7 +37,7 @@ func BenchmarkReport(b *testing.B) {
 			defer stop()
 			runtime.GC()
 			for b.Loop() {
-				ws, err := openWorkspace(ctx, f)
+				ws, err := openWorkspace(ctx, f, true)
 				if err != nil {
 					b.Fatal(err)
 				}

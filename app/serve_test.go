@@ -3,15 +3,22 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coachco2/coachco2/pkg/cmdenv"
+	"github.com/coachco2/coachco2/pkg/openpath/devserver"
+	"github.com/coachco2/coachco2/pkg/tripgen"
 )
 
 // TestServe runs `app serve` as a user would, and checks what a browser relies on: the security
@@ -73,6 +80,12 @@ func TestServe(t *testing.T) {
 func startServe(t *testing.T, withLabels bool, passphrase string) (base string, client *http.Client) {
 	t.Helper()
 	dsn, instance := syncedVault(t, couch.Backends()[0], withLabels)
+	return startServeOn(t, dsn, instance, serveOptions{passphrase: passphrase})
+}
+
+// startServeOn is startServe on a vault of the test's.
+func startServeOn(t *testing.T, dsn, instance string, o serveOptions) (base string, client *http.Client) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +93,7 @@ func startServe(t *testing.T, withLabels bool, passphrase string) (base string, 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var out bytes.Buffer // read once serve returned
-	go func() { done <- serve(ctx, ln, &cmdenv.Vault{DSN: dsn, Instance: instance}, passphrase, &out) }()
+	go func() { done <- serve(ctx, ln, &cmdenv.Vault{DSN: dsn, Instance: instance}, o, &out) }()
 	base = "http://" + ln.Addr().String() + "/"
 	t.Cleanup(func() {
 		cancel()
@@ -161,5 +174,80 @@ func TestServeLoginAndLimits(t *testing.T) {
 	resp, msg := fetch("POST", "/settings", form, strings.NewReader(big))
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "too large") {
 		t.Errorf("a 20 MB form: %d %q, want 413 too large", resp.StatusCode, msg)
+	}
+}
+
+// TestServeConnectsAndSyncs: on a vault that does not exist yet, a person connects their account
+// from the Connections screen; `app serve` checks it against the server through its network
+// guard, seals the token with a new key file beside the vault, syncs it with the connector's
+// permissions, and its trips appear in the app.
+func TestServeConnectsAndSyncs(t *testing.T) {
+	dev, err := devserver.New(devserver.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := tripgen.ParseSpec("users=1,days=14,seed=1,start=2025-03-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, err := tripgen.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := dev.AddGenerated(gen)[0]
+	tracker := httptest.NewServer(dev)
+	t.Cleanup(tracker.Close)
+	path := filepath.Join(t.TempDir(), "vault.db")
+	base, client := startServeOn(t, path, "alice", serveOptions{syncEvery: time.Hour})
+	base = strings.TrimSuffix(base, "/")
+
+	resp, err := client.Get(base + "/connections")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(page)
+	if csrf == nil {
+		t.Fatalf("the Connections screen has no form: %s", page)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/connections", strings.NewReader(url.Values{"server": {"other"}, "server_url": {tracker.URL},
+		"token": {token}, "device": {"phone"}, "csrf_token": {string(csrf[1])}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	if resp, err = client.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("connecting: %d %s", resp.StatusCode, body)
+	}
+	if resp, err = client.Get(base + "/api/connections?wait=1"); err != nil {
+		t.Fatal(err)
+	}
+	var state struct {
+		Accounts []struct {
+			Trips   int
+			Syncing bool
+			Problem string
+		}
+	}
+	err = json.NewDecoder(resp.Body).Decode(&state)
+	resp.Body.Close()
+	if err != nil || len(state.Accounts) != 1 || state.Accounts[0].Syncing || state.Accounts[0].Trips == 0 || state.Accounts[0].Problem != "" {
+		t.Fatalf("after the first sync: %+v, %v", state, err)
+	}
+	if resp, err = client.Get(base + "/api/trips"); err != nil {
+		t.Fatal(err)
+	}
+	var trips struct{ Total int }
+	err = json.NewDecoder(resp.Body).Decode(&trips)
+	resp.Body.Close()
+	if err != nil || trips.Total != state.Accounts[0].Trips {
+		t.Fatalf("/api/trips: %+v, %v; want the %d trips synced", trips, err, state.Accounts[0].Trips)
+	}
+	if _, err := os.Stat(path + ".key"); err != nil {
+		t.Fatalf("the token's key file: %v", err)
 	}
 }

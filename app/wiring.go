@@ -3,13 +3,18 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/netguard"
+	"github.com/coachco2/coachco2/pkg/seal"
 	"github.com/coachco2/coachco2/pkg/sharing"
 	"github.com/coachco2/coachco2/pkg/vault"
 )
@@ -18,16 +23,22 @@ import (
 type workspace struct {
 	vault *vault.Vault
 	*coach.Coach
+	// closers are other handles of the vault, closed with it (`app serve`'s syncs').
+	closers []*vault.Vault
 }
 
-func (w *workspace) Close() { w.vault.Close() }
+func (w *workspace) Close() {
+	for _, v := range w.closers {
+		v.Close()
+	}
+	w.vault.Close()
+}
 
 // openWorkspace opens the vault and its coach, which brings every trip's figures up to date.
-func openWorkspace(ctx context.Context, f *cmdenv.Vault, opts ...vault.Option) (*workspace, error) {
-	if err := f.Check(); err != nil {
-		return nil, err
-	}
-	v, err := vault.Open(ctx, f.DSN, f.Instance, opts...)
+// With existing, a vault file or instance that does not exist is refused as bad usage rather
+// than created: every command but serve (which a person may start before their first sync).
+func openWorkspace(ctx context.Context, f *cmdenv.Vault, existing bool, opts ...vault.Option) (*workspace, error) {
+	v, err := f.Open(ctx, existing, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +48,40 @@ func openWorkspace(ctx context.Context, f *cmdenv.Vault, opts ...vault.Option) (
 		return nil, err
 	}
 	return &workspace{vault: v, Coach: c}, nil
+}
+
+// openTokenKey returns the box that seals the accounts' tokens in an embedded vault: the key file
+// beside the vault file, as the connector keeps it (vault.db.key), created when the vault has no
+// sealed token yet. When tokens were sealed and the key file is gone, it says so rather than make
+// a new key that would hide it. A vault on a server gets no box: tokens are stored as given.
+func openTokenKey(ctx context.Context, v *vault.Vault, dsn string) (*seal.Box, error) {
+	if !v.Embedded() {
+		return nil, nil
+	}
+	path := strings.TrimPrefix(dsn, "file:") + ".key" // the connector's spelling of it
+	box, err := seal.LoadKeyFile(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return box, err
+	}
+	db, err := v.DB(ctx, vault.DoctypeAccounts)
+	if err != nil {
+		return nil, err
+	}
+	store, err := accounts.Open(ctx, db, nil)
+	if err != nil {
+		return nil, err
+	}
+	list, err := store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range list {
+		if seal.IsSealed(a.Auth.Password) {
+			return nil, fmt.Errorf("the key file %s is gone: the tokens of the accounts were sealed with it and cannot be opened without it; "+
+				"restore it from a backup, or remove the accounts and connect them again", path)
+		}
+	}
+	return seal.CreateKeyFile(path)
 }
 
 // sharingWorkspace is the vault, its coach and the sharing service, whose requests go through a
@@ -53,7 +98,7 @@ func newSharing(ctx context.Context, ws *workspace, guard *netguard.Guard) (*sha
 }
 
 // coachCommand makes cmd a command over the coach: it takes --vault and --instance, and its run
-// opens the workspace, calls fn with it and closes it.
+// opens the workspace (which must exist: see openWorkspace), calls fn with it and closes it.
 func coachCommand(cmd *cobra.Command, fn func(cmd *cobra.Command, args []string, ws *workspace) error) *cobra.Command {
 	var f cmdenv.Vault
 	f.Register(cmd)
@@ -61,7 +106,7 @@ func coachCommand(cmd *cobra.Command, fn func(cmd *cobra.Command, args []string,
 		if err := f.Fill(cmd, nil); err != nil {
 			return err
 		}
-		ws, err := openWorkspace(cmd.Context(), &f)
+		ws, err := openWorkspace(cmd.Context(), &f, true)
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,6 +64,29 @@ func TestDamagedVault(t *testing.T) {
 		err, code := runAppCode(t, cmd, "--vault", dsn, "--instance", instance)
 		if code != exitVault || err == nil || !strings.Contains(err.Error(), "file is damaged") || !strings.Contains(err.Error(), "backup") {
 			t.Errorf("app %s on a damaged vault: exit %d (want %d), error %v", cmd, code, exitVault, err)
+		}
+	}
+}
+
+// TestNoVaultIsCreatedByATypo: the app's commands refuse a vault file or an instance that does
+// not exist, as bad usage naming it, and create nothing (a typo used to give an empty report
+// and exit 0).
+func TestNoVaultIsCreatedByATypo(t *testing.T) {
+	typo := filepath.Join(t.TempDir(), "typo.db")
+	for _, cmd := range [][]string{{"report"}, {"trips"}, {"settings"}, {"recompute"}, {"studies", "list"}, {"consent", "list"}, {"share"}} {
+		err, code := runAppCode(t, append(cmd, "--vault", typo, "--instance", "alice")...)
+		if code != exitUsage || err == nil || !strings.Contains(err.Error(), typo) || !strings.Contains(err.Error(), "does not exist") {
+			t.Errorf("app %v on a missing vault file: exit %d (want %d), %v", cmd, code, exitUsage, err)
+		}
+		if _, err := os.Stat(typo); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("app %v created %s (%v)", cmd, typo, err)
+		}
+	}
+	dsn, _ := syncedVault(t, couch.Backends()[0], false)
+	for _, cmd := range []string{"report", "trips", "settings"} {
+		err, code := runAppCode(t, cmd, "--vault", dsn, "--instance", "alcie")
+		if code != exitUsage || err == nil || !strings.Contains(err.Error(), `instance "alcie"`) {
+			t.Errorf("app %s on a mistyped instance: exit %d (want %d), %v", cmd, code, exitUsage, err)
 		}
 	}
 }

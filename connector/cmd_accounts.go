@@ -7,6 +7,7 @@ import (
 
 	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/cmdenv"
+	"github.com/coachco2/coachco2/pkg/connections"
 	"github.com/coachco2/coachco2/pkg/ui/connectorui"
 )
 
@@ -19,10 +20,19 @@ func newAccountsAddCmd() *cobra.Command {
 	var n accounts.New
 	cmd := workspaceCommand(&cobra.Command{
 		Use:   "add",
-		Short: "Add an account (or update its token), without syncing",
+		Short: "Add an account (or update its token) once its server accepted the token, without syncing",
 		Args:  cobra.NoArgs,
 	}, map[string]string{"server": "COACHCO2_SERVER", "token": "COACHCO2_TOKEN", "device": "COACHCO2_DEVICE"},
-		func(*cobra.Command) (openOptions, error) { return openOptions{newToken: n.Token != ""}, nil },
+		func(cmd *cobra.Command) (openOptions, error) {
+			if err := n.Validate(); err != nil {
+				return openOptions{}, cmdenv.Usage(err)
+			}
+			// Asked before the vault opens: a refused token or a wrong server saves nothing.
+			if err := connections.Check(cmd.Context(), n.ServerURL, n.Token); err != nil {
+				return openOptions{}, fmt.Errorf("the account was not added: %w", err)
+			}
+			return openOptions{newToken: true}, nil
+		},
 		func(cmd *cobra.Command, _ []string, ws *workspace) error {
 			a, created, err := ws.accounts.Ensure(cmd.Context(), n)
 			if err != nil {
@@ -47,7 +57,7 @@ func newAccountsListCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List the accounts (tokens are never shown)",
 		Args:  cobra.NoArgs,
-	}, nil, nil, func(cmd *cobra.Command, _ []string, ws *workspace) error {
+	}, nil, readOnly, func(cmd *cobra.Command, _ []string, ws *workspace) error {
 		list, err := ws.accounts.List(cmd.Context())
 		if err != nil {
 			return vaultError(err)
@@ -63,7 +73,7 @@ func newAccountsRemoveCmd() *cobra.Command {
 		Use:   "remove ACCOUNT_ID",
 		Short: "Remove an account; its trips stay in the vault",
 		Args:  cobra.ExactArgs(1),
-	}, nil, nil, func(cmd *cobra.Command, args []string, ws *workspace) error {
+	}, nil, readOnly, func(cmd *cobra.Command, args []string, ws *workspace) error {
 		if err := ws.accounts.Remove(cmd.Context(), args[0]); err != nil {
 			return classifyAccountErr(err)
 		}

@@ -12,7 +12,7 @@ func newStatusCmd() *cobra.Command {
 		Use:   "status",
 		Short: "Show each account's last sync, cursors, trip count and last error",
 		Args:  cobra.NoArgs,
-	}, nil, nil, func(cmd *cobra.Command, _ []string, ws *workspace) error {
+	}, nil, readOnly, func(cmd *cobra.Command, _ []string, ws *workspace) error {
 		ctx := cmd.Context()
 		list, err := ws.accounts.List(ctx)
 		if err != nil {
@@ -31,3 +31,6 @@ func newStatusCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
+
+// readOnly prepares a command that needs an existing vault: it creates none.
+func readOnly(*cobra.Command) (openOptions, error) { return openOptions{existing: true}, nil }

@@ -55,7 +55,8 @@ account in the vault is. --every keeps running and syncs all accounts periodical
 			if f.every < 0 || f.every > 0 && f.every < time.Minute {
 				return openOptions{}, cmdenv.Usagef("--every must be at least 1m")
 			}
-			return openOptions{newToken: f.token != "", dryRun: f.dryRun}, nil
+			// Only a sync given an account to create may create the vault (a dry run never does).
+			return openOptions{newToken: f.token != "", dryRun: f.dryRun, existing: f.server == ""}, nil
 		},
 		func(cmd *cobra.Command, _ []string, ws *workspace) error {
 			return f.run(cmd.Context(), ws, since, connectorui.New(cmd.OutOrStdout(), os.Stderr, f.json))

@@ -142,15 +142,15 @@ type openOptions struct {
 	newToken bool
 	// dryRun: the command writes nothing, not even a new key file.
 	dryRun bool
+	// existing: the command needs a vault that exists (it only reads, or works on the accounts
+	// a sync or `accounts add` made): a missing vault file or instance is refused, not created.
+	existing bool
 }
 
 // open opens the vault of f and prepares its accounts and trips. In an embedded vault, tokens
 // are sealed with a key file beside the vault file (see openKey).
 func open(ctx context.Context, f *cmdenv.Vault, o openOptions) (*workspace, error) {
-	if err := f.Check(); err != nil {
-		return nil, err
-	}
-	v, err := vault.Open(ctx, f.DSN, f.Instance)
+	v, err := f.Open(ctx, o.existing || o.dryRun)
 	if err != nil {
 		return nil, vaultError(err)
 	}

@@ -78,12 +78,15 @@ func TestKeyFileGone(t *testing.T) {
 		}
 	}
 
-	// A dry run on a new vault writes no key: it cannot seal the token it is given.
+	// A dry run on a new vault writes no key, nor the vault: there is nothing to read.
 	out, err, code := runErr(t, slices.Concat(withToken, []string{"--dry-run"})...)
-	if code != exitUsage || !strings.Contains(fmt.Sprint(err), "--dry-run writes nothing") {
+	if code != exitUsage || !strings.Contains(fmt.Sprint(err), "does not exist") {
 		t.Fatalf("dry run on a new vault: exit %d, %v: %s", code, err, out)
 	}
 	noKey("after a dry run on a new vault")
+	if _, err := os.Stat(vaultFile); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a dry run created the vault file: %v", err)
+	}
 	// A new vault gets its key.
 	if out, err, code := runErr(t, withToken...); code != exitOK {
 		t.Fatalf("first sync: exit %d, %v: %s", code, err, out)
@@ -126,5 +129,67 @@ func TestKeyFileGone(t *testing.T) {
 	}
 	if out, err, code := runErr(t, append([]string{"sync"}, common...)...); code != exitOK {
 		t.Fatalf("sync after re-sealing: exit %d, %v: %s", code, err, out)
+	}
+}
+
+// TestNoVaultIsCreatedByATypo: the commands that only read (status, accounts list and remove,
+// sync of the vault's accounts, any dry run) refuse a vault file or an instance that does not
+// exist, as bad usage, and create neither the vault nor its key; only a sync given an account
+// (or accounts add) creates them.
+func TestNoVaultIsCreatedByATypo(t *testing.T) {
+	url := sampleServer(t, false)
+	dir := t.TempDir()
+	typo := filepath.Join(dir, "typo.db")
+	for _, args := range [][]string{
+		{"status"}, {"status", "--json"}, {"accounts", "list"}, {"accounts", "remove", "openpath-x"}, {"sync"},
+		{"sync", "--server", url, "--token", "sample-user", "--dry-run"},
+	} {
+		out, err, code := runErr(t, slices.Concat(args, []string{"--vault", typo, "--instance", "alice"})...)
+		if code != exitUsage || !strings.Contains(fmt.Sprint(err), typo) || !strings.Contains(fmt.Sprint(err), "does not exist") {
+			t.Errorf("%v on a missing vault: exit %d (want %d), %v: %s", args, code, exitUsage, err, out)
+		}
+		for _, f := range []string{typo, typo + ".key"} {
+			if _, err := os.Stat(f); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("%v created %s (%v)", args, f, err)
+			}
+		}
+	}
+	vaultFile := filepath.Join(dir, "vault.db")
+	if out, err, code := runErr(t, "sync", "--server", url, "--token", "sample-user", "--vault", vaultFile, "--instance", "alice"); code != exitOK {
+		t.Fatalf("first sync: exit %d, %v: %s", code, err, out)
+	}
+	for _, args := range [][]string{{"status"}, {"accounts", "list"}, {"sync"}, {"sync", "--dry-run"}} {
+		out, err, code := runErr(t, slices.Concat(args, []string{"--vault", vaultFile, "--instance", "alcie"})...)
+		if code != exitUsage || !strings.Contains(fmt.Sprint(err), `instance "alcie"`) {
+			t.Errorf("%v on a mistyped instance: exit %d (want %d), %v: %s", args, code, exitUsage, err, out)
+		}
+	}
+	if out, err, code := runErr(t, "status", "--vault", vaultFile, "--instance", "alice"); code != exitOK {
+		t.Fatalf("status on the synced vault: exit %d, %v: %s", code, err, out)
+	}
+}
+
+// TestAccountsAddChecksTheServer: `accounts add` asks the server first: a refused token exits 3,
+// a server that cannot be reached 4, and neither saves an account (nor makes the vault).
+func TestAccountsAddChecksTheServer(t *testing.T) {
+	url := sampleServer(t, false)
+	vaultFile := filepath.Join(t.TempDir(), "vault.db")
+	for _, c := range []struct {
+		server, token string
+		code          int
+	}{{url, "not-the-token", exitAuthRefused}, {"http://127.0.0.1:1", "sample-user", exitServerDown}} {
+		_, err, code := runErr(t, "accounts", "add", "--vault", vaultFile, "--instance", "alice", "--server", c.server, "--token", c.token)
+		if code != c.code || !strings.Contains(fmt.Sprint(err), "not added") {
+			t.Errorf("accounts add --server %s --token %s: exit %d (want %d), %v", c.server, c.token, code, c.code, err)
+		}
+		if _, err := os.Stat(vaultFile); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("a refused account made the vault: %v", err)
+		}
+	}
+	if out, err, code := runErr(t, "accounts", "add", "--vault", vaultFile, "--instance", "alice", "--server", url, "--token", "sample-user"); code != exitOK {
+		t.Fatalf("accounts add with the right token: exit %d, %v: %s", code, err, out)
+	}
+	if out, code := run(t, "accounts", "list", "--vault", vaultFile, "--instance", "alice"); code != exitOK || !strings.Contains(out, url) {
+		t.Fatalf("accounts list: exit %d: %s", code, out)
 	}
 }

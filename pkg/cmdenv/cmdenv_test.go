@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/cmdenv"
+	"github.com/coachco2/coachco2/pkg/vault"
 )
 
 func TestFill(t *testing.T) {
@@ -158,5 +159,29 @@ func TestSecret(t *testing.T) {
 	}
 	if _, err := cmdenv.Secret(filepath.Join(dir, "missing"), "X_SECRET", nil); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("a missing file: %v", err)
+	}
+}
+
+// TestVaultOpen: with existing, a missing vault file is bad usage naming it (matching
+// vault.ErrNoVault) and is not created; without, it is created.
+func TestVaultOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vault.db")
+	f := cmdenv.Vault{DSN: path, Instance: "alice"}
+	if _, err := f.Open(t.Context(), true); !errors.Is(err, cmdenv.ErrUsage) || !errors.Is(err, vault.ErrNoVault) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("a missing vault: %v", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the missing vault was created: %v", err)
+	}
+	v, err := f.Open(t.Context(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("not created: %v", err)
+	}
+	if _, err := (&cmdenv.Vault{DSN: path}).Open(t.Context(), false); !errors.Is(err, cmdenv.ErrUsage) {
+		t.Fatalf("no instance: %v", err)
 	}
 }

@@ -1,9 +1,13 @@
 package cmdenv
 
 import (
+	"context"
+	"errors"
 	"maps"
 
 	"github.com/spf13/cobra"
+
+	"github.com/coachco2/coachco2/pkg/vault"
 )
 
 // Vault is the flags of every command that opens a person's vault: --vault and --instance,
@@ -39,4 +43,21 @@ func (v *Vault) Check() error {
 		return Usagef("no instance: give --instance or set COACHCO2_INSTANCE")
 	}
 	return nil
+}
+
+// Open opens the vault of the flags, after [Vault.Check]. A command that only reads, or that
+// needs what a sync or setup made, passes existing: a vault file or an instance that does not
+// exist is then refused as bad usage (a typo in --vault or --instance), and nothing is created.
+func (v *Vault) Open(ctx context.Context, existing bool, opts ...vault.Option) (*vault.Vault, error) {
+	if err := v.Check(); err != nil {
+		return nil, err
+	}
+	if existing {
+		opts = append(opts, vault.MustExist())
+	}
+	db, err := vault.Open(ctx, v.DSN, v.Instance, opts...)
+	if errors.Is(err, vault.ErrNoVault) {
+		return nil, Usage(err)
+	}
+	return db, err
 }

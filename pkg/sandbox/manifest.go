@@ -127,7 +127,14 @@ func IsRemote(doctype string) bool { return !strings.HasPrefix(doctype, "io.cozy
 
 // ParseManifest decodes and validates a manifest.webapp. Its errors say what
 // is wrong and where ("permissions.trips: ...").
-func ParseManifest(data []byte) (*Manifest, error) {
+func ParseManifest(data []byte) (*Manifest, error) { return parseManifest(data, "webapp") }
+
+// ParseKonnectorManifest decodes and validates a manifest.konnector (type
+// "konnector"), as [ParseManifest] does a manifest.webapp: its permissions
+// give the policy a konnector's runs go through.
+func ParseKonnectorManifest(data []byte) (*Manifest, error) { return parseManifest(data, "konnector") }
+
+func parseManifest(data []byte, kind string) (*Manifest, error) {
 	if len(data) > maxManifestSize {
 		return nil, fmt.Errorf("manifest: %d bytes, more than the %d allowed", len(data), maxManifestSize)
 	}
@@ -174,7 +181,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			m.Permissions[label] = rule
 		}
 	}
-	if err := m.validate(); err != nil {
+	if err := m.validate(kind); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	return &m, nil
@@ -243,7 +250,7 @@ func checkKeys(dec *json.Decoder, at string) error {
 }
 
 // validate checks the manifest's fields and rules.
-func (m *Manifest) validate() error {
+func (m *Manifest) validate(kind string) error {
 	var (
 		slugRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 		versionRE = regexp.MustCompile(`^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$`)
@@ -256,8 +263,10 @@ func (m *Manifest) validate() error {
 		return errors.New("slug: missing")
 	case !slugRE.MatchString(m.Slug):
 		return fmt.Errorf("slug %q: want lower-case letters, digits and dashes", m.Slug)
-	case m.Type != "" && m.Type != "webapp":
+	case kind == "webapp" && m.Type != "" && m.Type != "webapp":
 		return fmt.Errorf("type %q: a manifest.webapp is of type \"webapp\"", m.Type)
+	case kind != "webapp" && m.Type != kind:
+		return fmt.Errorf("type %q: a manifest.%s is of type %q", m.Type, kind, kind)
 	case m.Version == "":
 		return errors.New("version: missing")
 	case !versionRE.MatchString(m.Version):
@@ -265,8 +274,11 @@ func (m *Manifest) validate() error {
 	case strings.TrimSpace(m.Editor) == "":
 		return errors.New("editor: missing")
 	}
-	if err := relativeFile("icon", m.Icon); err != nil {
-		return err
+	// An app needs its icon on the home screen; a konnector's is optional.
+	if kind == "webapp" || m.Icon != "" {
+		if err := relativeFile("icon", m.Icon); err != nil {
+			return err
+		}
 	}
 	if len(m.Langs) == 0 {
 		return errors.New("langs: missing (e.g. [\"fr\", \"en\"])")

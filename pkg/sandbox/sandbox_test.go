@@ -362,3 +362,39 @@ func verbOrder(a, b string) int {
 	order := []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 	return slices.Index(order, a) - slices.Index(order, b)
 }
+
+// TestKonnectorManifest: the connector's manifest parses as a konnector's (not as an app's, nor an
+// app's as a konnector's), and its policy grants the sync the trips and accounts it declares,
+// nothing else.
+func TestKonnectorManifest(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, "connector", "manifest.konnector"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sandbox.ParseManifest(data); err == nil {
+		t.Error("a manifest.konnector parsed as a manifest.webapp")
+	}
+	app, err := os.ReadFile(filepath.Join(repoRoot, "manifest.webapp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sandbox.ParseKonnectorManifest(app); err == nil || !strings.Contains(err.Error(), `a manifest.konnector is of type "konnector"`) {
+		t.Errorf("the app's manifest as a konnector's: %v", err)
+	}
+	m, err := sandbox.ParseKonnectorManifest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.Policy()
+	for _, c := range []struct {
+		doctype, verb string
+		ok            bool
+	}{
+		{vault.DoctypeTrips, "POST", true}, {vault.DoctypeTrips, "PUT", true}, {vault.DoctypeAccounts, "PUT", true},
+		{vault.DoctypeTrips, "DELETE", false}, {vault.DoctypeAccounts, "DELETE", false}, {vault.DoctypeSettings, "GET", false},
+	} {
+		if err := p(c.doctype, c.verb); (err == nil) != c.ok {
+			t.Errorf("%s %s: %v, want allowed %v", c.verb, c.doctype, err, c.ok)
+		}
+	}
+}

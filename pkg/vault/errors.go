@@ -30,6 +30,10 @@ const (
 	// ErrInvalidDSN matches errors for a vault DSN that cannot be used (an
 	// unsupported scheme, a malformed URL): what a command reports as bad usage.
 	ErrInvalidDSN Error = "invalid vault DSN"
+	// ErrNoVault matches the error of [Open] with [MustExist] for a vault file
+	// that does not exist, or an instance that has no database in the vault: a
+	// typo in what a command was given, which it reports as bad usage.
+	ErrNoVault Error = "no such vault"
 )
 
 // storeError is an error of the store that keeps its message and also

@@ -10,10 +10,10 @@ import (
 	"github.com/coachco2/coachco2/pkg/sqlitedb"
 )
 
-// openFile opens (or creates) an embedded vault file, checking first what can
+// openFile opens (or, unless mustExist, creates) an embedded vault file, checking first what can
 // be checked without the driver so that the common mistakes get a clear
 // message naming the file.
-func openFile(ctx context.Context, loc location) (*kivik.Client, error) {
+func openFile(ctx context.Context, loc location, mustExist bool) (*kivik.Client, error) {
 	path := loc.file
 	exists, err := sqlitedb.CheckFile(path)
 	if errors.Is(err, sqlitedb.ErrNotDatabase) {
@@ -21,6 +21,9 @@ func openFile(ctx context.Context, loc location) (*kivik.Client, error) {
 	}
 	if err != nil {
 		return nil, storeError{fmt.Errorf("vault: %s: %w", loc, err)}
+	}
+	if !exists && mustExist {
+		return nil, fmt.Errorf("vault: %s: %w: the file does not exist (check --vault; the connector's sync creates it)", loc, ErrNoVault)
 	}
 	cleanup := func() {
 		if !exists {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 	_ "modernc.org/sqlite" // to lock a vault file from outside the vault
 )
 
@@ -239,5 +242,35 @@ func TestOpenLockedVaultFile(t *testing.T) {
 		t.Logf("locked vault file: %v", err)
 	case <-time.After(60 * time.Second):
 		t.Fatal("a write to a locked vault file is still waiting after 60s")
+	}
+}
+
+// TestMustExist: with MustExist, Open refuses a vault file that does not exist (and does not
+// create it) and an instance with no database, on each backend; it opens an instance that has
+// one.
+func TestMustExist(t *testing.T) {
+	ctx := t.Context()
+	missing := filepath.Join(t.TempDir(), "typo.db")
+	if _, err := vault.Open(ctx, missing, "alice", vault.MustExist()); !errors.Is(err, vault.ErrNoVault) || errors.Is(err, vault.ErrStore) ||
+		!strings.Contains(err.Error(), missing) {
+		t.Fatalf("a missing file: %v, want ErrNoVault naming it", err)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Open with MustExist created %s: %v", missing, err)
+	}
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			dsn, instance := b.dsn(t), vaulttest.Instance(t)
+			openDB(t, openInstance(t, dsn, instance), vault.DoctypeTrips)
+			v, err := vault.Open(ctx, dsn, instance, vault.MustExist())
+			if err != nil {
+				t.Fatalf("an instance with its trips: %v", err)
+			}
+			v.Close()
+			other := instance + "-typo"
+			if _, err := vault.Open(ctx, dsn, other, vault.MustExist()); !errors.Is(err, vault.ErrNoVault) || !strings.Contains(err.Error(), other) {
+				t.Fatalf("an instance without data: %v, want ErrNoVault naming it", err)
+			}
+		})
 	}
 }

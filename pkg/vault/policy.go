@@ -45,6 +45,16 @@ type Option func(*options)
 type options struct {
 	policy    Policy
 	transport http.RoundTripper // see WithTransport
+	mustExist bool              // see MustExist
+}
+
+// MustExist makes [Open] refuse, with an error matching [ErrNoVault], a vault
+// file that does not exist (rather than create it) and an instance none of
+// whose databases exists: what commands that only read open a vault with, so
+// that a typo in --vault or --instance is reported instead of showing an
+// empty vault. [OpenCozy] ignores it: the stack's instance exists.
+func MustExist() Option {
+	return func(o *options) { o.mustExist = true }
 }
 
 // WithPolicy makes every operation of the vault ask p first (see [Policy]).

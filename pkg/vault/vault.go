@@ -44,7 +44,8 @@ type Vault struct {
 // writes nothing but a new empty vault file.
 //
 // [WithPolicy] makes every later operation ask a [Policy] first;
-// [WithTransport] gives the HTTP transport to reach a server.
+// [WithTransport] gives the HTTP transport to reach a server; [MustExist]
+// refuses a vault file or an instance that does not exist.
 func Open(ctx context.Context, dsn, instance string, opts ...Option) (*Vault, error) {
 	o := collectOptions(opts)
 	if err := ValidateInstance(instance); err != nil {
@@ -58,12 +59,38 @@ func Open(ctx context.Context, dsn, instance string, opts ...Option) (*Vault, er
 	if loc.server != nil {
 		client, err = openServer(ctx, loc, o)
 	} else {
-		client, err = openFile(ctx, loc)
+		client, err = openFile(ctx, loc, o.mustExist)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &Vault{client: client, loc: loc, instance: instance, policy: o.policy, dbs: map[string]*DB{}}, nil
+	v := &Vault{client: client, loc: loc, instance: instance, policy: o.policy, dbs: map[string]*DB{}}
+	if o.mustExist {
+		if err := v.checkInstance(ctx); err != nil {
+			_ = client.Close()
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// checkInstance says, with an error matching [ErrNoVault], that none of the
+// project's databases of the instance exists.
+func (v *Vault) checkInstance(ctx context.Context) error {
+	for _, spec := range ProjectDatabases() {
+		name, err := v.DBName(spec.Doctype)
+		if err != nil {
+			return err
+		}
+		exists, err := v.client.DBExists(ctx, name)
+		if err != nil {
+			return storeError{fmt.Errorf("vault: %s: check database %s: %w", v.loc, name, err)}
+		}
+		if exists {
+			return nil
+		}
+	}
+	return fmt.Errorf("vault: %s: %w: instance %q has no data there (check --instance; the connector's sync creates it)", v.loc, ErrNoVault, v.instance)
 }
 
 // Close releases the vault's connections or file. The DB handles become unusable.

@@ -85,3 +85,47 @@ func TestInABrowser(t *testing.T) {
 		t.Errorf("page errors: %q", p)
 	}
 }
+
+// TestConnectInABrowser: a person connects their account from the Connections screen, in a real
+// browser behind the security middleware: the page shows the sync running, reloads itself when
+// it is over, and the account's trips appear in the app.
+func TestConnectInABrowser(t *testing.T) {
+	w := newConnected(t)
+	app, err := webapp.New(w.coach, webapp.Options{Locale: "en", CSRFToken: websec.CSRFToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.EnableConnections(t.Context(), w.svc)
+	auth, err := websec.NewAuth("", websec.AuthOptions{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(websec.Protect(app.Handler(), websec.Config{Auth: auth}))
+	defer srv.Close()
+	b := browsertest.New(t, srv.URL)
+	b.SetViewport(1280, 900)
+	b.Navigate("/connections")
+	b.WaitVisible("#connect")
+	b.SetValue("#server", "other")
+	b.SetValue("#server-url", w.tracker)
+	b.SendKeys("#token", w.token)
+	b.Click("#connect")
+	// The page shows the sync running and reloads itself when it is over; the test waits for the
+	// sync's end itself, then loads the page, rather than race the page's reload.
+	<-w.synced
+	w.svc.Wait()
+	b.Navigate("/connections")
+	b.WaitText(".last-sync", "(done)")
+	b.Screenshot("connections")
+	if n := b.Text("dd.trip-count"); n == "0" || n == "" {
+		t.Fatalf("the account shows %q trips after its first sync", n)
+	}
+	b.Navigate("/trips")
+	b.WaitVisible(`a[href^="/trips/openpath-"]`)
+	if f := b.Foreign(""); len(f) > 0 {
+		t.Errorf("requests outside the app's origin: %q", f)
+	}
+	if p := b.Problems(); len(p) > 0 {
+		t.Errorf("page errors: %q", p)
+	}
+}

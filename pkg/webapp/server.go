@@ -4,8 +4,10 @@
 // Screens: the dashboard (12-month CO2 chart, this month against last, breakdowns by mode and
 // purpose, CO2 avoided, bike-commute days against the goal), the trip list with filters, a trip's
 // detail (its route drawn as SVG, its sections, corrections), the analysis of a month or a year,
-// the settings, and the exports. The same data is served as JSON under /api/. Pages work without
-// JavaScript; a little vanilla script only submits the trip form when a select changes.
+// the settings, the exports, the studies, and the connections to tracking servers (when enabled).
+// The same data is served as JSON under /api/. Pages work without JavaScript; a little vanilla
+// script only submits the trip form when a select changes, and reloads the Connections screen
+// when a sync it shows running is over.
 //
 // Security headers, login beyond loopback and CSRF protection are middleware (pkg/websec) that
 // `app serve` wraps around Handler; a mutating request must carry the CSRF token that every page
@@ -57,6 +59,8 @@ type Server struct {
 	mux   *http.ServeMux
 	// studies is the Studies screen's service (nil until EnableStudies).
 	studies *studiesState
+	// connections is the Connections screen's service (nil until EnableConnections).
+	connections *connectionsState
 }
 
 // New returns the app over a coach.
@@ -68,7 +72,7 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 		opts.Now = time.Now
 	}
 	s := &Server{coach: c, opts: opts, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
-	for _, page := range []string{"dashboard", "trips", "trip", "analysis", "settings", "exports", "studies", "error"} {
+	for _, page := range []string{"dashboard", "trips", "trip", "analysis", "settings", "exports", "studies", "connections", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("webapp: template %s: %w", page, err)
@@ -94,6 +98,11 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	s.mux.HandleFunc("GET /studies", s.page("studies", s.studiesPage))
 	s.mux.HandleFunc("POST /studies/{id}/consent", s.consentForm)
 	s.mux.HandleFunc("POST /studies/{id}/revoke", s.revokeForm)
+	s.mux.HandleFunc("GET /connections", s.page("connections", s.connectionsPage))
+	s.mux.HandleFunc("POST /connections", s.addConnectionForm)
+	s.mux.HandleFunc("POST /connections/{id}/sync", s.syncConnectionForm)
+	s.mux.HandleFunc("POST /connections/{id}/remove", s.removeConnectionForm)
+	s.mux.HandleFunc("GET /api/connections", s.api(s.connectionsPage))
 	s.mux.HandleFunc("GET /api/dashboard", s.api(s.dashboard))
 	s.mux.HandleFunc("GET /api/trips", s.api(s.tripList))
 	s.mux.HandleFunc("GET /api/trips/{id}", s.api(s.tripDetail))

@@ -6,3 +6,16 @@ document.addEventListener("change", function (e) {
     el.form.requestSubmit();
   }
 });
+
+// While a sync runs, the Connections screen asks the server to answer when it is over (the
+// request waits for it), then reloads to show the new state.
+(function () {
+  var progress = document.querySelector("[data-syncing]");
+  if (!progress || !window.fetch) {
+    return;
+  }
+  fetch("/api/connections?wait=1", { credentials: "same-origin" })
+    .then(function (r) { return r.json(); })
+    .then(function () { location.reload(); })
+    .catch(function () {});
+})();
