@@ -2,6 +2,7 @@ package netguard
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -357,6 +359,60 @@ func TestTransport(t *testing.T) {
 	err = get(client, allowed.URL)
 	wantBlocked(t, err, strings.TrimPrefix(allowed.URL, "http://"))
 	wantConns(t, allowed, allowedConns, 1)
+}
+
+// TestTransportTakesTuningNotDialers: the guard's transport keeps the tuning and TLS
+// configuration of http.DefaultTransport, and none of its dialers, proxy or proxy hooks, each a
+// way around the guard.
+func TestTransportTakesTuningNotDialers(t *testing.T) {
+	allowed := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(allowed.Close)
+	blocked := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(blocked.Close)
+
+	var bypassed atomic.Int64
+	bypass := func(context.Context, string, string) (net.Conn, error) {
+		bypassed.Add(1)
+		return nil, errors.New("dialed around the guard")
+	}
+	roots := allowed.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	before := http.DefaultTransport
+	http.DefaultTransport = &http.Transport{
+		DialContext:            bypass,
+		DialTLSContext:         bypass,
+		Proxy:                  func(*http.Request) (*url.URL, error) { bypassed.Add(1); return nil, nil },
+		GetProxyConnectHeader:  func(context.Context, *url.URL, string) (http.Header, error) { bypassed.Add(1); return nil, nil },
+		OnProxyConnectResponse: func(context.Context, *url.URL, *http.Request, *http.Response) error { bypassed.Add(1); return nil },
+		TLSClientConfig:        &tls.Config{RootCAs: roots},
+		ResponseHeaderTimeout:  7 * time.Second,
+		MaxConnsPerHost:        3,
+	}
+	t.Cleanup(func() { http.DefaultTransport = before })
+
+	g := New()
+	tr := g.Transport()
+	if tr.DialTLSContext != nil || tr.Proxy != nil || tr.GetProxyConnectHeader != nil || tr.OnProxyConnectResponse != nil {
+		t.Fatal("the guard's transport took a dialer, the proxy or a proxy hook of http.DefaultTransport")
+	}
+	if tr.ResponseHeaderTimeout != 7*time.Second || tr.MaxConnsPerHost != 3 {
+		t.Fatalf("the guard's transport lost the default's tuning: %v, %d", tr.ResponseHeaderTimeout, tr.MaxConnsPerHost)
+	}
+	if tr.TLSClientConfig == nil || tr.TLSClientConfig == http.DefaultTransport.(*http.Transport).TLSClientConfig {
+		t.Fatal("the guard's transport must have its own copy of the default's TLS configuration")
+	}
+	client := &http.Client{Transport: tr}
+	if err := g.AllowURL(allowed.URL); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(client, allowed.URL); err != nil {
+		t.Fatalf("allowed, over TLS with the default's roots: %v", err)
+	}
+	wantBlocked(t, get(client, blocked.URL), strings.TrimPrefix(blocked.URL, "https://"))
+	if n := bypassed.Load(); n != 0 || g.Stats().Dialed != 1 {
+		t.Fatalf("%d calls to the default's hooks, %d guarded dials; want 0 and 1", n, g.Stats().Dialed)
+	}
 }
 
 // TestInstall: after Install, name lookups of other code reach no DNS
