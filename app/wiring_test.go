@@ -12,12 +12,12 @@ import (
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
 
-// runAppCode runs the app's command line in-process and returns its error and exit code, as
+// runAppCode runs the app's command line in-process and returns its exit code and error, as
 // main computes them.
-func runAppCode(t *testing.T, args ...string) (error, int) {
+func runAppCode(t *testing.T, args ...string) (int, error) {
 	t.Helper()
 	err := cmdenv.Execute(context.Background(), newRootCmd(), args, io.Discard, io.Discard)
-	return err, exitCode(err)
+	return exitCode(err), err
 }
 
 // TestInvalidInstanceOrDSNIsUsage: a bad --instance or an unsupported vault scheme exits 2
@@ -31,13 +31,13 @@ func TestInvalidInstanceOrDSNIsUsage(t *testing.T) {
 		{"ftp://example.org/vault.db", "alice", `unsupported scheme "ftp"`},
 	} {
 		for _, cmd := range []string{"report", "trips", "check", "settings"} {
-			err, code := runAppCode(t, cmd, "--vault", c.dsn, "--instance", c.instance)
+			code, err := runAppCode(t, cmd, "--vault", c.dsn, "--instance", c.instance)
 			if code != exitUsage || err == nil || !strings.Contains(err.Error(), c.shows) || len(err.Error()) > 300 {
 				t.Errorf("app %s --vault %.20q --instance %.20q: exit %d (want %d), error %v", cmd, c.dsn, c.instance, code, exitUsage, err)
 			}
 		}
 	}
-	if err, code := runAppCode(t, "report", "--nope"); code != exitUsage {
+	if code, err := runAppCode(t, "report", "--nope"); code != exitUsage {
 		t.Errorf("an unknown flag: exit %d, want %d: %v", code, exitUsage, err)
 	}
 }
@@ -58,7 +58,7 @@ func TestDamagedVault(t *testing.T) {
 	}
 	vaulttest.Damage(t, strings.TrimPrefix(dsn, "file:"), `"captureDevice":`)
 	for _, cmd := range []string{"report", "trips", "check", "settings"} {
-		err, code := runAppCode(t, cmd, "--vault", dsn, "--instance", instance)
+		code, err := runAppCode(t, cmd, "--vault", dsn, "--instance", instance)
 		if code != exitVault || err == nil || !strings.Contains(err.Error(), "file is damaged") || !strings.Contains(err.Error(), "backup") {
 			t.Errorf("app %s on a damaged vault: exit %d (want %d), error %v", cmd, code, exitVault, err)
 		}

@@ -16,18 +16,18 @@ import (
 )
 
 // runErr runs the connector's command line in-process as main does, and returns what it printed,
-// its error and its exit code.
-func runErr(t *testing.T, args ...string) (out string, err error, code int) {
+// its exit code and its error.
+func runErr(t *testing.T, args ...string) (out string, code int, err error) {
 	t.Helper()
 	var buf bytes.Buffer
 	code, err = execute(context.Background(), args, &buf, &buf)
-	return buf.String(), err, code
+	return buf.String(), code, err
 }
 
 // run is runErr without the error.
 func run(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	out, _, code := runErr(t, args...)
+	out, code, _ := runErr(t, args...)
 	return out, code
 }
 

@@ -28,7 +28,7 @@ func TestInvalidInstanceOrDSNIsUsage(t *testing.T) {
 	} {
 		for _, cmd := range [][]string{{"sync"}, {"status"}, {"accounts", "list"}} {
 			args := append(cmd, "--vault", c.dsn, "--instance", c.instance)
-			_, err, code := runErr(t, args...)
+			_, code, err := runErr(t, args...)
 			if code != exitUsage {
 				t.Errorf("%s, %s: exit %d, want %d (usage): %v", c.name, cmd[0], code, exitUsage, err)
 				continue
@@ -49,12 +49,12 @@ func TestDamagedVault(t *testing.T) {
 	url := sampleServer(t, false)
 	vaultFile := filepath.Join(t.TempDir(), "vault.db")
 	common := []string{"--vault", vaultFile, "--instance", "alice"}
-	if out, err, code := runErr(t, append([]string{"sync", "--server", url, "--token", "sample-user"}, common...)...); code != exitOK {
+	if out, code, err := runErr(t, append([]string{"sync", "--server", url, "--token", "sample-user"}, common...)...); code != exitOK {
 		t.Fatalf("first sync: exit %d, %v: %s", code, err, out)
 	}
 	vaulttest.Damage(t, vaultFile, `"captureDevice":`) // trips, which a sync with nothing new does not read
 	for _, cmd := range [][]string{{"sync"}, {"status"}, {"accounts", "list"}} {
-		out, err, code := runErr(t, append(cmd, common...)...)
+		out, code, err := runErr(t, append(cmd, common...)...)
 		if code != exitVault || err == nil || !strings.Contains(err.Error(), "file is damaged") || !strings.Contains(err.Error(), "backup") {
 			t.Errorf("%s on a damaged vault: exit %d (want %d), error %v: %s", cmd[0], code, exitVault, err, out)
 		}
@@ -79,19 +79,19 @@ func TestKeyFileGone(t *testing.T) {
 	}
 
 	// A dry run on a new vault writes no key: it cannot seal the token it is given.
-	out, err, code := runErr(t, slices.Concat(withToken, []string{"--dry-run"})...)
+	out, code, err := runErr(t, slices.Concat(withToken, []string{"--dry-run"})...)
 	if code != exitUsage || !strings.Contains(fmt.Sprint(err), "--dry-run writes nothing") {
 		t.Fatalf("dry run on a new vault: exit %d, %v: %s", code, err, out)
 	}
 	noKey("after a dry run on a new vault")
 	// A new vault gets its key.
-	if out, err, code := runErr(t, withToken...); code != exitOK {
+	if out, code, err := runErr(t, withToken...); code != exitOK {
 		t.Fatalf("first sync: exit %d, %v: %s", code, err, out)
 	}
 	if st, err := os.Stat(keyFile); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file after the first sync: %v, %v", st, err)
 	}
-	if out, err, code := runErr(t, append([]string{"sync", "--dry-run"}, common...)...); code != exitOK {
+	if out, code, err := runErr(t, append([]string{"sync", "--dry-run"}, common...)...); code != exitOK {
 		t.Fatalf("dry run with the key: exit %d, %v: %s", code, err, out)
 	}
 
@@ -108,7 +108,7 @@ func TestKeyFileGone(t *testing.T) {
 		{[]string{"sync", "--dry-run"}, "give --server and --token again"},
 		{[]string{"sync", "--server", url, "--token", "sample-user", "--device", "pixel", "--dry-run"}, "sync without --dry-run"},
 	} {
-		out, err, code := runErr(t, slices.Concat(c.args, common)...)
+		out, code, err := runErr(t, slices.Concat(c.args, common)...)
 		msg := fmt.Sprint(err)
 		if code != exitVault || !strings.Contains(msg, "the key file "+keyFile+" is gone") || !strings.Contains(msg, "pixel on "+url) ||
 			!strings.Contains(msg, "restore it from a backup") || !strings.Contains(msg, c.how) {
@@ -118,13 +118,13 @@ func TestKeyFileGone(t *testing.T) {
 	}
 
 	// Giving the token again seals it with a new key; the following runs open it.
-	if out, err, code := runErr(t, withToken...); code != exitOK {
+	if out, code, err := runErr(t, withToken...); code != exitOK {
 		t.Fatalf("sync with the token again: exit %d, %v: %s", code, err, out)
 	}
 	if _, err := os.Stat(keyFile); err != nil {
 		t.Fatalf("no new key file: %v", err)
 	}
-	if out, err, code := runErr(t, append([]string{"sync"}, common...)...); code != exitOK {
+	if out, code, err := runErr(t, append([]string{"sync"}, common...)...); code != exitOK {
 		t.Fatalf("sync after re-sealing: exit %d, %v: %s", code, err, out)
 	}
 }
