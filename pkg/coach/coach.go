@@ -13,9 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/export"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/settings"

@@ -13,10 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/export"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/places"

@@ -9,9 +9,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/sharing"
 	"github.com/coachco2/coachco2/pkg/study"
