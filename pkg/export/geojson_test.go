@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/export"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/sampledata"
 	"github.com/coachco2/coachco2/pkg/settings"
