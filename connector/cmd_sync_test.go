@@ -8,11 +8,11 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
 	"github.com/coachco2/coachco2/pkg/sampledata"
+	"github.com/coachco2/coachco2/pkg/syncbuf"
 )
 
 // runErr runs the connector's command line in-process as main does, and returns what it printed,
@@ -134,44 +134,20 @@ func TestSyncEvery(t *testing.T) {
 		t.Fatalf("accounts add: exit %d", code)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &watchWriter{want: `"created":76`, seen: make(chan struct{})}
+	var out syncbuf.Buffer
+	synced := out.Holds(`"created":76`)
 	done := make(chan error, 1)
 	go func() {
-		_, err := execute(ctx, []string{"sync", "--every", "1m", "--json", "--vault", vaultFile, "--instance", "a"}, out, io.Discard)
+		_, err := execute(ctx, []string{"sync", "--every", "1m", "--json", "--vault", vaultFile, "--instance", "a"}, &out, io.Discard)
 		done <- err
 	}()
 	select {
-	case <-out.seen:
+	case <-synced:
 	case err := <-done:
-		t.Fatalf("sync --every ended before its first sync: %v\n%s", err, out)
+		t.Fatalf("sync --every ended before its first sync: %v\n%s", err, out.String())
 	}
 	cancel() // what SIGINT and SIGTERM do
 	if err := <-done; err != nil {
 		t.Fatalf("stopping: %v", err)
 	}
-}
-
-// watchWriter is a buffer safe for one writer and one reader; seen closes once it holds want.
-type watchWriter struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	want string
-	seen chan struct{}
-}
-
-func (w *watchWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	had := strings.Contains(w.buf.String(), w.want)
-	n, err := w.buf.Write(p)
-	if !had && strings.Contains(w.buf.String(), w.want) {
-		close(w.seen)
-	}
-	return n, err
-}
-
-func (w *watchWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
 }

@@ -88,7 +88,7 @@ func testPasswordHidden(t *testing.T, b backend) {
 	if base.User != nil && base.User.Username() != "" {
 		user = base.User.Username()
 	}
-	for _, target := range []struct{ user, db string }{{user, "no_such_db_" + randomHex(t, 4)}, {"no_such_role_" + randomHex(t, 4), base.Path[1:]}} {
+	for _, target := range []struct{ user, db string }{{user, "no_such_db_" + randomHex(4)}, {"no_such_role_" + randomHex(4), base.Path[1:]}} {
 		for _, c := range awkwardDSNs(target.user, base.Host, target.db) {
 			s, err := Open(ctx, c.dsn)
 			if err == nil {

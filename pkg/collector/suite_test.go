@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/study"
+	"github.com/coachco2/coachco2/pkg/syncbuf"
 )
 
 // The suite runs on SQLite always, and on PostgreSQL when COLLECTOR_POSTGRES_DSN names a database
@@ -314,7 +315,7 @@ func testMigrationConsentedK(t *testing.T, b backend) {
 	}
 	raw.Close()
 
-	e := &env{t: t, dsn: dsn, clock: &clock{t: time.Date(2026, 7, 15, 10, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+	e := &env{t: t, dsn: dsn, clock: &clock{t: time.Date(2026, 7, 15, 10, 0, 0, 0, time.UTC)}, logs: &syncbuf.Buffer{}}
 	e.opts = Options{AdminToken: testToken, Rate: -1, Now: e.clock.Now, Logger: slog.New(slog.NewJSONHandler(e.logs, nil))}
 	e.start() // migrates to the current version
 	t.Cleanup(e.stop)
@@ -878,7 +879,7 @@ func testConcurrent(t *testing.T, b backend) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := randomHexNoT(16)
+			p := randomHex(16)
 			body, _ := json.Marshal(study.Batch{Contributions: []study.Contribution{co2(p, "2026-01", 1, nil), co2(p, "2026-02", 2, nil)}})
 			resp, err := e.client.Post(e.srv.URL+"/studies/"+d.ID+"/contributions", "application/json", bytes.NewReader(body))
 			if err != nil {

@@ -21,12 +21,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
 	"github.com/coachco2/coachco2/pkg/sampledata"
+	"github.com/coachco2/coachco2/pkg/syncbuf"
 	"github.com/coachco2/coachco2/pkg/tripgen"
+	"github.com/tidwall/gjson"
 )
 
 // fastRetries retries quickly, for tests.
@@ -620,24 +620,6 @@ func TestRequestTimeout(t *testing.T) {
 	}
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // tokenForms returns token as a server may echo it: raw, JSON-escaped the ways Go and Python
 // escape (\u0026, \u00e9, \"), every character as \uXXXX, HTML-escaped, URL-escaped, quoted.
 func tokenForms(token string) []string {
@@ -763,7 +745,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 
 	type run struct{ texts, verbose []string }
 	runs := map[string]map[string]run{} // scenario -> token -> errors
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	for _, token := range append(slices.Clone(realistic), short...) {
 		text := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		jsonLog := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
