@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"runtime"
 	"testing"
 	"time"
@@ -22,7 +21,7 @@ func BenchmarkReport(b *testing.B) {
 		b.Run(backend.Name, func(b *testing.B) {
 			v, dsn, instance := backend.Open(b)
 			n := coachtest.Fill(b, v, sizes[backend.Name])
-			ctx := context.Background()
+			ctx := b.Context()
 			// The first opening checks every trip and builds the figures cache: a one-time cost.
 			start := time.Now()
 			f := &cmdenv.Vault{DSN: dsn, Instance: instance}

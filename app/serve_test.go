@@ -77,7 +77,7 @@ func startServe(t *testing.T, withLabels bool, passphrase string) (base string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	var out bytes.Buffer // read once serve returned
 	go func() { done <- serve(ctx, ln, &cmdenv.Vault{DSN: dsn, Instance: instance}, passphrase, &out) }()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"path/filepath"
 	"strings"
@@ -16,7 +15,7 @@ import (
 // main computes them.
 func runAppCode(t *testing.T, args ...string) (int, error) {
 	t.Helper()
-	err := cmdenv.Execute(context.Background(), newRootCmd(), args, io.Discard, io.Discard)
+	err := cmdenv.Execute(t.Context(), newRootCmd(), args, io.Discard, io.Discard)
 	return exitCode(err), err
 }
 

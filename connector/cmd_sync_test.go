@@ -20,7 +20,7 @@ import (
 func runErr(t *testing.T, args ...string) (out string, code int, err error) {
 	t.Helper()
 	var buf bytes.Buffer
-	code, err = execute(context.Background(), args, &buf, &buf)
+	code, err = execute(t.Context(), args, &buf, &buf)
 	return buf.String(), code, err
 }
 
@@ -133,7 +133,7 @@ func TestSyncEvery(t *testing.T) {
 	if _, code := run(t, "accounts", "add", "--vault", vaultFile, "--instance", "a", "--server", url, "--token", "sample-user"); code != exitOK {
 		t.Fatalf("accounts add: exit %d", code)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	var out syncbuf.Buffer
 	synced := out.Holds(`"created":76`)
 	done := make(chan error, 1)

@@ -111,7 +111,7 @@ func newEnv(t *testing.T, b backend, opts ...envOption) *env {
 
 func (e *env) start() {
 	e.t.Helper()
-	st, err := Open(context.Background(), e.dsn)
+	st, err := Open(e.t.Context(), e.dsn)
 	if err != nil {
 		e.t.Fatalf("open store: %v", err)
 	}
@@ -240,7 +240,7 @@ func (e *env) aggregates(studyID, query string) Aggregates {
 
 func (e *env) count(studyID string) int {
 	e.t.Helper()
-	n, err := e.store.CountContributions(context.Background(), studyID)
+	n, err := e.store.CountContributions(e.t.Context(), studyID)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ import (
 func TestSQLite(t *testing.T) { runSuite(t, sqliteBackend()) }
 
 func TestPostgres(t *testing.T) {
-	dsn, problem := postgresForSuite(context.Background(), postgresDSN())
+	dsn, problem := postgresForSuite(t.Context(), postgresDSN())
 	if problem != "" {
 		if onCI() {
 			t.Fatalf("%s. CI is set, so the collector's PostgreSQL suite must run: start PostgreSQL and set COLLECTOR_POSTGRES_DSN (`make test` sets it).", problem)
@@ -745,7 +745,7 @@ func testRetention(t *testing.T, b backend) {
 	e.mustPost(d.ID, co2(recent, "2026-01", 1, nil))
 	e.do(http.MethodDelete, "/studies/"+d.ID+"/participants/"+old, nil, nil) // withdrawal recorded 2026-08-24
 	e.mustPost(d.ID, co2(pseudonym(t), "2026-03", 1, nil))
-	ctx := context.Background()
+	ctx := t.Context()
 	// Nothing is old enough yet.
 	purged, err := e.store.Purge(ctx, e.clock.Now())
 	if err != nil || len(purged) != 1 || purged[0].Contributions != 0 {

@@ -122,7 +122,7 @@ func echo(t *testing.T, c net.Conn) {
 }
 
 func TestBlockedHostOpensNoConnection(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	allowed, other := listen(t), listen(t)
 	g := New()
 	lookups := stubLookup(g, map[string][]string{"localhost": {"127.0.0.1"}})
@@ -163,7 +163,7 @@ func TestBlockedHostOpensNoConnection(t *testing.T) {
 }
 
 func TestNamesAreCheckedBeforeResolving(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	l := listen(t)
 	g := New()
 	lookups := stubLookup(g, map[string][]string{
@@ -214,7 +214,7 @@ func TestNamesAreCheckedBeforeResolving(t *testing.T) {
 }
 
 func TestLoopbackOnlyWhenAsked(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	l := listen(t)
 	g := New()
 	stubLookup(g, map[string][]string{"localhost": {"127.0.0.1"}, "evil.test": {"127.0.0.1"}})
@@ -249,7 +249,7 @@ func TestLoopbackOnlyWhenAsked(t *testing.T) {
 }
 
 func TestRevokeTakesEffect(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	l := listen(t)
 	g := New()
 	if err := g.Allow("127.0.0.1"); err != nil {
@@ -428,7 +428,7 @@ func TestInstall(t *testing.T) {
 	}
 	// Other code's DNS lookups reach no DNS server.
 	blocked := g.Stats().Blocked
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if _, err := net.DefaultResolver.LookupHost(ctx, "coachco2-netguard-test.example"); err == nil {
 		t.Fatal("a lookup outside the guard succeeded")
@@ -474,7 +474,7 @@ func TestParseAllowances(t *testing.T) {
 }
 
 func TestGroups(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	vaultServer, collector, other := listen(t), listen(t), listen(t)
 	g := New()
 	if err := g.Allow(vaultServer.Addr().String()); err != nil {
@@ -525,7 +525,7 @@ func TestGroups(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	l := listen(t)
 	g := New()
-	ctx := context.Background()
+	ctx := t.Context()
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {

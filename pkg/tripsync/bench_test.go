@@ -1,7 +1,6 @@
 package tripsync_test
 
 import (
-	"context"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -25,7 +24,7 @@ func BenchmarkSync10k(b *testing.B) {
 	}
 	for _, backend := range couch.Backends() {
 		b.Run(backend.Name, func(b *testing.B) {
-			ctx := context.Background()
+			ctx := b.Context()
 			var trips, requests int
 			mem := peakmem.Start(b, 20*time.Millisecond)
 			var elapsed time.Duration
