@@ -1,5 +1,5 @@
-# make test   every test: go vet, gofmt, go test ./... (installs pouchdb-server, and Chromium when
-#             missing, first)
+# make test   every test: go vet, staticcheck, gofmt, go test ./... (installs pouchdb-server, and
+#             Chromium when missing, first)
 # make run    a demo on embedded defaults: a generated user served by the devserver, synced into
 #             the embedded vault .run/vault.db (instance demo), then the web app on APP_ADDR, which
 #             keeps the demo account in sync (its Connections screen)
@@ -24,6 +24,7 @@ COLLECTOR_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disabl
 
 test: $(POUCHDB_INSTALLED) chromium
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	@unformatted=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...)); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	COLLECTOR_POSTGRES_DSN='$(COLLECTOR_POSTGRES_DSN)' $(GO) test ./...

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"context"
 	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/coach/coachtest"
 	"github.com/coachco2/coachco2/pkg/indicators"
+	"github.com/coachco2/coachco2/pkg/peakmem"
 )
 
 // BenchmarkReport is `app report` over 100,000 generated trips in the embedded vault (and 20,000
@@ -22,7 +21,7 @@ func BenchmarkReport(b *testing.B) {
 		b.Run(backend.Name, func(b *testing.B) {
 			v, dsn, instance := backend.Open(b)
 			n := coachtest.Fill(b, v, sizes[backend.Name])
-			ctx := context.Background()
+			ctx := b.Context()
 			// The first opening checks every trip and builds the figures cache: a one-time cost.
 			start := time.Now()
 			f := &cmdenv.Vault{DSN: dsn, Instance: instance}
@@ -32,10 +31,8 @@ func BenchmarkReport(b *testing.B) {
 			}
 			ws.Close()
 			b.ReportMetric(time.Since(start).Seconds(), "first-open-s")
-			var peak atomic.Uint64
-			stop := sampleHeap(&peak)
-			defer stop()
 			runtime.GC()
+			mem := peakmem.Start(b, 10*time.Millisecond)
 			for b.Loop() {
 				ws, err := openWorkspace(ctx, f, true)
 				if err != nil {
@@ -50,27 +47,8 @@ func BenchmarkReport(b *testing.B) {
 				}
 				ws.Close()
 			}
+			mem.Stop().Report(b)
 			b.ReportMetric(float64(n), "trips")
-			b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
 		})
 	}
-}
-
-func sampleHeap(peak *atomic.Uint64) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > peak.Load() {
-				peak.Store(m.HeapInuse)
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	}()
-	return func() { close(done) }
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"math"
 	"net/http/httptest"
@@ -37,7 +36,7 @@ func TestMain(m *testing.M) { os.Exit(couch.Run(m)) }
 // backend, as the connector does, and returns the vault's DSN and instance.
 func syncedVault(t *testing.T, b vaulttest.Backend, withLabels bool) (dsn, instance string) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	data, err := devserver.LoadDir(sampledata.Dir(t))
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +77,7 @@ func syncedVault(t *testing.T, b vaulttest.Backend, withLabels bool) (dsn, insta
 func runApp(t *testing.T, args ...string) string {
 	t.Helper()
 	var out bytes.Buffer
-	if err := cmdenv.Execute(context.Background(), newRootCmd(), args, &out, &out); err != nil {
+	if err := cmdenv.Execute(t.Context(), newRootCmd(), args, &out, &out); err != nil {
 		t.Fatalf("app %s: %v\n%s", strings.Join(args, " "), err, out.String())
 	}
 	return out.String()
@@ -167,7 +166,7 @@ func TestNoFrozenAggregates(t *testing.T) {
 	dsn, instance := syncedVault(t, b, false)
 	before := reportOf(t, dsn, instance)
 	figures := func() map[string]trip.Aggregation {
-		ctx := context.Background()
+		ctx := t.Context()
 		v, err := vault.Open(ctx, dsn, instance)
 		if err != nil {
 			t.Fatal(err)
@@ -264,7 +263,7 @@ func TestTripsCommand(t *testing.T) {
 
 func setSettings(t *testing.T, dsn, instance string, change func(*settings.Settings) error) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	v, err := vault.Open(ctx, dsn, instance)
 	if err != nil {
 		t.Fatal(err)
@@ -288,7 +287,7 @@ func firstKey[V any](m map[string]V) string {
 func TestEditsPersistAndRecompute(t *testing.T) {
 	b := couch.Backends()[0]
 	dsn, instance := syncedVault(t, b, false)
-	ctx := context.Background()
+	ctx := t.Context()
 	v, err := vault.Open(ctx, dsn, instance)
 	if err != nil {
 		t.Fatal(err)
@@ -353,7 +352,7 @@ func TestEditsPersistAndRecompute(t *testing.T) {
 // TestSuggestPlaces: home and work suggested from a generated month of commutes land near the
 // generator's places, and home↔work trips become commutes.
 func TestSuggestPlaces(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	gen, err := tripgen.New(tripgen.Config{Users: 1, Days: 60, Seed: 4, Start: openpath.Date{Year: 2025, Month: 3, Day: 3}})
 	if err != nil {
 		t.Fatal(err)

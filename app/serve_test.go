@@ -90,7 +90,7 @@ func startServeOn(t *testing.T, dsn, instance string, o serveOptions) (base stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	var out bytes.Buffer // read once serve returned
 	go func() { done <- serve(ctx, ln, &cmdenv.Vault{DSN: dsn, Instance: instance}, o, &out) }()

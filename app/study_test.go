@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -21,7 +20,7 @@ import (
 // a real collector: add the descriptor, preview, consent, share, share again (nothing more),
 // revoke (the collector deletes).
 func TestStudyFromTheCommandLine(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	store, err := collector.Open(ctx, filepath.Join(t.TempDir(), "collector.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -15,12 +14,12 @@ import (
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
 
-// runAppCode runs the app's command line in-process and returns its error and exit code, as
+// runAppCode runs the app's command line in-process and returns its exit code and error, as
 // main computes them.
-func runAppCode(t *testing.T, args ...string) (error, int) {
+func runAppCode(t *testing.T, args ...string) (int, error) {
 	t.Helper()
-	err := cmdenv.Execute(context.Background(), newRootCmd(), args, io.Discard, io.Discard)
-	return err, exitCode(err)
+	err := cmdenv.Execute(t.Context(), newRootCmd(), args, io.Discard, io.Discard)
+	return exitCode(err), err
 }
 
 // TestInvalidInstanceOrDSNIsUsage: a bad --instance or an unsupported vault scheme exits 2
@@ -34,13 +33,13 @@ func TestInvalidInstanceOrDSNIsUsage(t *testing.T) {
 		{"ftp://example.org/vault.db", "alice", `unsupported scheme "ftp"`},
 	} {
 		for _, cmd := range []string{"report", "trips", "check", "settings"} {
-			err, code := runAppCode(t, cmd, "--vault", c.dsn, "--instance", c.instance)
+			code, err := runAppCode(t, cmd, "--vault", c.dsn, "--instance", c.instance)
 			if code != exitUsage || err == nil || !strings.Contains(err.Error(), c.shows) || len(err.Error()) > 300 {
 				t.Errorf("app %s --vault %.20q --instance %.20q: exit %d (want %d), error %v", cmd, c.dsn, c.instance, code, exitUsage, err)
 			}
 		}
 	}
-	if err, code := runAppCode(t, "report", "--nope"); code != exitUsage {
+	if code, err := runAppCode(t, "report", "--nope"); code != exitUsage {
 		t.Errorf("an unknown flag: exit %d, want %d: %v", code, exitUsage, err)
 	}
 }
@@ -61,7 +60,7 @@ func TestDamagedVault(t *testing.T) {
 	}
 	vaulttest.Damage(t, strings.TrimPrefix(dsn, "file:"), `"captureDevice":`)
 	for _, cmd := range []string{"report", "trips", "check", "settings"} {
-		err, code := runAppCode(t, cmd, "--vault", dsn, "--instance", instance)
+		code, err := runAppCode(t, cmd, "--vault", dsn, "--instance", instance)
 		if code != exitVault || err == nil || !strings.Contains(err.Error(), "file is damaged") || !strings.Contains(err.Error(), "backup") {
 			t.Errorf("app %s on a damaged vault: exit %d (want %d), error %v", cmd, code, exitVault, err)
 		}
@@ -74,7 +73,7 @@ func TestDamagedVault(t *testing.T) {
 func TestNoVaultIsCreatedByATypo(t *testing.T) {
 	typo := filepath.Join(t.TempDir(), "typo.db")
 	for _, cmd := range [][]string{{"report"}, {"trips"}, {"settings"}, {"recompute"}, {"studies", "list"}, {"consent", "list"}, {"share"}} {
-		err, code := runAppCode(t, append(cmd, "--vault", typo, "--instance", "alice")...)
+		code, err := runAppCode(t, append(cmd, "--vault", typo, "--instance", "alice")...)
 		if code != exitUsage || err == nil || !strings.Contains(err.Error(), typo) || !strings.Contains(err.Error(), "does not exist") {
 			t.Errorf("app %v on a missing vault file: exit %d (want %d), %v", cmd, code, exitUsage, err)
 		}
@@ -84,7 +83,7 @@ func TestNoVaultIsCreatedByATypo(t *testing.T) {
 	}
 	dsn, _ := syncedVault(t, couch.Backends()[0], false)
 	for _, cmd := range []string{"report", "trips", "settings"} {
-		err, code := runAppCode(t, cmd, "--vault", dsn, "--instance", "alcie")
+		code, err := runAppCode(t, cmd, "--vault", dsn, "--instance", "alcie")
 		if code != exitUsage || err == nil || !strings.Contains(err.Error(), `instance "alcie"`) {
 			t.Errorf("app %s on a mistyped instance: exit %d (want %d), %v", cmd, code, exitUsage, err)
 		}

@@ -25,7 +25,7 @@ func TestServeHidesDatabasePassword(t *testing.T) {
 			"postgres://collector:" + pw + "@127.0.0.1:1/collector?sslmode=disable",
 		} {
 			var out bytes.Buffer
-			err := cmdenv.Execute(context.Background(), newRootCmd(), []string{"serve", "--db", dsn, "--addr", "127.0.0.1:0"}, &out, &out)
+			err := cmdenv.Execute(t.Context(), newRootCmd(), []string{"serve", "--db", dsn, "--addr", "127.0.0.1:0"}, &out, &out)
 			if err == nil {
 				t.Fatalf("collector with nothing listening at the database's address: no error")
 			}
@@ -54,7 +54,7 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	f := &serveFlags{db: filepath.Join(t.TempDir(), "collector.db"), rate: -1, retentionEvery: time.Hour, shutdownGrace: time.Minute}
 	var logs bytes.Buffer // slog's handler serialises the writes; read once serve returned
@@ -110,7 +110,7 @@ func TestExitCodes(t *testing.T) {
 		{"database in a missing directory", "test-admin-token-0123456789", []string{"serve", "--db", filepath.Join(dir, "nope", "c.db"), "--addr", "127.0.0.1:0"}, exitError, ""},
 	} {
 		t.Setenv("COACHCO2_COLLECTOR_TOKEN", c.token)
-		err := cmdenv.Execute(context.Background(), newRootCmd(), c.args, io.Discard, io.Discard)
+		err := cmdenv.Execute(t.Context(), newRootCmd(), c.args, io.Discard, io.Discard)
 		code := exitCode(err)
 		if code != c.want || err == nil || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("%s: exit %d (want %d), error %v (want it to say %q)", c.name, code, c.want, err, c.says)

@@ -8,26 +8,26 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
 	"github.com/coachco2/coachco2/pkg/sampledata"
+	"github.com/coachco2/coachco2/pkg/syncbuf"
 )
 
 // runErr runs the connector's command line in-process as main does, and returns what it printed,
-// its error and its exit code.
-func runErr(t *testing.T, args ...string) (out string, err error, code int) {
+// its exit code and its error.
+func runErr(t *testing.T, args ...string) (out string, code int, err error) {
 	t.Helper()
 	var buf bytes.Buffer
-	code, err = execute(context.Background(), args, &buf, &buf)
-	return buf.String(), err, code
+	code, err = execute(t.Context(), args, &buf, &buf)
+	return buf.String(), code, err
 }
 
 // run is runErr without the error.
 func run(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	out, _, code := runErr(t, args...)
+	out, code, _ := runErr(t, args...)
 	return out, code
 }
 
@@ -133,45 +133,21 @@ func TestSyncEvery(t *testing.T) {
 	if _, code := run(t, "accounts", "add", "--vault", vaultFile, "--instance", "a", "--server", url, "--token", "sample-user"); code != exitOK {
 		t.Fatalf("accounts add: exit %d", code)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &watchWriter{want: `"created":76`, seen: make(chan struct{})}
+	ctx, cancel := context.WithCancel(t.Context())
+	var out syncbuf.Buffer
+	synced := out.Holds(`"created":76`)
 	done := make(chan error, 1)
 	go func() {
-		_, err := execute(ctx, []string{"sync", "--every", "1m", "--json", "--vault", vaultFile, "--instance", "a"}, out, io.Discard)
+		_, err := execute(ctx, []string{"sync", "--every", "1m", "--json", "--vault", vaultFile, "--instance", "a"}, &out, io.Discard)
 		done <- err
 	}()
 	select {
-	case <-out.seen:
+	case <-synced:
 	case err := <-done:
-		t.Fatalf("sync --every ended before its first sync: %v\n%s", err, out)
+		t.Fatalf("sync --every ended before its first sync: %v\n%s", err, out.String())
 	}
 	cancel() // what SIGINT and SIGTERM do
 	if err := <-done; err != nil {
 		t.Fatalf("stopping: %v", err)
 	}
-}
-
-// watchWriter is a buffer safe for one writer and one reader; seen closes once it holds want.
-type watchWriter struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	want string
-	seen chan struct{}
-}
-
-func (w *watchWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	had := strings.Contains(w.buf.String(), w.want)
-	n, err := w.buf.Write(p)
-	if !had && strings.Contains(w.buf.String(), w.want) {
-		close(w.seen)
-	}
-	return n, err
-}
-
-func (w *watchWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
 }

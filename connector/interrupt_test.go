@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -123,7 +122,7 @@ func TestSyncStoppedBySignal(t *testing.T) {
 // TestKonnectorStoppedBySignal: a konnector the stack kills (SIGTERM) records its run in the
 // account, ends with a final log line, and claims no error code.
 func TestKonnectorStoppedBySignal(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	manifest, err := os.ReadFile("manifest.konnector")
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ import (
 // runCmd is runErr with the error as main prints it ("" for none).
 func runCmd(t *testing.T, args ...string) (out string, code int, errText string) {
 	t.Helper()
-	out, err, code := runErr(t, args...)
+	out, code, err := runErr(t, args...)
 	if err != nil {
 		errText = err.Error()
 	}

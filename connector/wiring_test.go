@@ -28,7 +28,7 @@ func TestInvalidInstanceOrDSNIsUsage(t *testing.T) {
 	} {
 		for _, cmd := range [][]string{{"sync"}, {"status"}, {"accounts", "list"}} {
 			args := append(cmd, "--vault", c.dsn, "--instance", c.instance)
-			_, err, code := runErr(t, args...)
+			_, code, err := runErr(t, args...)
 			if code != exitUsage {
 				t.Errorf("%s, %s: exit %d, want %d (usage): %v", c.name, cmd[0], code, exitUsage, err)
 				continue
@@ -49,12 +49,12 @@ func TestDamagedVault(t *testing.T) {
 	url := sampleServer(t, false)
 	vaultFile := filepath.Join(t.TempDir(), "vault.db")
 	common := []string{"--vault", vaultFile, "--instance", "alice"}
-	if out, err, code := runErr(t, append([]string{"sync", "--server", url, "--token", "sample-user"}, common...)...); code != exitOK {
+	if out, code, err := runErr(t, append([]string{"sync", "--server", url, "--token", "sample-user"}, common...)...); code != exitOK {
 		t.Fatalf("first sync: exit %d, %v: %s", code, err, out)
 	}
 	vaulttest.Damage(t, vaultFile, `"captureDevice":`) // trips, which a sync with nothing new does not read
 	for _, cmd := range [][]string{{"sync"}, {"status"}, {"accounts", "list"}} {
-		out, err, code := runErr(t, append(cmd, common...)...)
+		out, code, err := runErr(t, append(cmd, common...)...)
 		if code != exitVault || err == nil || !strings.Contains(err.Error(), "file is damaged") || !strings.Contains(err.Error(), "backup") {
 			t.Errorf("%s on a damaged vault: exit %d (want %d), error %v: %s", cmd[0], code, exitVault, err, out)
 		}
@@ -79,7 +79,7 @@ func TestKeyFileGone(t *testing.T) {
 	}
 
 	// A dry run on a new vault writes no key, nor the vault: there is nothing to read.
-	out, err, code := runErr(t, slices.Concat(withToken, []string{"--dry-run"})...)
+	out, code, err := runErr(t, slices.Concat(withToken, []string{"--dry-run"})...)
 	if code != exitUsage || !strings.Contains(fmt.Sprint(err), "does not exist") {
 		t.Fatalf("dry run on a new vault: exit %d, %v: %s", code, err, out)
 	}
@@ -88,13 +88,13 @@ func TestKeyFileGone(t *testing.T) {
 		t.Fatalf("a dry run created the vault file: %v", err)
 	}
 	// A new vault gets its key.
-	if out, err, code := runErr(t, withToken...); code != exitOK {
+	if out, code, err := runErr(t, withToken...); code != exitOK {
 		t.Fatalf("first sync: exit %d, %v: %s", code, err, out)
 	}
 	if st, err := os.Stat(keyFile); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file after the first sync: %v, %v", st, err)
 	}
-	if out, err, code := runErr(t, append([]string{"sync", "--dry-run"}, common...)...); code != exitOK {
+	if out, code, err := runErr(t, append([]string{"sync", "--dry-run"}, common...)...); code != exitOK {
 		t.Fatalf("dry run with the key: exit %d, %v: %s", code, err, out)
 	}
 
@@ -111,7 +111,7 @@ func TestKeyFileGone(t *testing.T) {
 		{[]string{"sync", "--dry-run"}, "give --server and --token again"},
 		{[]string{"sync", "--server", url, "--token", "sample-user", "--device", "pixel", "--dry-run"}, "sync without --dry-run"},
 	} {
-		out, err, code := runErr(t, slices.Concat(c.args, common)...)
+		out, code, err := runErr(t, slices.Concat(c.args, common)...)
 		msg := fmt.Sprint(err)
 		if code != exitVault || !strings.Contains(msg, "the key file "+keyFile+" is gone") || !strings.Contains(msg, "pixel on "+url) ||
 			!strings.Contains(msg, "restore it from a backup") || !strings.Contains(msg, c.how) {
@@ -121,13 +121,13 @@ func TestKeyFileGone(t *testing.T) {
 	}
 
 	// Giving the token again seals it with a new key; the following runs open it.
-	if out, err, code := runErr(t, withToken...); code != exitOK {
+	if out, code, err := runErr(t, withToken...); code != exitOK {
 		t.Fatalf("sync with the token again: exit %d, %v: %s", code, err, out)
 	}
 	if _, err := os.Stat(keyFile); err != nil {
 		t.Fatalf("no new key file: %v", err)
 	}
-	if out, err, code := runErr(t, append([]string{"sync"}, common...)...); code != exitOK {
+	if out, code, err := runErr(t, append([]string{"sync"}, common...)...); code != exitOK {
 		t.Fatalf("sync after re-sealing: exit %d, %v: %s", code, err, out)
 	}
 }
@@ -144,7 +144,7 @@ func TestNoVaultIsCreatedByATypo(t *testing.T) {
 		{"status"}, {"status", "--json"}, {"accounts", "list"}, {"accounts", "remove", "openpath-x"}, {"sync"},
 		{"sync", "--server", url, "--token", "sample-user", "--dry-run"},
 	} {
-		out, err, code := runErr(t, slices.Concat(args, []string{"--vault", typo, "--instance", "alice"})...)
+		out, code, err := runErr(t, slices.Concat(args, []string{"--vault", typo, "--instance", "alice"})...)
 		if code != exitUsage || !strings.Contains(fmt.Sprint(err), typo) || !strings.Contains(fmt.Sprint(err), "does not exist") {
 			t.Errorf("%v on a missing vault: exit %d (want %d), %v: %s", args, code, exitUsage, err, out)
 		}
@@ -155,16 +155,16 @@ func TestNoVaultIsCreatedByATypo(t *testing.T) {
 		}
 	}
 	vaultFile := filepath.Join(dir, "vault.db")
-	if out, err, code := runErr(t, "sync", "--server", url, "--token", "sample-user", "--vault", vaultFile, "--instance", "alice"); code != exitOK {
+	if out, code, err := runErr(t, "sync", "--server", url, "--token", "sample-user", "--vault", vaultFile, "--instance", "alice"); code != exitOK {
 		t.Fatalf("first sync: exit %d, %v: %s", code, err, out)
 	}
 	for _, args := range [][]string{{"status"}, {"accounts", "list"}, {"sync"}, {"sync", "--dry-run"}} {
-		out, err, code := runErr(t, slices.Concat(args, []string{"--vault", vaultFile, "--instance", "alcie"})...)
+		out, code, err := runErr(t, slices.Concat(args, []string{"--vault", vaultFile, "--instance", "alcie"})...)
 		if code != exitUsage || !strings.Contains(fmt.Sprint(err), `instance "alcie"`) {
 			t.Errorf("%v on a mistyped instance: exit %d (want %d), %v: %s", args, code, exitUsage, err, out)
 		}
 	}
-	if out, err, code := runErr(t, "status", "--vault", vaultFile, "--instance", "alice"); code != exitOK {
+	if out, code, err := runErr(t, "status", "--vault", vaultFile, "--instance", "alice"); code != exitOK {
 		t.Fatalf("status on the synced vault: exit %d, %v: %s", code, err, out)
 	}
 }
@@ -178,7 +178,7 @@ func TestAccountsAddChecksTheServer(t *testing.T) {
 		server, token string
 		code          int
 	}{{url, "not-the-token", exitAuthRefused}, {"http://127.0.0.1:1", "sample-user", exitServerDown}} {
-		_, err, code := runErr(t, "accounts", "add", "--vault", vaultFile, "--instance", "alice", "--server", c.server, "--token", c.token)
+		_, code, err := runErr(t, "accounts", "add", "--vault", vaultFile, "--instance", "alice", "--server", c.server, "--token", c.token)
 		if code != c.code || !strings.Contains(fmt.Sprint(err), "not added") {
 			t.Errorf("accounts add --server %s --token %s: exit %d (want %d), %v", c.server, c.token, code, c.code, err)
 		}
@@ -186,7 +186,7 @@ func TestAccountsAddChecksTheServer(t *testing.T) {
 			t.Fatalf("a refused account made the vault: %v", err)
 		}
 	}
-	if out, err, code := runErr(t, "accounts", "add", "--vault", vaultFile, "--instance", "alice", "--server", url, "--token", "sample-user"); code != exitOK {
+	if out, code, err := runErr(t, "accounts", "add", "--vault", vaultFile, "--instance", "alice", "--server", url, "--token", "sample-user"); code != exitOK {
 		t.Fatalf("accounts add with the right token: exit %d, %v: %s", code, err, out)
 	}
 	if out, code := run(t, "accounts", "list", "--vault", vaultFile, "--instance", "alice"); code != exitOK || !strings.Contains(out, url) {

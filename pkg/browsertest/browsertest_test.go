@@ -9,14 +9,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/coachco2/coachco2/pkg/tbtest"
 )
 
 const external = "http://external.example/pixel.png"
@@ -132,60 +131,25 @@ func TestBrowser(t *testing.T) {
 	}
 }
 
-// recorder is a testing.TB whose Fatalf and Skipf are recorded, for testing how helpers fail.
-// They end the calling goroutine, as the real ones do.
-type recorder struct {
-	testing.TB
-	mu          sync.Mutex
-	fatal, skip string
-}
-
-func (r *recorder) Helper() {}
-
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.mu.Lock()
-	r.fatal = fmt.Sprintf(format, args...)
-	r.mu.Unlock()
-	runtime.Goexit()
-}
-
-func (r *recorder) Skipf(format string, args ...any) {
-	r.mu.Lock()
-	r.skip = fmt.Sprintf(format, args...)
-	r.mu.Unlock()
-	runtime.Goexit()
-}
-
-// inGoroutine runs f where a recorded Fatalf or Skipf may end it.
-func inGoroutine(f func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
-	<-done
-}
-
 func TestChromiumMissing(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	t.Setenv("CHROMIUM", "")
 	for _, ci := range []string{"", "false", "true"} {
 		t.Setenv("CI", ci)
-		r := &recorder{TB: t}
+		r := &tbtest.Recorder{TB: t}
 		got := "returned"
-		inGoroutine(func() { got = chromium(r, "/nonexistent/chromium") })
+		fatal, skip := r.Run(func() { got = chromium(r, "/nonexistent/chromium") })
 		switch {
-		case ci == "true" && !strings.Contains(r.fatal, "CI is set"):
-			t.Errorf("CI=%q: fatal %q, skip %q, %s; want a failure", ci, r.fatal, r.skip, got)
-		case ci != "true" && !strings.Contains(r.skip, "apt-get install chromium"):
-			t.Errorf("CI=%q: fatal %q, skip %q, %s; want a skip", ci, r.fatal, r.skip, got)
+		case ci == "true" && !strings.Contains(fatal, "CI is set"):
+			t.Errorf("CI=%q: fatal %q, skip %q, %s; want a failure", ci, fatal, skip, got)
+		case ci != "true" && !strings.Contains(skip, "apt-get install chromium"):
+			t.Errorf("CI=%q: fatal %q, skip %q, %s; want a skip", ci, fatal, skip, got)
 		}
 	}
 	t.Setenv("CHROMIUM", "/nonexistent/chrome")
-	r := &recorder{TB: t}
-	inGoroutine(func() { chromium(r, "/nonexistent/chromium") })
-	if !strings.Contains(r.fatal, "/nonexistent/chrome") {
-		t.Errorf("a wrong $CHROMIUM: fatal %q, skip %q", r.fatal, r.skip)
+	r := &tbtest.Recorder{TB: t}
+	if fatal, skip := r.Run(func() { chromium(r, "/nonexistent/chromium") }); !strings.Contains(fatal, "/nonexistent/chrome") {
+		t.Errorf("a wrong $CHROMIUM: fatal %q, skip %q", fatal, skip)
 	}
 }
 
@@ -195,38 +159,32 @@ func TestHelpersFail(t *testing.T) {
 	out := t.TempDir()
 	t.Setenv(OutputEnv, out)
 	srv := page(t)
-	r := &recorder{TB: t}
-	b := New(r, srv.URL)
-	if r.fatal != "" || r.skip != "" {
-		t.Fatalf("New: %s%s", r.fatal, r.skip)
+	r := &tbtest.Recorder{TB: t}
+	var b *Browser
+	if fatal, skip := r.Run(func() { b = New(r, srv.URL) }); fatal != "" || skip != "" {
+		t.Fatalf("New: %s%s", fatal, skip)
 	}
 	b.Navigate("/")
 	b.SetTimeout(700 * time.Millisecond)
 
 	start := time.Now()
-	inGoroutine(func() { b.WaitVisible("#never") })
-	if !strings.Contains(r.fatal, "wait for #never to be visible: timed out after 700ms") || !strings.Contains(r.fatal, "screenshot: "+out) {
-		t.Errorf("fatal %q", r.fatal)
+	fatal, _ := r.Run(func() { b.WaitVisible("#never") })
+	if !strings.Contains(fatal, "wait for #never to be visible: timed out after 700ms") || !strings.Contains(fatal, "screenshot: "+out) {
+		t.Errorf("fatal %q", fatal)
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("the timeout took %v", d)
 	}
-	r.fatal = ""
-	inGoroutine(func() { b.WaitText("#status", "never") })
-	if !strings.Contains(r.fatal, `wait for #status to contain "never" (it reads "script ran")`) {
-		t.Errorf("fatal %q", r.fatal)
+	if fatal, _ := r.Run(func() { b.WaitText("#status", "never") }); !strings.Contains(fatal, `wait for #status to contain "never" (it reads "script ran")`) {
+		t.Errorf("fatal %q", fatal)
 	}
-	r.fatal = ""
 	b.SetTimeout(DefaultTimeout)
-	inGoroutine(func() { b.Navigate("/missing") })
-	if !strings.Contains(r.fatal, "HTTP 404") {
-		t.Errorf("fatal %q", r.fatal)
+	if fatal, _ := r.Run(func() { b.Navigate("/missing") }); !strings.Contains(fatal, "HTTP 404") {
+		t.Errorf("fatal %q", fatal)
 	}
-	r.fatal = ""
 	b.Navigate("/")
-	inGoroutine(func() { b.SetValue("#mode", "PLANE") })
-	if !strings.Contains(r.fatal, "no such value") {
-		t.Errorf("fatal %q", r.fatal)
+	if fatal, _ := r.Run(func() { b.SetValue("#mode", "PLANE") }); !strings.Contains(fatal, "no such value") {
+		t.Errorf("fatal %q", fatal)
 	}
 	shots, _ := filepath.Glob(filepath.Join(out, "TestHelpersFail", "failed-*.png"))
 	if len(shots) < 2 {

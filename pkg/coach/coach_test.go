@@ -1,7 +1,6 @@
 package coach_test
 
 import (
-	"context"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -33,7 +32,7 @@ func TestNoVaultAccessHandedOut(t *testing.T) {
 
 // TestSuggestPlaces: home and work suggested from generated trips land near the generator's.
 func TestSuggestPlaces(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	v, err := vault.Open(ctx, filepath.Join(t.TempDir(), "vault.db"), "alice")
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"os"
 	"strconv"
@@ -112,7 +111,7 @@ func TestSQLiteRetentionErasesBytes(t *testing.T) {
 	oldTraces, recentTraces := traces(old, 8642.135791, "Zq7-erased"), traces(recent, 9753.102468, "60+")
 	checkTraces(t, onDisk(t, e.dsn), append(oldTraces, recentTraces...), true)
 
-	purged, err := e.store.Purge(context.Background(), time.Date(2027, 8, 1, 0, 0, 0, 0, time.UTC))
+	purged, err := e.store.Purge(t.Context(), time.Date(2027, 8, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil || purged[0].Contributions != 1 {
 		t.Fatalf("purge: %+v, %v", purged, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/study"
+	"github.com/coachco2/coachco2/pkg/syncbuf"
 )
 
 const testToken = "test-admin-token-0123456789"
@@ -64,7 +65,7 @@ func postgresBackend(base string) backend {
 		if err != nil {
 			t.Fatal(err)
 		}
-		schema := "t_" + randomHex(t, 8)
+		schema := "t_" + randomHex(8)
 		if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
 			db.Close()
 			t.Fatalf("create schema: %v", err)
@@ -88,7 +89,7 @@ type env struct {
 	store  *Store
 	srv    *httptest.Server
 	clock  *clock
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	opts   Options
 	client *http.Client
 }
@@ -97,7 +98,7 @@ type envOption func(*Options)
 
 func newEnv(t *testing.T, b backend, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, dsn: b.dsn(t), clock: &clock{t: time.Date(2026, 7, 15, 10, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+	e := &env{t: t, dsn: b.dsn(t), clock: &clock{t: time.Date(2026, 7, 15, 10, 0, 0, 0, time.UTC)}, logs: &syncbuf.Buffer{}}
 	e.opts = Options{AdminToken: testToken, Rate: -1, Now: e.clock.Now,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	for _, o := range opts {
@@ -110,7 +111,7 @@ func newEnv(t *testing.T, b backend, opts ...envOption) *env {
 
 func (e *env) start() {
 	e.t.Helper()
-	st, err := Open(context.Background(), e.dsn)
+	st, err := Open(e.t.Context(), e.dsn)
 	if err != nil {
 		e.t.Fatalf("open store: %v", err)
 	}
@@ -239,7 +240,7 @@ func (e *env) aggregates(studyID, query string) Aggregates {
 
 func (e *env) count(studyID string) int {
 	e.t.Helper()
-	n, err := e.store.CountContributions(context.Background(), studyID)
+	n, err := e.store.CountContributions(e.t.Context(), studyID)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -259,17 +260,15 @@ func testStudy() *study.Descriptor {
 	}
 }
 
-func randomHex(t *testing.T, n int) string {
-	t.Helper()
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
 	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
 	return hex.EncodeToString(b)
 }
 
 // pseudonym returns a new random pseudonym.
-func pseudonym(t *testing.T) string { return randomHex(t, study.PseudonymLen/2) }
+func pseudonym(t *testing.T) string { return randomHex(study.PseudonymLen / 2) }
 
 // co2 is a co2_monthly_kg contribution of the test study.
 func co2(p, period string, kg float64, profile map[string]string) study.Contribution {
@@ -300,24 +299,6 @@ func suppressed(a Aggregates, measure study.MeasureID, period, group, value stri
 		}
 	}
 	return false
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func approx(a, b float64) bool {
@@ -358,13 +339,6 @@ func postgresForSuite(ctx context.Context, dsn string) (string, string) {
 func onCI() bool {
 	v := strings.ToLower(strings.TrimSpace(os.Getenv("CI")))
 	return v != "" && v != "0" && v != "false"
-}
-
-// randomHexNoT is randomHex for goroutines, which must not call t.Fatal.
-func randomHexNoT(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // notifyHandler is a slog handler that signals, once, a record with the message msg: a test waits

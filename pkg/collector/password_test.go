@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"context"
 	"net/url"
 	"strconv"
 	"strings"
@@ -56,7 +55,7 @@ func awkwardDSNs(user, hostport, db string) []struct{ dsn, password string } {
 // Open's errors and Location never show the password, whatever its form, when the server is
 // unreachable or the URL malformed.
 func TestOpenHidesPassword(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	for _, c := range awkwardDSNs("collector", "127.0.0.1:1", "collector") { // nothing listens on port 1
 		s, err := Open(ctx, c.dsn)
 		if err == nil {
@@ -79,7 +78,7 @@ func TestOpenHidesPassword(t *testing.T) {
 // such database, no such role) never show the password, and a store opened with one names its
 // database without it.
 func testPasswordHidden(t *testing.T, b backend) {
-	ctx := context.Background()
+	ctx := t.Context()
 	base, err := url.Parse(b.dsn(t)) // a schema of its own, for the store that opens
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +87,7 @@ func testPasswordHidden(t *testing.T, b backend) {
 	if base.User != nil && base.User.Username() != "" {
 		user = base.User.Username()
 	}
-	for _, target := range []struct{ user, db string }{{user, "no_such_db_" + randomHex(t, 4)}, {"no_such_role_" + randomHex(t, 4), base.Path[1:]}} {
+	for _, target := range []struct{ user, db string }{{user, "no_such_db_" + randomHex(4)}, {"no_such_role_" + randomHex(4), base.Path[1:]}} {
 		for _, c := range awkwardDSNs(target.user, base.Host, target.db) {
 			s, err := Open(ctx, c.dsn)
 			if err == nil {

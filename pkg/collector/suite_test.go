@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/study"
+	"github.com/coachco2/coachco2/pkg/syncbuf"
 )
 
 // The suite runs on SQLite always, and on PostgreSQL when COLLECTOR_POSTGRES_DSN names a database
@@ -25,7 +26,7 @@ import (
 func TestSQLite(t *testing.T) { runSuite(t, sqliteBackend()) }
 
 func TestPostgres(t *testing.T) {
-	dsn, problem := postgresForSuite(context.Background(), postgresDSN())
+	dsn, problem := postgresForSuite(t.Context(), postgresDSN())
 	if problem != "" {
 		if onCI() {
 			t.Fatalf("%s. CI is set, so the collector's PostgreSQL suite must run: start PostgreSQL and set COLLECTOR_POSTGRES_DSN (`make test` sets it).", problem)
@@ -314,7 +315,7 @@ func testMigrationConsentedK(t *testing.T, b backend) {
 	}
 	raw.Close()
 
-	e := &env{t: t, dsn: dsn, clock: &clock{t: time.Date(2026, 7, 15, 10, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+	e := &env{t: t, dsn: dsn, clock: &clock{t: time.Date(2026, 7, 15, 10, 0, 0, 0, time.UTC)}, logs: &syncbuf.Buffer{}}
 	e.opts = Options{AdminToken: testToken, Rate: -1, Now: e.clock.Now, Logger: slog.New(slog.NewJSONHandler(e.logs, nil))}
 	e.start() // migrates to the current version
 	t.Cleanup(e.stop)
@@ -744,7 +745,7 @@ func testRetention(t *testing.T, b backend) {
 	e.mustPost(d.ID, co2(recent, "2026-01", 1, nil))
 	e.do(http.MethodDelete, "/studies/"+d.ID+"/participants/"+old, nil, nil) // withdrawal recorded 2026-08-24
 	e.mustPost(d.ID, co2(pseudonym(t), "2026-03", 1, nil))
-	ctx := context.Background()
+	ctx := t.Context()
 	// Nothing is old enough yet.
 	purged, err := e.store.Purge(ctx, e.clock.Now())
 	if err != nil || len(purged) != 1 || purged[0].Contributions != 0 {
@@ -878,7 +879,7 @@ func testConcurrent(t *testing.T, b backend) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := randomHexNoT(16)
+			p := randomHex(16)
 			body, _ := json.Marshal(study.Batch{Contributions: []study.Contribution{co2(p, "2026-01", 1, nil), co2(p, "2026-02", 2, nil)}})
 			resp, err := e.client.Post(e.srv.URL+"/studies/"+d.ID+"/contributions", "application/json", bytes.NewReader(body))
 			if err != nil {

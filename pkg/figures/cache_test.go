@@ -1,7 +1,6 @@
 package figures_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"reflect"
@@ -24,7 +23,7 @@ func TestMain(m *testing.M) { os.Exit(couch.Run(m)) }
 func TestCacheFollowsTheTrips(t *testing.T) {
 	for _, b := range couch.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
-			ctx := context.Background()
+			ctx := t.Context()
 			v, _, _ := b.Open(t)
 			db, err := v.DB(ctx, vault.DoctypeTrips)
 			if err != nil {

@@ -600,16 +600,16 @@ func (c *conn) Close() error {
 	return err
 }
 
-// Transport returns a clone of http.DefaultTransport (or of its defaults,
-// when http.DefaultTransport is not an *http.Transport) that dials through
-// the guard and uses no proxy, whatever HTTP_PROXY and HTTPS_PROXY say (a
-// proxy would be a connection to an unconsented host).
+// Transport returns a new transport that dials through the guard and uses no proxy, whatever
+// HTTP_PROXY and HTTPS_PROXY say (a proxy would be a connection to an unconsented host). It takes
+// the tuning of http.DefaultTransport (timeouts, pool sizes, TLS configuration, HTTP/2), or its
+// defaults when http.DefaultTransport is not an *http.Transport, and none of its dialers, proxy
+// or proxy hooks: built field by field rather than cloned, it cannot inherit a way around the
+// guard, not even one that a later Go release adds to http.Transport.
 func (g *Guard) Transport() *http.Transport {
-	var t *http.Transport
-	if base, ok := http.DefaultTransport.(*http.Transport); ok {
-		t = base.Clone()
-	} else {
-		t = &http.Transport{
+	base, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		base = &http.Transport{
 			ForceAttemptHTTP2:     true,
 			MaxIdleConns:          100,
 			IdleConnTimeout:       90 * time.Second,
@@ -617,11 +617,33 @@ func (g *Guard) Transport() *http.Transport {
 			ExpectContinueTimeout: time.Second,
 		}
 	}
-	t.Proxy = nil
-	t.DialContext = g.DialContext
-	t.Dial, t.DialTLS = nil, nil // deprecated dialers would take precedence
-	t.DialTLSContext = nil       // TLS runs over the guarded connection
-	t.OnProxyConnectResponse = nil
+	t := &http.Transport{
+		DialContext:            g.DialContext, // TLS runs over the guarded connection
+		TLSHandshakeTimeout:    base.TLSHandshakeTimeout,
+		DisableKeepAlives:      base.DisableKeepAlives,
+		DisableCompression:     base.DisableCompression,
+		MaxIdleConns:           base.MaxIdleConns,
+		MaxIdleConnsPerHost:    base.MaxIdleConnsPerHost,
+		MaxConnsPerHost:        base.MaxConnsPerHost,
+		IdleConnTimeout:        base.IdleConnTimeout,
+		ResponseHeaderTimeout:  base.ResponseHeaderTimeout,
+		ExpectContinueTimeout:  base.ExpectContinueTimeout,
+		MaxResponseHeaderBytes: base.MaxResponseHeaderBytes,
+		ForceAttemptHTTP2:      base.ForceAttemptHTTP2,
+		WriteBufferSize:        base.WriteBufferSize,
+		ReadBufferSize:         base.ReadBufferSize,
+	}
+	if base.TLSClientConfig != nil {
+		t.TLSClientConfig = base.TLSClientConfig.Clone()
+	}
+	if base.HTTP2 != nil {
+		h2 := *base.HTTP2
+		t.HTTP2 = &h2
+	}
+	if base.Protocols != nil {
+		p := *base.Protocols
+		t.Protocols = &p
+	}
 	return t
 }
 

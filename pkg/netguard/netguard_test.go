@@ -2,6 +2,7 @@ package netguard
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,7 +122,7 @@ func echo(t *testing.T, c net.Conn) {
 }
 
 func TestBlockedHostOpensNoConnection(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	allowed, other := listen(t), listen(t)
 	g := New()
 	lookups := stubLookup(g, map[string][]string{"localhost": {"127.0.0.1"}})
@@ -161,7 +163,7 @@ func TestBlockedHostOpensNoConnection(t *testing.T) {
 }
 
 func TestNamesAreCheckedBeforeResolving(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	l := listen(t)
 	g := New()
 	lookups := stubLookup(g, map[string][]string{
@@ -212,7 +214,7 @@ func TestNamesAreCheckedBeforeResolving(t *testing.T) {
 }
 
 func TestLoopbackOnlyWhenAsked(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	l := listen(t)
 	g := New()
 	stubLookup(g, map[string][]string{"localhost": {"127.0.0.1"}, "evil.test": {"127.0.0.1"}})
@@ -247,7 +249,7 @@ func TestLoopbackOnlyWhenAsked(t *testing.T) {
 }
 
 func TestRevokeTakesEffect(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	l := listen(t)
 	g := New()
 	if err := g.Allow("127.0.0.1"); err != nil {
@@ -359,6 +361,60 @@ func TestTransport(t *testing.T) {
 	wantConns(t, allowed, allowedConns, 1)
 }
 
+// TestTransportTakesTuningNotDialers: the guard's transport keeps the tuning and TLS
+// configuration of http.DefaultTransport, and none of its dialers, proxy or proxy hooks, each a
+// way around the guard.
+func TestTransportTakesTuningNotDialers(t *testing.T) {
+	allowed := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(allowed.Close)
+	blocked := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(blocked.Close)
+
+	var bypassed atomic.Int64
+	bypass := func(context.Context, string, string) (net.Conn, error) {
+		bypassed.Add(1)
+		return nil, errors.New("dialed around the guard")
+	}
+	roots := allowed.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	before := http.DefaultTransport
+	http.DefaultTransport = &http.Transport{
+		DialContext:            bypass,
+		DialTLSContext:         bypass,
+		Proxy:                  func(*http.Request) (*url.URL, error) { bypassed.Add(1); return nil, nil },
+		GetProxyConnectHeader:  func(context.Context, *url.URL, string) (http.Header, error) { bypassed.Add(1); return nil, nil },
+		OnProxyConnectResponse: func(context.Context, *url.URL, *http.Request, *http.Response) error { bypassed.Add(1); return nil },
+		TLSClientConfig:        &tls.Config{RootCAs: roots},
+		ResponseHeaderTimeout:  7 * time.Second,
+		MaxConnsPerHost:        3,
+	}
+	t.Cleanup(func() { http.DefaultTransport = before })
+
+	g := New()
+	tr := g.Transport()
+	if tr.DialTLSContext != nil || tr.Proxy != nil || tr.GetProxyConnectHeader != nil || tr.OnProxyConnectResponse != nil {
+		t.Fatal("the guard's transport took a dialer, the proxy or a proxy hook of http.DefaultTransport")
+	}
+	if tr.ResponseHeaderTimeout != 7*time.Second || tr.MaxConnsPerHost != 3 {
+		t.Fatalf("the guard's transport lost the default's tuning: %v, %d", tr.ResponseHeaderTimeout, tr.MaxConnsPerHost)
+	}
+	if tr.TLSClientConfig == nil || tr.TLSClientConfig == http.DefaultTransport.(*http.Transport).TLSClientConfig {
+		t.Fatal("the guard's transport must have its own copy of the default's TLS configuration")
+	}
+	client := &http.Client{Transport: tr}
+	if err := g.AllowURL(allowed.URL); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(client, allowed.URL); err != nil {
+		t.Fatalf("allowed, over TLS with the default's roots: %v", err)
+	}
+	wantBlocked(t, get(client, blocked.URL), strings.TrimPrefix(blocked.URL, "https://"))
+	if n := bypassed.Load(); n != 0 || g.Stats().Dialed != 1 {
+		t.Fatalf("%d calls to the default's hooks, %d guarded dials; want 0 and 1", n, g.Stats().Dialed)
+	}
+}
+
 // TestInstall: after Install, name lookups of other code reach no DNS
 // server, and http.DefaultTransport is left alone (clients are given the
 // guard's transport).
@@ -372,7 +428,7 @@ func TestInstall(t *testing.T) {
 	}
 	// Other code's DNS lookups reach no DNS server.
 	blocked := g.Stats().Blocked
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if _, err := net.DefaultResolver.LookupHost(ctx, "coachco2-netguard-test.example"); err == nil {
 		t.Fatal("a lookup outside the guard succeeded")
@@ -418,7 +474,7 @@ func TestParseAllowances(t *testing.T) {
 }
 
 func TestGroups(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	vaultServer, collector, other := listen(t), listen(t), listen(t)
 	g := New()
 	if err := g.Allow(vaultServer.Addr().String()); err != nil {
@@ -469,7 +525,7 @@ func TestGroups(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	l := listen(t)
 	g := New()
-	ctx := context.Background()
+	ctx := t.Context()
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {

@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { os.Exit(couch.Run(m)) }
 // through the guard: refused while its server is not allowed, sent once it is, and cut off
 // when it is revoked.
 func TestVaultGoesThroughTheGuard(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	url, instance := couch.URL(t), vaulttest.Instance(t)
 	g := netguard.New()
 	if _, err := vault.Open(ctx, url, instance, vault.WithTransport(g.Transport())); !errors.Is(err, netguard.ErrBlocked) {

@@ -1,7 +1,6 @@
 package openpath_test
 
 import (
-	"context"
 	"slices"
 	"testing"
 
@@ -21,7 +20,7 @@ func BenchmarkClientTrips(b *testing.B) {
 	}
 	srv, url := newDevserver(b, devserver.Options{})
 	token := srv.AddGenerated(gen)[0]
-	ctx := context.Background()
+	ctx := b.Context()
 	var c *openpath.Client
 	trips := 0
 	b.ReportAllocs()

@@ -21,12 +21,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
 	"github.com/coachco2/coachco2/pkg/sampledata"
+	"github.com/coachco2/coachco2/pkg/syncbuf"
 	"github.com/coachco2/coachco2/pkg/tripgen"
+	"github.com/tidwall/gjson"
 )
 
 // fastRetries retries quickly, for tests.
@@ -124,7 +124,7 @@ func sectionCount(raw []byte) int {
 func TestSamples(t *testing.T) {
 	_, url := serveSamples(t, devserver.Options{})
 	c := newClient(t, url, "samples")
-	ctx := context.Background()
+	ctx := t.Context()
 	trips, err := syncAll(ctx, t, c)
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +192,7 @@ func TestLocalDay(t *testing.T) {
 	}
 	srv, url := newDevserver(t, devserver.Options{})
 	srv.AddGenerated(gen)
-	ctx := context.Background()
+	ctx := t.Context()
 	checked := 0
 	for _, p := range gen.Users() {
 		c := newClient(t, url, p.Token)
@@ -227,7 +227,7 @@ func TestLocalDay(t *testing.T) {
 func TestFindEntriesInclusiveAndSorted(t *testing.T) {
 	_, url := serveSamples(t, devserver.Options{})
 	c := newClient(t, url, "samples")
-	ctx := context.Background()
+	ctx := t.Context()
 	all, err := c.FindEntries(ctx, openpath.EntryQuery{Keys: []string{openpath.KeyConfirmedTrip, openpath.KeyModeConfirm}, Start: 0, End: 2e9})
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +273,7 @@ func compare(a, b float64) int {
 func TestAuthRefusedNotRetried(t *testing.T) {
 	srv, url := serveSamples(t, devserver.Options{})
 	c := newClient(t, url, "not-a-user", fastRetries(5))
-	_, err := c.PipelineRange(context.Background())
+	_, err := c.PipelineRange(t.Context())
 	var ae *openpath.AuthError
 	if !errors.Is(err, openpath.ErrAuthRefused) || !errors.As(err, &ae) || ae.StatusCode != 403 || ae.Route != string(openpath.RouteRangeTS) {
 		t.Fatalf("err = %v (%#v), want a 403 AuthError", err, err)
@@ -296,13 +296,13 @@ func TestAuthRefusedNotRetried(t *testing.T) {
 // a clean server gives.
 func TestRetriesConverge(t *testing.T) {
 	_, cleanURL := serveSamples(t, devserver.Options{})
-	want, err := syncAll(context.Background(), t, newClient(t, cleanURL, "samples"))
+	want, err := syncAll(t.Context(), t, newClient(t, cleanURL, "samples"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, url := serveSamples(t, devserver.Options{Seed: 7, Faults: devserver.Faults{FailRate: 0.2, TruncateRate: 0.2}})
 	c := newClient(t, url, "samples", fastRetries(12))
-	got, err := syncAll(context.Background(), t, c)
+	got, err := syncAll(t.Context(), t, c)
 	if err != nil {
 		t.Fatalf("sync under faults: %v", err)
 	}
@@ -326,7 +326,7 @@ func TestServerDown(t *testing.T) {
 	for _, retries := range []int{0, 3} {
 		c := newClient(t, url, "samples", fastRetries(retries))
 		before := srv.Stats().Requests["/timeline/getTrips"]
-		_, err := c.Trips(context.Background(), openpath.Date{Year: 2016, Month: 6, Day: 20})
+		_, err := c.Trips(t.Context(), openpath.Date{Year: 2016, Month: 6, Day: 20})
 		var se *openpath.ServerError
 		if !errors.Is(err, openpath.ErrServerDown) || !errors.As(err, &se) || se.StatusCode != 500 || se.Attempts != retries+1 {
 			t.Fatalf("retries %d: err = %v", retries, err)
@@ -340,7 +340,7 @@ func TestServerDown(t *testing.T) {
 	}
 	// Nobody listening: a connection error, retried, then ErrServerDown.
 	c := newClient(t, "http://127.0.0.1:1", "samples", fastRetries(1))
-	if _, err := c.PipelineRange(context.Background()); !errors.Is(err, openpath.ErrServerDown) {
+	if _, err := c.PipelineRange(t.Context()); !errors.Is(err, openpath.ErrServerDown) {
 		t.Errorf("no server: %v", err)
 	}
 }
@@ -348,7 +348,7 @@ func TestServerDown(t *testing.T) {
 func TestMalformedAnswers(t *testing.T) {
 	srv, url := serveSamples(t, devserver.Options{Faults: devserver.Faults{TruncateRate: 1}})
 	c := newClient(t, url, "samples", fastRetries(3))
-	_, err := c.Trips(context.Background(), openpath.Date{Year: 2016, Month: 7, Day: 27})
+	_, err := c.Trips(t.Context(), openpath.Date{Year: 2016, Month: 7, Day: 27})
 	var me *openpath.MalformedError
 	if !errors.Is(err, openpath.ErrMalformed) || !errors.As(err, &me) || me.Attempts != 4 {
 		t.Fatalf("err = %v", err)
@@ -381,7 +381,7 @@ func TestAnswersOfRealServers(t *testing.T) {
 	}))
 	defer ts.Close()
 	c := newClient(t, ts.URL, "tok", fastRetries(2))
-	ctx := context.Background()
+	ctx := t.Context()
 	if r, err := c.PipelineRange(ctx); err != nil || !r.Empty {
 		t.Errorf("PipelineRange = %+v, %v; want Empty", r, err)
 	}
@@ -437,7 +437,7 @@ func TestAnswerWithoutPayload(t *testing.T) {
 			io.WriteString(w, answer)
 		}))
 		c := newClient(t, ts.URL, "tok", fastRetries(2))
-		ctx := context.Background()
+		ctx := t.Context()
 		calls := map[string]func() error{
 			"/pipeline/get_range_ts": func() error {
 				r, err := c.PipelineRange(ctx)
@@ -475,7 +475,7 @@ func TestAnswerWithoutPayload(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newClient(t, url, "new-user")
-	ctx := context.Background()
+	ctx := t.Context()
 	if r, err := c.PipelineRange(ctx); err != nil || !r.Empty {
 		t.Errorf("new user: PipelineRange = %+v, %v; want Empty", r, err)
 	}
@@ -514,7 +514,7 @@ func TestAnswerSizeCap(t *testing.T) {
 	}))
 	defer endless.Close()
 	c := newClient(t, endless.URL, "tok", fastRetries(3), openpath.WithMaxAnswerBytes(limit))
-	_, err := c.FindEntries(context.Background(), openpath.EntryQuery{Keys: []string{openpath.KeyCompositeTrip}, End: 1})
+	_, err := c.FindEntries(t.Context(), openpath.EntryQuery{Keys: []string{openpath.KeyCompositeTrip}, End: 1})
 	if !errors.Is(err, openpath.ErrAnswerTooLarge) || !errors.Is(err, openpath.ErrMalformed) || !strings.Contains(err.Error(), "cap of 262144 bytes") {
 		t.Fatalf("err = %v, want ErrAnswerTooLarge naming the cap", err)
 	}
@@ -539,7 +539,7 @@ func TestAnswerSizeCap(t *testing.T) {
 	defer exact.Close()
 	for _, limit := range []int64{int64(len(answer)), int64(len(answer)) - 1} {
 		c := newClient(t, exact.URL, "tok", fastRetries(3), openpath.WithMaxAnswerBytes(limit))
-		entries, err := c.FindEntries(context.Background(), openpath.EntryQuery{Keys: []string{openpath.KeyCompositeTrip}, End: 1})
+		entries, err := c.FindEntries(t.Context(), openpath.EntryQuery{Keys: []string{openpath.KeyCompositeTrip}, End: 1})
 		if fits := limit == int64(len(answer)); fits != (err == nil) || fits && len(entries) != 2 || !fits && !errors.Is(err, openpath.ErrAnswerTooLarge) {
 			t.Errorf("cap %d for a %d-byte answer: %d entries, %v", limit, len(answer), len(entries), err)
 		}
@@ -552,7 +552,7 @@ func TestAnswerSizeCap(t *testing.T) {
 	}))
 	defer declared.Close()
 	c = newClient(t, declared.URL, "tok", openpath.WithMaxAnswerBytes(100))
-	_, err = c.Trips(context.Background(), openpath.Date{Year: 2016, Month: 7, Day: 27})
+	_, err = c.Trips(t.Context(), openpath.Date{Year: 2016, Month: 7, Day: 27})
 	if !errors.Is(err, openpath.ErrAnswerTooLarge) || c.Stats().Total().Bytes != 0 || c.Stats().Total().Requests != 1 {
 		t.Errorf("declared length over the cap: %v, stats %+v", err, c.Stats().Total())
 	}
@@ -564,7 +564,7 @@ func TestAnswerSizeCap(t *testing.T) {
 func TestWrongURLRedirects(t *testing.T) {
 	_, url := serveSamples(t, devserver.Options{})
 	c := newClient(t, url+"/api/", "samples", fastRetries(3))
-	_, err := c.PipelineRange(context.Background())
+	_, err := c.PipelineRange(t.Context())
 	var se *openpath.StatusError
 	if !errors.As(err, &se) || se.StatusCode != 301 || se.Redirect != "to another host" || !strings.Contains(err.Error(), "redirects to another host: check the server URL") {
 		t.Fatalf("err = %v", err)
@@ -583,7 +583,7 @@ func TestWrongURLRedirects(t *testing.T) {
 func TestContextCancel(t *testing.T) {
 	_, url := serveSamples(t, devserver.Options{Faults: devserver.Faults{Latency: 10 * time.Second}})
 	c := newClient(t, url, "samples")
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
 	began := time.Now()
 	_, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 6, Day: 20})
@@ -594,11 +594,21 @@ func TestContextCancel(t *testing.T) {
 		t.Errorf("a cancelled call is not a server outage: %v", err)
 	}
 
-	// Cancelled while waiting to retry.
+	// Cancelled while waiting to retry: once the client says it will retry, not after a while.
 	_, url = serveSamples(t, devserver.Options{Faults: devserver.Faults{FailRate: 1}})
-	c = newClient(t, url, "samples", openpath.WithRetryPolicy(openpath.RetryPolicy{MaxRetries: 5, InitialBackoff: 20 * time.Second, MaxBackoff: time.Minute}))
-	ctx, cancel = context.WithCancel(context.Background())
-	time.AfterFunc(200*time.Millisecond, cancel)
+	var logs syncbuf.Buffer
+	c = newClient(t, url, "samples", openpath.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+		openpath.WithRetryPolicy(openpath.RetryPolicy{MaxRetries: 5, InitialBackoff: 20 * time.Second, MaxBackoff: time.Minute}))
+	ctx, cancel = context.WithCancel(t.Context())
+	defer cancel()
+	retrying := logs.Holds("openpath: retrying")
+	go func() {
+		select {
+		case <-retrying:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	began = time.Now()
 	_, err = c.PipelineRange(ctx)
 	if !errors.Is(err, context.Canceled) || time.Since(began) > 3*time.Second {
@@ -610,7 +620,7 @@ func TestRequestTimeout(t *testing.T) {
 	_, url := serveSamples(t, devserver.Options{Faults: devserver.Faults{Latency: 2 * time.Second}})
 	c := newClient(t, url, "samples", fastRetries(1), openpath.WithRequestTimeout(100*time.Millisecond))
 	began := time.Now()
-	_, err := c.PipelineRange(context.Background())
+	_, err := c.PipelineRange(t.Context())
 	var se *openpath.ServerError
 	if !errors.As(err, &se) || se.Attempts != 2 || !strings.Contains(err.Error(), "within 100ms") {
 		t.Errorf("err = %v, want ServerDown after 2 timed out attempts", err)
@@ -618,24 +628,6 @@ func TestRequestTimeout(t *testing.T) {
 	if time.Since(began) > 1500*time.Millisecond {
 		t.Errorf("took %v", time.Since(began))
 	}
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // tokenForms returns token as a server may echo it: raw, JSON-escaped the ways Go and Python
@@ -721,8 +713,8 @@ func echoServer(t *testing.T, scenario *atomic.Pointer[string]) *httptest.Server
 }
 
 // errorTexts calls every route and returns the error texts, in order, with their %+v and %#v forms.
-func errorTexts(c *openpath.Client) (texts, verbose []string) {
-	ctx := context.Background()
+func errorTexts(t *testing.T, c *openpath.Client) (texts, verbose []string) {
+	ctx := t.Context()
 	var errs []error
 	_, err := c.PipelineRange(ctx)
 	errs = append(errs, err)
@@ -763,7 +755,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 
 	type run struct{ texts, verbose []string }
 	runs := map[string]map[string]run{} // scenario -> token -> errors
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	for _, token := range append(slices.Clone(realistic), short...) {
 		text := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		jsonLog := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -777,7 +769,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 			if sc == "redirect to nowhere" {
 				opts = append(opts, follow)
 			}
-			texts, verbose := errorTexts(newClient(t, echo.URL, token, opts...))
+			texts, verbose := errorTexts(t, newClient(t, echo.URL, token, opts...))
 			if runs[sc] == nil {
 				runs[sc] = map[string]run{}
 			}
@@ -787,7 +779,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 		// The devserver refuses these tokens (403) or fails (500, cut answers), a missing server
 		// refuses the connection.
 		for name, url := range map[string]string{"devserver": devURL, "no server": "http://127.0.0.1:1"} {
-			texts, verbose := errorTexts(newClient(t, url, token, fastRetries(2), openpath.WithLogger(text)))
+			texts, verbose := errorTexts(t, newClient(t, url, token, fastRetries(2), openpath.WithLogger(text)))
 			if runs[name] == nil {
 				runs[name] = map[string]run{}
 			}
@@ -910,7 +902,7 @@ func TestConcurrentUse(t *testing.T) {
 	srv, url := newDevserver(t, devserver.Options{Seed: 3, Faults: devserver.Faults{FailRate: 0.2, TruncateRate: 0.1}})
 	token := srv.AddGenerated(gen)[0]
 	c := newClient(t, url, token, fastRetries(15))
-	ctx := context.Background()
+	ctx := t.Context()
 	type result struct {
 		day   int
 		trips []openpath.Trip

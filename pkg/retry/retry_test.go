@@ -44,7 +44,7 @@ func TestDoRetriesUntilSuccess(t *testing.T) {
 			}
 			told = append(told, attempt)
 		}}
-	if err := retry.Do(context.Background(), p, c.failing(3, &calls)); err != nil {
+	if err := retry.Do(t.Context(), p, c.failing(3, &calls)); err != nil {
 		t.Fatal(err)
 	}
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
@@ -60,14 +60,14 @@ func TestDoGivesUp(t *testing.T) {
 	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}}
 	calls := 0
 	p := retry.Policy{Attempts: 3, Initial: time.Millisecond, Clock: c}
-	if err := retry.Do(context.Background(), p, c.failing(10, &calls)); err != errFlaky || calls != 3 || len(c.Pauses) != 2 {
+	if err := retry.Do(t.Context(), p, c.failing(10, &calls)); err != errFlaky || calls != 3 || len(c.Pauses) != 2 {
 		t.Fatalf("3 attempts: %v after %d calls and %d pauses; want the operation's error as is after 3 calls", err, calls, len(c.Pauses))
 	}
 
 	// Not retryable: no pause at all.
 	calls, c.Pauses = 0, nil
 	p.Retryable = func(err error) bool { return !errors.Is(err, errFlaky) }
-	if err := retry.Do(context.Background(), p, c.failing(10, &calls)); err != errFlaky || calls != 1 || len(c.Pauses) != 0 {
+	if err := retry.Do(t.Context(), p, c.failing(10, &calls)); err != errFlaky || calls != 1 || len(c.Pauses) != 0 {
 		t.Fatalf("not retryable: %v after %d calls and %d pauses", err, calls, len(c.Pauses))
 	}
 }
@@ -78,7 +78,7 @@ func TestDoBudget(t *testing.T) {
 	start := c.T
 	calls := 0
 	p := retry.Policy{Initial: 5 * time.Millisecond, Max: 2 * time.Second, Jitter: retry.FullJitter, Budget: 30 * time.Second, Clock: c}
-	if err := retry.Do(context.Background(), p, c.failing(1<<30, &calls)); err != errFlaky {
+	if err := retry.Do(t.Context(), p, c.failing(1<<30, &calls)); err != errFlaky {
 		t.Fatalf("err = %v", err)
 	}
 	if used := c.T.Sub(start); used > 30*time.Second+c.step || calls <= 10 {
@@ -87,7 +87,7 @@ func TestDoBudget(t *testing.T) {
 
 	c = &fakeClock{Clock: retrytest.Clock{T: time.Now()}, step: 10 * time.Millisecond}
 	start = c.T
-	ctx, cancel := context.WithDeadline(context.Background(), start.Add(time.Second))
+	ctx, cancel := context.WithDeadline(t.Context(), start.Add(time.Second))
 	defer cancel()
 	p.Clock, calls = c, 0
 	if err := retry.Do(ctx, p, c.failing(1<<30, &calls)); err != errFlaky || c.T.Sub(start) > time.Second+c.step { // the last call, after the last pause, takes a step
@@ -98,7 +98,7 @@ func TestDoBudget(t *testing.T) {
 // TestDoInterrupted: a context that ends before the next call ends the retries with an error
 // matching both the context's and the operation's.
 func TestDoInterrupted(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	calls := 0
 	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}}
@@ -109,7 +109,7 @@ func TestDoInterrupted(t *testing.T) {
 	}
 
 	// Cancelled during a long pause of the real clock: it ends at once.
-	ctx, cancel = context.WithCancel(context.Background())
+	ctx, cancel = context.WithCancel(t.Context())
 	defer cancel()
 	calls = 0
 	p := retry.Policy{Attempts: 5, Initial: time.Hour, OnRetry: func(int, time.Duration, error) { cancel() }}
@@ -163,7 +163,7 @@ func TestScaleToAttempt(t *testing.T) {
 	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}, step: 300 * time.Millisecond}
 	calls := 0
 	p := retry.Policy{Attempts: 4, Initial: 10 * time.Millisecond, Max: 10 * time.Second, Jitter: retry.NoJitter, ScaleToAttempt: true, Clock: c}
-	_ = retry.Do(context.Background(), p, c.failing(10, &calls))
+	_ = retry.Do(t.Context(), p, c.failing(10, &calls))
 	want := []time.Duration{300 * time.Millisecond, 600 * time.Millisecond, 1200 * time.Millisecond}
 	if len(c.Pauses) != 3 || c.Pauses[0] != want[0] || c.Pauses[1] != want[1] || c.Pauses[2] != want[2] {
 		t.Fatalf("pauses %v, want %v", c.Pauses, want)

@@ -1,38 +1,13 @@
 package sampledata
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/coachco2/coachco2/pkg/tbtest"
 )
-
-// recorder is a testing.TB whose Fatalf and Skipf are recorded; they end the calling goroutine,
-// as the real ones do.
-type recorder struct {
-	testing.TB
-	mu          sync.Mutex
-	fatal, skip string
-}
-
-func (r *recorder) Helper() {}
-
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.mu.Lock()
-	r.fatal = fmt.Sprintf(format, args...)
-	r.mu.Unlock()
-	runtime.Goexit()
-}
-
-func (r *recorder) Skipf(format string, args ...any) {
-	r.mu.Lock()
-	r.skip = fmt.Sprintf(format, args...)
-	r.mu.Unlock()
-	runtime.Goexit()
-}
 
 // TestDirMissing: missing samples skip the test, except on CI, where they fail it.
 func TestDirMissing(t *testing.T) {
@@ -42,19 +17,14 @@ func TestDirMissing(t *testing.T) {
 		fail bool
 	}{{"", false}, {"0", false}, {"false", false}, {"1", true}, {"true", true}} {
 		t.Setenv("CI", c.ci)
-		r := &recorder{TB: t}
+		r := &tbtest.Recorder{TB: t}
 		got := "(returned)"
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			got = Dir(r)
-		}()
-		<-done
+		fatal, skip := r.Run(func() { got = Dir(r) })
 		switch {
-		case c.fail && (!strings.Contains(r.fatal, "CI is set") || !strings.Contains(r.fatal, "OPENPATH_SAMPLES")):
-			t.Errorf("CI=%q: fatal %q, skip %q, got %q; want a failure saying why", c.ci, r.fatal, r.skip, got)
-		case !c.fail && (r.fatal != "" || !strings.Contains(r.skip, "OPENPATH_SAMPLES")):
-			t.Errorf("CI=%q: fatal %q, skip %q, got %q; want a skip", c.ci, r.fatal, r.skip, got)
+		case c.fail && (!strings.Contains(fatal, "CI is set") || !strings.Contains(fatal, "OPENPATH_SAMPLES")):
+			t.Errorf("CI=%q: fatal %q, skip %q, got %q; want a failure saying why", c.ci, fatal, skip, got)
+		case !c.fail && (fatal != "" || !strings.Contains(skip, "OPENPATH_SAMPLES")):
+			t.Errorf("CI=%q: fatal %q, skip %q, got %q; want a skip", c.ci, fatal, skip, got)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package sandbox_test
 
 import (
-	"context"
 	"errors"
 	"maps"
 	"os"
@@ -39,7 +38,7 @@ func parse(t *testing.T, data string) *sandbox.Manifest {
 // the same file to look behind the policy's back.
 func openVault(t *testing.T, p vault.Policy) (restricted, plain *vault.Vault) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	dsn := "file:" + filepath.Join(t.TempDir(), "vault.db")
 	plain, err := vault.Open(ctx, dsn, "alice")
 	if err != nil {
@@ -55,7 +54,7 @@ func openVault(t *testing.T, p vault.Policy) (restricted, plain *vault.Vault) {
 }
 
 func TestPolicyRefusesWhatIsUndeclared(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := parse(t, minimal)
 	v, plain := openVault(t, m.Policy())
 
@@ -318,7 +317,7 @@ func TestRealManifest(t *testing.T) {
 
 	// Under the manifest's policy the app can set up its databases, and do
 	// nothing it did not declare.
-	ctx := context.Background()
+	ctx := t.Context()
 	p := m.Policy()
 	v, plain := openVault(t, p)
 	// The accounts' index, created by the connector (the app may not).

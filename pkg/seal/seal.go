@@ -60,9 +60,7 @@ func LoadKeyFile(path string) (*Box, error) {
 // appeared meanwhile (another process created it first), it loads that one instead.
 func CreateKeyFile(path string) (*Box, error) {
 	key := make([]byte, keySize)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("seal: new key: %w", err)
-	}
+	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return LoadKeyFile(path)
@@ -86,9 +84,7 @@ func CreateKeyFile(path string) (*Box, error) {
 // opened once it is gone.
 func NewEphemeral() (*Box, error) {
 	key := make([]byte, keySize)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("seal: new key: %w", err)
-	}
+	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+)
 	return New(key)
 }
 
@@ -108,9 +104,7 @@ func New(key []byte) (*Box, error) {
 // Seal encrypts secret, bound to context (the account id).
 func (b *Box) Seal(secret, context string) string {
 	nonce := make([]byte, b.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		panic(fmt.Sprintf("crypto/rand failed: %v", err)) // never happens on supported platforms
-	}
+	_, _ = rand.Read(nonce) // crypto/rand.Read never fails (Go 1.24+)
 	sealed := b.aead.Seal(nonce, nonce, []byte(secret), []byte(context))
 	return prefix + base64.StdEncoding.EncodeToString(sealed)
 }

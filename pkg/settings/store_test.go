@@ -1,7 +1,6 @@
 package settings_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,7 +26,7 @@ func onBackends(t *testing.T, test func(t *testing.T, db *vault.DB)) {
 	for _, b := range couch.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			v, _, _ := b.Open(t)
-			db, err := v.DB(context.Background(), vault.DoctypeSettings)
+			db, err := v.DB(t.Context(), vault.DoctypeSettings)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -40,7 +39,7 @@ func onBackends(t *testing.T, test func(t *testing.T, db *vault.DB)) {
 func stored(t *testing.T, db *vault.DB) (map[string]any, string) {
 	t.Helper()
 	var doc map[string]any
-	rev, err := db.Get(context.Background(), settings.DocID, &doc)
+	rev, err := db.Get(t.Context(), settings.DocID, &doc)
 	if errors.Is(err, vault.ErrNotFound) {
 		return nil, ""
 	}
@@ -52,7 +51,7 @@ func stored(t *testing.T, db *vault.DB) (map[string]any, string) {
 
 func TestLoadDefaults(t *testing.T) {
 	onBackends(t, func(t *testing.T, db *vault.DB) {
-		s, err := settings.Load(context.Background(), db)
+		s, err := settings.Load(t.Context(), db)
 		if err != nil || !reflect.DeepEqual(s, settings.Defaults()) {
 			t.Fatalf("Load = %+v, %v; want the defaults", s, err)
 		}
@@ -64,7 +63,7 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestUpdate(t *testing.T) {
 	onBackends(t, func(t *testing.T, db *vault.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		home := &places.Place{Lon: -1.1515, Lat: 46.1605, Label: "Maison"}
 		saved, err := settings.Update(ctx, db, func(s *settings.Settings) error {
 			s.DefaultModes[trip.GroupBike] = trip.BicyclingElectric
@@ -124,7 +123,7 @@ func TestUpdate(t *testing.T) {
 // document leaves out get their defaults.
 func TestUnknownFields(t *testing.T) {
 	onBackends(t, func(t *testing.T, db *vault.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		doc := map[string]any{
 			"bikeGoal":     map[string]any{"firstName": "Ana"},
 			"consent":      map[string]any{"dacc": true},
@@ -156,7 +155,7 @@ func TestUnknownFields(t *testing.T) {
 // Two updates of different fields at the same time are both kept.
 func TestConcurrentUpdates(t *testing.T) {
 	onBackends(t, func(t *testing.T, db *vault.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		// Deterministically: another update lands between this one's read and its write (both
 		// creating the document), so this one conflicts, reads again and re-applies its change.
 		calls := 0
@@ -219,7 +218,7 @@ func TestConcurrentUpdates(t *testing.T) {
 // Invalid settings are refused with a clear error, and nothing is written.
 func TestUpdateRefused(t *testing.T) {
 	onBackends(t, func(t *testing.T, db *vault.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		_, err := settings.Update(ctx, db, func(s *settings.Settings) error { s.BikeGoal.Target = 0; return nil })
 		var invalid *settings.InvalidError
 		if !errors.As(err, &invalid) || err.Error() != "settings: update: invalid settings: bikeGoal.target: 0 days is not between 1 and 366" {
@@ -254,7 +253,7 @@ func TestUpdateRefused(t *testing.T) {
 // Settings stored invalid (by hand, or by a newer version) are reported, and can be fixed.
 func TestLoadInvalid(t *testing.T) {
 	onBackends(t, func(t *testing.T, db *vault.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		if _, err := db.Put(ctx, settings.DocID, json.RawMessage(`{"language":"xx","bikeGoal":{"target":400}}`)); err != nil {
 			t.Fatal(err)
 		}

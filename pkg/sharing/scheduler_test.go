@@ -23,7 +23,7 @@ type shareResult struct {
 // complete past periods; the next share sends nothing more; stop waits for a share in progress;
 // after a revocation, ConsentsChanged closes the guard to the collector.
 func TestSchedulerSharesAndKeepsTheGuard(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	col := newCollector(t)
 	raw := col.descriptor(studyID, 1, 2, study.CO2Monthly)
 	col.register(t, raw)

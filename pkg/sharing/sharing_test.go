@@ -2,7 +2,6 @@ package sharing_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +70,7 @@ type collectorEnv struct {
 
 func newCollector(t *testing.T) *collectorEnv {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	store, err := collector.Open(ctx, filepath.Join(t.TempDir(), "collector.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +169,7 @@ func (e *collectorEnv) aggregates(t *testing.T, id, query string) (aggregates, s
 
 func (e *collectorEnv) count(t *testing.T, id string) int {
 	t.Helper()
-	n, err := e.store.CountContributions(context.Background(), id)
+	n, err := e.store.CountContributions(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +198,7 @@ var manifestPolicy = sync.OnceValues(func() (vault.Policy, error) {
 
 func newParticipant(t *testing.T, trips int) *participant {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	dir := t.TempDir()
 	plain, err := vault.Open(ctx, filepath.Join(dir, "vault.db"), "alice")
 	if err != nil {
@@ -235,7 +234,7 @@ func newParticipant(t *testing.T, trips int) *participant {
 // share allows the collectors of the active consents, as app serve does, then shares.
 func (p *participant) share(t *testing.T) sharing.Summary {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	hosts, err := p.svc.CollectorHosts(ctx, now)
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +251,7 @@ func (p *participant) share(t *testing.T) sharing.Summary {
 
 func (p *participant) log(t *testing.T) []sharing.Transmission {
 	t.Helper()
-	log, err := p.svc.Transmissions(context.Background())
+	log, err := p.svc.Transmissions(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +264,7 @@ var allMeasures = []study.MeasureID{study.CO2Monthly, study.DistanceMonthlyByMod
 	study.ModalShareMonthly, study.BikeCommuteDaysYearly}
 
 func TestNoConsentNothingLeaves(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	col := newCollector(t)
 	raw := col.descriptor(studyID, 1, 5, allMeasures...)
 	col.register(t, raw)
@@ -348,7 +347,7 @@ func checkPayload(t *testing.T, payload string, granted []study.MeasureID) {
 }
 
 func TestGrantShareResendRevoke(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	col := newCollector(t)
 	raw := col.descriptor(studyID, 1, 5, allMeasures...)
 	col.register(t, raw)
@@ -489,7 +488,7 @@ func resend(t *testing.T, p *participant, col *collectorEnv, tr sharing.Transmis
 }
 
 func TestKAnonymity(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	col := newCollector(t)
 	raw := col.descriptor(studyID, 1, 5, study.CO2Monthly)
 	col.register(t, raw)
@@ -519,7 +518,7 @@ func TestKAnonymity(t *testing.T) {
 }
 
 func TestNewVersionNeedsNewConsent(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	col := newCollector(t)
 	v1 := col.descriptor(studyID, 1, 5, study.CO2Monthly)
 	col.register(t, v1)
@@ -580,7 +579,7 @@ func TestNewVersionNeedsNewConsent(t *testing.T) {
 }
 
 func TestRetries(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	for _, tc := range []struct {
 		status, attempts int
 	}{{500, 3}, {422, 1}, {400, 1}, {429, 3}} {
@@ -618,11 +617,11 @@ func TestRetries(t *testing.T) {
 
 func mustNew(t *testing.T, p *participant, attempts int) *sharing.Service {
 	t.Helper()
-	c, err := coach.Open(context.Background(), p.vault)
+	c, err := coach.Open(t.Context(), p.vault)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := sharing.New(context.Background(), p.vault, c, sharing.Options{
+	svc, err := sharing.New(t.Context(), p.vault, c, sharing.Options{
 		Client: &http.Client{Transport: p.guard.Transport()}, Attempts: attempts, Backoff: time.Millisecond, Now: tickingClock})
 	if err != nil {
 		t.Fatal(err)

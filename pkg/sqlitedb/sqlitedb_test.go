@@ -1,7 +1,6 @@
 package sqlitedb_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -16,7 +15,7 @@ import (
 )
 
 func TestOpenSettings(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "new.db")
 	db, err := sqlitedb.Open(ctx, path, sqlitedb.WithSecureDelete(), sqlitedb.WithForeignKeys(), sqlitedb.WithBusyTimeout(3*time.Second))
 	if err != nil {
@@ -78,7 +77,7 @@ func TestCheckFile(t *testing.T) {
 			t.Errorf("CheckFile(%s) = %v, %v; want %v and an error saying %q", c.path, exists, err, c.exists, c.says)
 		}
 	}
-	if _, err := sqlitedb.Open(context.Background(), garbage); !errors.Is(err, sqlitedb.ErrNotDatabase) {
+	if _, err := sqlitedb.Open(t.Context(), garbage); !errors.Is(err, sqlitedb.ErrNotDatabase) {
 		t.Errorf("Open of a text file: %v, want ErrNotDatabase", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "missing")); !os.IsNotExist(err) {
@@ -89,7 +88,7 @@ func TestCheckFile(t *testing.T) {
 // TestCode: SQLite's errors are told apart by their code, however wrapped, and an error that
 // merely reads like one is not taken for it.
 func TestCode(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "locked.db")
 	holder, err := sqlitedb.Open(ctx, path)
 	if err != nil {
@@ -137,7 +136,7 @@ func TestCode(t *testing.T) {
 
 func TestRemove(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gone.db")
-	db, err := sqlitedb.Open(context.Background(), path)
+	db, err := sqlitedb.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

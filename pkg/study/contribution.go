@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -117,7 +118,8 @@ func ParseBatch(data []byte) (Batch, error) {
 	if !ok {
 		return Batch{}, es
 	}
-	for _, k := range sortedKeys(top) {
+	// Keys in order, here and below, so that errors come in a stable order.
+	for _, k := range slices.Sorted(maps.Keys(top)) {
 		if k != "contributions" {
 			es = append(es, fieldError("", k, "a batch has one field, \"contributions\""))
 		}
@@ -175,7 +177,7 @@ func parseContribution(data []byte, prefix string, es *Errors) (Contribution, bo
 		return Contribution{}, false
 	}
 	known := contributionFields()
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		if !slices.Contains(known, k) {
 			*es = append(*es, fieldError(prefix, k, "a contribution has the fields "+strings.Join(known, ", ")))
 		}
@@ -277,7 +279,7 @@ func (c *Contribution) validate(prefix string, es *Errors) {
 	if known {
 		c.validateValue(m, prefix, es)
 	}
-	for _, k := range sortedKeys(c.Profile) {
+	for _, k := range slices.Sorted(maps.Keys(c.Profile)) {
 		f := join(prefix, "profile."+truncate(k, 40))
 		switch {
 		case !validProfileName(k):
@@ -302,7 +304,7 @@ func (c *Contribution) validateValue(m Measure, prefix string, es *Errors) {
 		return
 	}
 	sum := 0.0
-	for _, k := range sortedKeys(c.Values) {
+	for _, k := range slices.Sorted(maps.Keys(c.Values)) {
 		f := join(prefix, "values."+truncate(k, 40))
 		if !m.HasCategory(k) {
 			es.add(CodeUnknownCategory, f, "%q is not a %s of %s (%s)", truncate(k, 40), m.Categories, m.ID, strings.Join(m.CategoryList(), ", "))
@@ -356,7 +358,7 @@ func (d *Descriptor) checkContribution(c *Contribution, now time.Time, prefix st
 			}
 		}
 	}
-	for _, k := range sortedKeys(c.Profile) {
+	for _, k := range slices.Sorted(maps.Keys(c.Profile)) {
 		if !validProfileName(k) || !validProfileValue(c.Profile[k]) {
 			continue // reported by validate
 		}
@@ -493,14 +495,4 @@ func identifying(name string) string {
 		return "names, contact details or free text"
 	}
 	return ""
-}
-
-// sortedKeys returns a map's keys in order, so that errors come in a stable order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -1,23 +1,22 @@
 package tripsync_test
 
 import (
-	"context"
 	"net/http/httptest"
-	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
+	"github.com/coachco2/coachco2/pkg/peakmem"
 	"github.com/coachco2/coachco2/pkg/tripgen"
 	"github.com/coachco2/coachco2/pkg/tripsync"
 	"github.com/coachco2/coachco2/pkg/vault"
 )
 
 // BenchmarkSync10k syncs two generated users' 10,000-odd trips into a new vault on each backend
-// and reports trips/s, requests to the trip server per 1,000 trips, and the peak Go heap.
+// and reports trips/s, requests to the trip server per 1,000 trips, and the peak Go heap and
+// resident set.
 func BenchmarkSync10k(b *testing.B) {
 	gen, err := tripgen.New(tripgen.Config{Users: 2, Days: 2100, Seed: 42, Start: openpath.Date{Year: 2018, Month: 1, Day: 1}})
 	if err != nil {
@@ -25,11 +24,9 @@ func BenchmarkSync10k(b *testing.B) {
 	}
 	for _, backend := range couch.Backends() {
 		b.Run(backend.Name, func(b *testing.B) {
-			ctx := context.Background()
+			ctx := b.Context()
 			var trips, requests int
-			var peak atomic.Uint64
-			stop := sampleHeap(&peak)
-			defer stop()
+			mem := peakmem.Start(b, 20*time.Millisecond)
 			var elapsed time.Duration
 			for b.Loop() {
 				srv, err := devserver.New(devserver.Options{Seed: 1})
@@ -75,27 +72,7 @@ func BenchmarkSync10k(b *testing.B) {
 			}
 			b.ReportMetric(float64(trips)/elapsed.Seconds(), "trips/s")
 			b.ReportMetric(float64(requests)*1000/float64(trips), "requests/1000trips")
-			b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
+			mem.Stop().Report(b)
 		})
 	}
-}
-
-// sampleHeap records the largest heap in use until stopped.
-func sampleHeap(peak *atomic.Uint64) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > peak.Load() {
-				peak.Store(m.HeapInuse)
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}()
-	return func() { close(done) }
 }

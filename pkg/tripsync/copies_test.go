@@ -1,7 +1,6 @@
 package tripsync_test
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -177,7 +176,7 @@ func TestReprocessedCopiesAreOneTrip(t *testing.T) {
 		t.Run("two runs/"+order, func(t *testing.T) {
 			pair := newPair(t, base, laterFirst, false)
 			forEachBackend(t, func(t *testing.T, b vaulttest.Backend) {
-				ctx := context.Background()
+				ctx := t.Context()
 				e := newEnv(t, b, &devserver.UserData{Trips: []json.RawMessage{pair.first}})
 				e.mustSync(tripsync.Options{})
 				firstDoc := trip.DocID("phone-1", gjson.GetBytes(pair.first, "properties.start_ts").Float())
@@ -236,7 +235,7 @@ func TestOverlappingCopiesArePossibleDuplicates(t *testing.T) {
 		if sum.Created != len(trips)+1 || sum.Merged != 0 {
 			t.Fatalf("summary %+v: want every trip kept (%d)", sum, len(trips)+1)
 		}
-		report, err := e.engine.Report(context.Background(), "phone-1")
+		report, err := e.engine.Report(t.Context(), "phone-1")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package tripsync_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +26,7 @@ func TestMissingTripIsRetried(t *testing.T) {
 	late := trips[len(trips)/2]
 	lateID := gjson.GetBytes(late, "id").String()
 	forEachBackend(t, func(t *testing.T, b vaulttest.Backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		e := newEnv(t, b, &devserver.UserData{Trips: trips})
 		e.server.Withhold(lateID)
 		sum := e.mustSync(tripsync.Options{})
@@ -89,7 +88,7 @@ func TestMissingTripIsGivenUp(t *testing.T) {
 	if sum.ToRetry != 0 || len(sum.Errors) != 1 || sum.Errors[0].Kind != tripsync.ErrorGaveUp {
 		t.Fatalf("after two weeks: %+v, want the trip given up and reported", sum)
 	}
-	a, err := e.store.Get(context.Background(), e.account)
+	a, err := e.store.Get(t.Context(), e.account)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +130,7 @@ func TestTimeBudgetCutsAHungRequest(t *testing.T) {
 			e.server.ServeHTTP(w, r)
 		}))
 		defer hung.Close()
-		a, err := e.store.Get(context.Background(), e.account)
+		a, err := e.store.Get(t.Context(), e.account)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +146,7 @@ func TestTimeBudgetCutsAHungRequest(t *testing.T) {
 		}
 		done := make(chan result, 1)
 		go func() {
-			sum, err := e.engine.Sync(context.Background(), a, client, tripsync.Options{Deadline: deadline, FirstWindow: 24 * time.Hour})
+			sum, err := e.engine.Sync(t.Context(), a, client, tripsync.Options{Deadline: deadline, FirstWindow: 24 * time.Hour})
 			done <- result{sum, err}
 		}()
 		var res result
@@ -181,7 +180,7 @@ func TestTimeBudgetCutsAHungRequest(t *testing.T) {
 func TestWindowOverTheSizeCap(t *testing.T) {
 	trips := generatedTrips(t, 20)
 	e := newEnv(t, couchBackend(t), &devserver.UserData{Trips: trips})
-	a, err := e.store.Get(context.Background(), e.account)
+	a, err := e.store.Get(t.Context(), e.account)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +189,7 @@ func TestWindowOverTheSizeCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := e.engine.Sync(context.Background(), a, client, tripsync.Options{FirstWindow: 60 * 24 * time.Hour})
+	sum, err := e.engine.Sync(t.Context(), a, client, tripsync.Options{FirstWindow: 60 * 24 * time.Hour})
 	if err != nil {
 		t.Fatalf("sync with a small answer cap: %v (%+v)", err, sum)
 	}

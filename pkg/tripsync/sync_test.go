@@ -44,7 +44,7 @@ type env struct {
 
 func newEnv(t testing.TB, b vaulttest.Backend, data *devserver.UserData) *env {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, err := devserver.New(devserver.Options{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func newEnv(t testing.TB, b vaulttest.Backend, data *devserver.UserData) *env {
 // sync runs the engine once with a fast-retrying client.
 func (e *env) sync(ctx context.Context, opts tripsync.Options) (tripsync.Summary, error) {
 	e.t.Helper()
-	a, err := e.store.Get(context.Background(), e.account)
+	a, err := e.store.Get(ctx, e.account)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func addsUp(t testing.TB, s tripsync.Summary) {
 
 func (e *env) mustSync(opts tripsync.Options) tripsync.Summary {
 	e.t.Helper()
-	sum, err := e.sync(context.Background(), opts)
+	sum, err := e.sync(e.t.Context(), opts)
 	if err != nil {
 		e.t.Fatalf("sync: %v (summary %+v)", err, sum)
 	}
@@ -129,7 +129,7 @@ type stored struct {
 // snapshot reads every trip of the vault, by id.
 func (e *env) snapshot() map[string]stored {
 	e.t.Helper()
-	docs, err := vault.FindAll[stored](context.Background(), e.trips, vault.Query{})
+	docs, err := vault.FindAll[stored](e.t.Context(), e.trips, vault.Query{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -325,7 +325,7 @@ func TestTripAfterLocalMidnight(t *testing.T) {
 // document per trip, with the person's corrections.
 func TestPipelineReset(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b vaulttest.Backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		e := newEnv(t, b, samples(t))
 		twoHoursAgo := time.Now().Add(-2 * time.Hour)
 		e.mustSync(tripsync.Options{Now: func() time.Time { return twoHoursAgo }})
@@ -380,7 +380,7 @@ func TestInterruptedSyncConverges(t *testing.T) {
 		e := newEnv(t, b, samples(t))
 		rng := rand.New(rand.NewPCG(7, uint64(len(b.Name))))
 		for range 6 {
-			ctx, cancel := context.WithCancel(context.Background())
+			ctx, cancel := context.WithCancel(t.Context())
 			stopAt, windows := 1+rng.IntN(40), 0
 			_, err := e.sync(ctx, tripsync.Options{FirstWindow: 24 * time.Hour, Progress: func(tripsync.Summary) {
 				if windows++; windows == stopAt {
@@ -418,14 +418,14 @@ func TestFaultyServerConverges(t *testing.T) {
 func TestAuthRefusedChangesNothing(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b vaulttest.Backend) {
 		e := newEnv(t, b, nil) // the server has no user with this token
-		sum, err := e.sync(context.Background(), tripsync.Options{})
+		sum, err := e.sync(t.Context(), tripsync.Options{})
 		if !errors.Is(err, openpath.ErrAuthRefused) {
 			t.Fatalf("err = %v, want ErrAuthRefused", err)
 		}
 		if len(e.snapshot()) != 0 || sum.Created != 0 {
 			t.Fatal("trips written after a refused token")
 		}
-		a, _ := e.store.Get(context.Background(), e.account)
+		a, _ := e.store.Get(t.Context(), e.account)
 		if a.Data.Cursors != (accounts.Cursors{}) {
 			t.Fatalf("cursor moved after a refused token: %+v", a.Data.Cursors)
 		}
@@ -443,14 +443,14 @@ func TestMalformedTripIsSkipped(t *testing.T) {
 	data.Trips[3] = bad
 	forEachBackend(t, func(t *testing.T, b vaulttest.Backend) {
 		e := newEnv(t, b, data)
-		sum, err := e.sync(context.Background(), tripsync.Options{})
+		sum, err := e.sync(t.Context(), tripsync.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(sum.Errors) != 1 || sum.Created != 75 || sum.Failed != 1 || sum.Fetched != 76 || sum.Errors[0].TripID != fc["id"] {
 			t.Fatalf("summary %+v: want 75 trips saved and the malformed one reported", sum)
 		}
-		a, _ := e.store.Get(context.Background(), e.account)
+		a, _ := e.store.Get(t.Context(), e.account)
 		if len(a.Data.FailedTrips) != 1 || a.Data.FailedTrips[0].TripID != fc["id"] {
 			t.Fatalf("failed trips in the account: %+v", a.Data.FailedTrips)
 		}
@@ -520,7 +520,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 		if sum.Created != 76 || len(e.snapshot()) != 0 {
 			t.Fatalf("dry run: %+v, %d trips in the vault", sum, len(e.snapshot()))
 		}
-		a, _ := e.store.Get(context.Background(), e.account)
+		a, _ := e.store.Get(t.Context(), e.account)
 		if a.Data.Cursors != (accounts.Cursors{}) {
 			t.Fatalf("dry run moved the cursor: %+v", a.Data.Cursors)
 		}
@@ -536,7 +536,7 @@ func TestTwoRunsAtOnce(t *testing.T) {
 		for i := range 2 {
 			go func() {
 				var err error
-				sums[i], err = e.sync(context.Background(), tripsync.Options{FirstWindow: 24 * time.Hour})
+				sums[i], err = e.sync(t.Context(), tripsync.Options{FirstWindow: 24 * time.Hour})
 				errs <- err
 			}()
 		}
@@ -557,7 +557,7 @@ func TestTwoRunsAtOnce(t *testing.T) {
 // TestVaultDownMidSync: the vault stops answering in the middle of a sync; the run stops with a
 // vault error and loses nothing: the next run, with the vault back, gives the clean vault.
 func TestVaultDownMidSync(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	want := cleanVault(t, couch.Backends()[0])
 	stack := vaulttest.NewCozyStack(t, couch.URL(t), vaulttest.Instance(t), []byte(`{"permissions": {
 		"a": {"type": "io.cozy.accounts"}, "t": {"type": "io.cozy.timeseries.geojson"}}}`))

@@ -1,7 +1,6 @@
 package vault_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -103,7 +102,7 @@ func TestTripDocSize(t *testing.T) {
 // saveAll writes docs and fails on any error.
 func saveAll(tb testing.TB, db *vault.DB, docs []map[string]any) {
 	tb.Helper()
-	results, err := vault.SaveMany(context.Background(), db, docs, 0)
+	results, err := vault.SaveMany(tb.Context(), db, docs, 0)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -141,7 +140,7 @@ func BenchmarkBulkWrite(b *testing.B) {
 // the whole _changes feed in pages of 1,000 (without and with documents).
 func BenchmarkQuery10k(b *testing.B) {
 	const total = 10000
-	ctx := context.Background()
+	ctx := b.Context()
 	monthFrom, monthTo := "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z"
 	// Trips start every 150 minutes from 2022-01-01T07:30Z: March 2023 holds
 	// 297 of them (trips 4068 to 4364).

@@ -1,7 +1,6 @@
 package vault_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -18,7 +17,7 @@ const testKonnectorManifest = `{"permissions": {
 	"trips": {"type": "io.cozy.timeseries.geojson", "verbs": ["GET", "POST", "PUT"]}}}`
 
 func TestOpenCozy(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	stack := vaulttest.NewCozyStack(t, couch.URL(t), vaulttest.Instance(t), []byte(testKonnectorManifest))
 	v, err := vault.OpenCozy(ctx, stack.URL, stack.Token)
 	if err != nil {

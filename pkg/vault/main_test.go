@@ -82,7 +82,7 @@ func openVault(t testing.TB, dsn string) *vault.Vault {
 // the test ends.
 func openInstance(t testing.TB, dsn, instance string) *vault.Vault {
 	t.Helper()
-	v, err := vault.Open(context.Background(), dsn, instance)
+	v, err := vault.Open(t.Context(), dsn, instance)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -98,7 +98,7 @@ func openInstance(t testing.TB, dsn, instance string) *vault.Vault {
 // server outlives the test).
 func openDB(t testing.TB, v *vault.Vault, doctype string) *vault.DB {
 	t.Helper()
-	db, err := v.DB(context.Background(), doctype)
+	db, err := v.DB(t.Context(), doctype)
 	if err != nil {
 		t.Fatalf("DB(%s): %v", doctype, err)
 	}
@@ -114,7 +114,7 @@ func openDB(t testing.TB, v *vault.Vault, doctype string) *vault.DB {
 func findIDs(t testing.TB, db *vault.DB, q vault.Query) []string {
 	t.Helper()
 	var ids []string
-	err := db.Find(context.Background(), q, func(doc json.RawMessage) error {
+	err := db.Find(t.Context(), q, func(doc json.RawMessage) error {
 		var d struct {
 			ID string `json:"_id"`
 		}

@@ -1,7 +1,6 @@
 package vault_test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -32,7 +31,7 @@ func sockets(t *testing.T) []string {
 // TestEmbeddedOpensNoSocket checks that opening and using an embedded vault
 // opens no socket: after every step, no socket exists that did not before.
 func TestEmbeddedOpensNoSocket(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	before := sockets(t)
 	check := func(step string) {
 		t.Helper()

@@ -50,7 +50,7 @@ func TestOpenMalformedDSN(t *testing.T) {
 		"file://relative/vault.db",
 		"vault\x00.db",
 	} {
-		v, err := vault.Open(context.Background(), dsn, "demo")
+		v, err := vault.Open(t.Context(), dsn, "demo")
 		if err == nil {
 			v.Close()
 			t.Errorf("Open(%q): no error", dsn)
@@ -66,7 +66,7 @@ func TestOpenMalformedDSN(t *testing.T) {
 
 func TestOpenInvalidInstance(t *testing.T) {
 	for _, instance := range []string{"", "1alice", "al ice", "alice?"} {
-		if v, err := vault.Open(context.Background(), embeddedDSN(t), instance); err == nil {
+		if v, err := vault.Open(t.Context(), embeddedDSN(t), instance); err == nil {
 			v.Close()
 			t.Errorf("Open with instance %q: no error", instance)
 		}
@@ -80,7 +80,7 @@ func TestOpenUnreachable(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing listens there any more
-	_, err = vault.Open(context.Background(), "http://admin:"+secret+"@"+addr+"/", "demo")
+	_, err = vault.Open(t.Context(), "http://admin:"+secret+"@"+addr+"/", "demo")
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -100,7 +100,7 @@ func TestOpenWrongCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.User = url.UserPassword("vaulttest-nobody", secret)
-	_, err = vault.Open(context.Background(), u.String(), "demo")
+	_, err = vault.Open(t.Context(), u.String(), "demo")
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -128,7 +128,7 @@ func TestOpenNotCouchDB(t *testing.T) {
 			w.WriteHeader(c.status)
 			fmt.Fprint(w, c.body)
 		}))
-		_, err := vault.Open(context.Background(), srv.URL+"/", "demo")
+		_, err := vault.Open(t.Context(), srv.URL+"/", "demo")
 		srv.Close()
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), srv.Listener.Addr().String()) {
 			t.Errorf("Open of a web server answering %d: err = %v, want one naming the host and saying %q", c.status, err, c.want)
@@ -151,7 +151,7 @@ func TestOpenBadVaultFile(t *testing.T) {
 		{"file:" + garbage, garbage, "not a vault file"},
 		{missingDir, filepath.Dir(missingDir), "no such file or directory"},
 	} {
-		_, err := vault.Open(context.Background(), c.dsn, "demo")
+		_, err := vault.Open(t.Context(), c.dsn, "demo")
 		if err == nil || !strings.Contains(err.Error(), c.names) || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("Open(%q): err = %v, want one naming %s and saying %q", c.dsn, err, c.names, c.says)
 		}
@@ -166,7 +166,7 @@ func TestOpenBadVaultFile(t *testing.T) {
 }
 
 func TestOpenCorruptVaultFile(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "vault.db")
 	v, err := vault.Open(ctx, path, "demo")
 	if err != nil {
@@ -200,7 +200,7 @@ func TestOpenCorruptVaultFile(t *testing.T) {
 }
 
 func TestOpenLockedVaultFile(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "vault.db")
 	v, err := vault.Open(ctx, path, "demo")
 	if err != nil {

@@ -57,7 +57,7 @@ func openWithPolicy(t *testing.T, name string) (plain, restricted *vault.Vault, 
 		}
 		plain, dsn, instance := b.Open(t)
 		g = &grants{verbs: map[string][]string{}}
-		restricted, err := vault.Open(context.Background(), dsn, instance, vault.WithPolicy(g.policy))
+		restricted, err := vault.Open(t.Context(), dsn, instance, vault.WithPolicy(g.policy))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func wantForbidden(t *testing.T, op string, err error, doctype, verb string) {
 // TestPolicyVerbs checks which verb each operation asks for, and that a
 // policy granting every verb changes nothing.
 func TestPolicyVerbs(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	const dt = vault.DoctypeSettings
 	for _, name := range backendNames() {
 		t.Run(name, func(t *testing.T) {
@@ -161,7 +161,7 @@ func TestPolicyVerbs(t *testing.T) {
 // TestPolicyRefuses checks that each refused operation fails with
 // ErrForbidden and leaves the store as it was.
 func TestPolicyRefuses(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	const dt = vault.DoctypeStudies
 	for _, name := range backendNames() {
 		t.Run(name, func(t *testing.T) {
@@ -298,7 +298,7 @@ func TestPolicyRefuses(t *testing.T) {
 // TestPolicyErrorWrapping checks that a policy's own ErrForbidden is not
 // doubled and that other errors are made to match ErrForbidden.
 func TestPolicyErrorWrapping(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	mine := errors.New("closed for the night")
 	v, err := vault.Open(ctx, embeddedDSN(t), "demo", vault.WithPolicy(func(doctype, verb string) error {
 		if verb == vault.VerbAny {

@@ -1,7 +1,6 @@
 package vault_test
 
 import (
-	"context"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -24,7 +23,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // TestWithTransport: a vault on a server, or on a Cozy stack, sends every request through the
 // transport it was given.
 func TestWithTransport(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	use := func(t *testing.T, v *vault.Vault) {
 		t.Helper()
 		db, err := v.DB(ctx, vault.DoctypeAccounts) // one the test stack's manifest grants

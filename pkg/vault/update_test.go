@@ -39,7 +39,7 @@ func TestRetryKeepsTryingWithinBudget(t *testing.T) {
 	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}, step: time.Millisecond}
 	start := c.T
 	tries := 0
-	err := c.retry(UpdateBudget).run(context.Background(), "update x", c.conflicting(&tries))
+	err := c.retry(UpdateBudget).run(t.Context(), "update x", c.conflicting(&tries))
 	if !errors.Is(err, ErrConflict) || !strings.HasPrefix(err.Error(), "update x: still conflicting after ") ||
 		!strings.Contains(err.Error(), fmt.Sprintf("after %d attempts", tries)) {
 		t.Fatalf("err = %v after %d tries; want ErrConflict saying how many attempts", err, tries)
@@ -65,7 +65,7 @@ func TestRetryKeepsTryingWithinBudget(t *testing.T) {
 func TestRetryScalesWithSlowAttempts(t *testing.T) {
 	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}, step: 300 * time.Millisecond}
 	tries := 0
-	_ = c.retry(UpdateBudget).run(context.Background(), "update x", c.conflicting(&tries))
+	_ = c.retry(UpdateBudget).run(t.Context(), "update x", c.conflicting(&tries))
 	for i, p := range c.Pauses {
 		if ceiling := min(2*time.Second, 300*time.Millisecond<<min(i+1, 16)); p > ceiling {
 			t.Errorf("pause %d = %v, want at most %v", i+1, p, ceiling)
@@ -81,7 +81,7 @@ func TestRetryScalesWithSlowAttempts(t *testing.T) {
 func TestRetryHonoursContext(t *testing.T) {
 	c := &fakeClock{Clock: retrytest.Clock{T: time.Now()}, step: time.Millisecond}
 	start := c.T
-	ctx, cancel := context.WithDeadline(context.Background(), start.Add(time.Second))
+	ctx, cancel := context.WithDeadline(t.Context(), start.Add(time.Second))
 	defer cancel()
 	tries := 0
 	err := c.retry(UpdateBudget).run(ctx, "update x", c.conflicting(&tries))
@@ -89,7 +89,7 @@ func TestRetryHonoursContext(t *testing.T) {
 		t.Fatalf("with a 1s deadline: %v after %v", err, c.T.Sub(start))
 	}
 
-	ctx, cancel = context.WithCancel(context.Background())
+	ctx, cancel = context.WithCancel(t.Context())
 	cancel()
 	tries = 0
 	err = c.retry(UpdateBudget).run(ctx, "update x", c.conflicting(&tries))
@@ -103,7 +103,7 @@ func TestRetryHonoursContext(t *testing.T) {
 func TestRetryStopsOnSuccessOrOtherError(t *testing.T) {
 	c := &fakeClock{Clock: retrytest.Clock{T: time.Unix(0, 0)}}
 	tries := 0
-	err := c.retry(UpdateBudget).run(context.Background(), "op", func() error {
+	err := c.retry(UpdateBudget).run(t.Context(), "op", func() error {
 		tries++
 		if tries < 4 {
 			return ErrConflict
@@ -115,7 +115,7 @@ func TestRetryStopsOnSuccessOrOtherError(t *testing.T) {
 	}
 	boom := errors.New("boom")
 	c.Pauses = nil
-	if err := c.retry(UpdateBudget).run(context.Background(), "op", func() error { return boom }); err != boom || len(c.Pauses) != 0 {
+	if err := c.retry(UpdateBudget).run(t.Context(), "op", func() error { return boom }); err != boom || len(c.Pauses) != 0 {
 		t.Fatalf("other error: %v, %d pauses", err, len(c.Pauses))
 	}
 }

@@ -1,7 +1,6 @@
 package webapp_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +18,7 @@ import (
 // BenchmarkAPILatency measures the dashboard's and the trip list's JSON API with 10,000 trips in
 // the embedded vault, and reports the p50 and p95 latency of each (target: p95 under 50 ms).
 func BenchmarkAPILatency(b *testing.B) {
-	ctx := context.Background()
+	ctx := b.Context()
 	v, err := vault.Open(ctx, filepath.Join(b.TempDir(), "vault.db"), "alice")
 	if err != nil {
 		b.Fatal(err)

@@ -1,7 +1,6 @@
 package webapp_test
 
 import (
-	"context"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -37,7 +36,7 @@ func TestInABrowser(t *testing.T) {
 	b.Screenshot("dashboard")
 
 	// A car trip: set its car section to a bike.
-	ctx := context.Background()
+	ctx := t.Context()
 	list, _, err := c.ListTrips(ctx, coach.TripQuery{Mode: trip.Car})
 	if err != nil || len(list) == 0 {
 		t.Fatalf("no car trip: %v", err)

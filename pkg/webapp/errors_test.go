@@ -1,7 +1,6 @@
 package webapp_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"os"
@@ -21,7 +20,7 @@ func TestErrorsNameNoVault(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, c, v := newAppVault(t, filepath.Join(dir, "my-vault.db"), "zorglub")
-	list, _, err := c.ListTrips(context.Background(), coach.TripQuery{Limit: 1})
+	list, _, err := c.ListTrips(t.Context(), coach.TripQuery{Limit: 1})
 	if err != nil || len(list) != 1 {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package webapp_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -45,7 +44,7 @@ func TestLanguageNegotiation(t *testing.T) {
 			t.Errorf("locale %q, Accept-Language %q: %q, want %q", tc.locale, tc.accept, got, tc.want)
 		}
 	}
-	if _, err := c.UpdateSettings(context.Background(), func(s *settings.Settings) error { s.Language = "en"; return nil }); err != nil {
+	if _, err := c.UpdateSettings(t.Context(), func(s *settings.Settings) error { s.Language = "en"; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got := langOf("fr", "fr"); got != "en" {

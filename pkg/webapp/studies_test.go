@@ -21,7 +21,7 @@ import (
 )
 
 func TestStudiesScreen(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	now := time.Date(2022, 6, 10, 12, 0, 0, 0, time.UTC)
 	v, err := vault.Open(ctx, filepath.Join(t.TempDir(), "vault.db"), "alice")
 	if err != nil {

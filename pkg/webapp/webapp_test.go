@@ -1,7 +1,6 @@
 package webapp_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -37,7 +36,7 @@ func newApp(t *testing.T) (*httptest.Server, *coach.Coach) {
 // returns open.
 func newAppVault(t *testing.T, path, instance string) (*httptest.Server, *coach.Coach, *vault.Vault) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	v, err := vault.Open(ctx, path, instance)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +88,7 @@ func get(t *testing.T, u string, header ...string) (int, string) {
 
 func TestEveryScreenRenders(t *testing.T) {
 	srv, c := newApp(t)
-	list, _, err := c.ListTrips(context.Background(), coach.TripQuery{Limit: 1})
+	list, _, err := c.ListTrips(t.Context(), coach.TripQuery{Limit: 1})
 	if err != nil || len(list) != 1 {
 		t.Fatal(err)
 	}
@@ -183,7 +182,7 @@ func TestAPIs(t *testing.T) {
 
 func TestFormEditAndCSV(t *testing.T) {
 	srv, c := newApp(t)
-	list, _, _ := c.ListTrips(context.Background(), coach.TripQuery{Limit: 1})
+	list, _, _ := c.ListTrips(t.Context(), coach.TripQuery{Limit: 1})
 	id := list[0].ID
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.PostForm(srv.URL+"/trips/"+url.PathEscape(id), url.Values{"form": {"trip"}, "purpose": {"SHOPPING"}, "title": {"Market"}, "section-0": {"BUS"}})
@@ -194,7 +193,7 @@ func TestFormEditAndCSV(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("form post: %d", resp.StatusCode)
 	}
-	_, a, err := c.Trip(context.Background(), id)
+	_, a, err := c.Trip(t.Context(), id)
 	if err != nil || a.Purpose != trip.Shopping || a.Sections[0].Mode != trip.Bus {
 		t.Fatalf("after the form: %s %v (%v)", a.Purpose, a.Modes, err)
 	}
@@ -217,7 +216,7 @@ func TestGeoJSONAndAttestation(t *testing.T) {
 		t.Fatalf("an attestation without a name: %d, want 400", code)
 	}
 	// Home and work at the ends of a sample trip by bike make it a commute, so a bike day.
-	ctx := context.Background()
+	ctx := t.Context()
 	list, _, _ := c.ListTrips(ctx, coach.TripQuery{Mode: trip.Bicycling})
 	if len(list) == 0 {
 		t.Fatal("no bike trip in the samples")
@@ -245,12 +244,12 @@ func TestGeoJSONAndAttestation(t *testing.T) {
 // TestTileServer: no basemap by default; with a tile server set, the trip's map draws its tiles.
 func TestTileServer(t *testing.T) {
 	srv, c := newApp(t)
-	list, _, _ := c.ListTrips(context.Background(), coach.TripQuery{Limit: 1})
+	list, _, _ := c.ListTrips(t.Context(), coach.TripQuery{Limit: 1})
 	_, body := get(t, srv.URL+"/trips/"+list[0].ID)
 	if strings.Contains(body, "<image") {
 		t.Fatal("a basemap is drawn without a tile server")
 	}
-	if _, err := c.UpdateSettings(context.Background(), func(s *settings.Settings) error {
+	if _, err := c.UpdateSettings(t.Context(), func(s *settings.Settings) error {
 		s.TileServer = "https://tiles.example.org/{z}/{x}/{y}.png"
 		return nil
 	}); err != nil {
@@ -266,7 +265,7 @@ func TestTileServer(t *testing.T) {
 // attestation, and counts come through the catalog as numbers.
 func TestFrenchOnScreen(t *testing.T) {
 	srv, c := newApp(t) // French: the instance's locale
-	list, _, err := c.ListTrips(context.Background(), coach.TripQuery{Limit: 1})
+	list, _, err := c.ListTrips(t.Context(), coach.TripQuery{Limit: 1})
 	if err != nil || len(list) != 1 {
 		t.Fatal(list, err)
 	}

@@ -2,7 +2,6 @@
 package coachtest
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -21,7 +20,7 @@ import (
 // figures computed, into the vault, and returns how many it wrote.
 func Fill(tb testing.TB, v *vault.Vault, n int) int {
 	tb.Helper()
-	ctx := context.Background()
+	ctx := tb.Context()
 	cfg := Config(n)
 	users := cfg.Users
 	gen, err := tripgen.New(cfg)
