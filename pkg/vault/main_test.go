@@ -2,11 +2,8 @@ package vault_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/vault"
@@ -28,19 +25,6 @@ type backend struct {
 	// known lists the conformance cases (or subtests, "Case/sub_test") this
 	// backend is known to fail, and why; they are skipped with that reason.
 	known map[string]string
-}
-
-// skipIfKnown skips the test if it is a known difference of the backend.
-// The test's name is TestConformance/<backend>/<case>[/<subtest>].
-func (b backend) skipIfKnown(t *testing.T) {
-	t.Helper()
-	parts := strings.SplitN(t.Name(), "/", 3)
-	if len(parts) < 3 {
-		return
-	}
-	if why, ok := b.known[parts[2]]; ok {
-		t.Skipf("known difference of %s: %s", b.name, why)
-	}
 }
 
 // pouchdbKnown returns pouchdb-server 4.2.0's known differences from CouchDB.
@@ -110,29 +94,3 @@ func openDB(t testing.TB, v *vault.Vault, doctype string) *vault.DB {
 	return db
 }
 
-// findIDs runs the query and returns the ids of the documents, in order.
-func findIDs(t testing.TB, db *vault.DB, q vault.Query) []string {
-	t.Helper()
-	var ids []string
-	err := db.Find(t.Context(), q, func(doc json.RawMessage) error {
-		var d struct {
-			ID string `json:"_id"`
-		}
-		if err := json.Unmarshal(doc, &d); err != nil {
-			return err
-		}
-		ids = append(ids, d.ID)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Find(%+v): %v", q, err)
-	}
-	return ids
-}
-
-// sorted returns a sorted copy of ids.
-func sorted(ids []string) []string {
-	out := slices.Clone(ids)
-	slices.Sort(out)
-	return out
-}
