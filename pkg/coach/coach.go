@@ -272,7 +272,7 @@ func Summarize(id, device string, a trip.Aggregation) TripSummary {
 	if n := len(a.Sections); n > 0 {
 		end = a.Sections[n-1].EndDate
 	}
-	return TripSummary{ID: id, Device: device, Start: a.LocalStart, End: end, Title: a.AutomaticTitle, Modes: a.Modes,
+	return TripSummary{ID: id, Device: device, Start: a.LocalStart, End: end, Title: a.ShownTitle(), Modes: a.Modes,
 		Purpose: a.Purpose, DistanceM: a.TotalDistance, DurationS: a.TotalDuration, CO2Kg: a.TotalCO2,
 		CaloriesKc: a.TotalCalories, NotATrip: a.NotATrip, Recurring: a.Recurring}
 }

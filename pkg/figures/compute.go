@@ -23,7 +23,7 @@ import (
 
 // EngineVersion changes whenever Compute's results change for the same inputs, so that stored
 // aggregations are recomputed.
-const EngineVersion = 1
+const EngineVersion = 2
 
 // Inputs are what figures depend on besides the trip.
 type Inputs struct {
@@ -132,6 +132,7 @@ func Compute(doc *trip.Doc, in Inputs) (trip.Aggregation, error) {
 	a.Recurring = manual.Recurring
 	a.Purpose = purpose(doc, manual, in.Settings, start, end, hasEnds)
 	a.AutomaticTitle = title(a, in.Settings, hasEnds)
+	a.Title = manual.Title
 	return a, nil
 }
 

@@ -206,7 +206,7 @@ func (s *Server) tripDetail(r *http.Request) (view, error) {
 	v := &tripView{ID: d.ID, Summary: coach.Summarize(d.ID, d.CaptureDevice, a), Aggregation: a, Manual: m, Labels: d.Labels,
 		Propagated: propagated}
 	if sections, err := d.Sections(); err == nil {
-		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.AutomaticTitle, sections, modes, s.coach.Settings().TileServer)
+		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.ShownTitle(), sections, modes, s.coach.Settings().TileServer)
 	}
 	return v, nil
 }

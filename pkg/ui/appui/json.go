@@ -44,5 +44,5 @@ func Settings(w io.Writer, s settings.Settings, suggested Suggested, recomputed 
 // Edited prints a corrected trip's figures and the trips its purpose went to ("app edit").
 func Edited(w io.Writer, id string, a trip.Aggregation, propagated []string) error {
 	return json.NewEncoder(w).Encode(map[string]any{
-		"id": id, "purpose": a.Purpose, "modes": a.Modes, "co2_kg": a.TotalCO2, "title": a.AutomaticTitle, "propagated_to": propagated})
+		"id": id, "purpose": a.Purpose, "modes": a.Modes, "co2_kg": a.TotalCO2, "title": a.ShownTitle(), "propagated_to": propagated})
 }
