@@ -322,7 +322,21 @@ func TestEditsPersistAndRecompute(t *testing.T) {
 		Modes      []trip.Mode  `json:"modes"`
 		Propagated []string     `json:"propagated_to"`
 	}
-	if err := json.Unmarshal([]byte(runApp(t, "edit", a, "--purpose", "shopping", "--recurring", "--vault", dsn, "--instance", instance)), &out); err != nil {
+	// Without --yes, the edit only says which trips it would change.
+	var notApplied struct {
+		Applied *bool    `json:"applied"`
+		Would   []string `json:"would_propagate_to"`
+	}
+	if err := json.Unmarshal([]byte(runApp(t, "edit", a, "--purpose", "shopping", "--recurring", "--vault", dsn, "--instance", instance)), &notApplied); err != nil {
+		t.Fatal(err)
+	}
+	if notApplied.Applied == nil || *notApplied.Applied || !slices.Contains(notApplied.Would, b2) {
+		t.Fatalf("edit --recurring without --yes: %+v; want not applied, would reach %s", notApplied, b2)
+	}
+	if lines := runApp(t, "trips", "--json", "--vault", dsn, "--instance", instance); strings.Contains(lines, `"purpose":"SHOPPING"`) {
+		t.Fatalf("edit --recurring without --yes changed a purpose")
+	}
+	if err := json.Unmarshal([]byte(runApp(t, "edit", a, "--purpose", "shopping", "--recurring", "--yes", "--vault", dsn, "--instance", instance)), &out); err != nil {
 		t.Fatal(err)
 	}
 	if out.Purpose != trip.Shopping || !slices.Contains(out.Propagated, b2) {
@@ -347,6 +361,21 @@ func TestEditsPersistAndRecompute(t *testing.T) {
 	}
 	if l.CO2Kg != 0 {
 		t.Fatalf("the corrected trip still emits %.3f kg", l.CO2Kg)
+	}
+	// --undo-recurring gives the similar trips their purpose back.
+	var undone struct {
+		Undone []string `json:"undone"`
+	}
+	if err := json.Unmarshal([]byte(runApp(t, "edit", a, "--undo-recurring", "--vault", dsn, "--instance", instance)), &undone); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(undone.Undone, b2) {
+		t.Fatalf("--undo-recurring: %+v, want %s back", undone, b2)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(runApp(t, "trips", "--json", "--vault", dsn, "--instance", instance)), "\n") {
+		if strings.Contains(line, `"id":"`+b2+`"`) && strings.Contains(line, `"purpose":"SHOPPING"`) {
+			t.Fatalf("%s kept the purpose after --undo-recurring", b2)
+		}
 	}
 }
 

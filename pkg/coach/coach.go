@@ -297,9 +297,41 @@ func (c *Coach) Trip(ctx context.Context, id string) (*trip.Doc, trip.Aggregatio
 	return &d, a, nil
 }
 
-// Edit applies a correction to a trip and returns the trips its purpose propagated to.
+// Edit applies a correction to a trip and returns the trips its purpose propagated to (see
+// PreviewEdit).
 func (c *Coach) Edit(ctx context.Context, id string, e figures.Edit) ([]string, error) {
 	return figures.Apply(ctx, c.trips, c.Inputs(), id, e)
+}
+
+// PreviewEdit returns the trips whose purpose Edit(id, e) would change, changing nothing: a
+// recurring trip's purpose reaches similar trips whose purpose neither the person nor their phone
+// gave.
+func (c *Coach) PreviewEdit(ctx context.Context, id string, e figures.Edit) ([]string, error) {
+	return figures.Preview(ctx, c.trips, id, e)
+}
+
+// Propagated returns the trips that took their purpose from the recurring trip id.
+func (c *Coach) Propagated(ctx context.Context, id string) ([]string, error) {
+	return figures.Propagated(ctx, c.trips, id)
+}
+
+// UndoRecurring makes trip id no longer recurring and takes back the purposes it gave to similar
+// trips; it returns those trips.
+func (c *Coach) UndoRecurring(ctx context.Context, id string) ([]string, error) {
+	ids, err := figures.Propagated(ctx, c.trips, id)
+	if err != nil {
+		return nil, err
+	}
+	off := false
+	if _, err := figures.Apply(ctx, c.trips, c.Inputs(), id, figures.Edit{Recurring: &off}); err != nil {
+		return nil, err
+	}
+	// Apply takes back the purposes when the trip was recurring with a purpose; this also covers
+	// a trip that was not (its copies are then left from an earlier state).
+	if _, err := figures.Undo(ctx, c.trips, c.Inputs(), id); err != nil {
+		return nil, err
+	}
+	return ids, nil
 }
 
 // Attestation gathers the Forfait Mobilités Durables attestation of a year: the bike-commute days

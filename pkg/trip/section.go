@@ -204,7 +204,10 @@ type Manual struct {
 	// PurposeFrom says where Purpose comes from: "user" (set on this trip), "recurring" (copied
 	// from a similar trip the person set).
 	PurposeFrom string `json:"purposeFrom,omitempty"`
-	Title       string `json:"title,omitempty"`
+	// PurposeSource is the recurring trip the purpose was copied from (PurposeFrom
+	// "recurring"), so that the copy can be undone.
+	PurposeSource string `json:"purposeSource,omitempty"`
+	Title         string `json:"title,omitempty"`
 	// Recurring marks the trip as a recurring one: its purpose propagates to similar trips.
 	Recurring bool `json:"recurring,omitempty"`
 	// Mode is a mode the person chose for the whole trip: like a trip label from the phone, it

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -187,7 +188,21 @@ type tripView struct {
 	Labels      trip.Labels       `json:"labels"`
 	Map         template.HTML     `json:"-"`
 	Propagated  int               `json:"-"`
+	Undone      int               `json:"-"`
+	// Copies is how many similar trips hold this recurring trip's purpose.
+	Copies int `json:"copies"`
+	// Confirm asks the person to confirm an edit that gives the purpose to similar trips.
+	Confirm *confirmView `json:"-"`
 }
+
+// confirmView is an edit waiting for confirmation: the form's fields, sent again with confirm.
+type confirmView struct {
+	Count   int
+	Purpose trip.Purpose
+	Fields  []formField
+}
+
+type formField struct{ Name, Value string }
 
 func (s *Server) tripDetail(r *http.Request) (view, error) {
 	d, a, err := s.coach.Trip(r.Context(), r.PathValue("id"))
@@ -203,8 +218,16 @@ func (s *Server) tripDetail(r *http.Request) (view, error) {
 		modes[i] = sec.Mode
 	}
 	propagated, _ := strconv.Atoi(r.URL.Query().Get("propagated")) // only shown; 0 when absent
+	undone, _ := strconv.Atoi(r.URL.Query().Get("undone"))
 	v := &tripView{ID: d.ID, Summary: coach.Summarize(d.ID, d.CaptureDevice, a), Aggregation: a, Manual: m, Labels: d.Labels,
-		Propagated: propagated}
+		Propagated: propagated, Undone: undone}
+	if m.Recurring {
+		copies, err := s.coach.Propagated(r.Context(), d.ID)
+		if err != nil {
+			return nil, err
+		}
+		v.Copies = len(copies)
+	}
 	if sections, err := d.Sections(); err == nil {
 		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.ShownTitle(), sections, modes, s.coach.Settings().TileServer)
 	}
@@ -259,12 +282,65 @@ func (s *Server) editTripForm(w http.ResponseWriter, r *http.Request) {
 			delete(e.SectionModes, i)
 		}
 	}
+	// A recurring trip's purpose reaching other trips is shown, and confirmed, before it is done;
+	// the confirmation carries the count, so that a count changed meanwhile is asked again.
+	preview, err := s.coach.PreviewEdit(r.Context(), id, e)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(preview) > 0 && r.Form.Get("confirm") != strconv.Itoa(len(preview)) {
+		v, err := s.tripDetail(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		tv := v.(*tripView)
+		tv.Confirm = &confirmView{Count: len(preview)}
+		if e.Purpose != nil {
+			tv.Confirm.Purpose = *e.Purpose
+		} else {
+			tv.Confirm.Purpose = tv.Manual.Purpose
+		}
+		for k, vals := range r.PostForm {
+			if k == "csrf_token" || k == "confirm" {
+				continue
+			}
+			for _, val := range vals {
+				tv.Confirm.Fields = append(tv.Confirm.Fields, formField{k, val})
+			}
+		}
+		slices.SortFunc(tv.Confirm.Fields, func(a, b formField) int { return strings.Compare(a.Name, b.Name) })
+		s.render(w, r, "trip", tv, http.StatusOK)
+		return
+	}
 	propagated, err := s.coach.Edit(r.Context(), id, e)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/trips/%s?saved=1&propagated=%d", url.PathEscape(id), len(propagated)), http.StatusSeeOther)
+}
+
+// undoRecurringForm makes the trip no longer recurring and takes back the purposes it gave.
+func (s *Server) undoRecurringForm(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	undone, err := s.coach.UndoRecurring(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/trips/%s?saved=1&undone=%d", url.PathEscape(id), len(undone)), http.StatusSeeOther)
+}
+
+// undoRecurringAPI is undoRecurringForm's JSON twin: {"undone": [ids]}.
+func (s *Server) undoRecurringAPI(w http.ResponseWriter, r *http.Request) {
+	undone, err := s.coach.UndoRecurring(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.failJSON(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"undone": undone})
 }
 
 // editTripAPI takes {"purpose": ..., "title": ..., "recurring": ..., "mode": ..., "sectionModes": {"0": "BUS"}}.
@@ -275,6 +351,8 @@ func (s *Server) editTripAPI(w http.ResponseWriter, r *http.Request) {
 		Recurring    *bool                `json:"recurring"`
 		Mode         *trip.Mode           `json:"mode"`
 		SectionModes map[string]trip.Mode `json:"sectionModes"`
+		// Confirm is the number of trips the edit gives its purpose to, as a preview said.
+		Confirm *int `json:"confirm"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
@@ -296,6 +374,17 @@ func (s *Server) editTripAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := e.Validate(); err != nil {
 		s.failJSON(w, badRequest{err})
+		return
+	}
+	preview, err := s.coach.PreviewEdit(r.Context(), r.PathValue("id"), e)
+	if err != nil {
+		s.failJSON(w, err)
+		return
+	}
+	if len(preview) > 0 && (body.Confirm == nil || *body.Confirm != len(preview)) {
+		writeJSON(w, http.StatusConflict, map[string]any{"error": fmt.Sprintf(
+			"this gives the purpose to %d similar trips: send the edit again with \"confirm\": %d", len(preview), len(preview)),
+			"would_propagate_to": preview})
 		return
 	}
 	propagated, err := s.coach.Edit(r.Context(), r.PathValue("id"), e)

@@ -84,6 +84,7 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	s.mux.HandleFunc("GET /trips", s.page("trips", s.tripList))
 	s.mux.HandleFunc("GET /trips/{id}", s.page("trip", s.tripDetail))
 	s.mux.HandleFunc("POST /trips/{id}", s.editTripForm)
+	s.mux.HandleFunc("POST /trips/{id}/recurring/undo", s.undoRecurringForm)
 	s.mux.HandleFunc("GET /analysis", s.page("analysis", s.analysis))
 	s.mux.HandleFunc("GET /settings", s.page("settings", s.settingsPage))
 	s.mux.HandleFunc("POST /settings", s.saveSettingsForm)
@@ -98,6 +99,7 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	s.mux.HandleFunc("GET /api/trips", s.api(s.tripList))
 	s.mux.HandleFunc("GET /api/trips/{id}", s.api(s.tripDetail))
 	s.mux.HandleFunc("POST /api/trips/{id}", s.editTripAPI)
+	s.mux.HandleFunc("POST /api/trips/{id}/recurring/undo", s.undoRecurringAPI)
 	s.mux.HandleFunc("GET /api/analysis", s.api(s.analysis))
 	s.mux.HandleFunc("GET /api/settings", s.api(s.settingsPage))
 	return s, nil
