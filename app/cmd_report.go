@@ -19,7 +19,7 @@ func newReportCmd() *cobra.Command {
 		Short: "CO2 and activity indicators of a period: totals, per month, mode and purpose",
 		Long: `CO2 and activity indicators of a period, computed in the vault: totals, per month (every
 month of the period), per mode (each section's CO2 and distance to its mode), per purpose (each
-trip's whole CO2), modal shares, the CO2 avoided against the same distances by car, and the
+trip's whole CO2), modal shares, the CO2 avoided by walking, cycling and public transport against the same distances by car, and the
 bike-commute days per year (Forfait Mobilités Durables).
 
 With --json the numbers are unrounded: distances in km, durations in s, CO2 in kg, energy in kcal.`,

@@ -1,6 +1,6 @@
 // Package indicators computes a person's mobility indicators from their trips' aggregations:
 // totals, per month (every month of the period, zeros included), per mode, per purpose, modal
-// shares, the CO2 avoided against the same distances by car, and bike-commute days per year for
+// shares, the CO2 avoided by walking, cycling and public transport against the same distances by car, and bike-commute days per year for
 // the Forfait Mobilités Durables.
 //
 // It reads only aggregations, which hold each section's resolved mode and distance, and computes
@@ -75,7 +75,10 @@ type Report struct {
 		ByDistance map[trip.Mode]float64 `json:"by_distance"`
 		ByTrips    map[trip.Mode]float64 `json:"by_trips"`
 	} `json:"modal_share"`
-	// CO2AvoidedKg is what the same distances would have emitted by car, less what they did.
+	// CO2AvoidedKg is what the sections made on foot, by bike or scooter, or by public transport
+	// would have emitted by car over the same distances, less what they emitted (never less
+	// than 0 for a section). Sections by car, plane or an unknown mode avoid nothing: the figure
+	// is never negative, whatever the factor set.
 	CO2AvoidedKg float64 `json:"co2_avoided_kg"`
 	// BikeCommuteDays counts, per year, the days with a commute by bike or scooter (12-hour rule).
 	BikeCommuteDays map[string]int `json:"bike_commute_days"`
@@ -100,7 +103,7 @@ type Accumulator struct {
 	devices  map[string]bool
 	r        *Report
 	byTrips  map[trip.Mode]int
-	carKg    float64
+	avoided  float64
 	first    string
 	last     string
 	commutes []Commute
@@ -161,7 +164,10 @@ func (a *Accumulator) Add(t Trip) {
 		km := s.Distance / 1000
 		tripKg += kg
 		tripKm += km
-		a.carKg += a.set.SectionCO2(trip.Car, s.Distance)
+		switch s.Mode.Group() {
+		case trip.GroupWalking, trip.GroupBike, trip.GroupTransit:
+			a.avoided += max(0, a.set.SectionCO2(trip.Car, s.Distance)-kg)
+		}
 		f := group(a.r.ByMode, s.Mode)
 		f.Sections++
 		f.DistanceKm += km
@@ -241,7 +247,7 @@ func (a *Accumulator) Report() *Report {
 	for mode, n := range a.byTrips {
 		r.ModalShare.ByTrips[mode] = float64(n) / float64(r.Totals.Trips)
 	}
-	r.CO2AvoidedKg = a.carKg - r.Totals.CO2Kg
+	r.CO2AvoidedKg = a.avoided
 	r.BikeCommuteDays = bikeCommuteDays(a.commutes)
 	r.ModeOrder = order(r.ByMode, trip.UnknownMode)
 	r.PurposeOrder = order(r.ByPurpose, trip.UnknownPurpose)

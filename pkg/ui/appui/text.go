@@ -24,7 +24,7 @@ func (p textPrinter) Report(r *indicators.Report) error {
 	out := p.w
 	fmt.Fprintf(out, "Period %s to %s · factor set %s (%s, version %s)\n\n", r.Period.From, r.Period.To, r.FactorSet.Name, r.FactorSet.ID, r.FactorSet.Version)
 	t := r.Totals
-	fmt.Fprintf(out, "%d trips, %d sections, %.1f km, %s, %.2f kg CO2e, %.0f kcal; %.2f kg CO2e avoided against the same distances by car\n",
+	fmt.Fprintf(out, "%d trips, %d sections, %.1f km, %s, %.2f kg CO2e, %.0f kcal; %.2f kg CO2e avoided by walking, cycling and public transport (what they would have emitted by car over the same distances, less what they emitted)\n",
 		t.Trips, t.Sections, t.DistanceKm, hours(t.DurationS), t.CO2Kg, t.Calories, r.CO2AvoidedKg)
 	if r.NotATrips > 0 {
 		fmt.Fprintf(out, "(%d trips labelled \"not a trip\" left out)\n", r.NotATrips)
