@@ -44,7 +44,6 @@ var texts = [...]struct{ key, en, fr string }{
 	{"trips.month", "Month", "Mois"},
 	{"trips.all", "All", "Tous"},
 	{"trips.device", "Device", "Appareil"},
-	{"trips.count", "%d trips", "%d trajets"},
 	{"trips.prev", "Newer", "Plus récents"},
 	{"trips.next", "Older", "Plus anciens"},
 	{"trips.none", "No trip matches.", "Aucun trajet ne correspond."},
@@ -83,6 +82,8 @@ var texts = [...]struct{ key, en, fr string }{
 	{"settings.place", "Place of signature", "Lieu de signature"},
 	{"settings.language", "Language", "Langue"},
 	{"settings.auto", "Automatic", "Automatique"},
+	{"settings.mapGroup", "Map", "Carte"},
+	{"settings.devicesGroup", "Devices", "Appareils"},
 	{"settings.devices", "Devices shown (comma-separated, empty for all)", "Appareils affichés (séparés par des virgules, vide pour tous)"},
 	{"settings.tiles", "Map tiles (a tile server URL; none by default, no request leaves the app without it)", "Fond de carte (adresse d'un serveur de tuiles ; aucun par défaut, sans lui rien ne sort de l'application)"},
 	{"settings.save", "Save", "Enregistrer"},
@@ -253,6 +254,10 @@ var selects = [...]struct {
 	{"attestation.days",
 		plural.Selectf(1, "%d", "one", "%d day", "other", "%d days"),
 		plural.Selectf(1, "%d", "one", "%d jour", "other", "%d jours")},
+	// A number of trips, mid-sentence: 1 trip, 2 trips; 0 trajet, 1 trajet, 2 trajets.
+	{"trips.count",
+		plural.Selectf(1, "%d", "one", "%d trip", "other", "%d trips"),
+		plural.Selectf(1, "%d", "one", "%d trajet", "other", "%d trajets")},
 	// A long date from its day, month name and year: 1 January 2026; 1er janvier 2026.
 	{"date.long",
 		catalog.String("%[1]d %[2]s %[3]s"),

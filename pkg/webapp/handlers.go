@@ -23,6 +23,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/vault"
 )
 
 // pageSize is the trip list's, as in the existing app.
@@ -54,6 +55,17 @@ func when(iso string) string {
 		return t.Format("2006-01-02 15:04")
 	}
 	return iso
+}
+
+// notFound answers a page that does not exist with the error page and its whole menu (JSON
+// under /api/), rather than the mux's bare text.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	err := fmt.Errorf("page %q: %w", r.URL.Path, vault.ErrNotFound)
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		s.failJSON(w, err)
+		return
+	}
+	s.fail(w, r, err)
 }
 
 // dashboardView is the dashboard's data.

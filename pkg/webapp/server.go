@@ -81,6 +81,7 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	}
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", filesOnly(static)))
 	s.mux.HandleFunc("GET /{$}", s.page("dashboard", s.dashboard))
+	s.mux.HandleFunc("GET /", s.notFound)
 	s.mux.HandleFunc("GET /trips", s.page("trips", s.tripList))
 	s.mux.HandleFunc("GET /trips/{id}", s.page("trip", s.tripDetail))
 	s.mux.HandleFunc("POST /trips/{id}", s.editTripForm)
