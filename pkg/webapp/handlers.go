@@ -449,6 +449,7 @@ func (s *Server) analysis(r *http.Request) (view, error) {
 // settingsView is the settings form's data.
 type settingsView struct {
 	Settings  settings.Settings             `json:"settings"`
+	Recompute coach.Progress                `json:"recompute"`
 	Suggested map[string]*places.Suggestion `json:"suggested,omitempty"`
 	Error     string                        `json:"error,omitempty"`
 }
@@ -459,7 +460,7 @@ func (v *settingsView) DefaultMode(group string) trip.Mode {
 }
 
 func (s *Server) settingsPage(r *http.Request) (view, error) {
-	v := &settingsView{Settings: s.coach.Settings()}
+	v := &settingsView{Settings: s.coach.Settings(), Recompute: s.coach.Recomputing()}
 	if r.URL.Query().Get("suggest") == "1" {
 		home, work, err := s.coach.SuggestPlaces(r.Context())
 		if err != nil {
@@ -476,7 +477,9 @@ func (s *Server) saveSettingsForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.Form
-	_, err := s.coach.UpdateSettings(r.Context(), func(st *settings.Settings) error {
+	// A new factor set or default mode recomputes every trip: the page answers once the
+	// settings are saved and shows the recompute's progress.
+	_, err := s.coach.UpdateSettingsInBackground(r.Context(), func(st *settings.Settings) error {
 		st.FactorSet = f.Get("factorSet")
 		st.DefaultModes = map[trip.Group]trip.Mode{}
 		for _, g := range []trip.Group{trip.GroupBike, trip.GroupCar} {
@@ -517,11 +520,14 @@ func (s *Server) saveSettingsForm(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		s.render(w, r, "settings", &settingsView{Settings: s.coach.Settings(), Error: err.Error()}, http.StatusBadRequest)
+		s.render(w, r, "settings", &settingsView{Settings: s.coach.Settings(), Recompute: s.coach.Recomputing(), Error: err.Error()}, http.StatusBadRequest)
 		return
 	}
 	http.Redirect(w, r, "/settings?saved=1", http.StatusSeeOther)
 }
+
+// recomputeAPI says how far the recompute a settings change started is.
+func (s *Server) recomputeAPI(r *http.Request) (view, error) { return s.coach.Recomputing(), nil }
 
 func (s *Server) exportsPage(r *http.Request) (view, error) {
 	now := s.opts.Now()

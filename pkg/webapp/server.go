@@ -103,6 +103,7 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	s.mux.HandleFunc("POST /api/trips/{id}/recurring/undo", s.undoRecurringAPI)
 	s.mux.HandleFunc("GET /api/analysis", s.api(s.analysis))
 	s.mux.HandleFunc("GET /api/settings", s.api(s.settingsPage))
+	s.mux.HandleFunc("GET /api/recompute", s.api(s.recomputeAPI))
 	return s, nil
 }
 
