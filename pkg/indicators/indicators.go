@@ -69,6 +69,8 @@ type Report struct {
 	ByMode    map[trip.Mode]*Figures    `json:"by_mode"`
 	ByMonth   map[string]*Figures       `json:"by_month"`
 	ByPurpose map[trip.Purpose]*Figures `json:"by_purpose"`
+	// ByMonthMode splits each month's figures by mode, as ByMode does the period's.
+	ByMonthMode map[string]map[trip.Mode]*Figures `json:"by_month_mode"`
 	// ModalShare gives each mode's share (0 to 1) of the distance, and of the trips by their main
 	// mode (the mode of their longest distance): each sums to 1.
 	ModalShare struct {
@@ -119,6 +121,7 @@ type Commute struct {
 func New(q Query, set *co2.FactorSet) *Accumulator {
 	a := &Accumulator{q: q, set: set, r: &Report{
 		ByMode: map[trip.Mode]*Figures{}, ByMonth: map[string]*Figures{}, ByPurpose: map[trip.Purpose]*Figures{},
+		ByMonthMode:     map[string]map[trip.Mode]*Figures{},
 		BikeCommuteDays: map[string]int{},
 	}, byTrips: map[trip.Mode]int{}}
 	a.r.FactorSet.ID, a.r.FactorSet.Version, a.r.FactorSet.Name = set.ID, set.Version, set.Name
@@ -158,6 +161,11 @@ func (a *Accumulator) Add(t Trip) {
 	var mainMode trip.Mode
 	var mainKm float64
 	modeDone := map[trip.Mode]bool{}
+	monthModes := a.r.ByMonthMode[month]
+	if monthModes == nil {
+		monthModes = map[trip.Mode]*Figures{}
+		a.r.ByMonthMode[month] = monthModes
+	}
 	distanceBy := map[trip.Mode]float64{}
 	for _, s := range ag.Sections {
 		kg := a.set.SectionCO2(s.Mode, s.Distance)
@@ -168,16 +176,18 @@ func (a *Accumulator) Add(t Trip) {
 		case trip.GroupWalking, trip.GroupBike, trip.GroupTransit:
 			a.avoided += max(0, a.set.SectionCO2(trip.Car, s.Distance)-kg)
 		}
-		f := group(a.r.ByMode, s.Mode)
-		f.Sections++
-		f.DistanceKm += km
-		f.DurationS += s.Duration
-		f.CO2Kg += kg
-		f.Calories += s.Calories
-		if !modeDone[s.Mode] {
-			modeDone[s.Mode] = true
-			f.Trips++ // a trip counts once under each mode it uses
+		f, mf := group(a.r.ByMode, s.Mode), group(monthModes, s.Mode)
+		for _, g := range []*Figures{f, mf} {
+			g.Sections++
+			g.DistanceKm += km
+			g.DurationS += s.Duration
+			g.CO2Kg += kg
+			g.Calories += s.Calories
+			if !modeDone[s.Mode] {
+				g.Trips++ // a trip counts once under each mode it uses
+			}
 		}
+		modeDone[s.Mode] = true
 		distanceBy[s.Mode] += km
 		if distanceBy[s.Mode] > mainKm || mainMode == "" {
 			mainMode, mainKm = s.Mode, distanceBy[s.Mode]

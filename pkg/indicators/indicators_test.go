@@ -150,3 +150,33 @@ func TestCO2AvoidedNeverNegative(t *testing.T) {
 		}
 	}
 }
+
+// TestByMonthModeAddsUp: each month's figures by mode add up to the month's, and over the months
+// to the period's by mode.
+func TestByMonthModeAddsUp(t *testing.T) {
+	acc := New(Query{From: "2025-01", To: "2025-03"}, set(t))
+	acc.Add(tr("2025-01-10 08:00", trip.Commute, trip.Walking, 500.0, trip.Car, 9500.0, trip.Walking, 200.0))
+	acc.Add(tr("2025-01-11 08:00", trip.Shopping, trip.Bicycling, 3000.0))
+	acc.Add(tr("2025-03-13 08:00", trip.Shopping, trip.Bus, 2000.0))
+	r := acc.Report()
+	if f := r.ByMonthMode["2025-01"][trip.Walking]; f == nil || f.Trips != 1 || f.Sections != 2 || math.Abs(f.DistanceKm-0.7) > 1e-12 {
+		t.Fatalf("January on foot: %+v", f)
+	}
+	total := map[trip.Mode]float64{}
+	for month, modes := range r.ByMonthMode {
+		var km, kg float64
+		for m, f := range modes {
+			km += f.DistanceKm
+			kg += f.CO2Kg
+			total[m] += f.DistanceKm
+		}
+		if math.Abs(km-r.ByMonth[month].DistanceKm) > 1e-9 || math.Abs(kg-r.ByMonth[month].CO2Kg) > 1e-9 {
+			t.Errorf("%s: modes add up to %.3f km %.3f kg, the month has %.3f km %.3f kg", month, km, kg, r.ByMonth[month].DistanceKm, r.ByMonth[month].CO2Kg)
+		}
+	}
+	for m, f := range r.ByMode {
+		if math.Abs(total[m]-f.DistanceKm) > 1e-9 {
+			t.Errorf("%s: %.3f km over the months, %.3f in the period", m, total[m], f.DistanceKm)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -112,7 +113,9 @@ func (s *Server) dashboard(r *http.Request) (view, error) {
 	v.ThisMonth = rep.ByMonth[end.Format("2006-01")]
 	v.LastMonth = rep.ByMonth[time.Date(end.Year(), end.Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")]
 	v.BikeDays = rep.BikeCommuteDays[v.Year]
-	v.Chart = columnChart(translate(lang, "dash.chart"), bars)
+	v.Chart = columnChart(translate(lang, "dash.chart"), yAxis{Unit: translate(lang, "col.co2"), Format: func(x float64) string {
+		return i18n.For(lang).Number(x, axisDecimals(x))
+	}}, bars)
 	v.ModeChart, v.PurposeChart = breakdownCharts(lang, rep)
 	return v, nil
 }
@@ -412,12 +415,109 @@ func (s *Server) editTripAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"trip": v, "propagated_to": propagated})
 }
 
-// analysisView is a month's or a year's breakdown.
+// analysisView is a month's or a year's breakdown, and the months around it by mode.
 type analysisView struct {
 	Period       string             `json:"period"`
 	Report       *indicators.Report `json:"report"`
 	ModeChart    template.HTML      `json:"-"`
 	PurposeChart template.HTML      `json:"-"`
+	// Monthly covers the year, or for a month the 12 months up to it: CO2, distance and modal
+	// share by distance, per month and mode group.
+	Monthly *monthlyView `json:"monthly"`
+}
+
+// monthlyView is the monthly charts and their data, by mode group.
+type monthlyView struct {
+	Months []string     `json:"months"`
+	Groups []trip.Group `json:"groups"`
+	// CO2Kg, DistanceKm and Share are by group, then month.
+	CO2Kg      map[trip.Group][]float64 `json:"co2_kg"`
+	DistanceKm map[trip.Group][]float64 `json:"distance_km"`
+	Share      map[trip.Group][]float64 `json:"share_by_distance"`
+	Charts     []monthlyChart           `json:"-"`
+}
+
+// monthlyChart is one monthly chart and its table.
+type monthlyChart struct {
+	ID, Title string
+	SVG       template.HTML
+	Rows      []monthlyRow
+}
+
+type monthlyRow struct {
+	Label string
+	Cells []string
+}
+
+// groupOrder is the mode groups in the order they stack.
+var groupOrder = []trip.Group{trip.GroupWalking, trip.GroupBike, trip.GroupTransit, trip.GroupCar, trip.GroupPlane, trip.GroupUnknown}
+
+// axisDecimals is how many decimals an axis tick of x needs.
+func axisDecimals(x float64) int {
+	if x != math.Trunc(x) {
+		return 1
+	}
+	return 0
+}
+
+// monthly builds the monthly charts from a report of months.
+func monthly(lang string, rep *indicators.Report, months []string) *monthlyView {
+	loc := i18n.For(lang)
+	v := &monthlyView{Months: months, CO2Kg: map[trip.Group][]float64{}, DistanceKm: map[trip.Group][]float64{}, Share: map[trip.Group][]float64{}}
+	for _, g := range groupOrder {
+		co2s, kms, shares := make([]float64, len(months)), make([]float64, len(months)), make([]float64, len(months))
+		used := false
+		for i, m := range months {
+			for mode, f := range rep.ByMonthMode[m] {
+				if mode.Group() == g {
+					co2s[i] += f.CO2Kg
+					kms[i] += f.DistanceKm
+					used = true
+				}
+			}
+			if total := rep.ByMonth[m]; total != nil && total.DistanceKm > 0 {
+				shares[i] = kms[i] / total.DistanceKm
+			}
+		}
+		if used {
+			v.Groups = append(v.Groups, g)
+			v.CO2Kg[g], v.DistanceKm[g], v.Share[g] = co2s, kms, shares
+		}
+	}
+	labels := make([]string, len(months))
+	for i, m := range months {
+		if t, err := time.Parse("2006-01", m); err == nil {
+			labels[i] = t.Format("01/06")
+		}
+	}
+	num := func(d int) func(float64) string { return func(x float64) string { return loc.Number(x, d) } }
+	pct := func(x float64) string { return loc.Number(100*x, 0) + " %" }
+	for _, c := range []struct {
+		id, title string
+		data      map[trip.Group][]float64
+		ax        yAxis
+		cell      func(float64) string
+	}{
+		{"monthly-co2", translate(lang, "analysis.co2ByMonth"), v.CO2Kg, yAxis{Unit: translate(lang, "col.co2"), Format: func(x float64) string { return loc.Number(x, axisDecimals(x)) }}, num(2)},
+		{"monthly-km", translate(lang, "analysis.kmByMonth"), v.DistanceKm, yAxis{Unit: "km", Format: func(x float64) string { return loc.Number(x, axisDecimals(x)) }}, num(1)},
+		{"monthly-share", translate(lang, "analysis.shareByMonth"), v.Share, yAxis{Unit: translate(lang, "analysis.shareUnit"), Format: pct, Max: 1}, pct},
+	} {
+		var ss []series
+		mc := monthlyChart{ID: c.id, Title: c.title}
+		for _, g := range v.Groups {
+			s := series{Label: name(lang, "group.", string(g)), Color: groupColors[g], Values: c.data[g]}
+			row := monthlyRow{Label: s.Label}
+			for _, x := range c.data[g] {
+				s.Texts = append(s.Texts, c.cell(x))
+				row.Cells = append(row.Cells, c.cell(x))
+			}
+			ss = append(ss, s)
+			mc.Rows = append(mc.Rows, row)
+		}
+		mc.SVG = stackedChart(c.title, c.ax, labels, ss)
+		v.Charts = append(v.Charts, mc)
+	}
+	return v
 }
 
 func (s *Server) analysis(r *http.Request) (view, error) {
@@ -442,7 +542,26 @@ func (s *Server) analysis(r *http.Request) (view, error) {
 		return nil, err
 	}
 	v := &analysisView{Period: period, Report: rep}
-	v.ModeChart, v.PurposeChart = breakdownCharts(s.lang(r), rep)
+	lang := s.lang(r)
+	v.ModeChart, v.PurposeChart = breakdownCharts(lang, rep)
+	// The months charted: the year's, or the 12 up to the month.
+	last, err := time.Parse("2006-01", q.To)
+	if err != nil {
+		return nil, badRequest{err}
+	}
+	first := last.AddDate(0, -11, 0)
+	yearRep := rep
+	if q.From != first.Format("2006-01") {
+		yq := indicators.Query{From: first.Format("2006-01"), To: q.To, Devices: q.Devices}
+		if yearRep, err = s.coach.Report(r.Context(), yq, nil); err != nil {
+			return nil, err
+		}
+	}
+	var months []string
+	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
+		months = append(months, m.Format("2006-01"))
+	}
+	v.Monthly = monthly(lang, yearRep, months)
 	return v, nil
 }
 

@@ -28,26 +28,118 @@ type bar struct {
 	Color string
 }
 
-// columnChart draws vertical bars (the 12-month chart).
-func columnChart(title string, bars []bar) template.HTML {
-	const w, h, pad, top = 640.0, 220.0, 28.0, 16.0
+// yAxis is a chart's vertical axis: its unit and how its ticks are written.
+type yAxis struct {
+	Unit   string
+	Format func(float64) string
+	// Max fixes the axis' top (1 for shares); 0 rounds the largest value up.
+	Max float64
+}
+
+// niceCeil rounds v up to 1, 2, 2.5 or 5 times a power of ten, so that four ticks are round.
+func niceCeil(v float64) float64 {
+	if !(v > 0) || math.IsInf(v, 0) {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if v <= m*p*(1+1e-9) {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// Chart geometry: the plot's left margin holds the axis' ticks, its top the unit.
+const chartW, chartH, chartLeft, chartTop, chartBottom = 640.0, 240.0, 56.0, 22.0, 28.0
+
+// axis draws the vertical axis from 0 to top, with its unit, and returns the plot's height.
+func (ax yAxis) draw(sb *strings.Builder, top float64) float64 {
+	plotH := chartH - chartTop - chartBottom
+	fmt.Fprintf(sb, `<text x="4" y="12" class="axis unit">%s</text>`, esc(ax.Unit))
+	for i := 0; i <= 4; i++ {
+		v := top * float64(i) / 4
+		y := chartTop + plotH*(1-float64(i)/4)
+		fmt.Fprintf(sb, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" class="grid"/><text x="%.0f" y="%.1f" text-anchor="end" class="axis">%s</text>`,
+			chartLeft, chartW, y, y, chartLeft-6, y+4, esc(ax.Format(v)))
+	}
+	return plotH
+}
+
+// columnChart draws vertical bars (the 12-month chart), over a y-axis with its unit.
+func columnChart(title string, ax yAxis, bars []bar) template.HTML {
 	maxV := 0.0
 	for _, b := range bars {
 		maxV = math.Max(maxV, b.Value)
 	}
+	top := ax.Max
+	if top == 0 {
+		top = niceCeil(maxV)
+	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s"><title>%s</title>`, w, h+pad, esc(title), esc(title))
+	fmt.Fprintf(&sb, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s"><title>%s</title>`, chartW, chartH, esc(title), esc(title))
+	plotH := ax.draw(&sb, top)
 	n := float64(max(len(bars), 1))
-	slot := w / n
+	slot := (chartW - chartLeft) / n
 	for i, b := range bars {
-		bh := 0.0
-		if maxV > 0 {
-			bh = (h - top) * b.Value / maxV
-		}
-		x := float64(i)*slot + slot*0.15
+		bh := plotH * b.Value / top
+		x := chartLeft + float64(i)*slot + slot*0.15
 		fmt.Fprintf(&sb, `<g><title>%s: %s</title><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`,
-			esc(b.Label), esc(b.Text), x, h-bh, slot*0.7, bh, b.Color)
-		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle" class="axis">%s</text></g>`, x+slot*0.35, h+18, esc(b.Label))
+			esc(b.Label), esc(b.Text), x, chartTop+plotH-bh, slot*0.7, bh, b.Color)
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle" class="axis">%s</text></g>`, x+slot*0.35, chartH-8, esc(b.Label))
+	}
+	sb.WriteString(`</svg>`)
+	return template.HTML(sb.String())
+}
+
+// series is one stacked part of every column: a mode's values over the months.
+type series struct {
+	Label  string
+	Color  string
+	Values []float64
+	Texts  []string // the values as shown
+}
+
+// stackedChart draws one column per label (a month), each stacking the series' values, over a
+// y-axis with its unit, and a legend of the series under it.
+func stackedChart(title string, ax yAxis, labels []string, ss []series) template.HTML {
+	maxV := 0.0
+	for i := range labels {
+		sum := 0.0
+		for _, s := range ss {
+			sum += s.Values[i]
+		}
+		maxV = math.Max(maxV, sum)
+	}
+	top := ax.Max
+	if top == 0 {
+		top = niceCeil(maxV)
+	}
+	legendRows := (len(ss) + 3) / 4
+	height := chartH + 20*float64(legendRows)
+	var sb strings.Builder
+	fmt.Fprintf(&sb, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s"><title>%s</title>`, chartW, height, esc(title), esc(title))
+	plotH := ax.draw(&sb, top)
+	slot := (chartW - chartLeft) / float64(max(len(labels), 1))
+	for i, l := range labels {
+		x := chartLeft + float64(i)*slot + slot*0.15
+		y := chartTop + plotH
+		sb.WriteString(`<g>`)
+		for _, s := range ss {
+			if !(s.Values[i] > 0) {
+				continue
+			}
+			bh := plotH * s.Values[i] / top
+			y -= bh
+			fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %s: %s</title></rect>`,
+				x, y, slot*0.7, bh, s.Color, esc(l), esc(s.Label), esc(s.Texts[i]))
+		}
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle" class="axis">%s</text></g>`, x+slot*0.35, chartH-8, esc(l))
+	}
+	for i, s := range ss {
+		x, y := chartLeft+float64(i%4)*(chartW-chartLeft)/4, chartH+8+20*float64(i/4)
+		fmt.Fprintf(&sb, `<g class="legend"><rect x="%.1f" y="%.1f" width="12" height="12" fill="%s"/><text x="%.1f" y="%.1f" class="axis">%s</text></g>`,
+			x, y, s.Color, x+16, y+10, esc(s.Label))
 	}
 	sb.WriteString(`</svg>`)
 	return template.HTML(sb.String())
