@@ -94,6 +94,8 @@ var texts = [...]struct{ key, en, fr string }{
 	{"settings.language", "Language", "Langue"},
 	{"settings.auto", "Automatic", "Automatique"},
 	{"settings.mapGroup", "Map", "Carte"},
+	{"settings.baseMap", "Offline base map (the path of a raster .mbtiles file on this computer)", "Fond de carte hors ligne (chemin d'un fichier .mbtiles raster sur cet ordinateur)"},
+	{"settings.baseMapHelp", "Download a raster MBTiles extract of your area once (OpenStreetMap data): the app serves its tiles itself, so nothing leaves your computer. Empty: the route on a blank panel.", "Téléchargez une fois un extrait MBTiles raster de votre région (données OpenStreetMap) : l'application en sert elle-même les tuiles, rien ne sort de votre ordinateur. Vide : l'itinéraire sur un fond blanc."},
 	{"settings.recomputing", "Recomputing your trips' figures with the new settings:", "Recalcul des chiffres de vos trajets avec les nouveaux paramètres :"},
 	{"settings.recomputed", "%d of %d trips", "%d trajets sur %d"},
 	{"settings.recomputeFailed", "The recompute of your trips' figures stopped on an error; it starts again on the next page.", "Le recalcul des chiffres de vos trajets s'est arrêté sur une erreur ; il reprend à la page suivante."},

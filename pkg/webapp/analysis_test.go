@@ -52,4 +52,3 @@ func TestAnalysisMonthByMonth(t *testing.T) {
 		t.Errorf("the dashboard's chart has no y-axis unit")
 	}
 }
-

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coachco2/coachco2/pkg/basemap"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/export"
@@ -244,7 +245,7 @@ func (s *Server) tripDetail(r *http.Request) (view, error) {
 		v.Copies = len(copies)
 	}
 	if sections, err := d.Sections(); err == nil {
-		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.ShownTitle(), sections, modes, s.coach.Settings().TileServer)
+		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.ShownTitle(), sections, modes, s.baseLayer(r.Context()))
 	}
 	return v, nil
 }
@@ -596,6 +597,15 @@ func (s *Server) saveSettingsForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.Form
+	// An offline map is checked before it is saved: a file that is no raster map is refused.
+	if p := strings.TrimSpace(f.Get("baseMap")); p != "" {
+		m, err := basemap.Open(r.Context(), p)
+		if err != nil {
+			s.render(w, r, "settings", &settingsView{Settings: s.coach.Settings(), Recompute: s.coach.Recomputing(), Error: err.Error()}, http.StatusBadRequest)
+			return
+		}
+		_ = m.Close()
+	}
 	// A new factor set or default mode recomputes every trip: the page answers once the
 	// settings are saved and shows the recompute's progress.
 	_, err := s.coach.UpdateSettingsInBackground(r.Context(), func(st *settings.Settings) error {
@@ -630,6 +640,7 @@ func (s *Server) saveSettingsForm(w http.ResponseWriter, r *http.Request) {
 		st.BikeGoal.Employer, st.BikeGoal.Place = strings.TrimSpace(f.Get("employer")), strings.TrimSpace(f.Get("place"))
 		st.Language = f.Get("language")
 		st.TileServer = strings.TrimSpace(f.Get("tileServer"))
+		st.BaseMap = strings.TrimSpace(f.Get("baseMap"))
 		st.Devices = nil
 		for _, d := range strings.Split(f.Get("devices"), ",") {
 			if d = strings.TrimSpace(d); d != "" {

@@ -57,6 +57,8 @@ type Server struct {
 	mux   *http.ServeMux
 	// studies is the Studies screen's service (nil until EnableStudies).
 	studies *studiesState
+	// offline is the person's offline base map, when the settings name one.
+	offline offlineMap
 }
 
 // New returns the app over a coach.
@@ -89,6 +91,7 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	s.mux.HandleFunc("GET /analysis", s.page("analysis", s.analysis))
 	s.mux.HandleFunc("GET /settings", s.page("settings", s.settingsPage))
 	s.mux.HandleFunc("POST /settings", s.saveSettingsForm)
+	s.mux.HandleFunc("GET /tiles/{z}/{x}/{y}", s.tile)
 	s.mux.HandleFunc("GET /exports", s.page("exports", s.exportsPage))
 	s.mux.HandleFunc("GET /exports/trips.csv", s.exportCSV)
 	s.mux.HandleFunc("GET /exports/trips.geojson", s.exportGeoJSON)
@@ -106,6 +109,9 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	s.mux.HandleFunc("GET /api/recompute", s.api(s.recomputeAPI))
 	return s, nil
 }
+
+// Close releases what the app keeps open (the offline base map).
+func (s *Server) Close() error { return s.offline.Close() }
 
 // Handler returns the app's routes.
 func (s *Server) Handler() http.Handler { return s.mux }

@@ -168,11 +168,19 @@ func barChart(title string, bars []bar) template.HTML {
 	return template.HTML(sb.String())
 }
 
+// baseLayer is the map under a route: a tile URL template ("" for the blank panel), the deepest
+// zoom it has tiles for (deeper maps scale its tiles up) and the attribution to show.
+type baseLayer struct {
+	Template    string
+	MaxZoom     int
+	Attribution string
+}
+
 // routeMap draws the sections' tracks, coloured by mode (modes[i] is section i's), in the Web
-// Mercator projection fitted to the box. With a tile server (the person's setting; none by
-// default), the map tiles under the route are drawn too: the page's CSP allows that server for
-// images.
-func routeMap(title string, sections []trip.Section, modes []trip.Mode, tileServer string) template.HTML {
+// Mercator projection fitted to the box. With a base layer (the person's offline map served by
+// the app, or their tile server; none by default), the map tiles under the route are drawn too,
+// with the attribution: the page's CSP allows a tile server for images.
+func routeMap(title string, sections []trip.Section, modes []trip.Mode, base baseLayer) template.HTML {
 	type line struct {
 		pts  []trip.Point
 		mode trip.Mode
@@ -218,15 +226,21 @@ func routeMap(title string, sections []trip.Section, modes []trip.Mode, tileServ
 		x, y := merc(p.Lon, p.Lat)
 		return x*scale - cx + w/2, y*scale - cy + h/2
 	}
-	if tileServer != "" {
-		n := int(scale)
-		for ty := int(math.Floor((cy - h/2) / 256)); float64(ty*256) < cy+h/2; ty++ {
-			for tx := int(math.Floor((cx - w/2) / 256)); float64(tx*256) < cx+w/2; tx++ {
+	if base.Template != "" {
+		// Beyond the layer's deepest zoom, its tiles are drawn larger.
+		tz := zoom
+		if base.MaxZoom > 0 && tz > float64(base.MaxZoom) {
+			tz = float64(base.MaxZoom)
+		}
+		size := 256 * math.Exp2(zoom-tz)
+		n := int(math.Exp2(tz))
+		for ty := int(math.Floor((cy - h/2) / size)); float64(ty)*size < cy+h/2; ty++ {
+			for tx := int(math.Floor((cx - w/2) / size)); float64(tx)*size < cx+w/2; tx++ {
 				if ty < 0 || ty >= n {
 					continue
 				}
-				url := strings.NewReplacer("{z}", fmt.Sprint(int(zoom)), "{x}", fmt.Sprint(((tx%n)+n)%n), "{y}", fmt.Sprint(ty)).Replace(tileServer)
-				fmt.Fprintf(&sb, `<image href="%s" x="%.1f" y="%.1f" width="256" height="256"/>`, esc(url), float64(tx*256)-cx+w/2, float64(ty*256)-cy+h/2)
+				url := strings.NewReplacer("{z}", fmt.Sprint(int(tz)), "{x}", fmt.Sprint(((tx%n)+n)%n), "{y}", fmt.Sprint(ty)).Replace(base.Template)
+				fmt.Fprintf(&sb, `<image href="%s" x="%.1f" y="%.1f" width="%.0f" height="%.0f"/>`, esc(url), float64(tx)*size-cx+w/2, float64(ty)*size-cy+h/2, size, size)
 			}
 		}
 	}
@@ -248,6 +262,10 @@ func routeMap(title string, sections []trip.Section, modes []trip.Mode, tileServ
 		fmt.Fprintf(&sb, `<circle cx="%.1f" cy="%.1f" r="7" class="start"/>`, x, y)
 		x, y = project(last[len(last)-1])
 		fmt.Fprintf(&sb, `<circle cx="%.1f" cy="%.1f" r="7" class="end"/>`, x, y)
+	}
+	if base.Attribution != "" {
+		fmt.Fprintf(&sb, `<g class="attribution"><rect x="%.0f" y="%.0f" width="%.0f" height="18"/><text x="%.0f" y="%.0f" text-anchor="end">%s</text></g>`,
+			w-260, h-18, 260.0, w-4, h-5, esc(base.Attribution))
 	}
 	sb.WriteString(`</svg>`)
 	return template.HTML(sb.String())

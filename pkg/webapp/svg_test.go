@@ -24,7 +24,7 @@ func TestRouteMapDrawsEachSectionsTrack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svg := string(routeMap("Route", sections, []trip.Mode{trip.Bicycling, trip.Bus}, ""))
+	svg := string(routeMap("Route", sections, []trip.Mode{trip.Bicycling, trip.Bus}, baseLayer{}))
 	if n := strings.Count(svg, "<polyline"); n != 2 {
 		t.Fatalf("%d lines, want one per section:\n%s", n, svg)
 	}
@@ -38,7 +38,7 @@ func TestRouteMapDrawsEachSectionsTrack(t *testing.T) {
 	if pts := strings.Fields(first[:strings.Index(first, `"`)]); len(pts) != 2 {
 		t.Errorf("first section drawn through %v, want its two valid positions below 85°", pts)
 	}
-	empty := string(routeMap("Route", []trip.Section{{}}, nil, ""))
+	empty := string(routeMap("Route", []trip.Section{{}}, nil, baseLayer{}))
 	if strings.Contains(empty, "<polyline") || !strings.HasSuffix(empty, "</svg>") {
 		t.Errorf("a trip without positions: %s", empty)
 	}
