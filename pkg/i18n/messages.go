@@ -237,6 +237,22 @@ var texts = [...]struct{ key, en, fr string }{
 	{"attestation.mode.AIR_OR_HSR", "plane or high-speed train", "avion ou TGV"},
 	{"attestation.mode.UNKNOWN", "unknown", "inconnu"},
 
+	// The app's command line (pkg/ui/appui): report and trips as text.
+	{"cli.report.period", "Period %s to %s · factor set %s (%s, version %s)", "Période de %s à %s · facteurs %s (%s, version %s)"},
+	{"cli.report.totals", "%d trips, %d sections, %s km, %s, %s kg CO2e, %s kcal", "%d trajets, %d étapes, %s km, %s, %s kg CO2e, %s kcal"},
+	{"cli.report.avoided", "%s kg CO2e avoided by walking, cycling and public transport (what they would have emitted by car over the same distances, less what they emitted)", "%s kg CO2e évités à pied, à vélo et en transports en commun (ce que ces trajets auraient émis en voiture sur les mêmes distances, moins ce qu'ils ont émis)"},
+	{"cli.report.notATrips", "(%d trips labelled “not a trip” left out)", "(%d trajets étiquetés « pas un trajet » exclus)"},
+	{"cli.report.bikeDays", "Bike-commute days in %s: %d", "Jours de vélotaf en %s : %d"},
+	{"cli.col.mode", "MODE", "MODE"},
+	{"cli.col.trips", "TRIPS", "TRAJETS"},
+	{"cli.col.shareKm", "SHARE OF KM", "PART DES KM"},
+	{"cli.col.purpose", "PURPOSE", "MOTIF"},
+	{"cli.col.month", "MONTH", "MOIS"},
+	{"cli.col.start", "START", "DÉPART"},
+	{"cli.col.end", "END", "ARRIVÉE"},
+	{"cli.col.modes", "MODES", "MODES"},
+	{"cli.col.title", "TITLE", "TITRE"},
+
 	// Dates: weekdays (short, from Sunday) and months.
 	{"weekday.0", "Sun", "dim."},
 	{"weekday.1", "Mon", "lun."},
