@@ -348,6 +348,13 @@ func TestEditsPersistAndRecompute(t *testing.T) {
 	if out.CO2 != 0 || len(out.Modes) != 1 || out.Modes[0] != trip.Bicycling {
 		t.Fatalf("a car section corrected to a bike: %+v", out)
 	}
+	// The title set is what edit prints, and what the trips list shows.
+	var titled struct {
+		Title string `json:"title"`
+	}
+	if err := json.Unmarshal([]byte(runApp(t, "edit", car, "--title", "To the market", "--vault", dsn, "--instance", instance)), &titled); err != nil || titled.Title != "To the market" {
+		t.Fatalf("edit --title prints %+v, %v", titled, err)
+	}
 	// The edits persist: a new process sees them.
 	lines := runApp(t, "trips", "--json", "--vault", dsn, "--instance", instance)
 	if !strings.Contains(lines, `"id":"`+b2+`"`) || !strings.Contains(lines, `"purpose":"SHOPPING"`) {

@@ -69,6 +69,19 @@ func TestTitleShownEverywhere(t *testing.T) {
 	if !found {
 		t.Errorf("CSV: trip %s missing", id)
 	}
+	_, gj := get(t, srv.URL+"/exports/trips.geojson?from=2016-01&to=2016-12")
+	titled := 0
+	for _, f := range gjson.Get(gj, "features").Array() {
+		if f.Get("properties.trip_id").String() == id {
+			if got := f.Get("properties.trip_title").String(); got != title {
+				t.Errorf("GeoJSON: title %q, want %q", got, title)
+			}
+			titled++
+		}
+	}
+	if titled == 0 {
+		t.Errorf("GeoJSON: trip %s missing", id)
+	}
 	// Clearing the title brings the automatic one back.
 	resp, err = http.Post(srv.URL+"/api/trips/"+id, "application/json", strings.NewReader(`{"title":""}`))
 	if err != nil {
