@@ -105,6 +105,7 @@ type golden struct {
 		DistanceKm      float64 `json:"distance_km"`
 		CO2Kg           float64 `json:"co2_kg"`
 	} `json:"by_mode"`
+	CO2AvoidedKg float64 `json:"co2_avoided_kg"`
 }
 
 func approx(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
@@ -129,6 +130,9 @@ func TestReportMatchesGolden(t *testing.T) {
 				if r.FactorSet.ID != co2.DefaultSetID || r.Totals.Trips != want.Totals.Trips || r.Totals.Sections != want.Totals.Sections ||
 					!approx(r.Totals.DistanceKm, want.Totals.DistanceKm) || !approx(r.Totals.CO2Kg, want.Totals.CO2Kg) {
 					t.Fatalf("totals %+v (set %s), want %+v", r.Totals, r.FactorSet.ID, want.Totals)
+				}
+				if !approx(r.CO2AvoidedKg, want.CO2AvoidedKg) || r.CO2AvoidedKg < 0 {
+					t.Errorf("CO2 avoided %.9f kg, want %.9f", r.CO2AvoidedKg, want.CO2AvoidedKg)
 				}
 				if len(r.ByMode) != len(want.ByMode) {
 					t.Fatalf("modes %v, want %v", r.ModeOrder, want.ByMode)
