@@ -210,7 +210,7 @@ func (c *Coach) recomputeInBackground(gen int, done chan struct{}) {
 		}
 		c.mu.Unlock()
 	})
-	if err != nil {
+	if err != nil && c.life.Err() == nil { // stopping the app is no error: the next start resumes
 		slog.Error("recompute the trips' figures after a settings change", "error", err)
 	}
 	c.mu.Lock()
