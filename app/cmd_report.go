@@ -1,11 +1,13 @@
 package main
 
 import (
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/co2"
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/ui/appui"
 )
@@ -19,7 +21,7 @@ func newReportCmd() *cobra.Command {
 		Short: "CO2 and activity indicators of a period: totals, per month, mode and purpose",
 		Long: `CO2 and activity indicators of a period, computed in the vault: totals, per month (every
 month of the period), per mode (each section's CO2 and distance to its mode), per purpose (each
-trip's whole CO2), modal shares, the CO2 avoided against the same distances by car, and the
+trip's whole CO2), modal shares, the CO2 avoided by walking, cycling and public transport against the same distances by car, and the
 bike-commute days per year (Forfait Mobilités Durables).
 
 With --json the numbers are unrounded: distances in km, durations in s, CO2 in kg, energy in kcal.`,
@@ -37,7 +39,7 @@ With --json the numbers are unrounded: distances in km, durations in s, CO2 in k
 		if err != nil {
 			return err
 		}
-		return appui.New(cmd.OutOrStdout(), asJSON).Report(r)
+		return appui.NewIn(cmd.OutOrStdout(), asJSON, cliLang(ws)).Report(r)
 	})
 	cmd.Flags().StringVar(&q.From, "from", "", "first month, YYYY-MM (default: the first trip's)")
 	cmd.Flags().StringVar(&q.To, "to", "", "last month, YYYY-MM (default: the last trip's)")
@@ -45,6 +47,24 @@ With --json the numbers are unrounded: distances in km, durations in s, CO2 in k
 	cmd.Flags().StringVar(&factors, "factors", "", "emission factor set: "+strings.Join(setIDs(), ", ")+" (default: the settings')")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
+}
+
+// cliLang is the language the app's text output speaks: the person's setting, else the
+// system's locale (LC_ALL, LC_MESSAGES, LANG: "fr_FR.UTF-8" is French), else English.
+func cliLang(ws *workspace) string {
+	locale := ""
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := os.Getenv(k); v != "" {
+			locale = v
+			break
+		}
+	}
+	locale, _, _ = strings.Cut(locale, ".") // fr_FR.UTF-8
+	locale, _, _ = strings.Cut(locale, "@") // fr_FR@euro
+	if locale == "C" || locale == "POSIX" {
+		locale = ""
+	}
+	return i18n.Negotiate(ws.Settings().Language, strings.ReplaceAll(locale, "_", "-"))
 }
 
 func setIDs() []string {

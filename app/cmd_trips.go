@@ -24,7 +24,7 @@ func newTripsCmd() *cobra.Command {
 			return err
 		}
 		slices.Reverse(list) // oldest first, like a log
-		return appui.New(cmd.OutOrStdout(), asJSON).Trips(list)
+		return appui.NewIn(cmd.OutOrStdout(), asJSON, cliLang(ws)).Trips(list)
 	})
 	cmd.Flags().StringVar(&q.From, "from", "", "first month, YYYY-MM")
 	cmd.Flags().StringVar(&q.To, "to", "", "last month, YYYY-MM")

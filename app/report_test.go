@@ -104,6 +104,7 @@ type golden struct {
 		DistanceKm      float64 `json:"distance_km"`
 		CO2Kg           float64 `json:"co2_kg"`
 	} `json:"by_mode"`
+	CO2AvoidedKg float64 `json:"co2_avoided_kg"`
 }
 
 func approx(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
@@ -128,6 +129,9 @@ func TestReportMatchesGolden(t *testing.T) {
 				if r.FactorSet.ID != co2.DefaultSetID || r.Totals.Trips != want.Totals.Trips || r.Totals.Sections != want.Totals.Sections ||
 					!approx(r.Totals.DistanceKm, want.Totals.DistanceKm) || !approx(r.Totals.CO2Kg, want.Totals.CO2Kg) {
 					t.Fatalf("totals %+v (set %s), want %+v", r.Totals, r.FactorSet.ID, want.Totals)
+				}
+				if !approx(r.CO2AvoidedKg, want.CO2AvoidedKg) || r.CO2AvoidedKg < 0 {
+					t.Errorf("CO2 avoided %.9f kg, want %.9f", r.CO2AvoidedKg, want.CO2AvoidedKg)
 				}
 				if len(r.ByMode) != len(want.ByMode) {
 					t.Fatalf("modes %v, want %v", r.ModeOrder, want.ByMode)
@@ -321,7 +325,21 @@ func TestEditsPersistAndRecompute(t *testing.T) {
 		Modes      []trip.Mode  `json:"modes"`
 		Propagated []string     `json:"propagated_to"`
 	}
-	if err := json.Unmarshal([]byte(runApp(t, "edit", a, "--purpose", "shopping", "--recurring", "--vault", dsn, "--instance", instance)), &out); err != nil {
+	// Without --yes, the edit only says which trips it would change.
+	var notApplied struct {
+		Applied *bool    `json:"applied"`
+		Would   []string `json:"would_propagate_to"`
+	}
+	if err := json.Unmarshal([]byte(runApp(t, "edit", a, "--purpose", "shopping", "--recurring", "--vault", dsn, "--instance", instance)), &notApplied); err != nil {
+		t.Fatal(err)
+	}
+	if notApplied.Applied == nil || *notApplied.Applied || !slices.Contains(notApplied.Would, b2) {
+		t.Fatalf("edit --recurring without --yes: %+v; want not applied, would reach %s", notApplied, b2)
+	}
+	if lines := runApp(t, "trips", "--json", "--vault", dsn, "--instance", instance); strings.Contains(lines, `"purpose":"SHOPPING"`) {
+		t.Fatalf("edit --recurring without --yes changed a purpose")
+	}
+	if err := json.Unmarshal([]byte(runApp(t, "edit", a, "--purpose", "shopping", "--recurring", "--yes", "--vault", dsn, "--instance", instance)), &out); err != nil {
 		t.Fatal(err)
 	}
 	if out.Purpose != trip.Shopping || !slices.Contains(out.Propagated, b2) {
@@ -332,6 +350,13 @@ func TestEditsPersistAndRecompute(t *testing.T) {
 	}
 	if out.CO2 != 0 || len(out.Modes) != 1 || out.Modes[0] != trip.Bicycling {
 		t.Fatalf("a car section corrected to a bike: %+v", out)
+	}
+	// The title set is what edit prints, and what the trips list shows.
+	var titled struct {
+		Title string `json:"title"`
+	}
+	if err := json.Unmarshal([]byte(runApp(t, "edit", car, "--title", "To the market", "--vault", dsn, "--instance", instance)), &titled); err != nil || titled.Title != "To the market" {
+		t.Fatalf("edit --title prints %+v, %v", titled, err)
 	}
 	// The edits persist: a new process sees them.
 	lines := runApp(t, "trips", "--json", "--vault", dsn, "--instance", instance)
@@ -346,6 +371,21 @@ func TestEditsPersistAndRecompute(t *testing.T) {
 	}
 	if l.CO2Kg != 0 {
 		t.Fatalf("the corrected trip still emits %.3f kg", l.CO2Kg)
+	}
+	// --undo-recurring gives the similar trips their purpose back.
+	var undone struct {
+		Undone []string `json:"undone"`
+	}
+	if err := json.Unmarshal([]byte(runApp(t, "edit", a, "--undo-recurring", "--vault", dsn, "--instance", instance)), &undone); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(undone.Undone, b2) {
+		t.Fatalf("--undo-recurring: %+v, want %s back", undone, b2)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(runApp(t, "trips", "--json", "--vault", dsn, "--instance", instance)), "\n") {
+		if strings.Contains(line, `"id":"`+b2+`"`) && strings.Contains(line, `"purpose":"SHOPPING"`) {
+			t.Fatalf("%s kept the purpose after --undo-recurring", b2)
+		}
 	}
 }
 

@@ -5,7 +5,10 @@ Reads ../shared/openpath-samples/timeline (every trip, as one user), applies the
 coachco2-reference.md (set coachco2-ademe) and writes golden_samples.json:
   - "no_labels": per mode and in total, from the sensed modes only;
   - "labels": the same with the labels of labels/ applied (latest label per trip and key; a
-    mode label applies to the trip's non-walking sections, to all of them when all walk).
+    mode label applies to the trip's non-walking sections, to all of them when all walk);
+  - in both, "co2_avoided_kg": over the sections on foot, by bike or scooter and by public
+    transport, what a car would have emitted over the same distance less what they emitted (never
+    below 0 for a section).
 Run from this directory: python3 golden.py ../../../shared/openpath-samples > golden_samples.json
 """
 import glob, json, os, sys
@@ -66,9 +69,13 @@ def mode_labels(samples, ts):
                 best[i] = (e["metadata"]["write_ts"], e["data"]["label"])
     return {i: v[1] for i, v in best.items()}
 
+# The modes whose sections avoid a car's CO2 (walking, bike & scooter, public transport).
+AVOIDING = {"WALKING", "ON_FOOT", "RUNNING", "BICYCLING", "BICYCLING_ELECTRIC", "SCOOTER_ELECTRIC",
+            "BUS", "BUS_ELECTRIC", "TRAIN", "TRAMWAY", "SUBWAY"}
+
 def figures(ts, labels):
     by_mode, total = {}, {"trips": 0, "sections": 0, "distance_km": 0.0, "co2_kg": 0.0}
-    not_a_trip = 0
+    not_a_trip, avoided = 0, 0.0
     for i, t in enumerate(ts):
         secs = t["sections"]
         label = labels.get(i)
@@ -92,7 +99,9 @@ def figures(ts, labels):
             total["sections"] += 1
             total["distance_km"] += d / 1000
             total["co2_kg"] += co2_kg(m, d)
-    return {"totals": total, "by_mode": by_mode, "not_a_trips": not_a_trip}
+            if m in AVOIDING:
+                avoided += max(0.0, co2_kg("CAR", d) - co2_kg(m, d))
+    return {"totals": total, "by_mode": by_mode, "not_a_trips": not_a_trip, "co2_avoided_kg": avoided}
 
 if __name__ == "__main__":
     samples = sys.argv[1]

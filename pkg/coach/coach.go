@@ -7,6 +7,7 @@ package coach
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,13 +40,32 @@ type Coach struct {
 	refreshMu sync.Mutex
 	// memo keeps the figures cache decoded between requests.
 	memo figures.Memo
+
+	// life bounds the coach's background work: Open's context.
+	life context.Context
+	// bg is the background recompute's progress, bgGen counts the recomputes started and bgDone
+	// is closed when the latest ends; all under mu.
+	bg     Progress
+	bgGen  int
+	bgDone chan struct{}
+}
+
+// Progress says how far the recompute that a settings change started in the background is.
+type Progress struct {
+	Running bool `json:"running"`
+	// Done of Total stale trips are recomputed; Total is 0 until the stale trips are known.
+	Done  int `json:"done"`
+	Total int `json:"total"`
+	// Failed is set when the recompute stopped on an error (logged); the next page's refresh
+	// tries again.
+	Failed bool `json:"failed,omitempty"`
 }
 
 // Open prepares the coach over an open vault: the trips' index, the settings, and every trip's
 // figures brought up to date (figures computed with another factor set, other settings or an older
 // trip are recomputed).
 func Open(ctx context.Context, v *vault.Vault) (*Coach, error) {
-	c := &Coach{vault: v}
+	c := &Coach{vault: v, life: ctx}
 	var err error
 	if c.trips, err = v.DB(ctx, vault.DoctypeTrips); err != nil {
 		return nil, err
@@ -68,6 +88,15 @@ func Open(ctx context.Context, v *vault.Vault) (*Coach, error) {
 
 // use makes s the settings in force and recomputes the figures they change.
 func (c *Coach) use(ctx context.Context, s settings.Settings) error {
+	if err := c.setInputs(s); err != nil {
+		return err
+	}
+	_, err := c.Refresh(ctx)
+	return err
+}
+
+// setInputs makes s the settings in force.
+func (c *Coach) setInputs(s settings.Settings) error {
 	id := s.FactorSet
 	if id == "" {
 		id = co2.DefaultSetID
@@ -79,13 +108,17 @@ func (c *Coach) use(ctx context.Context, s settings.Settings) error {
 	c.mu.Lock()
 	c.settings, c.set, c.inputs = s, set, figures.NewInputs(set, s)
 	c.mu.Unlock()
-	_, err = c.Refresh(ctx)
-	return err
+	return nil
 }
 
 // Refresh brings the figures up to date with the trips (after a sync, say) and returns what it
-// did.
+// did. While a recompute runs in the background (UpdateSettingsInBackground), it returns at once
+// with the last result: the figures read meanwhile are the ones already stored, and every CO2
+// figure is computed with the factor set in force anyway.
 func (c *Coach) Refresh(ctx context.Context) (figures.Result, error) {
+	if c.Recomputing().Running {
+		return c.LastRefresh(), nil
+	}
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
 	res, err := figures.Refresh(ctx, c.trips, c.Inputs(), false)
@@ -140,6 +173,79 @@ func (c *Coach) UpdateSettings(ctx context.Context, change func(*settings.Settin
 		return s, err
 	}
 	return s, c.use(ctx, s)
+}
+
+// UpdateSettingsInBackground changes the settings and saves them like UpdateSettings, but
+// recomputes what they change in the background (a factor set change recomputes every trip):
+// it returns once the settings are saved. Recomputing says how far the recompute is, and
+// WaitRecompute waits for its end.
+func (c *Coach) UpdateSettingsInBackground(ctx context.Context, change func(*settings.Settings) error) (settings.Settings, error) {
+	s, err := settings.Update(ctx, c.settingsDB, change)
+	if err != nil {
+		return s, err
+	}
+	if err := c.setInputs(s); err != nil {
+		return s, err
+	}
+	done := make(chan struct{})
+	c.mu.Lock()
+	c.bgGen++
+	gen := c.bgGen
+	c.bg, c.bgDone = Progress{Running: true}, done
+	c.mu.Unlock()
+	go c.recomputeInBackground(gen, done)
+	return s, nil
+}
+
+// recomputeInBackground brings the figures up to date with the inputs in force, reporting its
+// progress as recompute number gen, and closes done at the end.
+func (c *Coach) recomputeInBackground(gen int, done chan struct{}) {
+	defer close(done)
+	c.refreshMu.Lock()
+	defer c.refreshMu.Unlock()
+	res, err := figures.RefreshProgress(c.life, c.trips, c.Inputs(), false, func(n, total int) {
+		c.mu.Lock()
+		if c.bgGen == gen {
+			c.bg.Done, c.bg.Total = n, total
+		}
+		c.mu.Unlock()
+	})
+	if err != nil && c.life.Err() == nil { // stopping the app is no error: the next start resumes
+		slog.Error("recompute the trips' figures after a settings change", "error", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err == nil {
+		c.refreshed = res
+	}
+	if c.bgGen == gen {
+		c.bg.Running, c.bg.Failed = false, err != nil
+	}
+}
+
+// Recomputing says how far the latest background recompute is.
+func (c *Coach) Recomputing() Progress {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.bg
+}
+
+// WaitRecompute waits until no background recompute runs, or ctx ends, and returns the latest's
+// progress.
+func (c *Coach) WaitRecompute(ctx context.Context) (Progress, error) {
+	for {
+		c.mu.RLock()
+		done, p := c.bgDone, c.bg
+		c.mu.RUnlock()
+		if done == nil || !p.Running {
+			return p, nil
+		}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return p, ctx.Err()
+		}
+	}
 }
 
 // SuggestPlaces suggests the person's home and work from their trips (see
@@ -272,7 +378,7 @@ func Summarize(id, device string, a trip.Aggregation) TripSummary {
 	if n := len(a.Sections); n > 0 {
 		end = a.Sections[n-1].EndDate
 	}
-	return TripSummary{ID: id, Device: device, Start: a.LocalStart, End: end, Title: a.AutomaticTitle, Modes: a.Modes,
+	return TripSummary{ID: id, Device: device, Start: a.LocalStart, End: end, Title: a.ShownTitle(), Modes: a.Modes,
 		Purpose: a.Purpose, DistanceM: a.TotalDistance, DurationS: a.TotalDuration, CO2Kg: a.TotalCO2,
 		CaloriesKc: a.TotalCalories, NotATrip: a.NotATrip, Recurring: a.Recurring}
 }
@@ -297,9 +403,41 @@ func (c *Coach) Trip(ctx context.Context, id string) (*trip.Doc, trip.Aggregatio
 	return &d, a, nil
 }
 
-// Edit applies a correction to a trip and returns the trips its purpose propagated to.
+// Edit applies a correction to a trip and returns the trips its purpose propagated to (see
+// PreviewEdit).
 func (c *Coach) Edit(ctx context.Context, id string, e figures.Edit) ([]string, error) {
 	return figures.Apply(ctx, c.trips, c.Inputs(), id, e)
+}
+
+// PreviewEdit returns the trips whose purpose Edit(id, e) would change, changing nothing: a
+// recurring trip's purpose reaches similar trips whose purpose neither the person nor their phone
+// gave.
+func (c *Coach) PreviewEdit(ctx context.Context, id string, e figures.Edit) ([]string, error) {
+	return figures.Preview(ctx, c.trips, id, e)
+}
+
+// Propagated returns the trips that took their purpose from the recurring trip id.
+func (c *Coach) Propagated(ctx context.Context, id string) ([]string, error) {
+	return figures.Propagated(ctx, c.trips, id)
+}
+
+// UndoRecurring makes trip id no longer recurring and takes back the purposes it gave to similar
+// trips; it returns those trips.
+func (c *Coach) UndoRecurring(ctx context.Context, id string) ([]string, error) {
+	ids, err := figures.Propagated(ctx, c.trips, id)
+	if err != nil {
+		return nil, err
+	}
+	off := false
+	if _, err := figures.Apply(ctx, c.trips, c.Inputs(), id, figures.Edit{Recurring: &off}); err != nil {
+		return nil, err
+	}
+	// Apply takes back the purposes when the trip was recurring with a purpose; this also covers
+	// a trip that was not (its copies are then left from an earlier state).
+	if _, err := figures.Undo(ctx, c.trips, c.Inputs(), id); err != nil {
+		return nil, err
+	}
+	return ids, nil
 }
 
 // Attestation gathers the Forfait Mobilités Durables attestation of a year: the bike-commute days

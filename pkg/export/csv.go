@@ -12,10 +12,11 @@ import (
 	"github.com/coachco2/coachco2/pkg/trip"
 )
 
-// CSVHeader is the existing app's column list.
+// CSVHeader is the existing app's column list, then the trip's title as shown (the person's, else
+// the automatic one).
 var CSVHeader = []string{"Trip_Id", "Trip_Start_Date", "Trip_End_Date", "Trip_Start_Display_Name",
 	"Trip_Arrival_Display_Name", "Trip_Purpose", "Section_Start_Date", "Section_End_Date", "Section_Duration",
-	"Section_Distance", "Section_Mode", "Section_Coordinates", "Section_Distances", "Section_Timestamps", "Section_Speeds"}
+	"Section_Distance", "Section_Mode", "Section_Coordinates", "Section_Distances", "Section_Timestamps", "Section_Speeds", "Trip_Title"}
 
 // CSVWriter writes trips as CSV, one row per section, quoted and escaped as RFC 4180 says
 // (encoding/csv), numbers written in full (0 is "0", never an empty cell). Text cells that a
@@ -53,7 +54,8 @@ func (c *CSVWriter) Write(doc *trip.Doc, a trip.Aggregation) error {
 			csvsafe.Text(s.StartDate), csvsafe.Text(s.EndDate), csvsafe.Number(s.Duration), csvsafe.Number(s.Distance),
 			csvsafe.Text(string(s.Mode)),
 			csvsafe.Text(rawOrEmptyList(track.Coordinates)), csvsafe.Text(rawOrEmptyList(track.Distances)),
-			csvsafe.Text(rawOrEmptyList(track.Timestamps)), csvsafe.Text(rawOrEmptyList(track.Speeds))}
+			csvsafe.Text(rawOrEmptyList(track.Timestamps)), csvsafe.Text(rawOrEmptyList(track.Speeds)),
+			csvsafe.Text(a.ShownTitle())}
 		if err := c.w.Write(row...); err != nil {
 			return fmt.Errorf("export trip %s: %w", doc.ID, err)
 		}

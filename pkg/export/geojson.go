@@ -32,8 +32,10 @@ type GeoJSONProperties struct {
 	TripStart string `json:"trip_start"` // the trip's start, ISO 8601 in its local time with offset
 	TripEnd   string `json:"trip_end"`
 	// StartPlace and EndPlace are the trip's geocoded place names, when the server gave them.
-	StartPlace   string  `json:"start_place,omitempty"`
-	EndPlace     string  `json:"end_place,omitempty"`
+	StartPlace string `json:"start_place,omitempty"`
+	EndPlace   string `json:"end_place,omitempty"`
+	// TripTitle is the trip's title as shown: the person's, else the automatic one.
+	TripTitle    string  `json:"trip_title"`
 	Purpose      string  `json:"purpose"`
 	SectionIndex int     `json:"section_index"` // position among the trip's sections, from 0
 	Mode         string  `json:"mode"`
@@ -74,7 +76,7 @@ func (g *GeoJSONWriter) Write(doc *trip.Doc, a trip.Aggregation) error {
 		}
 		props, err := json.Marshal(GeoJSONProperties{
 			TripID: doc.ID, TripStart: doc.StartDate, TripEnd: doc.EndDate,
-			StartPlace: a.StartPlaceDisplayName, EndPlace: a.EndPlaceDisplayName,
+			StartPlace: a.StartPlaceDisplayName, EndPlace: a.EndPlaceDisplayName, TripTitle: a.ShownTitle(),
 			Purpose: string(a.Purpose), SectionIndex: i, Mode: string(s.Mode),
 			DistanceM: s.Distance, DurationS: s.Duration, CO2Kg: s.CO2,
 			StartDate: s.StartDate, EndDate: s.EndDate,

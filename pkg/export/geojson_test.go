@@ -124,7 +124,7 @@ func TestGeoJSONRoundTripsSamples(t *testing.T) {
 			i++
 			p := f.Properties
 			want := export.GeoJSONProperties{TripID: tr.doc.ID, TripStart: tr.doc.StartDate, TripEnd: tr.doc.EndDate,
-				StartPlace: tr.agg.StartPlaceDisplayName, EndPlace: tr.agg.EndPlaceDisplayName, Purpose: string(tr.agg.Purpose),
+				StartPlace: tr.agg.StartPlaceDisplayName, EndPlace: tr.agg.EndPlaceDisplayName, TripTitle: tr.agg.ShownTitle(), Purpose: string(tr.agg.Purpose),
 				SectionIndex: j, Mode: string(s.Mode), DistanceM: s.Distance, DurationS: s.Duration, CO2Kg: s.CO2,
 				StartDate: s.StartDate, EndDate: s.EndDate}
 			if f.Type != "Feature" || p != want {

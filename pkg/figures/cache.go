@@ -18,7 +18,7 @@ import (
 // of the figures change; deleting it only costs a rebuild.
 
 // cacheVersion changes when the cache's layout does.
-const cacheVersion = 2
+const cacheVersion = 3
 
 const (
 	cacheIndexID  = "figures-index"
@@ -27,10 +27,12 @@ const (
 
 // Cached is what the cache holds of a trip: what indicators and trip lists read.
 type Cached struct {
-	Device        string          `json:"d"`
-	LocalStart    string          `json:"s"`
-	LocalEnd      string          `json:"e,omitempty"`
-	Title         string          `json:"n,omitempty"`
+	Device     string `json:"d"`
+	LocalStart string `json:"s"`
+	LocalEnd   string `json:"e,omitempty"`
+	Title      string `json:"n,omitempty"`
+	// ManualTitle is the person's title, shown instead of Title when set.
+	ManualTitle   string          `json:"mt,omitempty"`
 	Recurring     bool            `json:"r,omitempty"`
 	TotalCO2      float64         `json:"k"`
 	StartTS       float64         `json:"t"`
@@ -54,7 +56,7 @@ type CachedSection struct {
 func (c Cached) Aggregation() trip.Aggregation {
 	a := trip.Aggregation{LocalStart: c.LocalStart, StartTS: c.StartTS, Purpose: c.Purpose, NotATrip: c.NotATrip,
 		TotalDuration: c.TotalDuration, TotalCalories: c.TotalCalories, TotalCO2: c.TotalCO2,
-		AutomaticTitle: c.Title, Recurring: c.Recurring}
+		AutomaticTitle: c.Title, Title: c.ManualTitle, Recurring: c.Recurring}
 	a.Sections = make([]trip.SectionAggregate, len(c.Sections))
 	seen := map[trip.Mode]bool{}
 	for i, s := range c.Sections {
@@ -73,7 +75,7 @@ func (c Cached) Aggregation() trip.Aggregation {
 
 func cachedOf(device string, a trip.Aggregation) Cached {
 	c := Cached{Device: device, LocalStart: a.LocalStart, StartTS: a.StartTS, Purpose: a.Purpose, NotATrip: a.NotATrip,
-		TotalDuration: a.TotalDuration, TotalCalories: a.TotalCalories, TotalCO2: a.TotalCO2, Title: a.AutomaticTitle,
+		TotalDuration: a.TotalDuration, TotalCalories: a.TotalCalories, TotalCO2: a.TotalCO2, Title: a.AutomaticTitle, ManualTitle: a.Title,
 		Recurring: a.Recurring, Sections: make([]CachedSection, len(a.Sections))}
 	if n := len(a.Sections); n > 0 {
 		c.LocalEnd = a.Sections[n-1].EndDate

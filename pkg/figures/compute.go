@@ -23,7 +23,7 @@ import (
 
 // EngineVersion changes whenever Compute's results change for the same inputs, so that stored
 // aggregations are recomputed.
-const EngineVersion = 1
+const EngineVersion = 2
 
 // Inputs are what figures depend on besides the trip.
 type Inputs struct {
@@ -61,8 +61,8 @@ func (in Inputs) StampFor(server trip.ServerInfo, labels trip.Labels, manual jso
 // the sensed mode's group; the sensed mode. A mode for the whole trip (from the app or the phone)
 // applies to the trip's non-walking sections, to all of them when every one is walking. A trip
 // labelled not_a_trip gets NotATrip and counts in no indicator. The purpose is the person's (set in
-// the app, or copied from a similar recurring trip), else the phone's purpose label, else COMMUTE
-// for a trip between home and work, else UNKNOWN.
+// the app), else the phone's purpose label, else one copied from a similar recurring trip, else
+// COMMUTE for a trip between home and work, else UNKNOWN.
 func Compute(doc *trip.Doc, in Inputs) (trip.Aggregation, error) {
 	var a trip.Aggregation
 	route, err := doc.Route()
@@ -132,17 +132,23 @@ func Compute(doc *trip.Doc, in Inputs) (trip.Aggregation, error) {
 	a.Recurring = manual.Recurring
 	a.Purpose = purpose(doc, manual, in.Settings, start, end, hasEnds)
 	a.AutomaticTitle = title(a, in.Settings, hasEnds)
+	a.Title = manual.Title
 	return a, nil
 }
 
 func purpose(doc *trip.Doc, manual trip.Manual, s settings.Settings, start, end trip.Point, hasEnds bool) trip.Purpose {
-	if manual.Purpose != "" {
+	if manual.Purpose != "" && manual.PurposeFrom != "recurring" {
 		return manual.Purpose
 	}
+	// A purpose copied from a recurring trip never hides the phone's (even one labelled after
+	// the copy).
 	if doc.Labels.Purpose != nil {
 		if p, _ := co2.PurposeOfLabel(doc.Labels.Purpose.Value); p != trip.UnknownPurpose {
 			return p
 		}
+	}
+	if manual.Purpose != "" {
+		return manual.Purpose
 	}
 	if hasEnds && places.IsCommute(start, end, s.Home, s.Work) {
 		return trip.Commute

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/vault"
@@ -45,53 +46,99 @@ func (e Edit) Validate() error {
 	return nil
 }
 
+// apply writes the edit into the trip's corrections.
+func (e Edit) apply(d *trip.Doc) error {
+	m, err := d.ManualEdits()
+	if err != nil {
+		return err
+	}
+	if e.Purpose != nil {
+		m.Purpose, m.PurposeFrom, m.PurposeSource = *e.Purpose, "user", ""
+		if *e.Purpose == "" {
+			m.PurposeFrom = ""
+		}
+	}
+	if e.Title != nil {
+		m.Title = *e.Title
+	}
+	if e.Recurring != nil {
+		m.Recurring = *e.Recurring
+	}
+	if e.Mode != nil {
+		m.Mode = *e.Mode
+	}
+	sections, err := d.Sections()
+	if err != nil {
+		return err
+	}
+	for i, mode := range e.SectionModes {
+		if i >= len(sections) {
+			return fmt.Errorf("trip %s has %d sections, not %d", d.ID, len(sections), i+1)
+		}
+		if m.SectionModes == nil {
+			m.SectionModes = map[string]trip.Mode{}
+		}
+		if mode == "" {
+			delete(m.SectionModes, strconv.Itoa(i))
+		} else {
+			m.SectionModes[strconv.Itoa(i)] = mode
+		}
+	}
+	return d.SetManual(m)
+}
+
+// propagates says which purpose a trip's corrections give to similar trips ("" for none): a
+// recurring trip's purpose that the person set.
+func propagates(m trip.Manual) trip.Purpose {
+	if !m.Recurring || m.PurposeFrom != "user" {
+		return ""
+	}
+	return m.Purpose
+}
+
+// Preview returns the trips whose purpose Apply(id, e) would change: what the person confirms
+// before a recurring trip's purpose reaches them. It changes nothing.
+func Preview(ctx context.Context, trips *vault.DB, id string, e Edit) ([]string, error) {
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	var d trip.Doc
+	if _, err := trips.Get(ctx, id, &d); err != nil {
+		return nil, fmt.Errorf("trip %q: %w", id, err)
+	}
+	d.ID = id
+	if err := e.apply(&d); err != nil {
+		return nil, err
+	}
+	m, err := d.ManualEdits()
+	if err != nil {
+		return nil, err
+	}
+	purpose := propagates(m)
+	if purpose == "" {
+		return nil, nil
+	}
+	return similar(ctx, trips, &d, purpose)
+}
+
 // Apply saves the edit on the trip and recomputes its figures at once. When the trip is recurring
 // and has a purpose the person set, that purpose goes to every similar trip (both ends within
-// 200 m, either direction) whose purpose the person did not set themselves; Apply returns their
-// ids.
+// 200 m, either direction) whose purpose neither the person nor their phone gave (see Preview);
+// Apply returns their ids. When the trip stops being recurring, or loses the purpose the person
+// set, the purposes it gave are taken back (see Undo).
 func Apply(ctx context.Context, trips *vault.DB, in Inputs, id string, e Edit) (propagated []string, err error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
 	var source *trip.Doc
+	var before trip.Purpose
 	err = Save(ctx, trips, id, in, func(d *trip.Doc) error {
 		m, err := d.ManualEdits()
 		if err != nil {
 			return err
 		}
-		if e.Purpose != nil {
-			m.Purpose, m.PurposeFrom = *e.Purpose, "user"
-			if *e.Purpose == "" {
-				m.PurposeFrom = ""
-			}
-		}
-		if e.Title != nil {
-			m.Title = *e.Title
-		}
-		if e.Recurring != nil {
-			m.Recurring = *e.Recurring
-		}
-		if e.Mode != nil {
-			m.Mode = *e.Mode
-		}
-		sections, err := d.Sections()
-		if err != nil {
-			return err
-		}
-		for i, mode := range e.SectionModes {
-			if i >= len(sections) {
-				return fmt.Errorf("trip %s has %d sections, not %d", id, len(sections), i+1)
-			}
-			if m.SectionModes == nil {
-				m.SectionModes = map[string]trip.Mode{}
-			}
-			if mode == "" {
-				delete(m.SectionModes, strconv.Itoa(i))
-			} else {
-				m.SectionModes[strconv.Itoa(i)] = mode
-			}
-		}
-		if err := d.SetManual(m); err != nil {
+		before = propagates(m)
+		if err := e.apply(d); err != nil {
 			return err
 		}
 		source = d
@@ -100,15 +147,61 @@ func Apply(ctx context.Context, trips *vault.DB, in Inputs, id string, e Edit) (
 	if err != nil {
 		return nil, err
 	}
-	m, _ := source.ManualEdits()
-	if !m.Recurring || m.Purpose == "" || m.PurposeFrom != "user" {
-		return nil, nil
+	m, err := source.ManualEdits()
+	if err != nil {
+		return nil, err
 	}
-	return propagate(ctx, trips, in, source, m.Purpose)
+	purpose := propagates(m)
+	if purpose == "" {
+		if before != "" {
+			_, err = Undo(ctx, trips, in, id)
+		}
+		return nil, err
+	}
+	ids, err := similar(ctx, trips, source, purpose)
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	for _, cid := range ids {
+		err := Save(ctx, trips, cid, in, func(d *trip.Doc) error {
+			m, err := d.ManualEdits()
+			if err != nil {
+				return err
+			}
+			if !mayPropagate(m, d.Labels, source.ID) {
+				return nil // set meanwhile
+			}
+			m.Purpose, m.PurposeFrom, m.PurposeSource = purpose, "recurring", source.ID
+			return d.SetManual(m)
+		})
+		if err != nil {
+			return changed, err
+		}
+		changed = append(changed, cid)
+	}
+	return changed, nil
 }
 
-// propagate gives purpose to the trips similar to source.
-func propagate(ctx context.Context, trips *vault.DB, in Inputs, source *trip.Doc, purpose trip.Purpose) ([]string, error) {
+// mayPropagate says whether a recurring trip (source) may give its purpose to a trip: not when
+// the person set the trip's purpose, nor when their phone did, nor when another recurring trip
+// gave it one.
+func mayPropagate(m trip.Manual, labels trip.Labels, source string) bool {
+	switch {
+	case m.PurposeFrom == "user":
+		return false
+	case m.PurposeFrom == "recurring" && m.PurposeSource != source:
+		return false
+	case labels.Purpose != nil:
+		if p, _ := co2.PurposeOfLabel(labels.Purpose.Value); p != trip.UnknownPurpose {
+			return false
+		}
+	}
+	return true
+}
+
+// similar returns the trips similar to source that purpose would change.
+func similar(ctx context.Context, trips *vault.DB, source *trip.Doc, purpose trip.Purpose) ([]string, error) {
 	route, err := source.Route()
 	if err != nil || !route.HasEnds {
 		return nil, err
@@ -122,49 +215,83 @@ func propagate(ctx context.Context, trips *vault.DB, in Inputs, source *trip.Doc
 			} `json:"coordinates"`
 		} `json:"aggregation"`
 		Manual trip.Manual `json:"manual"`
+		Labels trip.Labels `json:"labels"`
 	}
 	var cands []places.Candidate
-	purposeFrom := map[string]string{}
+	same := map[string]bool{}
 	q := AllTrips()
-	q.Fields = []string{"_id", "aggregation.coordinates", "manual"}
+	q.Fields = []string{"_id", "aggregation.coordinates", "manual", "labels"}
 	err = trips.Find(ctx, q, func(raw json.RawMessage) error {
 		var c candidate
 		if err := json.Unmarshal(raw, &c); err != nil {
 			return err
 		}
-		if c.ID == source.ID || c.Manual.PurposeFrom == "user" {
-			return nil // the person's own choice stays
+		if c.ID == source.ID || !mayPropagate(c.Manual, c.Labels, source.ID) {
+			return nil
 		}
-		purposeFrom[c.ID] = string(c.Manual.Purpose)
+		same[c.ID] = c.Manual.Purpose == purpose
 		cands = append(cands, places.Candidate{ID: c.ID, Start: c.Aggregation.Coordinates.StartPoint, End: c.Aggregation.Coordinates.EndPoint})
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	ids := places.Propagate(places.Ends{Start: route.Start, End: route.End, StartTime: time.Unix(int64(source.Server.StartTS), 0)}, cands)
-	var changed []string
-	for _, id := range ids {
-		if purposeFrom[id] == string(purpose) {
-			continue
+	var out []string
+	for _, id := range places.Propagate(places.Ends{Start: route.Start, End: route.End, StartTime: time.Unix(int64(source.Server.StartTS), 0)}, cands) {
+		if !same[id] {
+			out = append(out, id)
 		}
+	}
+	return out, nil
+}
+
+// Propagated returns the trips whose purpose was copied from the recurring trip source.
+func Propagated(ctx context.Context, trips *vault.DB, source string) ([]string, error) {
+	q := AllTrips()
+	q.Fields = []string{"_id", "manual"}
+	var ids []string
+	err := trips.Find(ctx, q, func(raw json.RawMessage) error {
+		var c struct {
+			ID     string      `json:"_id"`
+			Manual trip.Manual `json:"manual"`
+		}
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return err
+		}
+		if c.Manual.PurposeFrom == "recurring" && c.Manual.PurposeSource == source {
+			ids = append(ids, c.ID)
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// Undo takes back the purposes the recurring trip source gave to similar trips (their purpose is
+// again the phone's, or the one derived from home and work), and returns those trips.
+func Undo(ctx context.Context, trips *vault.DB, in Inputs, source string) ([]string, error) {
+	ids, err := Propagated(ctx, trips, source)
+	if err != nil {
+		return nil, err
+	}
+	var undone []string
+	for _, id := range ids {
 		err := Save(ctx, trips, id, in, func(d *trip.Doc) error {
 			m, err := d.ManualEdits()
 			if err != nil {
 				return err
 			}
-			if m.PurposeFrom == "user" {
-				return nil // set by the person meanwhile
+			if m.PurposeFrom != "recurring" || m.PurposeSource != source {
+				return nil // changed meanwhile
 			}
-			m.Purpose, m.PurposeFrom = purpose, "recurring"
+			m.Purpose, m.PurposeFrom, m.PurposeSource = "", "", ""
 			return d.SetManual(m)
 		})
 		if err != nil {
-			return changed, err
+			return undone, err
 		}
-		changed = append(changed, id)
+		undone = append(undone, id)
 	}
-	return changed, nil
+	return undone, nil
 }
 
 // SuggestPlaces suggests the person's home and work from their trips: the most frequent

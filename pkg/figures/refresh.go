@@ -74,6 +74,12 @@ func (in Inputs) inputsStamp() trip.Stamp {
 // since (a sync, an edit), so opening the app costs nothing when nothing changed. Otherwise it
 // reads every trip's small members, and whole documents only for the trips to recompute.
 func Refresh(ctx context.Context, trips *vault.DB, in Inputs, force bool) (Result, error) {
+	return RefreshProgress(ctx, trips, in, force, nil)
+}
+
+// RefreshProgress is Refresh, calling progress (when not nil) with how many of the stale trips
+// are recomputed so far and how many there are: once they are known, then after each batch.
+func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool, progress func(done, total int)) (Result, error) {
 	var res Result
 	var cp checkpoint
 	if err := trips.GetLocal(ctx, checkpointID, &cp); err != nil && !errors.Is(err, vault.ErrNotFound) {
@@ -96,6 +102,10 @@ func Refresh(ctx context.Context, trips *vault.DB, in Inputs, force bool) (Resul
 	if err != nil {
 		return res, err
 	}
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	progress(0, len(stale))
 	for start := 0; start < len(stale); start += batchSize {
 		ids := stale[start:min(start+batchSize, len(stale))]
 		n, errs, err := recompute(ctx, trips, in, ids)
@@ -104,6 +114,7 @@ func Refresh(ctx context.Context, trips *vault.DB, in Inputs, force bool) (Resul
 		if err != nil {
 			return res, err
 		}
+		progress(start+len(ids), len(stale))
 	}
 	if incremental && cp.Cache == cacheVersion {
 		err = updateCache(ctx, trips, changed)

@@ -1,6 +1,6 @@
 // Package indicators computes a person's mobility indicators from their trips' aggregations:
 // totals, per month (every month of the period, zeros included), per mode, per purpose, modal
-// shares, the CO2 avoided against the same distances by car, and bike-commute days per year for
+// shares, the CO2 avoided by walking, cycling and public transport against the same distances by car, and bike-commute days per year for
 // the Forfait Mobilités Durables.
 //
 // It reads only aggregations, which hold each section's resolved mode and distance, and computes
@@ -69,13 +69,18 @@ type Report struct {
 	ByMode    map[trip.Mode]*Figures    `json:"by_mode"`
 	ByMonth   map[string]*Figures       `json:"by_month"`
 	ByPurpose map[trip.Purpose]*Figures `json:"by_purpose"`
+	// ByMonthMode splits each month's figures by mode, as ByMode does the period's.
+	ByMonthMode map[string]map[trip.Mode]*Figures `json:"by_month_mode"`
 	// ModalShare gives each mode's share (0 to 1) of the distance, and of the trips by their main
 	// mode (the mode of their longest distance): each sums to 1.
 	ModalShare struct {
 		ByDistance map[trip.Mode]float64 `json:"by_distance"`
 		ByTrips    map[trip.Mode]float64 `json:"by_trips"`
 	} `json:"modal_share"`
-	// CO2AvoidedKg is what the same distances would have emitted by car, less what they did.
+	// CO2AvoidedKg is what the sections made on foot, by bike or scooter, or by public transport
+	// would have emitted by car over the same distances, less what they emitted (never less
+	// than 0 for a section). Sections by car, plane or an unknown mode avoid nothing: the figure
+	// is never negative, whatever the factor set.
 	CO2AvoidedKg float64 `json:"co2_avoided_kg"`
 	// BikeCommuteDays counts, per year, the days with a commute by bike or scooter (12-hour rule).
 	BikeCommuteDays map[string]int `json:"bike_commute_days"`
@@ -100,7 +105,7 @@ type Accumulator struct {
 	devices  map[string]bool
 	r        *Report
 	byTrips  map[trip.Mode]int
-	carKg    float64
+	avoided  float64
 	first    string
 	last     string
 	commutes []Commute
@@ -116,6 +121,7 @@ type Commute struct {
 func New(q Query, set *co2.FactorSet) *Accumulator {
 	a := &Accumulator{q: q, set: set, r: &Report{
 		ByMode: map[trip.Mode]*Figures{}, ByMonth: map[string]*Figures{}, ByPurpose: map[trip.Purpose]*Figures{},
+		ByMonthMode:     map[string]map[trip.Mode]*Figures{},
 		BikeCommuteDays: map[string]int{},
 	}, byTrips: map[trip.Mode]int{}}
 	a.r.FactorSet.ID, a.r.FactorSet.Version, a.r.FactorSet.Name = set.ID, set.Version, set.Name
@@ -155,23 +161,33 @@ func (a *Accumulator) Add(t Trip) {
 	var mainMode trip.Mode
 	var mainKm float64
 	modeDone := map[trip.Mode]bool{}
+	monthModes := a.r.ByMonthMode[month]
+	if monthModes == nil {
+		monthModes = map[trip.Mode]*Figures{}
+		a.r.ByMonthMode[month] = monthModes
+	}
 	distanceBy := map[trip.Mode]float64{}
 	for _, s := range ag.Sections {
 		kg := a.set.SectionCO2(s.Mode, s.Distance)
 		km := s.Distance / 1000
 		tripKg += kg
 		tripKm += km
-		a.carKg += a.set.SectionCO2(trip.Car, s.Distance)
-		f := group(a.r.ByMode, s.Mode)
-		f.Sections++
-		f.DistanceKm += km
-		f.DurationS += s.Duration
-		f.CO2Kg += kg
-		f.Calories += s.Calories
-		if !modeDone[s.Mode] {
-			modeDone[s.Mode] = true
-			f.Trips++ // a trip counts once under each mode it uses
+		switch s.Mode.Group() {
+		case trip.GroupWalking, trip.GroupBike, trip.GroupTransit:
+			a.avoided += max(0, a.set.SectionCO2(trip.Car, s.Distance)-kg)
 		}
+		f, mf := group(a.r.ByMode, s.Mode), group(monthModes, s.Mode)
+		for _, g := range []*Figures{f, mf} {
+			g.Sections++
+			g.DistanceKm += km
+			g.DurationS += s.Duration
+			g.CO2Kg += kg
+			g.Calories += s.Calories
+			if !modeDone[s.Mode] {
+				g.Trips++ // a trip counts once under each mode it uses
+			}
+		}
+		modeDone[s.Mode] = true
 		distanceBy[s.Mode] += km
 		if distanceBy[s.Mode] > mainKm || mainMode == "" {
 			mainMode, mainKm = s.Mode, distanceBy[s.Mode]
@@ -241,7 +257,7 @@ func (a *Accumulator) Report() *Report {
 	for mode, n := range a.byTrips {
 		r.ModalShare.ByTrips[mode] = float64(n) / float64(r.Totals.Trips)
 	}
-	r.CO2AvoidedKg = a.carKg - r.Totals.CO2Kg
+	r.CO2AvoidedKg = a.avoided
 	r.BikeCommuteDays = bikeCommuteDays(a.commutes)
 	r.ModeOrder = order(r.ByMode, trip.UnknownMode)
 	r.PurposeOrder = order(r.ByPurpose, trip.UnknownPurpose)

@@ -78,8 +78,9 @@ func TestGroupsSharesAndOrder(t *testing.T) {
 	if r.Totals.Trips != 4 || r.Totals.Sections != 5 || math.Abs(r.Totals.DistanceKm-16) > 1e-12 || r.NotATrips != 1 {
 		t.Fatalf("totals %+v, not-a-trips %d", r.Totals, r.NotATrips)
 	}
-	// 9.5 km by car at 192 g/km = 1.824 kg; by car, the 16 km would have been 3.072 kg.
-	if math.Abs(r.Totals.CO2Kg-1.824) > 1e-12 || math.Abs(r.CO2AvoidedKg-(3.072-1.824)) > 1e-12 {
+	// 9.5 km by car at 192 g/km = 1.824 kg; the 5.5 km on foot and by bike would have been
+	// 1.056 kg by car (the unknown mode's km avoid nothing).
+	if math.Abs(r.Totals.CO2Kg-1.824) > 1e-12 || math.Abs(r.CO2AvoidedKg-1.056) > 1e-12 {
 		t.Fatalf("CO2 %.6f, avoided %.6f", r.Totals.CO2Kg, r.CO2AvoidedKg)
 	}
 	// Every month of the period, February and April with zeros.
@@ -123,5 +124,59 @@ func TestQueryValidate(t *testing.T) {
 	}
 	if (Query{From: "2025-01", To: "2025-01"}).Validate() != nil {
 		t.Error("a one-month period refused")
+	}
+}
+
+// TestCO2AvoidedNeverNegative: CO2 avoided counts what walking, cycling and public transport
+// saved against a car over the same distances; a plane, which emits more than a car, or a car
+// avoids nothing, so the figure is never negative, whatever the factor set.
+func TestCO2AvoidedNeverNegative(t *testing.T) {
+	for _, id := range []string{co2.DefaultSetID, co2.ImpactCO2SetID} {
+		s, err := co2.Lookup(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc := New(Query{}, s)
+		acc.Add(tr("2025-05-01 08:00", trip.Travel, trip.AirOrHSR, 900_000.0))
+		acc.Add(tr("2025-05-02 08:00", trip.Commute, trip.Car, 10_000.0))
+		if r := acc.Report(); r.CO2AvoidedKg != 0 {
+			t.Errorf("%s: a plane and a car trip avoid %.3f kg, want 0", id, r.CO2AvoidedKg)
+		}
+		acc.Add(tr("2025-05-03 08:00", trip.Commute, trip.Walking, 200.0, trip.Bus, 5_000.0, trip.Bicycling, 1_000.0))
+		r := acc.Report()
+		want := s.SectionCO2(trip.Car, 6_200) - s.SectionCO2(trip.Bus, 5_000)
+		if math.Abs(r.CO2AvoidedKg-want) > 1e-12 || r.CO2AvoidedKg <= 0 {
+			t.Errorf("%s: avoided %.6f kg, want %.6f", id, r.CO2AvoidedKg, want)
+		}
+	}
+}
+
+// TestByMonthModeAddsUp: each month's figures by mode add up to the month's, and over the months
+// to the period's by mode.
+func TestByMonthModeAddsUp(t *testing.T) {
+	acc := New(Query{From: "2025-01", To: "2025-03"}, set(t))
+	acc.Add(tr("2025-01-10 08:00", trip.Commute, trip.Walking, 500.0, trip.Car, 9500.0, trip.Walking, 200.0))
+	acc.Add(tr("2025-01-11 08:00", trip.Shopping, trip.Bicycling, 3000.0))
+	acc.Add(tr("2025-03-13 08:00", trip.Shopping, trip.Bus, 2000.0))
+	r := acc.Report()
+	if f := r.ByMonthMode["2025-01"][trip.Walking]; f == nil || f.Trips != 1 || f.Sections != 2 || math.Abs(f.DistanceKm-0.7) > 1e-12 {
+		t.Fatalf("January on foot: %+v", f)
+	}
+	total := map[trip.Mode]float64{}
+	for month, modes := range r.ByMonthMode {
+		var km, kg float64
+		for m, f := range modes {
+			km += f.DistanceKm
+			kg += f.CO2Kg
+			total[m] += f.DistanceKm
+		}
+		if math.Abs(km-r.ByMonth[month].DistanceKm) > 1e-9 || math.Abs(kg-r.ByMonth[month].CO2Kg) > 1e-9 {
+			t.Errorf("%s: modes add up to %.3f km %.3f kg, the month has %.3f km %.3f kg", month, km, kg, r.ByMonth[month].DistanceKm, r.ByMonth[month].CO2Kg)
+		}
+	}
+	for m, f := range r.ByMode {
+		if math.Abs(total[m]-f.DistanceKm) > 1e-9 {
+			t.Errorf("%s: %.3f km over the months, %.3f in the period", m, total[m], f.DistanceKm)
+		}
 	}
 }

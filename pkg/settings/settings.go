@@ -18,6 +18,7 @@ import (
 	"maps"
 	"math"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,9 @@ type Settings struct {
 	// TileServer is the URL template of the map tiles (https, with {z}, {x} and {y}); empty
 	// means no basemap.
 	TileServer string `json:"tileServer,omitempty"`
+	// BaseMap is the absolute path of an offline base map, a raster MBTiles file that the app
+	// serves itself (pkg/basemap); it wins over TileServer. Empty means none.
+	BaseMap string `json:"baseMap,omitempty"`
 }
 
 // BikeGoal is the yearly goal of bike-commute days (for the Forfait Mobilités Durables) and what
@@ -179,6 +183,9 @@ func (s Settings) Validate() error {
 		if err := checkTileServer(s.TileServer); err != nil {
 			bad("tileServer", "%v", err)
 		}
+	}
+	if s.BaseMap != "" && (!filepath.IsAbs(s.BaseMap) || !strings.EqualFold(filepath.Ext(s.BaseMap), ".mbtiles")) {
+		bad("baseMap", "%q is not the absolute path of a .mbtiles file", s.BaseMap)
 	}
 	if problems != nil {
 		return &InvalidError{Problems: problems}

@@ -204,7 +204,10 @@ type Manual struct {
 	// PurposeFrom says where Purpose comes from: "user" (set on this trip), "recurring" (copied
 	// from a similar trip the person set).
 	PurposeFrom string `json:"purposeFrom,omitempty"`
-	Title       string `json:"title,omitempty"`
+	// PurposeSource is the recurring trip the purpose was copied from (PurposeFrom
+	// "recurring"), so that the copy can be undone.
+	PurposeSource string `json:"purposeSource,omitempty"`
+	Title         string `json:"title,omitempty"`
 	// Recurring marks the trip as a recurring one: its purpose propagates to similar trips.
 	Recurring bool `json:"recurring,omitempty"`
 	// Mode is a mode the person chose for the whole trip: like a trip label from the phone, it
@@ -242,12 +245,15 @@ func (d *Doc) SetManual(m Manual) error {
 // computed with: a change of factor set, settings or trip makes it stale (see Stamp).
 type Aggregation struct {
 	// Stamp identifies the inputs: factor set id and version, settings and trip content.
-	Stamp          Stamp   `json:"stamp"`
-	AutomaticTitle string  `json:"automaticTitle"`
-	TotalCO2       float64 `json:"totalCO2"`      // kg
-	TotalDistance  float64 `json:"totalDistance"` // m, the sum of the sections' distances
-	TotalDuration  float64 `json:"totalDuration"` // s
-	TotalCalories  float64 `json:"totalCalories"` // kcal
+	Stamp          Stamp  `json:"stamp"`
+	AutomaticTitle string `json:"automaticTitle"`
+	// Title is the title the person gave the trip in the app, if any: it is shown instead of
+	// AutomaticTitle (see ShownTitle).
+	Title         string  `json:"title,omitempty"`
+	TotalCO2      float64 `json:"totalCO2"`      // kg
+	TotalDistance float64 `json:"totalDistance"` // m, the sum of the sections' distances
+	TotalDuration float64 `json:"totalDuration"` // s
+	TotalCalories float64 `json:"totalCalories"` // kcal
 	// StartPlaceDisplayName and EndPlaceDisplayName are the server's geocoded names, if any.
 	StartPlaceDisplayName string `json:"startPlaceDisplayName,omitempty"`
 	EndPlaceDisplayName   string `json:"endPlaceDisplayName,omitempty"`
@@ -265,6 +271,14 @@ type Aggregation struct {
 	StartTS    float64            `json:"startTs"`
 	LocalStart string             `json:"localStart"`
 	Sections   []SectionAggregate `json:"sections"`
+}
+
+// ShownTitle is the trip's title as shown: the person's, else the automatic one.
+func (a Aggregation) ShownTitle() string {
+	if a.Title != "" {
+		return a.Title
+	}
+	return a.AutomaticTitle
 }
 
 // Stamp records what an aggregation was computed from.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/coachco2/coachco2/pkg/browsertest"
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/webapp"
 	"github.com/coachco2/coachco2/pkg/websec"
@@ -71,6 +72,18 @@ func TestInABrowser(t *testing.T) {
 		b.WaitVisible("main h1")
 		b.Screenshot(strings.Trim(strings.NewReplacer("/", "-", "?", "-", "=", "-").Replace(path), "-"))
 	}
+	// An offline base map: its tiles come from the app itself, under the route.
+	_, a, err := c.Trip(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseMap := areaMap(t, a.Coordinates.StartPoint.Lat, a.Coordinates.StartPoint.Lon)
+	if _, err := c.UpdateSettings(ctx, func(s *settings.Settings) error { s.BaseMap = baseMap; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	b.Navigate("/trips/" + id)
+	b.WaitVisible("svg.map image")
+	b.Screenshot("trip-basemap")
 	b.SetViewport(390, 844)
 	for _, path := range []string{"/", "/trips", "/trips/" + id} {
 		b.Navigate(path)

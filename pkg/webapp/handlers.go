@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/coachco2/coachco2/pkg/basemap"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/export"
@@ -22,6 +25,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/vault"
 )
 
 // pageSize is the trip list's, as in the existing app.
@@ -53,6 +57,17 @@ func when(iso string) string {
 		return t.Format("2006-01-02 15:04")
 	}
 	return iso
+}
+
+// notFound answers a page that does not exist with the error page and its whole menu (JSON
+// under /api/), rather than the mux's bare text.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	err := fmt.Errorf("page %q: %w", r.URL.Path, vault.ErrNotFound)
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		s.failJSON(w, err)
+		return
+	}
+	s.fail(w, r, err)
 }
 
 // dashboardView is the dashboard's data.
@@ -99,7 +114,9 @@ func (s *Server) dashboard(r *http.Request) (view, error) {
 	v.ThisMonth = rep.ByMonth[end.Format("2006-01")]
 	v.LastMonth = rep.ByMonth[time.Date(end.Year(), end.Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")]
 	v.BikeDays = rep.BikeCommuteDays[v.Year]
-	v.Chart = columnChart(translate(lang, "dash.chart"), bars)
+	v.Chart = columnChart(translate(lang, "dash.chart"), yAxis{Unit: translate(lang, "col.co2"), Format: func(x float64) string {
+		return i18n.For(lang).Number(x, axisDecimals(x))
+	}}, bars)
 	v.ModeChart, v.PurposeChart = breakdownCharts(lang, rep)
 	return v, nil
 }
@@ -187,7 +204,21 @@ type tripView struct {
 	Labels      trip.Labels       `json:"labels"`
 	Map         template.HTML     `json:"-"`
 	Propagated  int               `json:"-"`
+	Undone      int               `json:"-"`
+	// Copies is how many similar trips hold this recurring trip's purpose.
+	Copies int `json:"copies"`
+	// Confirm asks the person to confirm an edit that gives the purpose to similar trips.
+	Confirm *confirmView `json:"-"`
 }
+
+// confirmView is an edit waiting for confirmation: the form's fields, sent again with confirm.
+type confirmView struct {
+	Count   int
+	Purpose trip.Purpose
+	Fields  []formField
+}
+
+type formField struct{ Name, Value string }
 
 func (s *Server) tripDetail(r *http.Request) (view, error) {
 	d, a, err := s.coach.Trip(r.Context(), r.PathValue("id"))
@@ -203,10 +234,18 @@ func (s *Server) tripDetail(r *http.Request) (view, error) {
 		modes[i] = sec.Mode
 	}
 	propagated, _ := strconv.Atoi(r.URL.Query().Get("propagated")) // only shown; 0 when absent
+	undone, _ := strconv.Atoi(r.URL.Query().Get("undone"))
 	v := &tripView{ID: d.ID, Summary: coach.Summarize(d.ID, d.CaptureDevice, a), Aggregation: a, Manual: m, Labels: d.Labels,
-		Propagated: propagated}
+		Propagated: propagated, Undone: undone}
+	if m.Recurring {
+		copies, err := s.coach.Propagated(r.Context(), d.ID)
+		if err != nil {
+			return nil, err
+		}
+		v.Copies = len(copies)
+	}
 	if sections, err := d.Sections(); err == nil {
-		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.AutomaticTitle, sections, modes, s.coach.Settings().TileServer)
+		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.ShownTitle(), sections, modes, s.baseLayer(r.Context()))
 	}
 	return v, nil
 }
@@ -259,12 +298,65 @@ func (s *Server) editTripForm(w http.ResponseWriter, r *http.Request) {
 			delete(e.SectionModes, i)
 		}
 	}
+	// A recurring trip's purpose reaching other trips is shown, and confirmed, before it is done;
+	// the confirmation carries the count, so that a count changed meanwhile is asked again.
+	preview, err := s.coach.PreviewEdit(r.Context(), id, e)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(preview) > 0 && r.Form.Get("confirm") != strconv.Itoa(len(preview)) {
+		v, err := s.tripDetail(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		tv := v.(*tripView)
+		tv.Confirm = &confirmView{Count: len(preview)}
+		if e.Purpose != nil {
+			tv.Confirm.Purpose = *e.Purpose
+		} else {
+			tv.Confirm.Purpose = tv.Manual.Purpose
+		}
+		for k, vals := range r.PostForm {
+			if k == "csrf_token" || k == "confirm" {
+				continue
+			}
+			for _, val := range vals {
+				tv.Confirm.Fields = append(tv.Confirm.Fields, formField{k, val})
+			}
+		}
+		slices.SortFunc(tv.Confirm.Fields, func(a, b formField) int { return strings.Compare(a.Name, b.Name) })
+		s.render(w, r, "trip", tv, http.StatusOK)
+		return
+	}
 	propagated, err := s.coach.Edit(r.Context(), id, e)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/trips/%s?saved=1&propagated=%d", url.PathEscape(id), len(propagated)), http.StatusSeeOther)
+}
+
+// undoRecurringForm makes the trip no longer recurring and takes back the purposes it gave.
+func (s *Server) undoRecurringForm(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	undone, err := s.coach.UndoRecurring(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/trips/%s?saved=1&undone=%d", url.PathEscape(id), len(undone)), http.StatusSeeOther)
+}
+
+// undoRecurringAPI is undoRecurringForm's JSON twin: {"undone": [ids]}.
+func (s *Server) undoRecurringAPI(w http.ResponseWriter, r *http.Request) {
+	undone, err := s.coach.UndoRecurring(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.failJSON(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"undone": undone})
 }
 
 // editTripAPI takes {"purpose": ..., "title": ..., "recurring": ..., "mode": ..., "sectionModes": {"0": "BUS"}}.
@@ -275,6 +367,8 @@ func (s *Server) editTripAPI(w http.ResponseWriter, r *http.Request) {
 		Recurring    *bool                `json:"recurring"`
 		Mode         *trip.Mode           `json:"mode"`
 		SectionModes map[string]trip.Mode `json:"sectionModes"`
+		// Confirm is the number of trips the edit gives its purpose to, as a preview said.
+		Confirm *int `json:"confirm"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
@@ -298,6 +392,17 @@ func (s *Server) editTripAPI(w http.ResponseWriter, r *http.Request) {
 		s.failJSON(w, badRequest{err})
 		return
 	}
+	preview, err := s.coach.PreviewEdit(r.Context(), r.PathValue("id"), e)
+	if err != nil {
+		s.failJSON(w, err)
+		return
+	}
+	if len(preview) > 0 && (body.Confirm == nil || *body.Confirm != len(preview)) {
+		writeJSON(w, http.StatusConflict, map[string]any{"error": fmt.Sprintf(
+			"this gives the purpose to %d similar trips: send the edit again with \"confirm\": %d", len(preview), len(preview)),
+			"would_propagate_to": preview})
+		return
+	}
 	propagated, err := s.coach.Edit(r.Context(), r.PathValue("id"), e)
 	if err != nil {
 		s.failJSON(w, err)
@@ -311,12 +416,109 @@ func (s *Server) editTripAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"trip": v, "propagated_to": propagated})
 }
 
-// analysisView is a month's or a year's breakdown.
+// analysisView is a month's or a year's breakdown, and the months around it by mode.
 type analysisView struct {
 	Period       string             `json:"period"`
 	Report       *indicators.Report `json:"report"`
 	ModeChart    template.HTML      `json:"-"`
 	PurposeChart template.HTML      `json:"-"`
+	// Monthly covers the year, or for a month the 12 months up to it: CO2, distance and modal
+	// share by distance, per month and mode group.
+	Monthly *monthlyView `json:"monthly"`
+}
+
+// monthlyView is the monthly charts and their data, by mode group.
+type monthlyView struct {
+	Months []string     `json:"months"`
+	Groups []trip.Group `json:"groups"`
+	// CO2Kg, DistanceKm and Share are by group, then month.
+	CO2Kg      map[trip.Group][]float64 `json:"co2_kg"`
+	DistanceKm map[trip.Group][]float64 `json:"distance_km"`
+	Share      map[trip.Group][]float64 `json:"share_by_distance"`
+	Charts     []monthlyChart           `json:"-"`
+}
+
+// monthlyChart is one monthly chart and its table.
+type monthlyChart struct {
+	ID, Title string
+	SVG       template.HTML
+	Rows      []monthlyRow
+}
+
+type monthlyRow struct {
+	Label string
+	Cells []string
+}
+
+// groupOrder is the mode groups in the order they stack.
+var groupOrder = []trip.Group{trip.GroupWalking, trip.GroupBike, trip.GroupTransit, trip.GroupCar, trip.GroupPlane, trip.GroupUnknown}
+
+// axisDecimals is how many decimals an axis tick of x needs.
+func axisDecimals(x float64) int {
+	if x != math.Trunc(x) {
+		return 1
+	}
+	return 0
+}
+
+// monthly builds the monthly charts from a report of months.
+func monthly(lang string, rep *indicators.Report, months []string) *monthlyView {
+	loc := i18n.For(lang)
+	v := &monthlyView{Months: months, CO2Kg: map[trip.Group][]float64{}, DistanceKm: map[trip.Group][]float64{}, Share: map[trip.Group][]float64{}}
+	for _, g := range groupOrder {
+		co2s, kms, shares := make([]float64, len(months)), make([]float64, len(months)), make([]float64, len(months))
+		used := false
+		for i, m := range months {
+			for mode, f := range rep.ByMonthMode[m] {
+				if mode.Group() == g {
+					co2s[i] += f.CO2Kg
+					kms[i] += f.DistanceKm
+					used = true
+				}
+			}
+			if total := rep.ByMonth[m]; total != nil && total.DistanceKm > 0 {
+				shares[i] = kms[i] / total.DistanceKm
+			}
+		}
+		if used {
+			v.Groups = append(v.Groups, g)
+			v.CO2Kg[g], v.DistanceKm[g], v.Share[g] = co2s, kms, shares
+		}
+	}
+	labels := make([]string, len(months))
+	for i, m := range months {
+		if t, err := time.Parse("2006-01", m); err == nil {
+			labels[i] = t.Format("01/06")
+		}
+	}
+	num := func(d int) func(float64) string { return func(x float64) string { return loc.Number(x, d) } }
+	pct := func(x float64) string { return loc.Number(100*x, 0) + " %" }
+	for _, c := range []struct {
+		id, title string
+		data      map[trip.Group][]float64
+		ax        yAxis
+		cell      func(float64) string
+	}{
+		{"monthly-co2", translate(lang, "analysis.co2ByMonth"), v.CO2Kg, yAxis{Unit: translate(lang, "col.co2"), Format: func(x float64) string { return loc.Number(x, axisDecimals(x)) }}, num(2)},
+		{"monthly-km", translate(lang, "analysis.kmByMonth"), v.DistanceKm, yAxis{Unit: "km", Format: func(x float64) string { return loc.Number(x, axisDecimals(x)) }}, num(1)},
+		{"monthly-share", translate(lang, "analysis.shareByMonth"), v.Share, yAxis{Unit: translate(lang, "analysis.shareUnit"), Format: pct, Max: 1}, pct},
+	} {
+		var ss []series
+		mc := monthlyChart{ID: c.id, Title: c.title}
+		for _, g := range v.Groups {
+			s := series{Label: name(lang, "group.", string(g)), Color: groupColors[g], Values: c.data[g]}
+			row := monthlyRow{Label: s.Label}
+			for _, x := range c.data[g] {
+				s.Texts = append(s.Texts, c.cell(x))
+				row.Cells = append(row.Cells, c.cell(x))
+			}
+			ss = append(ss, s)
+			mc.Rows = append(mc.Rows, row)
+		}
+		mc.SVG = stackedChart(c.title, c.ax, labels, ss)
+		v.Charts = append(v.Charts, mc)
+	}
+	return v
 }
 
 func (s *Server) analysis(r *http.Request) (view, error) {
@@ -341,13 +543,33 @@ func (s *Server) analysis(r *http.Request) (view, error) {
 		return nil, err
 	}
 	v := &analysisView{Period: period, Report: rep}
-	v.ModeChart, v.PurposeChart = breakdownCharts(s.lang(r), rep)
+	lang := s.lang(r)
+	v.ModeChart, v.PurposeChart = breakdownCharts(lang, rep)
+	// The months charted: the year's, or the 12 up to the month.
+	last, err := time.Parse("2006-01", q.To)
+	if err != nil {
+		return nil, badRequest{err}
+	}
+	first := last.AddDate(0, -11, 0)
+	yearRep := rep
+	if q.From != first.Format("2006-01") {
+		yq := indicators.Query{From: first.Format("2006-01"), To: q.To, Devices: q.Devices}
+		if yearRep, err = s.coach.Report(r.Context(), yq, nil); err != nil {
+			return nil, err
+		}
+	}
+	var months []string
+	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
+		months = append(months, m.Format("2006-01"))
+	}
+	v.Monthly = monthly(lang, yearRep, months)
 	return v, nil
 }
 
 // settingsView is the settings form's data.
 type settingsView struct {
 	Settings  settings.Settings             `json:"settings"`
+	Recompute coach.Progress                `json:"recompute"`
 	Suggested map[string]*places.Suggestion `json:"suggested,omitempty"`
 	Error     string                        `json:"error,omitempty"`
 }
@@ -358,7 +580,7 @@ func (v *settingsView) DefaultMode(group string) trip.Mode {
 }
 
 func (s *Server) settingsPage(r *http.Request) (view, error) {
-	v := &settingsView{Settings: s.coach.Settings()}
+	v := &settingsView{Settings: s.coach.Settings(), Recompute: s.coach.Recomputing()}
 	if r.URL.Query().Get("suggest") == "1" {
 		home, work, err := s.coach.SuggestPlaces(r.Context())
 		if err != nil {
@@ -375,7 +597,18 @@ func (s *Server) saveSettingsForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.Form
-	_, err := s.coach.UpdateSettings(r.Context(), func(st *settings.Settings) error {
+	// An offline map is checked before it is saved: a file that is no raster map is refused.
+	if p := strings.TrimSpace(f.Get("baseMap")); p != "" {
+		m, err := basemap.Open(r.Context(), p)
+		if err != nil {
+			s.render(w, r, "settings", &settingsView{Settings: s.coach.Settings(), Recompute: s.coach.Recomputing(), Error: err.Error()}, http.StatusBadRequest)
+			return
+		}
+		_ = m.Close()
+	}
+	// A new factor set or default mode recomputes every trip: the page answers once the
+	// settings are saved and shows the recompute's progress.
+	_, err := s.coach.UpdateSettingsInBackground(r.Context(), func(st *settings.Settings) error {
 		st.FactorSet = f.Get("factorSet")
 		st.DefaultModes = map[trip.Group]trip.Mode{}
 		for _, g := range []trip.Group{trip.GroupBike, trip.GroupCar} {
@@ -407,6 +640,7 @@ func (s *Server) saveSettingsForm(w http.ResponseWriter, r *http.Request) {
 		st.BikeGoal.Employer, st.BikeGoal.Place = strings.TrimSpace(f.Get("employer")), strings.TrimSpace(f.Get("place"))
 		st.Language = f.Get("language")
 		st.TileServer = strings.TrimSpace(f.Get("tileServer"))
+		st.BaseMap = strings.TrimSpace(f.Get("baseMap"))
 		st.Devices = nil
 		for _, d := range strings.Split(f.Get("devices"), ",") {
 			if d = strings.TrimSpace(d); d != "" {
@@ -416,11 +650,14 @@ func (s *Server) saveSettingsForm(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		s.render(w, r, "settings", &settingsView{Settings: s.coach.Settings(), Error: err.Error()}, http.StatusBadRequest)
+		s.render(w, r, "settings", &settingsView{Settings: s.coach.Settings(), Recompute: s.coach.Recomputing(), Error: err.Error()}, http.StatusBadRequest)
 		return
 	}
 	http.Redirect(w, r, "/settings?saved=1", http.StatusSeeOther)
 }
+
+// recomputeAPI says how far the recompute a settings change started is.
+func (s *Server) recomputeAPI(r *http.Request) (view, error) { return s.coach.Recomputing(), nil }
 
 func (s *Server) exportsPage(r *http.Request) (view, error) {
 	now := s.opts.Now()

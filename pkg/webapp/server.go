@@ -61,6 +61,8 @@ type Server struct {
 	studies *studiesState
 	// connections is the Connections screen's service (nil until EnableConnections).
 	connections *connectionsState
+	// offline is the person's offline base map, when the settings name one.
+	offline offlineMap
 }
 
 // New returns the app over a coach.
@@ -85,12 +87,15 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	}
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", filesOnly(static)))
 	s.mux.HandleFunc("GET /{$}", s.page("dashboard", s.dashboard))
+	s.mux.HandleFunc("GET /", s.notFound)
 	s.mux.HandleFunc("GET /trips", s.page("trips", s.tripList))
 	s.mux.HandleFunc("GET /trips/{id}", s.page("trip", s.tripDetail))
 	s.mux.HandleFunc("POST /trips/{id}", s.editTripForm)
+	s.mux.HandleFunc("POST /trips/{id}/recurring/undo", s.undoRecurringForm)
 	s.mux.HandleFunc("GET /analysis", s.page("analysis", s.analysis))
 	s.mux.HandleFunc("GET /settings", s.page("settings", s.settingsPage))
 	s.mux.HandleFunc("POST /settings", s.saveSettingsForm)
+	s.mux.HandleFunc("GET /tiles/{z}/{x}/{y}", s.tile)
 	s.mux.HandleFunc("GET /exports", s.page("exports", s.exportsPage))
 	s.mux.HandleFunc("GET /exports/trips.csv", s.exportCSV)
 	s.mux.HandleFunc("GET /exports/trips.geojson", s.exportGeoJSON)
@@ -107,10 +112,15 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	s.mux.HandleFunc("GET /api/trips", s.api(s.tripList))
 	s.mux.HandleFunc("GET /api/trips/{id}", s.api(s.tripDetail))
 	s.mux.HandleFunc("POST /api/trips/{id}", s.editTripAPI)
+	s.mux.HandleFunc("POST /api/trips/{id}/recurring/undo", s.undoRecurringAPI)
 	s.mux.HandleFunc("GET /api/analysis", s.api(s.analysis))
 	s.mux.HandleFunc("GET /api/settings", s.api(s.settingsPage))
+	s.mux.HandleFunc("GET /api/recompute", s.api(s.recomputeAPI))
 	return s, nil
 }
+
+// Close releases what the app keeps open (the offline base map).
+func (s *Server) Close() error { return s.offline.Close() }
 
 // Handler returns the app's routes.
 func (s *Server) Handler() http.Handler { return s.mux }

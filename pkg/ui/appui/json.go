@@ -2,6 +2,7 @@ package appui
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 
 	"github.com/coachco2/coachco2/pkg/coach"
@@ -41,8 +42,20 @@ func Settings(w io.Writer, s settings.Settings, suggested Suggested, recomputed 
 	return enc.Encode(map[string]any{"settings": s, "suggested": suggested, "recomputed": recomputed})
 }
 
+// EditNotApplied prints an edit left undone because it would give the trip's purpose to similar
+// trips and was not confirmed ("app edit --recurring" without --yes).
+func EditNotApplied(w io.Writer, id string, wouldPropagate []string) error {
+	return json.NewEncoder(w).Encode(map[string]any{"id": id, "applied": false, "would_propagate_to": wouldPropagate,
+		"hint": fmt.Sprintf("nothing changed: this gives the purpose to %d similar trips; run again with --yes to do it", len(wouldPropagate))})
+}
+
+// UndoneRecurring prints the trips that got their purpose back ("app edit --undo-recurring").
+func UndoneRecurring(w io.Writer, id string, undone []string) error {
+	return json.NewEncoder(w).Encode(map[string]any{"id": id, "recurring": false, "undone": undone})
+}
+
 // Edited prints a corrected trip's figures and the trips its purpose went to ("app edit").
 func Edited(w io.Writer, id string, a trip.Aggregation, propagated []string) error {
 	return json.NewEncoder(w).Encode(map[string]any{
-		"id": id, "purpose": a.Purpose, "modes": a.Modes, "co2_kg": a.TotalCO2, "title": a.AutomaticTitle, "propagated_to": propagated})
+		"id": id, "purpose": a.Purpose, "modes": a.Modes, "co2_kg": a.TotalCO2, "title": a.ShownTitle(), "propagated_to": propagated})
 }

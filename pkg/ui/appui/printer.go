@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/sharing"
 	"github.com/coachco2/coachco2/pkg/study"
@@ -24,12 +25,16 @@ type Printer interface {
 	Shared(sum sharing.Summary) error
 }
 
-// New returns the printer writing to w: JSON when asJSON, else text.
-func New(w io.Writer, asJSON bool) Printer {
+// New returns the printer writing to w: JSON when asJSON, else text in English.
+func New(w io.Writer, asJSON bool) Printer { return NewIn(w, asJSON, i18n.English) }
+
+// NewIn returns the printer writing to w: JSON when asJSON, else text in lang ("fr" or "en";
+// the JSON is the same in every language).
+func NewIn(w io.Writer, asJSON bool, lang string) Printer {
 	if asJSON {
 		return jsonPrinter{w}
 	}
-	return textPrinter{w}
+	return textPrinter{w: w, p: i18n.For(lang)}
 }
 
 // MeasureList joins measure ids with commas, as --measures takes them.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/sharing"
 	"github.com/coachco2/coachco2/pkg/study"
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -16,7 +17,7 @@ import (
 
 var trips = []coach.TripSummary{
 	{ID: "t1", Start: "2024-05-02T08:00:00+02:00", End: "2024-05-02T08:20:00+02:00", Modes: []trip.Mode{trip.Bicycling, trip.Walking},
-		Purpose: trip.Commute, DistanceM: 4250, DurationS: 1200, CO2Kg: 0},
+		Purpose: trip.Commute, DistanceM: 4250, DurationS: 1200, CO2Kg: 0, Title: "Home ➝ Office"},
 	{ID: "t2", Start: "2024-05-02T18:00:00+02:00", End: "2024-05-02T18:30:00+02:00", Modes: []trip.Mode{trip.Car}, DistanceM: 12000, DurationS: 1800, CO2Kg: 2.5},
 }
 
@@ -26,8 +27,8 @@ func TestTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-	if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "START END MODES PURPOSE KM MIN KG CO2e ID" ||
-		strings.Join(strings.Fields(lines[1]), " ") != "2024-05-02T08:00:00+02:00 2024-05-02T08:20:00+02:00 BICYCLING+WALKING COMMUTE 4.2 20 0.000 t1" {
+	if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "START END MODES PURPOSE KM MIN KG CO2e ID TITLE" ||
+		strings.Join(strings.Fields(lines[1]), " ") != "2024-05-02T08:00:00+02:00 2024-05-02T08:20:00+02:00 BICYCLING+WALKING COMMUTE 4.2 20 0.000 t1 Home ➝ Office" {
 		t.Fatalf("text trips:\n%s", out.String())
 	}
 	out.Reset()
@@ -101,5 +102,30 @@ func TestConsents(t *testing.T) {
 	out.Reset()
 	if err := appui.Consents(&out, nil, nil, now); err != nil || out.String() != "No consent: nothing is ever sent.\n" {
 		t.Fatalf("no consent: %q, %v", out.String(), err)
+	}
+}
+
+// TestTextInFrench: in French, the report's sentences and the tables' headings are French and
+// numbers take the decimal comma; the JSON does not change.
+func TestTextInFrench(t *testing.T) {
+	var out bytes.Buffer
+	if err := appui.NewIn(&out, false, "fr").Trips(trips); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(out.String(), "\n"); !strings.HasPrefix(strings.Join(strings.Fields(lines[0]), " "), "DÉPART ARRIVÉE MODES MOTIF KM") ||
+		!strings.Contains(lines[1], " 4,2 ") {
+		t.Fatalf("trips in French:\n%s", out.String())
+	}
+	r := &indicators.Report{ByMode: map[trip.Mode]*indicators.Figures{}, ByMonth: map[string]*indicators.Figures{},
+		ByPurpose: map[trip.Purpose]*indicators.Figures{}, BikeCommuteDays: map[string]int{"2024": 3}, CO2AvoidedKg: 1.5}
+	r.Totals.Trips, r.Totals.DistanceKm = 2, 16.25
+	out.Reset()
+	if err := appui.NewIn(&out, false, "fr").Report(r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"2 trajets", "16,2 km", "1,50 kg CO2e évités", "Jours de vélotaf en 2024 : 3"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report in French: no %q in\n%s", want, out.String())
+		}
 	}
 }

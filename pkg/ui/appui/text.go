@@ -12,44 +12,52 @@ import (
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/figures"
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/sharing"
 	"github.com/coachco2/coachco2/pkg/study"
 )
 
-// textPrinter prints for a person: sentences and aligned tables, numbers rounded.
-type textPrinter struct{ w io.Writer }
+// textPrinter prints for a person, in their language: sentences and aligned tables, numbers
+// rounded and written the language's way. Modes and purposes keep their ids, which the flags
+// take.
+type textPrinter struct {
+	w io.Writer
+	p *i18n.Printer
+}
 
 func (p textPrinter) Report(r *indicators.Report) error {
-	out := p.w
-	fmt.Fprintf(out, "Period %s to %s · factor set %s (%s, version %s)\n\n", r.Period.From, r.Period.To, r.FactorSet.Name, r.FactorSet.ID, r.FactorSet.Version)
+	out, l := p.w, p.p
+	fmt.Fprintln(out, l.T("cli.report.period", r.Period.From, r.Period.To, r.FactorSet.Name, r.FactorSet.ID, r.FactorSet.Version))
+	fmt.Fprintln(out)
 	t := r.Totals
-	fmt.Fprintf(out, "%d trips, %d sections, %.1f km, %s, %.2f kg CO2e, %.0f kcal; %.2f kg CO2e avoided against the same distances by car\n",
-		t.Trips, t.Sections, t.DistanceKm, hours(t.DurationS), t.CO2Kg, t.Calories, r.CO2AvoidedKg)
+	fmt.Fprintln(out, l.T("cli.report.totals", t.Trips, t.Sections, l.Number(t.DistanceKm, 1), hours(t.DurationS), l.Number(t.CO2Kg, 2), l.Number(t.Calories, 0)))
+	fmt.Fprintln(out, l.T("cli.report.avoided", l.Number(r.CO2AvoidedKg, 2)))
 	if r.NotATrips > 0 {
-		fmt.Fprintf(out, "(%d trips labelled \"not a trip\" left out)\n", r.NotATrips)
+		fmt.Fprintln(out, l.T("cli.report.notATrips", r.NotATrips))
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\nMODE\tTRIPS\tKM\tKG CO2e\tSHARE OF KM\t")
+	fmt.Fprintln(tw, "\n"+l.T("cli.col.mode")+"\t"+l.T("cli.col.trips")+"\tKM\tKG CO2e\t"+l.T("cli.col.shareKm")+"\t")
 	for _, m := range r.ModeOrder {
 		f := r.ByMode[m]
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.2f\t%.0f%%\t\n", m, f.Trips, f.DistanceKm, f.CO2Kg, 100*r.ModalShare.ByDistance[m])
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s %%\t\n", m, f.Trips, l.Number(f.DistanceKm, 1), l.Number(f.CO2Kg, 2), l.Number(100*r.ModalShare.ByDistance[m], 0))
 	}
-	fmt.Fprintln(tw, "\nPURPOSE\tTRIPS\tKM\tKG CO2e\t\t")
+	fmt.Fprintln(tw, "\n"+l.T("cli.col.purpose")+"\t"+l.T("cli.col.trips")+"\tKM\tKG CO2e\t\t")
 	for _, pu := range r.PurposeOrder {
 		f := r.ByPurpose[pu]
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.2f\t\t\n", pu, f.Trips, f.DistanceKm, f.CO2Kg)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\t\n", pu, f.Trips, l.Number(f.DistanceKm, 1), l.Number(f.CO2Kg, 2))
 	}
-	fmt.Fprintln(tw, "\nMONTH\tTRIPS\tKM\tKG CO2e\t\t")
+	fmt.Fprintln(tw, "\n"+l.T("cli.col.month")+"\t"+l.T("cli.col.trips")+"\tKM\tKG CO2e\t\t")
 	for _, m := range slices.Sorted(maps.Keys(r.ByMonth)) {
 		f := r.ByMonth[m]
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.2f\t\t\n", m, f.Trips, f.DistanceKm, f.CO2Kg)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\t\n", m, f.Trips, l.Number(f.DistanceKm, 1), l.Number(f.CO2Kg, 2))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, y := range slices.Sorted(maps.Keys(r.BikeCommuteDays)) {
-		fmt.Fprintf(out, "\nBike-commute days in %s: %d\n", y, r.BikeCommuteDays[y])
+		fmt.Fprintln(out)
+		fmt.Fprintln(out, l.T("cli.report.bikeDays", y, r.BikeCommuteDays[y]))
 	}
 	return nil
 }
@@ -60,14 +68,15 @@ func hours(s float64) string {
 
 func (p textPrinter) Trips(list []coach.TripSummary) error {
 	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "START\tEND\tMODES\tPURPOSE\tKM\tMIN\tKG CO2e\tID")
-	for _, l := range list {
-		modes := make([]string, len(l.Modes))
-		for i, m := range l.Modes {
+	l := p.p
+	fmt.Fprintln(tw, l.T("cli.col.start")+"\t"+l.T("cli.col.end")+"\t"+l.T("cli.col.modes")+"\t"+l.T("cli.col.purpose")+"\tKM\tMIN\tKG CO2e\tID\t"+l.T("cli.col.title"))
+	for _, s := range list {
+		modes := make([]string, len(s.Modes))
+		for i, m := range s.Modes {
 			modes[i] = string(m)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%.0f\t%.3f\t%s\n", l.Start, l.End, strings.Join(modes, "+"), l.Purpose,
-			l.DistanceM/1000, l.DurationS/60, l.CO2Kg, l.ID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Start, s.End, strings.Join(modes, "+"), s.Purpose,
+			l.Number(s.DistanceM/1000, 1), l.Number(s.DurationS/60, 0), l.Number(s.CO2Kg, 3), s.ID, s.Title)
 	}
 	return tw.Flush()
 }

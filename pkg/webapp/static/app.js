@@ -19,3 +19,23 @@ document.addEventListener("change", function (e) {
     .then(function () { location.reload(); })
     .catch(function () {});
 })();
+
+// While the figures are recomputed after a settings change, the progress updates itself, and
+// the page reloads at the end (without the script, reloading the page shows the progress).
+(function () {
+  var el = document.getElementById("recompute");
+  if (!el || !window.fetch) return;
+  var bar = el.querySelector("progress"), count = el.querySelector(".count");
+  function poll() {
+    fetch(el.getAttribute("data-progress"), {credentials: "same-origin"})
+      .then(function (r) { return r.json(); })
+      .then(function (p) {
+        if (!p.running) { window.location.replace("/settings"); return; }
+        bar.max = p.total || 1; bar.value = p.done;
+        count.textContent = p.done + " / " + p.total;
+        setTimeout(poll, 1000);
+      })
+      .catch(function () { setTimeout(poll, 5000); });
+  }
+  setTimeout(poll, 500);
+})();
