@@ -93,4 +93,3 @@ func openDB(t testing.TB, v *vault.Vault, doctype string) *vault.DB {
 	})
 	return db
 }
-
