@@ -557,3 +557,41 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// RequestCount returns how many requests the double has answered for "VERB doctype", such as
+// "PUT io.cozy.accounts".
+func (s *CozyStack) RequestCount(verbDoctype string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Requests[verbDoctype]
+}
+
+// CreateAccount creates an io.cozy.accounts document as Cozy's Harvest does when the person
+// fills the konnector's form (POST /data/io.cozy.accounts/ with the Home app's token; the stack
+// encrypts the credentials), and returns its id.
+func (s *CozyStack) CreateAccount(t testing.TB, account map[string]any) string {
+	t.Helper()
+	body, err := json.Marshal(account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, s.URL+"data/"+accountsDoctype+"/", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.HomeToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var created struct {
+		ID string `json:"id"`
+	}
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(raw, &created) != nil || created.ID == "" {
+		t.Fatalf("cozy stack double: create the account: %s %s", resp.Status, raw)
+	}
+	return created.ID
+}
