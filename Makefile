@@ -6,6 +6,9 @@
 # make build  CGO_ENABLED=0 go build ./..., and the three programs into bin/: app and connector
 #             (the participant's), collector (the researchers')
 # make fuzz   fuzz the parsers (DSN, contributions, selectors, trips, server answers) for FUZZTIME each
+# make konnector  the konnector package a stock Cozy stack runs, in build/konnector/: the folder
+#             coachco2-openpath/ (manifest, Node.js entry point, static linux/amd64 binary) and its
+#             tarball (README, "As a Cozy konnector"); make test runs that package under Node.js
 
 GO       ?= go
 FUZZTIME ?= 30s
@@ -16,7 +19,7 @@ POUCHDB_INSTALLED := $(POUCHDB)/node_modules/.package-lock.json
 # suite skips that run when it is unset or unreachable, and fails instead when CI is set.
 COLLECTOR_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: test bench build run fuzz
+.PHONY: test bench build run fuzz konnector
 
 test: $(POUCHDB_INSTALLED) chromium
 	$(GO) vet ./...
@@ -64,6 +67,9 @@ run:
 	.run/connector sync --vault .run/vault.db --instance demo --server http://$(DEMO_ADDR) --token user001 --device demo-phone; \
 	status=$$?; kill $$pid 2>/dev/null; [ $$status -eq 0 ] || exit $$status; \
 	.run/app serve --vault .run/vault.db --instance demo --addr $(APP_ADDR)
+
+konnector:
+	GO='$(GO)' sh connector/cozy/package.sh build/konnector
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseDSNHidesPassword -fuzztime $(FUZZTIME) ./pkg/vault

@@ -152,6 +152,7 @@ func (c *call) create(doc map[string]any) {
 		c.fail(err)
 		return
 	}
+	c.wrote(1)
 	doc["_id"], doc["_rev"] = res.ID, res.Rev
 	c.written(http.StatusCreated, doc)
 }
@@ -234,6 +235,7 @@ func (c *call) put(doc map[string]any) bool {
 		c.fail(wrongDoctype(err))
 		return false
 	}
+	c.wrote(1)
 	doc["_rev"] = res.Rev
 	return true
 }
@@ -261,6 +263,7 @@ func (c *call) createNamedDoc(doc map[string]any) {
 		c.fail(wrongDoctype(err))
 		return
 	}
+	c.wrote(1)
 	doc["_rev"] = res.Rev
 	c.written(http.StatusOK, doc)
 }
@@ -297,6 +300,7 @@ func (c *call) deleteDoc(id string) {
 		c.fail(wrongDoctype(err))
 		return
 	}
+	c.wrote(1)
 	writeJSON(c.w, http.StatusOK, map[string]any{"ok": true, "id": id, "rev": res.Rev, "type": c.doctype, "deleted": true})
 }
 
@@ -495,5 +499,6 @@ func (c *call) bulkDocs() {
 		c.fail(err)
 		return
 	}
+	c.wrote(len(req.Docs))
 	c.proxy(http.MethodPost, "_bulk_docs", c.r.URL.RawQuery, c.body)
 }

@@ -57,6 +57,7 @@ type CozyStack struct {
 	mu       sync.Mutex
 	created  map[string]bool // databases
 	doctypes map[string]bool // the doctypes of the created databases
+	writes   map[string]int  // documents written, per doctype
 	// Requests counts requests per "VERB doctype", for tests.
 	Requests map[string]int
 	// Down makes the stack answer 503 to everything, as an instance being restarted does.
@@ -105,7 +106,7 @@ func NewCozyStack(t testing.TB, couchURL, instance string, manifest []byte) *Coz
 		t.Fatal(err)
 	}
 	s := &CozyStack{instance: instance, couch: couch, client: &http.Client{}, credentials: box,
-		tokens: map[string]*grant{}, created: map[string]bool{}, doctypes: map[string]bool{}, Requests: map[string]int{}}
+		tokens: map[string]*grant{}, created: map[string]bool{}, doctypes: map[string]bool{}, writes: map[string]int{}, Requests: map[string]int{}}
 	s.Token = newToken(t, "konnector")
 	s.HomeToken = newToken(t, "home")
 	konnector := &grant{konnector: true}
@@ -564,6 +565,21 @@ func (s *CozyStack) RequestCount(verbDoctype string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.Requests[verbDoctype]
+}
+
+// Writes returns how many document writes (creates, updates, deletions, one per document of a
+// _bulk_docs) the double has passed to CouchDB for the doctype.
+func (s *CozyStack) Writes(doctype string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes[doctype]
+}
+
+// wrote counts n document writes of the call's doctype.
+func (c *call) wrote(n int) {
+	c.s.mu.Lock()
+	c.s.writes[c.doctype] += n
+	c.s.mu.Unlock()
 }
 
 // CreateAccount creates an io.cozy.accounts document as Cozy's Harvest does when the person

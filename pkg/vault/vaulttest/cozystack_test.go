@@ -356,3 +356,22 @@ func TestCozyStackRoutesNeedTheSlash(t *testing.T) {
 	request(t, stack, stack.Token, http.MethodPost, "data/"+trips, `{"km": 1}`).want(t, "POST without the slash", http.StatusNotFound, "code=404")
 	request(t, stack, stack.Token, http.MethodPost, "data/"+trips+"/", `{"km": 1}`).want(t, "POST with the slash", http.StatusCreated, "")
 }
+
+// TestCozyStackCountsWrites: Writes counts the documents written (created, updated, deleted, each
+// one of a _bulk_docs), not the requests that write no document (_index, _find).
+func TestCozyStackCountsWrites(t *testing.T) {
+	stack := newStack(t, `{"permissions": {"t": {"type": "`+trips+`"}}}`)
+	a := request(t, stack, stack.Token, http.MethodPost, "data/"+trips+"/", `{"km": 1}`).want(t, "POST", http.StatusCreated, "")
+	id, rev := a.body["id"].(string), a.body["rev"].(string)
+	b := request(t, stack, stack.Token, http.MethodPut, "data/"+trips+"/"+id, `{"_id": "`+id+`", "_rev": "`+rev+`", "km": 2}`).want(t, "PUT", http.StatusOK, "")
+	request(t, stack, stack.Token, http.MethodPost, "data/"+trips+"/_bulk_docs", `{"docs": [{"km": 3}, {"km": 4}]}`).want(t, "bulk", http.StatusCreated, "")
+	request(t, stack, stack.Token, http.MethodDelete, "data/"+trips+"/"+id+"?rev="+b.body["rev"].(string), "").want(t, "DELETE", http.StatusOK, "")
+	request(t, stack, stack.Token, http.MethodPost, "data/"+trips+"/_index", `{"index": {"fields": ["km"]}}`).want(t, "_index", http.StatusOK, "")
+	request(t, stack, stack.Token, http.MethodPost, "data/"+trips+"/_find", `{"selector": {}}`).want(t, "_find", http.StatusOK, "")
+	if n := stack.Writes(trips); n != 5 {
+		t.Fatalf("%d writes counted, want 5", n)
+	}
+	if id := stack.CreateAccount(t, map[string]any{"account_type": "k"}); id == "" || stack.Writes(accounts) != 1 {
+		t.Fatalf("CreateAccount: id %q, %d account writes", id, stack.Writes(accounts))
+	}
+}
