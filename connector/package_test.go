@@ -84,7 +84,7 @@ func TestPackagedKonnector(t *testing.T) {
 	}
 	account := func(server, token string) map[string]any {
 		return map[string]any{"account_type": m.Slug,
-			"auth": map[string]any{"login": "pixel", "password": token, "serverUrl": server, "accountName": "My phone"},
+			"auth":          map[string]any{"login": "pixel", "password": token, "serverUrl": server, "accountName": "My phone"},
 			"relationships": map[string]any{"vaultCipher": map[string]any{"data": map[string]any{"_id": "c1", "_type": "com.bitwarden.ciphers"}}},
 			"mutedErrors":   []any{map[string]any{"type": "VENDOR_DOWN", "mutedAt": "2026-01-01T00:00:00Z"}},
 			"state":         "LOGIN_SUCCESS",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -128,5 +129,31 @@ func TestCozyFindPagesOverTheStacksLimit(t *testing.T) {
 	}
 	if ids := findIDs(t, trips, vault.Query{PageSize: 1500}); len(ids) != len(docs) {
 		t.Fatalf("Find with a page of 1500 through the stack: %d documents, want %d", len(ids), len(docs))
+	}
+}
+
+// TestCozyEnsureIndexesAsksGET: through a stack, defining an index is a read-side operation
+// (web/data/data.go, defineIndex checks GET): a policy granting GET only lets EnsureIndexes
+// through, as the stack does.
+func TestCozyEnsureIndexesAsksGET(t *testing.T) {
+	ctx := context.Background()
+	stack := vaulttest.NewCozyStack(t, couch.URL(t), vaulttest.Instance(t), []byte(`{"permissions": {"a": {"type": "io.cozy.accounts", "verbs": ["GET"]}}}`))
+	readOnly := vault.WithPolicy(func(doctype, verb string) error {
+		if verb != http.MethodGet && verb != vault.VerbAny {
+			return errors.New("read only")
+		}
+		return nil
+	})
+	v, err := vault.OpenCozy(ctx, stack.URL, stack.Token, readOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	db, err := v.DB(ctx, vault.DoctypeAccounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EnsureIndexes(ctx, vault.Index{Name: "by-account_type", Fields: []string{"account_type"}}); err != nil {
+		t.Fatalf("EnsureIndexes with GET only: %v", err)
 	}
 }
