@@ -161,9 +161,16 @@ func nodeForTest(t *testing.T) string {
 // buildPackage runs connector/cozy/package.sh, as make konnector does, and returns the tarball.
 func buildPackage(t *testing.T) string {
 	t.Helper()
+	goCmd := os.Getenv("GO") // as make passes it
+	if goCmd == "" {
+		var err error
+		if goCmd, err = exec.LookPath("go"); err != nil {
+			t.Fatalf("the go command builds the package: %v", err)
+		}
+	}
 	out := t.TempDir()
 	cmd := exec.Command("sh", filepath.Join("cozy", "package.sh"), out)
-	cmd.Env = append(os.Environ(), "GO="+filepath.Join(runtime.GOROOT(), "bin", "go"))
+	cmd.Env = append(os.Environ(), "GO="+goCmd)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("package.sh: %v\n%s", err, b)
 	}
