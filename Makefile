@@ -8,6 +8,9 @@
 #             (the participant's), collector (the researchers')
 # make fuzz   fuzz the parsers (DSN, contributions, selectors, trips, server answers) for FUZZTIME each,
 #             and compare the embedded store with pouchdb-server on random operations (DIFF_OPS per seed)
+# make konnector  the konnector package a stock Cozy stack runs, in build/konnector/: the folder
+#             coachco2-openpath/ (manifest, Node.js entry point, static linux/amd64 binary) and its
+#             tarball (README, "As a Cozy konnector"); make test runs that package under Node.js
 
 GO       ?= go
 FUZZTIME ?= 30s
@@ -20,7 +23,7 @@ POUCHDB_INSTALLED := $(POUCHDB)/node_modules/.package-lock.json
 # suite skips that run when it is unset or unreachable, and fails instead when CI is set.
 COLLECTOR_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: test bench build run fuzz
+.PHONY: test bench build run fuzz konnector
 
 test: $(POUCHDB_INSTALLED) chromium
 	$(GO) vet ./...
@@ -71,6 +74,9 @@ run:
 	trap 'kill $$pid 2>/dev/null' EXIT; \
 	.run/connector sync --vault .run/vault.db --instance demo --server http://$(DEMO_ADDR) --token user001 --device demo-phone || exit $$?; \
 	.run/app serve --vault .run/vault.db --instance demo --addr $(APP_ADDR)
+
+konnector:
+	GO='$(GO)' sh connector/cozy/package.sh build/konnector
 
 fuzz: $(POUCHDB_INSTALLED)
 	$(GO) test -run '^$$' -fuzz FuzzParseDSNHidesPassword -fuzztime $(FUZZTIME) ./pkg/vault

@@ -138,14 +138,12 @@ func TestKonnectorStoppedBySignal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := accountsDB.Put(ctx, "account-1", map[string]any{"account_type": "openpath",
-		"auth": map[string]any{"login": "pixel", "password": "sample-user", "serverUrl": url}}); err != nil {
-		t.Fatal(err)
-	}
+	id := stack.CreateAccount(t, map[string]any{"account_type": accounts.Slug,
+		"auth": map[string]any{"login": "pixel", "password": "sample-user", "serverUrl": url}})
 	code, stdout, stderr := connectorProcess(t, arrived, syscall.SIGTERM, []string{
 		"COZY_URL=" + stack.URL,
 		"COZY_CREDENTIALS=" + stack.Token,
-		`COZY_FIELDS={"konnector": "openpath", "account": "account-1", "folder_to_save": "x"}`,
+		`COZY_FIELDS={"konnector": "` + accounts.Slug + `", "account": "` + id + `", "folder_to_save": "x"}`,
 		"COZY_PARAMETERS=null",
 		"COZY_TIME_LIMIT=600",
 	})
@@ -166,7 +164,7 @@ func TestKonnectorStoppedBySignal(t *testing.T) {
 		t.Fatalf("last line %v, want a warning that SIGTERM stopped the job\n%s", last, stdout)
 	}
 	var a accounts.Account
-	if _, err := accountsDB.Get(ctx, "account-1", &a); err != nil {
+	if _, err := accountsDB.Get(ctx, id, &a); err != nil {
 		t.Fatal(err)
 	}
 	if r := a.Data.LastRun; r == nil || r.Status != "interrupted" || r.Created == 0 {

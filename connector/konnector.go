@@ -18,6 +18,12 @@ import (
 // runKonnector runs one job for the Cozy stack: the account named in COZY_FIELDS is synced into
 // the instance through its data API, log lines go to stdout as JSON, and the job ends with the
 // error code the stack shows the person. It returns the process's exit code.
+//
+// The account is read as Cozy's trip konnectors read theirs (cozy-konnector-libs' fields): the
+// values of the manifest's form fields under auth, the token (password) as the stack decrypts it
+// for the konnector; COZY_PARAMETERS, the manifest's parameters, set the first sync window. A job
+// that succeeds writes no "error" line: the stack would take it for the job's failure
+// (worker/exec/konnector.go, Error).
 func runKonnector(ctx context.Context, getenv func(string) string, stdout io.Writer) int {
 	h := konnector.NewHandler(stdout, slog.LevelInfo)
 	logger := slog.New(h)
@@ -72,7 +78,8 @@ func konnectorJob(ctx context.Context, getenv func(string) string, logger *slog.
 	if err != nil {
 		return konnector.LoginFailed, err
 	}
-	sum, err := ws.sync(ctx, account, client, tripsync.Options{Deadline: env.Deadline(start), Logger: logger})
+	sum, err := ws.sync(ctx, account, client, tripsync.Options{Deadline: env.Deadline(start), Logger: logger,
+		FirstWindow: env.Parameters.SyncWindow()})
 	logger.Info(fmt.Sprintf("%d trips fetched: %d created, %d updated, %d unchanged, %d merged with an earlier copy, %d could not be kept; %d to retry; %d labels applied, %d errors",
 		sum.Fetched, sum.Created, sum.Updated, sum.Unchanged, sum.Merged, sum.Failed, sum.ToRetry, sum.LabelsApplied, len(sum.Errors)))
 	switch {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
@@ -34,7 +35,7 @@ type konnectorRun struct {
 	exit   int
 }
 
-func runJob(t *testing.T, token string, faults devserver.Faults, timeLimit string) *konnectorRun {
+func runJob(t *testing.T, token string, faults devserver.Faults, timeLimit, parameters string) *konnectorRun {
 	t.Helper()
 	ctx := context.Background()
 	manifest, err := os.ReadFile("manifest.konnector")
@@ -49,22 +50,14 @@ func runJob(t *testing.T, token string, faults devserver.Faults, timeLimit strin
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 
-	// The account, as the stack's UI creates it from the manifest's fields.
-	v, err := vault.OpenCozy(ctx, stack.URL, stack.Token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	accountsDB, _ := v.DB(ctx, vault.DoctypeAccounts)
-	if _, err := accountsDB.Put(ctx, "account-1", map[string]any{"account_type": "openpath",
-		"auth": map[string]any{"login": "pixel", "password": token, "serverUrl": hs.URL}}); err != nil {
-		t.Fatal(err)
-	}
+	// The account, as Harvest creates it from the manifest's fields.
+	id := stack.CreateAccount(t, map[string]any{"account_type": accounts.Slug,
+		"auth": map[string]any{"login": "pixel", "password": token, "serverUrl": hs.URL}})
 	envs := map[string]string{
 		"COZY_URL":         stack.URL,
 		"COZY_CREDENTIALS": stack.Token,
-		"COZY_FIELDS":      `{"konnector": "openpath", "account": "account-1", "folder_to_save": "x"}`,
-		"COZY_PARAMETERS":  "null",
+		"COZY_FIELDS":      `{"konnector": "` + accounts.Slug + `", "account": "` + id + `", "folder_to_save": "x"}`,
+		"COZY_PARAMETERS":  parameters,
 		"COZY_TIME_LIMIT":  timeLimit,
 	}
 	var out bytes.Buffer
@@ -114,20 +107,20 @@ func (r *konnectorRun) trips(t *testing.T) int {
 }
 
 func TestKonnectorSyncs(t *testing.T) {
-	r := runJob(t, "sample-user", devserver.Faults{}, "600")
+	r := runJob(t, "sample-user", devserver.Faults{}, "600", "null")
 	if r.exit != 0 || r.critical() != "" {
 		t.Fatalf("exit %d, critical %q, lines %v", r.exit, r.critical(), r.lines)
 	}
 	if n := r.trips(t); n != 76 {
 		t.Fatalf("%d trips in the instance, want 76", n)
 	}
-	if r.stack.Requests["PUT io.cozy.accounts"] == 0 {
+	if r.stack.RequestCount("PUT io.cozy.accounts") == 0 {
 		t.Fatal("the cursor was not saved in the account")
 	}
 }
 
 func TestKonnectorLoginFailed(t *testing.T) {
-	r := runJob(t, "unknown-token", devserver.Faults{}, "")
+	r := runJob(t, "unknown-token", devserver.Faults{}, "", "null")
 	if r.critical() != "LOGIN_FAILED" || r.exit == 0 {
 		t.Fatalf("exit %d, critical %q, want LOGIN_FAILED", r.exit, r.critical())
 	}
@@ -140,7 +133,7 @@ func TestKonnectorVendorDown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the client's retries")
 	}
-	r := runJob(t, "sample-user", devserver.Faults{FailRate: 1}, "")
+	r := runJob(t, "sample-user", devserver.Faults{FailRate: 1}, "", "null")
 	if r.critical() != "VENDOR_DOWN" || r.exit == 0 {
 		t.Fatalf("exit %d, critical %q, want VENDOR_DOWN", r.exit, r.critical())
 	}
@@ -153,5 +146,21 @@ func TestKonnectorEnvErrors(t *testing.T) {
 	}, &out)
 	if code == 0 || !strings.Contains(out.String(), `"critical"`) || !strings.Contains(out.String(), "UNKNOWN_ERROR") {
 		t.Fatalf("malformed COZY_FIELDS: exit %d, output %s", code, out.String())
+	}
+}
+
+// TestKonnectorUsesItsParameters: COZY_PARAMETERS, the manifest's parameters, sets the first
+// sync window: one day reads the server in more, smaller windows than the default week.
+func TestKonnectorUsesItsParameters(t *testing.T) {
+	windows := func(parameters string) int {
+		r := runJob(t, "sample-user", devserver.Faults{}, "600", parameters)
+		if r.exit != 0 || r.critical() != "" {
+			t.Fatalf("COZY_PARAMETERS %s: exit %d, critical %q", parameters, r.exit, r.critical())
+		}
+		return int(r.server.Stats().Requests["/datastreams/find_entries"])
+	}
+	week, day := windows("null"), windows(`{"syncWindowDays": 1, "secret": "from the account type"}`)
+	if week == 0 || day <= week {
+		t.Fatalf("find_entries requests: %d with the default window, %d with syncWindowDays 1; want more with one day", week, day)
 	}
 }

@@ -1,10 +1,14 @@
 // Package accounts keeps the connector's accounts: one io.cozy.accounts document per tracking
 // server and device, holding the token (sealed at rest in an embedded vault) and the sync state.
 //
-// The layout is Cozy's: account_type is the connector's slug, auth.login the device name,
-// auth.password the token, auth.serverUrl the tracking server; the connector's own state (cursors,
-// labels waiting for their trip, the last run) lives in data. Every change to data goes through an
-// optimistic-concurrency update of the current document, never a write-back of an older copy.
+// The layout is Cozy's: account_type is the connector's slug, and auth holds the values of the
+// konnector's form fields (manifest.konnector "fields", as cozy-konnector-libs hands them to a
+// konnector): auth.login the device name, auth.password the token, auth.serverUrl the tracking
+// server. The connector's own state (cursors, labels waiting for their trip, the last run) lives
+// in data. Every change goes through an optimistic-concurrency update of the current document,
+// never a write-back of an older copy, and keeps what other apps set on the account (vault.Update
+// merges): on a Cozy, Harvest and the stack own members such as relationships, mutedErrors or
+// state.
 package accounts
 
 import (
@@ -14,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,8 +26,17 @@ import (
 	"github.com/coachco2/coachco2/pkg/vault"
 )
 
-// Slug is the connector's slug: account_type of its accounts, createdByApp of its trips.
-const Slug = "openpath"
+// Slug is the connector's slug: its konnector's slug on a Cozy, account_type of its accounts,
+// createdByApp of its trips. Cozy's own OpenPATH and Tracemob konnectors are "openpath" and
+// "tracemob": another slug keeps the two apart in a Cozy and in the registry.
+const Slug = "coachco2-openpath"
+
+// LegacySlug is the account_type of the accounts made before the connector had its own slug:
+// they are still the connector's.
+const LegacySlug = "openpath"
+
+// isMine reports whether an account_type is the connector's.
+func isMine(accountType string) bool { return accountType == Slug || accountType == LegacySlug }
 
 // Account is an io.cozy.accounts document of the connector.
 type Account struct {
@@ -263,7 +277,7 @@ func normalizeServerURL(raw string) string {
 func (s *Store) Get(ctx context.Context, id string) (*Account, error) {
 	var a Account
 	rev, err := s.db.Get(ctx, id, &a)
-	if errors.Is(err, vault.ErrNotFound) || err == nil && a.AccountType != Slug {
+	if errors.Is(err, vault.ErrNotFound) || err == nil && !isMine(a.AccountType) {
 		return nil, fmt.Errorf("account %q: %w", id, ErrNotFound)
 	}
 	if err != nil {
@@ -273,9 +287,19 @@ func (s *Store) Get(ctx context.Context, id string) (*Account, error) {
 	return &a, nil
 }
 
-// List returns the connector's accounts, ordered by id.
+// List returns the connector's accounts (legacy ones included), ordered by id.
 func (s *Store) List(ctx context.Context) ([]Account, error) {
-	return vault.FindAll[Account](ctx, s.db, vault.Query{Selector: map[string]any{"account_type": Slug}})
+	var all []Account
+	// One query per account_type, each an equality the by-account_type index answers.
+	for _, slug := range []string{Slug, LegacySlug} {
+		some, err := vault.FindAll[Account](ctx, s.db, vault.Query{Selector: map[string]any{"account_type": slug}})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, some...)
+	}
+	slices.SortFunc(all, func(a, b Account) int { return strings.Compare(a.ID, b.ID) })
+	return all, nil
 }
 
 // Remove deletes an account. Its trips stay in the vault: they are the person's.
@@ -297,7 +321,7 @@ func (s *Store) Token(a *Account) (string, error) {
 // conflicts with a fresh copy, so that concurrent runs never write back stale state.
 func (s *Store) UpdateData(ctx context.Context, id string, change func(*Data) error) error {
 	_, err := vault.Update(ctx, s.db, id, func(a *Account, found bool) error {
-		if !found || a.AccountType != Slug {
+		if !found || !isMine(a.AccountType) {
 			return fmt.Errorf("account %q: %w", id, ErrNotFound)
 		}
 		return change(&a.Data)

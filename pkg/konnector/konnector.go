@@ -30,13 +30,14 @@ const (
 	UserActionNeeded = "USER_ACTION_NEEDED"
 )
 
-// Env is the konnector's job environment.
+// Env is the konnector's job environment (cozy-stack worker/exec/konnector.go, PrepareCmdEnv).
 type Env struct {
 	URL         string // COZY_URL, the instance, with a trailing slash
 	Credentials string // COZY_CREDENTIALS, the bearer token (never logged)
 	Fields      Fields
-	Parameters  json.RawMessage
-	Locale      string
+	// Parameters is COZY_PARAMETERS: the manifest's "parameters".
+	Parameters Parameters
+	Locale     string
 	// TimeLimit is COZY_TIME_LIMIT: how long the job may run (0 when unset).
 	TimeLimit time.Duration
 }
@@ -46,6 +47,24 @@ type Fields struct {
 	Konnector    string `json:"konnector"`
 	Account      string `json:"account"`
 	FolderToSave string `json:"folder_to_save"`
+}
+
+// Parameters are the konnector's settings the stack passes in COZY_PARAMETERS: the manifest's
+// "parameters" member, which an admin may override at install (cozy-stack konnectors install
+// --parameters). Members the connector does not know, such as the "secret" the stack adds for some
+// account types, are ignored.
+type Parameters struct {
+	// SyncWindowDays is how many days of the tracking server a first sync reads at a time, before
+	// it widens its windows (tripsync's FirstWindow); 0 leaves the default.
+	SyncWindowDays int `json:"syncWindowDays"`
+}
+
+// maxSyncWindowDays bounds syncWindowDays: a year of trips at once is already a large answer.
+const maxSyncWindowDays = 366
+
+// SyncWindow is the first discovery window of a sync, 0 for the sync's default.
+func (p Parameters) SyncWindow() time.Duration {
+	return time.Duration(p.SyncWindowDays) * 24 * time.Hour
 }
 
 // Detect reports whether the process runs as a konnector: COZY_URL and COZY_CREDENTIALS are set.
@@ -71,10 +90,12 @@ func ReadEnv(getenv func(string) string) (*Env, error) {
 		return nil, errors.New("konnector: COZY_FIELDS names no account")
 	}
 	if p := getenv("COZY_PARAMETERS"); p != "" && p != "null" {
-		if !json.Valid([]byte(p)) {
-			return nil, errors.New("konnector: COZY_PARAMETERS is not JSON")
+		if err := json.Unmarshal([]byte(p), &e.Parameters); err != nil {
+			return nil, fmt.Errorf("konnector: COZY_PARAMETERS is not the manifest's parameters object: %w", err)
 		}
-		e.Parameters = json.RawMessage(p)
+		if d := e.Parameters.SyncWindowDays; d < 0 || d > maxSyncWindowDays {
+			return nil, fmt.Errorf("konnector: COZY_PARAMETERS: syncWindowDays %d is not between 0 and %d", d, maxSyncWindowDays)
+		}
 	}
 	if t := getenv("COZY_TIME_LIMIT"); t != "" {
 		s, err := strconv.ParseFloat(t, 64)

@@ -75,3 +75,30 @@ func TestHandlerWritesTheStacksLines(t *testing.T) {
 		t.Fatalf("types %v", types)
 	}
 }
+
+// TestParameters: COZY_PARAMETERS is the manifest's "parameters" object; unknown members (the
+// "secret" the stack adds for some account types) are ignored, a wrong one is an error.
+func TestParameters(t *testing.T) {
+	base := map[string]string{"COZY_URL": "u", "COZY_CREDENTIALS": "c", "COZY_FIELDS": `{"account": "a"}`}
+	with := func(p string) map[string]string {
+		m := map[string]string{"COZY_PARAMETERS": p}
+		for k, v := range base {
+			m[k] = v
+		}
+		return m
+	}
+	env, err := konnector.ReadEnv(getenv(with(`{"syncWindowDays": 3, "secret": {"k": "v"}}`)))
+	if err != nil || env.Parameters.SyncWindow() != 72*time.Hour {
+		t.Fatalf("syncWindowDays 3: %+v, %v", env, err)
+	}
+	for _, p := range []string{"null", ""} {
+		if env, err := konnector.ReadEnv(getenv(with(p))); err != nil || env.Parameters.SyncWindow() != 0 {
+			t.Fatalf("COZY_PARAMETERS %q: %+v, %v; want the default window", p, env, err)
+		}
+	}
+	for _, p := range []string{`{"syncWindowDays": "7"}`, `{"syncWindowDays": -1}`, `{"syncWindowDays": 400}`, `[1]`} {
+		if _, err := konnector.ReadEnv(getenv(with(p))); err == nil {
+			t.Errorf("COZY_PARAMETERS %s: accepted", p)
+		}
+	}
+}

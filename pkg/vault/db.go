@@ -205,6 +205,11 @@ func indexFields(def any) []string {
 //
 // With a [Policy], EnsureIndexes needs POST on the doctype; without POST, it
 // still succeeds, with GET, when every index already exists as asked.
+//
+// Through a Cozy stack, which can neither list nor delete indexes, each index
+// is defined with POST /data/:doctype/_index, which leaves an index that
+// exists as asked alone and replaces one of that name with other fields; the
+// stack (and the [Policy]) then asks for GET on the doctype.
 func (d *DB) EnsureIndexes(ctx context.Context, indexes ...Index) error {
 	if len(indexes) == 0 {
 		return nil
@@ -213,6 +218,9 @@ func (d *DB) EnsureIndexes(ctx context.Context, indexes ...Index) error {
 		if want.Name == "" || len(want.Fields) == 0 {
 			return fmt.Errorf("vault: index on %s: a name and at least one field are required", d.name)
 		}
+	}
+	if d.v.cozy {
+		return d.defineIndexes(ctx, indexes)
 	}
 	forbidden := d.allow(http.MethodPost)
 	if forbidden != nil {
@@ -251,22 +259,50 @@ func (d *DB) EnsureIndexes(ctx context.Context, indexes ...Index) error {
 	return nil
 }
 
-// withIDRev returns the JSON of doc, which must encode to a JSON object,
-// with its "_id" set to id and its "_rev" set to rev (removed when rev is "").
+// defineIndexes defines the indexes through a Cozy stack: web/data/data.go routes POST
+// /data/:doctype/_index (defineIndex, GET permission) and nothing else for indexes; a GET of
+// .../_index is "get the document _index", refused as a bad id.
+func (d *DB) defineIndexes(ctx context.Context, indexes []Index) error {
+	if err := d.allow(http.MethodGet); err != nil {
+		return err
+	}
+	for _, want := range indexes {
+		if err := d.kdb.CreateIndex(ctx, want.Name, want.Name, map[string]any{"fields": want.Fields}); err != nil {
+			return d.fail("define index "+want.Name+" on", "", err)
+		}
+	}
+	return nil
+}
+
+// withIDRev returns the JSON of doc, which must encode to a JSON object, with its "_id" set to
+// id and its "_rev" to rev, in place or first. With rev "" (a create) the body holds neither:
+// CouchDB and the embedded store take the id from the URL, and a Cozy stack refuses a PUT body
+// with an _id but no _rev (web/data/data.go, UpdateDoc), creating with the URL's id only from a
+// body with neither.
 func withIDRev(doc any, id, rev string) (json.RawMessage, error) {
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+	o, err := parseObject(raw)
+	if err != nil {
 		return nil, errors.New("the document does not encode to a JSON object")
 	}
-	fields["_id"], _ = json.Marshal(id)
 	if rev == "" {
-		delete(fields, "_rev")
-	} else {
-		fields["_rev"], _ = json.Marshal(rev)
+		o.remove("_id")
+		o.remove("_rev")
+		return o.marshal(), nil
 	}
-	return json.Marshal(fields)
+	idJSON, _ := json.Marshal(id)
+	revJSON, _ := json.Marshal(rev)
+	for _, m := range []struct {
+		k string
+		v json.RawMessage
+	}{{"_rev", revJSON}, {"_id", idJSON}} {
+		if _, ok := o.vals[m.k]; !ok {
+			o.keys = append([]string{m.k}, o.keys...)
+		}
+		o.vals[m.k] = m.v
+	}
+	return o.marshal(), nil
 }

@@ -12,8 +12,12 @@ import (
 )
 
 // DefaultPageSize is the number of documents [DB.Find] asks for per request
-// when the query gives no page size (1000 is also the maximum of Cozy's data API).
+// when the query gives no page size.
 const DefaultPageSize = 1000
+
+// maxCozyPageSize is the largest page of a Cozy stack's _find
+// (consts.MaxItemsPerPageForMango).
+const maxCozyPageSize = 1000
 
 // Query is a Mango query for [DB.Find].
 type Query struct {
@@ -31,6 +35,7 @@ type Query struct {
 	// Limit stops after this many documents; 0 means all of them.
 	Limit int
 	// PageSize is the number of documents per request; 0 means DefaultPageSize.
+	// Through a Cozy stack it is at most 1000.
 	PageSize int
 }
 
@@ -63,6 +68,11 @@ func (d *DB) Find(ctx context.Context, q Query, each func(doc json.RawMessage) e
 	pageSize := q.PageSize
 	if pageSize <= 0 {
 		pageSize = DefaultPageSize
+	}
+	if d.v.cozy {
+		// A Cozy stack silently answers 100 documents to a limit above 1000
+		// (web/data/data.go, findDocuments), which would read as the last page.
+		pageSize = min(pageSize, maxCozyPageSize)
 	}
 	body := map[string]any{"selector": q.Selector}
 	if q.Selector == nil {

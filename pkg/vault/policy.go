@@ -34,6 +34,9 @@ const VerbAny = "*"
 //	Update                                                      GET then PUT
 //	Delete                                                           DELETE
 //
+// Through a Cozy stack, EnsureIndexes asks GET, as the stack does for
+// POST /data/:doctype/_index.
+//
 // [Vault.DB] asks for [VerbAny], [Vault.DestroyDB] for DELETE; a vault with a
 // policy refuses [Vault.Databases], which would list every doctype.
 // A Policy must be safe for concurrent use.

@@ -26,7 +26,8 @@ func TestWithTransport(t *testing.T) {
 	ctx := t.Context()
 	use := func(t *testing.T, v *vault.Vault) {
 		t.Helper()
-		db, err := v.DB(ctx, vault.DoctypeAccounts) // one the test stack's manifest grants
+		// One the test stack's manifest grants with POST: a create with a chosen id needs it.
+		db, err := v.DB(ctx, vault.DoctypeTrips)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +45,7 @@ func TestWithTransport(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() {
-			_ = v.DestroyDB(ctx, vault.DoctypeAccounts) // the server outlives the test
+			_ = v.DestroyDB(ctx, vault.DoctypeTrips) // the server outlives the test
 			_ = v.Close()
 		})
 		opened := rt.n.Load()
