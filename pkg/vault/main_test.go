@@ -2,6 +2,7 @@ package vault_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -92,4 +93,24 @@ func openDB(t testing.TB, v *vault.Vault, doctype string) *vault.DB {
 		}
 	})
 	return db
+}
+
+// findIDs runs the query and returns the ids of the documents, in order.
+func findIDs(t testing.TB, db *vault.DB, q vault.Query) []string {
+	t.Helper()
+	var ids []string
+	err := db.Find(t.Context(), q, func(doc json.RawMessage) error {
+		var d struct {
+			ID string `json:"_id"`
+		}
+		if err := json.Unmarshal(doc, &d); err != nil {
+			return err
+		}
+		ids = append(ids, d.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Find(%+v): %v", q, err)
+	}
+	return ids
 }
