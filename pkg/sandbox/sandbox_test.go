@@ -267,7 +267,7 @@ func TestRealManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Slug != "coachco2" || m.Name == "" || m.License == "" || m.Source == "" || len(m.Categories) == 0 {
+	if m.Slug != "coachco2-local" || m.Name == "" || m.License == "" || m.Source == "" || len(m.Categories) == 0 {
 		t.Errorf("identity: %+v", m)
 	}
 	if !slices.Equal(m.Langs, []string{"fr", "en"}) {

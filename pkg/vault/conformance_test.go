@@ -124,7 +124,8 @@ func cozyStore(t testing.TB) vaultsuite.Store {
 		},
 		Kivik: func(t testing.TB, instance, doctype string) *kivik.DB {
 			s := stack(t, instance)
-			return newKivik(t, "couch", s.URL+"data/", couchdb.JWTAuth(s.Token)).DB(doctype)
+			// As vault.OpenCozy does: the stack has no decompressing middleware (web/routing.go).
+			return newKivik(t, "couch", s.URL+"data/", couchdb.JWTAuth(s.Token), couchdb.OptionNoRequestCompression()).DB(doctype)
 		},
 	}
 }

@@ -3,10 +3,12 @@ package vault
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	kivik "github.com/go-kivik/kivik/v4"
@@ -65,6 +67,12 @@ const maxDeleteAnswer = 64 << 10
 type cozyAnswers struct{ base http.RoundTripper }
 
 func (t cozyAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPut {
+		var err error
+		if req, err = withIDBesideRev(req); err != nil {
+			return nil, err
+		}
+	}
 	if req.Method == http.MethodPost && isDoctypePath(req.URL.Path) {
 		req = req.Clone(req.Context())
 		req.URL.Path += "/"
@@ -86,6 +94,40 @@ func (t cozyAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Header.Set("ETag", `"`+rev+`"`)
 	}
 	return resp, nil
+}
+
+// withIDBesideRev adds the document's "_id" to the body of an update that names only its "_rev":
+// the stack refuses a PUT /data/:doctype/:docid whose body has one of the two without the other
+// (web/data/data.go, UpdateDoc), where CouchDB takes the id from the URL.
+func withIDBesideRev(req *http.Request) (*http.Request, error) {
+	segs := strings.Split(strings.TrimSuffix(req.URL.EscapedPath(), "/"), "/")
+	n := len(segs)
+	if req.Body == nil || n < 3 || segs[n-3] != "data" || strings.HasPrefix(segs[n-1], "_") {
+		return req, nil // not /data/:doctype/:docid
+	}
+	id, err := url.PathUnescape(segs[n-1])
+	if err != nil {
+		return req, nil
+	}
+	body, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read the body of PUT %s: %w", req.URL.Path, err)
+	}
+	if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '{' && gjson.GetBytes(b, "_rev").Exists() && !gjson.GetBytes(b, "_id").Exists() {
+		quoted, _ := json.Marshal(id)
+		rest := bytes.TrimSpace(b[1:])
+		sep := ","
+		if len(rest) > 0 && rest[0] == '}' {
+			sep = ""
+		}
+		body = slices.Concat([]byte(`{"_id":`), quoted, []byte(sep), rest)
+	}
+	req = req.Clone(req.Context())
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return req, nil
 }
 
 // isDoctypePath reports whether path is /.../data/<doctype>, with no trailing slash.

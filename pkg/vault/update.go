@@ -151,6 +151,11 @@ func (r conflictRetry) run(ctx context.Context, op string, try func() error) err
 	})
 	var in *retry.Interrupted
 	switch {
+	case err != nil && attempts > 1 && ctx.Err() != nil && !errors.Is(err, ErrConflict):
+		// The time ran out during an attempt that a conflict made necessary: it is the
+		// conflict that did not resolve in time, whatever the cut attempt was doing.
+		return fmt.Errorf("%s: still conflicting after %d attempts in %v (the next one ran out of time: %v): %w", op, attempts-1,
+			now().Sub(start).Round(time.Millisecond), err, ErrConflict)
 	case errors.As(err, &in):
 		return fmt.Errorf("%s: conflicting, then %w", op, in.Cause)
 	case errors.Is(err, ErrConflict):
