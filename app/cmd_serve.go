@@ -130,6 +130,11 @@ func serve(ctx context.Context, ln net.Listener, f *cmdenv.Vault, o serveOptions
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err := app.Close(); err != nil {
+			logger.Warn("close the web app", "error", err)
+		}
+	}()
 	app.EnableStudies(svc, sharer.ConsentsChanged)
 	conns, err := openConnections(ctx, f, ws, guard, logger)
 	if err != nil {
@@ -161,7 +166,15 @@ func serve(ctx context.Context, ln net.Listener, f *cmdenv.Vault, o serveOptions
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(out, "Coach CO2 is at http://%s/ (Ctrl-C to stop)\n", ln.Addr())
-	return httpserve.Serve(ctx, srv, ln, httpserve.Options{})
+	err = httpserve.Serve(ctx, srv, ln, httpserve.Options{})
+	// A recompute a settings change started stops with ctx at its next safe point: wait for it
+	// before the vault closes, so that its last figures are saved and the next start resumes it.
+	waitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if _, werr := ws.WaitRecompute(waitCtx); werr != nil {
+		logger.Warn("the recompute of the figures did not stop in time; the next start resumes it", "error", werr)
+	}
+	return err
 }
 
 // openConnections opens the Connections service over the vault of f: its account management and
