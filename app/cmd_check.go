@@ -5,6 +5,7 @@ import (
 
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/ui/appui"
+	"github.com/coachco2/coachco2/pkg/ui/locale"
 	"github.com/coachco2/coachco2/pkg/vault"
 )
 
@@ -48,7 +49,7 @@ COACHCO2_VAULT and COACHCO2_INSTANCE.`,
 				}
 				counts[i] = appui.DBCount{Name: db.Name(), Documents: n}
 			}
-			return appui.Check(cmd.OutOrStdout(), v.Location(), v.Instance(), counts)
+			return appui.Check(cmd.OutOrStdout(), locale.Choose(""), v.Location(), v.Instance(), counts)
 		},
 	}
 	f.Register(cmd)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -44,7 +45,7 @@ func newSettingsCmd() *cobra.Command {
 				for _, d := range defaults {
 					g, m, ok := strings.Cut(d, "=")
 					if !ok {
-						return fmt.Errorf("--default-mode %q: want GROUP=MODE, e.g. bike=BICYCLING_ELECTRIC", d)
+						return errors.New(envLang().T("cli.err.defaultMode", d))
 					}
 					if s.DefaultModes == nil {
 						s.DefaultModes = map[trip.Group]trip.Mode{}
