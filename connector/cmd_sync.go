@@ -17,6 +17,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/schedule"
 	"github.com/coachco2/coachco2/pkg/tripsync"
 	"github.com/coachco2/coachco2/pkg/ui/connectorui"
+	"github.com/coachco2/coachco2/pkg/ui/locale"
 )
 
 type syncFlags struct {
@@ -50,16 +51,16 @@ account in the vault is. --every keeps running and syncs all accounts periodical
 				return openOptions{}, err
 			}
 			if (f.server == "") != (f.token == "") {
-				return openOptions{}, cmdenv.Usagef("--server and --token go together")
+				return openOptions{}, cmdenv.Usagef("%s", cliText("cli.err.serverToken"))
 			}
 			if f.every < 0 || f.every > 0 && f.every < time.Minute {
-				return openOptions{}, cmdenv.Usagef("--every must be at least 1m")
+				return openOptions{}, cmdenv.Usagef("%s", cliText("cli.err.every"))
 			}
 			// Only a sync given an account to create may create the vault (a dry run never does).
 			return openOptions{newToken: f.token != "", dryRun: f.dryRun, existing: f.server == ""}, nil
 		},
 		func(cmd *cobra.Command, _ []string, ws *workspace) error {
-			return f.run(cmd.Context(), ws, since, connectorui.New(cmd.OutOrStdout(), os.Stderr, f.json))
+			return f.run(cmd.Context(), ws, since, connectorui.NewIn(cmd.OutOrStdout(), os.Stderr, f.json, locale.Choose("")))
 		})
 	fl := cmd.Flags()
 	fl.StringVar(&f.server, "server", "", "the tracking server's URL [$COACHCO2_SERVER]")
@@ -148,7 +149,7 @@ func (f *syncFlags) syncAll(ctx context.Context, ws *workspace, ids []string, si
 			list = append(list, &all[i])
 		}
 		if len(list) == 0 {
-			return cmdenv.Usagef("no account in the vault: give --server and --token to create one")
+			return cmdenv.Usagef("%s", cliText("cli.err.noAccount"))
 		}
 	} else {
 		for _, id := range ids {

@@ -285,7 +285,7 @@ func parseSince(s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, cmdenv.Usagef("--since %q: want YYYY-MM-DD or an RFC 3339 time", s)
+		return time.Time{}, cmdenv.Usagef("%s", cliText("cli.err.since", s))
 	}
 	return t, nil
 }
