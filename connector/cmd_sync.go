@@ -185,7 +185,7 @@ func (f *syncFlags) syncOne(ctx context.Context, ws *workspace, a *accounts.Acco
 	}
 	client, err := openpath.New(a.Auth.ServerURL, token, openpath.WithLogger(logger))
 	if err != nil {
-		return cmdenv.Usagef("account %s: %v", a.ID, err)
+		return cmdenv.Usagef("%s: %v", cliText("cli.err.account", a.ID), err)
 	}
 	opts := tripsync.Options{DryRun: f.dryRun, Logger: logger, Since: since}
 	if f.timeLimit > 0 {
@@ -202,10 +202,10 @@ func (f *syncFlags) syncOne(ctx context.Context, ws *workspace, a *accounts.Acco
 		return err
 	}
 	if syncErr != nil {
-		return fmt.Errorf("account %s: %w", a.ID, syncErr)
+		return fmt.Errorf("%s: %w", cliText("cli.err.account", a.ID), syncErr)
 	}
 	if sum.Incomplete() {
-		return errPartial
+		return errPartial()
 	}
 	return nil
 }

@@ -17,13 +17,13 @@ func setLang(t *testing.T, lang string) {
 // TestTextFollowsTheLanguage: the connector's text (the sync summary, status, accounts, the
 // usage errors it adds) speaks the system's language; its JSON is the same in both.
 func TestTextFollowsTheLanguage(t *testing.T) {
-	url := sampleServer(t, false)
+	url, broken := sampleServer(t, false), sampleServer(t, true)
 	words := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	says := map[string][]string{
 		"en": {"(pixel): 76 trips fetched: 76 created, 0 updated", "ACCOUNT DEVICE TRIPS LAST SYNC", "ID DEVICE SERVER", "removed account", "; its trips stay in the vault",
-			"--server and --token go together", `--since "yesterday": want YYYY-MM-DD`},
+			"--server and --token go together", `--since "yesterday": want YYYY-MM-DD`, "some trips could not be kept, or are still to be fetched"},
 		"fr": {"(pixel) : 76 trajets récupérés : 76 créés, 0 mis à jour", "COMPTE APPAREIL TRAJETS DERNIÈRE SYNCHRO", "ID APPAREIL SERVEUR", "supprimé ; ses trajets restent dans le coffre", "compte ",
-			"--server et --token vont ensemble", `--since "yesterday" : attendu AAAA-MM-JJ`},
+			"--server et --token vont ensemble", `--since "yesterday" : attendu AAAA-MM-JJ`, "des trajets n'ont pas pu être conservés, ou restent à récupérer"},
 	}
 	for _, lang := range []string{"en", "fr"} {
 		setLang(t, lang)
@@ -47,6 +47,11 @@ func TestTextFollowsTheLanguage(t *testing.T) {
 		}
 		out.WriteString(err.Error() + "\n")
 		_, _, err = runErr(t, append([]string{"sync", "--since", "yesterday"}, common...)...)
+		out.WriteString(err.Error() + "\n")
+		brokenVault := []string{"--vault", filepath.Join(t.TempDir(), "broken.db"), "--instance", "alice"}
+		if _, code, err = runErr(t, append([]string{"sync", "--server", broken, "--token", "sample-user"}, brokenVault...)...); code != exitPartial || err == nil {
+			t.Fatalf("%s: a trip that cannot be kept: exit %d, %v", lang, code, err)
+		}
 		out.WriteString(err.Error() + "\n")
 		for _, s := range says[lang] {
 			if !strings.Contains(words(out.String()), words(s)) {
