@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -45,7 +46,7 @@ func newSettingsCmd() *cobra.Command {
 				for _, d := range defaults {
 					g, m, ok := strings.Cut(d, "=")
 					if !ok {
-						return errors.New(envLang().T("cli.err.defaultMode", d))
+						return errors.New(i18n.For(cliLang(ws)).T("cli.err.defaultMode", d))
 					}
 					if s.DefaultModes == nil {
 						s.DefaultModes = map[trip.Group]trip.Mode{}

@@ -46,6 +46,16 @@ func TestTextFollowsTheLanguage(t *testing.T) {
 	if out := runApp(t, "report", "--vault", dsn, "--instance", instance); !strings.Contains(out, "Period") {
 		t.Fatalf("report with the setting en:\n%.300s", out)
 	}
+	// The other commands too, check included (it reads the settings without the coach).
+	for _, c := range []struct{ cmd, says string }{{"check", "database"}, {"consent", "No consent"}, {"recompute", "recomputed with"}} {
+		args := []string{c.cmd, "--vault", dsn, "--instance", instance}
+		if c.cmd == "consent" {
+			args = append([]string{"consent", "list"}, args[1:]...)
+		}
+		if out := runApp(t, args...); !strings.Contains(out, c.says) {
+			t.Errorf("%s with the setting en and LANG=fr_FR.UTF-8:\n%.300s", c.cmd, out)
+		}
+	}
 }
 
 // setLang sets the system's locale to lang's (and nothing else that would choose first).
