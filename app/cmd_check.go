@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/cmdenv"
+	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/ui/appui"
+	"github.com/coachco2/coachco2/pkg/ui/locale"
 	"github.com/coachco2/coachco2/pkg/vault"
 )
 
@@ -48,9 +52,23 @@ COACHCO2_VAULT and COACHCO2_INSTANCE.`,
 				}
 				counts[i] = appui.DBCount{Name: db.Name(), Documents: n}
 			}
-			return appui.Check(cmd.OutOrStdout(), v.Location(), v.Instance(), counts)
+			return appui.Check(cmd.OutOrStdout(), vaultLang(ctx, v), v.Location(), v.Instance(), counts)
 		},
 	}
 	f.Register(cmd)
 	return cmd
+}
+
+// vaultLang is cliLang read from the vault's settings without the coach; a vault whose settings
+// cannot be read speaks the system's language.
+func vaultLang(ctx context.Context, v *vault.Vault) string {
+	db, err := v.DB(ctx, vault.DoctypeSettings)
+	if err != nil {
+		return locale.Choose("")
+	}
+	s, err := settings.Load(ctx, db)
+	if err != nil {
+		return locale.Choose("")
+	}
+	return locale.Choose(s.Language)
 }

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"strings"
 	"time"
 
@@ -32,7 +32,7 @@ periods. --preview prints exactly what would be sent, without consenting.`,
 		Args: cobra.ExactArgs(1),
 		PreRunE: func(*cobra.Command, []string) error {
 			if len(measures) == 0 {
-				return fmt.Errorf("give the measures you grant with --measures a,b")
+				return errors.New(envLang().T("cli.err.measures"))
 			}
 			ms = make([]study.MeasureID, len(measures))
 			for i, m := range measures {
@@ -47,14 +47,14 @@ periods. --preview prints exactly what would be sent, without consenting.`,
 			if err != nil {
 				return err
 			}
-			appui.Preview(out, b)
+			appui.Preview(out, cliLang(ws.workspace), b)
 			return nil
 		}
 		c, err := ws.sharing.Grant(ctx, args[0], ms, profile)
 		if err != nil {
 			return err
 		}
-		appui.Granted(out, c)
+		appui.Granted(out, cliLang(ws.workspace), c)
 		return nil
 	})
 	cmd.Flags().StringSliceVar(&measures, "measures", nil, "the measures you grant, comma-separated (see app studies list)")
@@ -77,7 +77,7 @@ func newConsentRevokeCmd() *cobra.Command {
 		if err := ws.sharing.Revoke(ctx, args[0]); err != nil {
 			return err
 		}
-		appui.Revoked(cmd.OutOrStdout(), args[0])
+		appui.Revoked(cmd.OutOrStdout(), cliLang(ws.workspace), args[0])
 		return nil
 	})
 }
@@ -97,6 +97,6 @@ func newConsentListCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return appui.Consents(cmd.OutOrStdout(), consents, active, now)
+		return appui.Consents(cmd.OutOrStdout(), cliLang(ws.workspace), consents, active, now)
 	})
 }

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -51,7 +51,7 @@ nothing; --undo-recurring takes it back.
 				i, m, ok := strings.Cut(sm, "=")
 				n, err := strconv.Atoi(i)
 				if !ok || err != nil {
-					return fmt.Errorf("--section-mode %q: want INDEX=MODE, e.g. 0=WALKING", sm)
+					return errors.New(envLang().T("cli.err.sectionMode", sm))
 				}
 				if e.SectionModes == nil {
 					e.SectionModes = map[int]trip.Mode{}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -10,6 +9,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/ui/appui"
+	"github.com/coachco2/coachco2/pkg/ui/locale"
 )
 
 func newReportCmd() *cobra.Command {
@@ -50,22 +50,12 @@ With --json the numbers are unrounded: distances in km, durations in s, CO2 in k
 }
 
 // cliLang is the language the app's text output speaks: the person's setting, else the
-// system's locale (LC_ALL, LC_MESSAGES, LANG: "fr_FR.UTF-8" is French), else English.
-func cliLang(ws *workspace) string {
-	locale := ""
-	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		if v := os.Getenv(k); v != "" {
-			locale = v
-			break
-		}
-	}
-	locale, _, _ = strings.Cut(locale, ".") // fr_FR.UTF-8
-	locale, _, _ = strings.Cut(locale, "@") // fr_FR@euro
-	if locale == "C" || locale == "POSIX" {
-		locale = ""
-	}
-	return i18n.Negotiate(ws.Settings().Language, strings.ReplaceAll(locale, "_", "-"))
-}
+// system's locale (see locale.Choose).
+func cliLang(ws *workspace) string { return locale.Choose(ws.Settings().Language) }
+
+// envLang is the language of what a command says before the vault is open (usage errors): the
+// system's locale.
+func envLang() *i18n.Printer { return i18n.For(locale.Choose("")) }
 
 func setIDs() []string {
 	var ids []string

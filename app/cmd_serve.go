@@ -17,6 +17,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/connections"
 	"github.com/coachco2/coachco2/pkg/httpserve"
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/netguard"
 	"github.com/coachco2/coachco2/pkg/sandbox"
 	"github.com/coachco2/coachco2/pkg/sharing"
@@ -61,7 +62,7 @@ reverse proxy with TLS in front of it to reach it from elsewhere (README, "Insta
 				return err
 			}
 			if syncEvery < 0 || syncEvery > 0 && syncEvery < time.Minute {
-				return cmdenv.Usagef("--sync-every must be 0 (only on Sync now) or at least 1m")
+				return cmdenv.Usagef("%s", envLang().T("cli.err.syncEvery"))
 			}
 			passphrase, err := cmdenv.Secret(passphraseFile, "COACHCO2_PASSPHRASE", nil)
 			if err != nil {
@@ -69,7 +70,7 @@ reverse proxy with TLS in front of it to reach it from elsewhere (README, "Insta
 			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
-				return fmt.Errorf("listen on %s: %w", addr, err)
+				return fmt.Errorf("%s: %w", envLang().T("cli.err.listen", addr), err)
 			}
 			return serve(cmd.Context(), ln, &f, serveOptions{passphrase: passphrase, syncEvery: syncEvery}, cmd.OutOrStdout())
 		},
@@ -130,6 +131,11 @@ func serve(ctx context.Context, ln net.Listener, f *cmdenv.Vault, o serveOptions
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err := app.Close(); err != nil {
+			logger.Warn("close the web app", "error", err)
+		}
+	}()
 	app.EnableStudies(svc, sharer.ConsentsChanged)
 	conns, err := openConnections(ctx, f, ws, guard, logger)
 	if err != nil {
@@ -160,8 +166,16 @@ func serve(ctx context.Context, ln net.Listener, f *cmdenv.Vault, o serveOptions
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(out, "Coach CO2 is at http://%s/ (Ctrl-C to stop)\n", ln.Addr())
-	return httpserve.Serve(ctx, srv, ln, httpserve.Options{})
+	fmt.Fprintln(out, i18n.For(cliLang(ws)).T("cli.serve.at", ln.Addr().String()))
+	err = httpserve.Serve(ctx, srv, ln, httpserve.Options{})
+	// A recompute a settings change started stops with ctx at its next safe point: wait for it
+	// before the vault closes, so that its last figures are saved and the next start resumes it.
+	waitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if _, werr := ws.WaitRecompute(waitCtx); werr != nil {
+		logger.Warn("the recompute of the figures did not stop in time; the next start resumes it", "error", werr)
+	}
+	return err
 }
 
 // openConnections opens the Connections service over the vault of f: its account management and

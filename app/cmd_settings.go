@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -44,7 +46,7 @@ func newSettingsCmd() *cobra.Command {
 				for _, d := range defaults {
 					g, m, ok := strings.Cut(d, "=")
 					if !ok {
-						return fmt.Errorf("--default-mode %q: want GROUP=MODE, e.g. bike=BICYCLING_ELECTRIC", d)
+						return errors.New(i18n.For(cliLang(ws)).T("cli.err.defaultMode", d))
 					}
 					if s.DefaultModes == nil {
 						s.DefaultModes = map[trip.Group]trip.Mode{}

@@ -25,7 +25,7 @@ the web app's Studies screen shows the log).`,
 			return err
 		}
 		sum, shareErr := ws.sharing.Share(ctx, now)
-		if err := appui.New(cmd.OutOrStdout(), asJSON).Shared(sum); err != nil {
+		if err := appui.NewIn(cmd.OutOrStdout(), asJSON, cliLang(ws.workspace)).Shared(sum); err != nil {
 			return err
 		}
 		return shareErr

@@ -38,7 +38,7 @@ explicit action; nothing is sent to the study until you consent ("app consent gr
 		if err != nil {
 			return err
 		}
-		appui.StudyAdded(cmd.OutOrStdout(), d)
+		appui.StudyAdded(cmd.OutOrStdout(), cliLang(ws.workspace), d)
 		return nil
 	})
 }
@@ -48,7 +48,7 @@ func readDescriptor(ctx context.Context, src string) ([]byte, error) {
 	if !strings.HasPrefix(src, "https://") && !strings.HasPrefix(src, "http://") {
 		b, err := os.ReadFile(src)
 		if err != nil {
-			return nil, fmt.Errorf("read the descriptor: %w", err)
+			return nil, fmt.Errorf("%s: %w", envLang().T("cli.err.readDescriptor"), err)
 		}
 		return b, nil
 	}
@@ -59,15 +59,15 @@ func readDescriptor(ctx context.Context, src string) ([]byte, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("fetch the descriptor: %w", err)
+		return nil, fmt.Errorf("%s: %w", envLang().T("cli.err.fetchDescriptor"), err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch the descriptor: %s answered %s", src, resp.Status)
+		return nil, fmt.Errorf("%s: %s answered %s", envLang().T("cli.err.fetchDescriptor"), src, resp.Status)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, study.MaxDescriptorBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("fetch the descriptor: %w", err)
+		return nil, fmt.Errorf("%s: %w", envLang().T("cli.err.fetchDescriptor"), err)
 	}
 	return b, nil
 }
@@ -82,6 +82,6 @@ func newStudiesListCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return appui.Studies(cmd.OutOrStdout(), studies)
+		return appui.Studies(cmd.OutOrStdout(), cliLang(ws.workspace), studies)
 	})
 }

@@ -43,7 +43,7 @@ func newRecomputeCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		appui.Recomputed(cmd.OutOrStdout(), res, ws.FactorSet())
+		appui.Recomputed(cmd.OutOrStdout(), cliLang(ws), res, ws.FactorSet())
 		return nil
 	})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -77,8 +76,7 @@ func openTokenKey(ctx context.Context, v *vault.Vault, dsn string) (*seal.Box, e
 	}
 	for _, a := range list {
 		if seal.IsSealed(a.Auth.Password) {
-			return nil, fmt.Errorf("the key file %s is gone: the tokens of the accounts were sealed with it and cannot be opened without it; "+
-				"restore it from a backup, or remove the accounts and connect them again", path)
+			return nil, errors.New(envLang().T("cli.err.keyGone", path))
 		}
 	}
 	return seal.CreateKeyFile(path)

@@ -9,6 +9,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/connections"
 	"github.com/coachco2/coachco2/pkg/ui/connectorui"
+	"github.com/coachco2/coachco2/pkg/ui/locale"
 )
 
 func newAccountsCmd() *cobra.Command {
@@ -29,7 +30,7 @@ func newAccountsAddCmd() *cobra.Command {
 			}
 			// Asked before the vault opens: a refused token or a wrong server saves nothing.
 			if err := connections.Check(cmd.Context(), n.ServerURL, n.Token); err != nil {
-				return openOptions{}, fmt.Errorf("the account was not added: %w", err)
+				return openOptions{}, fmt.Errorf("%s: %w", cliText("cli.err.notAdded"), err)
 			}
 			return openOptions{newToken: true}, nil
 		},
@@ -38,11 +39,11 @@ func newAccountsAddCmd() *cobra.Command {
 			if err != nil {
 				return classifyAccountErr(err)
 			}
-			verb := "updated"
+			key := "cli.accounts.updated"
 			if created {
-				verb = "added"
+				key = "cli.accounts.added"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s account %s (%s on %s)\n", verb, a.ID, a.Auth.Login, a.Auth.ServerURL)
+			fmt.Fprintln(cmd.OutOrStdout(), cliText(key, a.ID, a.Auth.Login, a.Auth.ServerURL))
 			return nil
 		})
 	cmd.Flags().StringVar(&n.ServerURL, "server", "", "the tracking server's URL [$COACHCO2_SERVER]")
@@ -62,7 +63,7 @@ func newAccountsListCmd() *cobra.Command {
 		if err != nil {
 			return vaultError(err)
 		}
-		return connectorui.New(cmd.OutOrStdout(), nil, asJSON).Accounts(list)
+		return connectorui.NewIn(cmd.OutOrStdout(), nil, asJSON, locale.Choose("")).Accounts(list)
 	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
@@ -77,7 +78,7 @@ func newAccountsRemoveCmd() *cobra.Command {
 		if err := ws.accounts.Remove(cmd.Context(), args[0]); err != nil {
 			return classifyAccountErr(err)
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "removed account %s; its trips stay in the vault\n", args[0])
+		fmt.Fprintln(cmd.OutOrStdout(), cliText("cli.accounts.removed", args[0]))
 		return nil
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/ui/connectorui"
+	"github.com/coachco2/coachco2/pkg/ui/locale"
 )
 
 func newStatusCmd() *cobra.Command {
@@ -26,7 +27,7 @@ func newStatusCmd() *cobra.Command {
 			}
 			rows = append(rows, connectorui.NewStatusRow(a, report))
 		}
-		return connectorui.New(cmd.OutOrStdout(), nil, asJSON).Status(rows)
+		return connectorui.NewIn(cmd.OutOrStdout(), nil, asJSON, locale.Choose("")).Status(rows)
 	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

@@ -17,6 +17,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/schedule"
 	"github.com/coachco2/coachco2/pkg/tripsync"
 	"github.com/coachco2/coachco2/pkg/ui/connectorui"
+	"github.com/coachco2/coachco2/pkg/ui/locale"
 )
 
 type syncFlags struct {
@@ -50,16 +51,16 @@ account in the vault is. --every keeps running and syncs all accounts periodical
 				return openOptions{}, err
 			}
 			if (f.server == "") != (f.token == "") {
-				return openOptions{}, cmdenv.Usagef("--server and --token go together")
+				return openOptions{}, cmdenv.Usagef("%s", cliText("cli.err.serverToken"))
 			}
 			if f.every < 0 || f.every > 0 && f.every < time.Minute {
-				return openOptions{}, cmdenv.Usagef("--every must be at least 1m")
+				return openOptions{}, cmdenv.Usagef("%s", cliText("cli.err.every"))
 			}
 			// Only a sync given an account to create may create the vault (a dry run never does).
 			return openOptions{newToken: f.token != "", dryRun: f.dryRun, existing: f.server == ""}, nil
 		},
 		func(cmd *cobra.Command, _ []string, ws *workspace) error {
-			return f.run(cmd.Context(), ws, since, connectorui.New(cmd.OutOrStdout(), os.Stderr, f.json))
+			return f.run(cmd.Context(), ws, since, connectorui.NewIn(cmd.OutOrStdout(), os.Stderr, f.json, locale.Choose("")))
 		})
 	fl := cmd.Flags()
 	fl.StringVar(&f.server, "server", "", "the tracking server's URL [$COACHCO2_SERVER]")
@@ -148,7 +149,7 @@ func (f *syncFlags) syncAll(ctx context.Context, ws *workspace, ids []string, si
 			list = append(list, &all[i])
 		}
 		if len(list) == 0 {
-			return cmdenv.Usagef("no account in the vault: give --server and --token to create one")
+			return cmdenv.Usagef("%s", cliText("cli.err.noAccount"))
 		}
 	} else {
 		for _, id := range ids {
@@ -184,7 +185,7 @@ func (f *syncFlags) syncOne(ctx context.Context, ws *workspace, a *accounts.Acco
 	}
 	client, err := openpath.New(a.Auth.ServerURL, token, openpath.WithLogger(logger))
 	if err != nil {
-		return cmdenv.Usagef("account %s: %v", a.ID, err)
+		return cmdenv.Usagef("%s: %v", cliText("cli.err.account", a.ID), err)
 	}
 	opts := tripsync.Options{DryRun: f.dryRun, Logger: logger, Since: since}
 	if f.timeLimit > 0 {
@@ -201,10 +202,10 @@ func (f *syncFlags) syncOne(ctx context.Context, ws *workspace, a *accounts.Acco
 		return err
 	}
 	if syncErr != nil {
-		return fmt.Errorf("account %s: %w", a.ID, syncErr)
+		return fmt.Errorf("%s: %w", cliText("cli.err.account", a.ID), syncErr)
 	}
 	if sum.Incomplete() {
-		return errPartial
+		return errPartial()
 	}
 	return nil
 }

@@ -19,7 +19,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coachco2/coachco2/pkg/cmdenv"
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/konnector"
+	"github.com/coachco2/coachco2/pkg/ui/locale"
 )
 
 func main() {
@@ -101,3 +103,7 @@ func newRootCmd() *cobra.Command {
 		newDevserverCmd(),
 	)
 }
+
+// cliText is the catalog's text of key in the system's language (the connector does not read
+// the person's settings: see locale.Choose).
+func cliText(key string, args ...any) string { return i18n.For(locale.Choose("")).T(key, args...) }

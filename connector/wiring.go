@@ -62,7 +62,9 @@ func vaultError(err error) error {
 }
 
 // errPartial reports trips that could not be kept; the summary says which.
-var errPartial = &codedError{code: exitPartial, err: errors.New("some trips could not be kept, or are still to be fetched (see the summary)")}
+func errPartial() error {
+	return &codedError{code: exitPartial, err: errors.New(cliText("cli.err.partial"))}
+}
 
 // exitCode maps an error to the documented exit codes.
 func exitCode(err error) int {
@@ -213,15 +215,13 @@ func openKey(ctx context.Context, v *vault.Vault, path string, o openOptions) (*
 	}
 	switch {
 	case len(sealed) > 0 && (!o.newToken || o.dryRun):
-		how := "give --server and --token again (sync or accounts add) to seal each token with a new key"
+		how := cliText("cli.err.keyGoneAgain")
 		if o.newToken {
-			how = "sync without --dry-run to seal the token with a new key (a dry run writes no key file)"
+			how = cliText("cli.err.keyGoneNoDryRun")
 		}
-		return nil, fmt.Errorf("the key file %s is gone: the tokens of %s were sealed with it and cannot be opened without it; "+
-			"restore it from a backup, or %s", path, sealed, how)
+		return nil, errors.New(cliText("cli.err.keyGoneSealed", path, fmt.Sprint(sealed), how))
 	case o.dryRun && o.newToken:
-		return nil, cmdenv.Usagef("--dry-run writes nothing, not even the key file %s that seals the new token: "+
-			"add the account first (accounts add --server URL --token TOKEN), or sync without --dry-run", path)
+		return nil, cmdenv.Usagef("%s", cliText("cli.err.dryRunKey", path))
 	case o.dryRun:
 		// Nothing is sealed without a token: a key of this run only keeps the dry run from writing one.
 		return seal.NewEphemeral()
@@ -285,7 +285,7 @@ func parseSince(s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, cmdenv.Usagef("--since %q: want YYYY-MM-DD or an RFC 3339 time", s)
+		return time.Time{}, cmdenv.Usagef("%s", cliText("cli.err.since", s))
 	}
 	return t, nil
 }

@@ -133,13 +133,16 @@ type view interface{}
 
 // common is what every page's template reads besides its data.
 type common struct {
-	Lang    string
-	Nav     string
-	CSRF    string
-	Flash   string
-	Data    view
-	Mode    func(trip.Mode) string
-	Purpose func(trip.Purpose) string
+	Lang  string
+	Nav   string
+	CSRF  string
+	Flash string
+	Data  view
+	// Recompute is the progress of the recompute a settings change started: a banner on every
+	// page while it runs.
+	Recompute coach.Progress
+	Mode      func(trip.Mode) string
+	Purpose   func(trip.Purpose) string
 }
 
 // page wraps a data handler into an HTML page.
@@ -157,7 +160,7 @@ func (s *Server) page(name string, data func(*http.Request) (view, error)) http.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, v view, status int) {
 	lang := s.lang(r)
 	c := common{
-		Lang: lang, Nav: name, Data: v, Flash: r.URL.Query().Get("saved"),
+		Lang: lang, Nav: name, Data: v, Flash: r.URL.Query().Get("saved"), Recompute: s.coach.Recomputing(),
 		Mode:    func(m trip.Mode) string { return modeName(lang, m) },
 		Purpose: func(p trip.Purpose) string { return purposeName(lang, p) },
 	}

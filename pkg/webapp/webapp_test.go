@@ -42,6 +42,14 @@ func newAppVault(t *testing.T, path, instance string) (*httptest.Server, *coach.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { v.Close() })
+	srv, c := serveVault(t, v)
+	return srv, c, v
+}
+
+// serveVault fills v with the shared samples' trips and serves them.
+func serveVault(t *testing.T, v *vault.Vault) (*httptest.Server, *coach.Coach) {
+	t.Helper()
+	ctx := t.Context()
 	db, err := v.DB(ctx, vault.DoctypeTrips)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +76,7 @@ func newAppVault(t *testing.T, path, instance string) (*httptest.Server, *coach.
 	}
 	srv := httptest.NewServer(app.Handler())
 	t.Cleanup(srv.Close)
-	return srv, c, v
+	return srv, c
 }
 
 func get(t *testing.T, u string, header ...string) (int, string) {

@@ -80,7 +80,7 @@ func TestConsents(t *testing.T) {
 	expired.ExpiresAt = now
 	var out bytes.Buffer
 	all := []sharing.Consent{active, deleted, pending, replaced, expired, inactive}
-	if err := appui.Consents(&out, all, []sharing.Consent{active}, now); err != nil {
+	if err := appui.Consents(&out, "en", all, []sharing.Consent{active}, now); err != nil {
 		t.Fatal(err)
 	}
 	var rows []string
@@ -100,7 +100,7 @@ func TestConsents(t *testing.T) {
 		t.Errorf("consents:\n%s\nwant (spaces aside)\n%s", out.String(), strings.Join(want, "\n"))
 	}
 	out.Reset()
-	if err := appui.Consents(&out, nil, nil, now); err != nil || out.String() != "No consent: nothing is ever sent.\n" {
+	if err := appui.Consents(&out, "en", nil, nil, now); err != nil || out.String() != "No consent: nothing is ever sent.\n" {
 		t.Fatalf("no consent: %q, %v", out.String(), err)
 	}
 }

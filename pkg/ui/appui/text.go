@@ -82,22 +82,21 @@ func (p textPrinter) Trips(list []coach.TripSummary) error {
 }
 
 func (p textPrinter) Shared(sum sharing.Summary) error {
-	out := p.w
+	out, l := p.w, p.p
 	if len(sum.Studies) == 0 && sum.Withdrawals == 0 {
-		fmt.Fprintln(out, "No active consent: nothing sent.")
+		fmt.Fprintln(out, l.T("cli.share.none"))
 	}
 	for _, s := range sum.Studies {
-		fmt.Fprintf(out, "%s (version %d): %d due, %d stored by the collector (%d new, %d replaced, %d unchanged) in %d request(s)\n",
-			s.StudyID, s.StudyVersion, s.Pending, s.Sent, s.Created, s.Replaced, s.Unchanged, s.Attempts)
+		fmt.Fprintln(out, l.T("cli.share.study", s.StudyID, s.StudyVersion, s.Pending, s.Sent, s.Created, s.Replaced, s.Unchanged, s.Attempts))
 		for _, d := range s.Dropped {
-			fmt.Fprintf(out, "  left out: %s\n", d)
+			fmt.Fprintln(out, l.T("cli.share.leftOut", d))
 		}
 		if s.Error != "" {
-			fmt.Fprintf(out, "  error: %s\n", s.Error)
+			fmt.Fprintln(out, l.T("cli.share.error", s.Error))
 		}
 	}
 	if sum.Withdrawals > 0 {
-		fmt.Fprintf(out, "%d withdrawal(s) confirmed by the collectors\n", sum.Withdrawals)
+		fmt.Fprintln(out, l.T("cli.share.withdrawals", sum.Withdrawals))
 	}
 	return nil
 }
@@ -108,11 +107,13 @@ type DBCount struct {
 	Documents int64
 }
 
-// Check prints the vault's location and each database's document count ("app check").
-func Check(w io.Writer, location, instance string, dbs []DBCount) error {
-	fmt.Fprintf(w, "%s, instance %s\n", location, instance)
+// Check prints the vault's location and each database's document count ("app check"), in
+// lang.
+func Check(w io.Writer, lang, location, instance string, dbs []DBCount) error {
+	l := i18n.For(lang)
+	fmt.Fprintln(w, l.T("cli.check.vault", location, instance))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "database\tdocuments")
+	fmt.Fprintln(tw, l.T("cli.check.header"))
 	for _, db := range dbs {
 		fmt.Fprintf(tw, "%s\t%d\n", db.Name, db.Documents)
 	}
@@ -122,79 +123,82 @@ func Check(w io.Writer, location, instance string, dbs []DBCount) error {
 	return nil
 }
 
-// Recomputed prints what a recomputation did ("app recompute").
-func Recomputed(w io.Writer, res figures.Result, set *co2.FactorSet) {
-	fmt.Fprintf(w, "%d trips, %d recomputed with %s %s, %d errors\n", res.Checked, res.Recomputed, set.ID, set.Version, len(res.Errors))
+// Recomputed prints what a recomputation did ("app recompute"), in lang.
+func Recomputed(w io.Writer, lang string, res figures.Result, set *co2.FactorSet) {
+	l := i18n.For(lang)
+	fmt.Fprintln(w, l.T("cli.recomputed", res.Checked, res.Recomputed, set.ID, set.Version, len(res.Errors)))
 	for _, e := range res.Errors {
-		fmt.Fprintf(w, "  trip %s: %s\n", e.ID, e.Error)
+		fmt.Fprintln(w, l.T("cli.tripError", e.ID, e.Error))
 	}
 }
 
-// StudyAdded prints a study just added, and how to consent to it ("app studies add").
-func StudyAdded(w io.Writer, d *study.Descriptor) {
-	fmt.Fprintf(w, "Added %s version %d: %s (%s)\nIt asks for: %s\nConsent with: app consent grant %s --measures %s\n",
-		d.ID, d.Version, d.Title, d.Institution, MeasureList(d.Measures), d.ID, MeasureList(d.Measures))
+// StudyAdded prints a study just added, and how to consent to it ("app studies add"), in lang.
+func StudyAdded(w io.Writer, lang string, d *study.Descriptor) {
+	fmt.Fprintln(w, i18n.For(lang).T("cli.studyAdded", d.ID, d.Version, d.Title, d.Institution, MeasureList(d.Measures), d.ID, MeasureList(d.Measures)))
 }
 
-// Studies prints the studies in the vault, every version ("app studies list").
-func Studies(w io.Writer, studies []sharing.Study) error {
+// Studies prints the studies in the vault, every version ("app studies list"), in lang.
+func Studies(w io.Writer, lang string, studies []sharing.Study) error {
+	l := i18n.For(lang)
 	if len(studies) == 0 {
-		fmt.Fprintln(w, "No study yet: add one with app studies add FILE|URL.")
+		fmt.Fprintln(w, l.T("cli.studies.none"))
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STUDY\tVERSION\tTITLE\tINSTITUTION\tPERIOD\tK\tRETENTION\tMEASURES\tCOLLECTOR")
+	fmt.Fprintln(tw, l.T("cli.studies.header"))
 	for _, s := range studies {
 		d := s.Descriptor
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s to %s\t%d\t%d months\t%s\t%s\n", d.ID, d.Version, d.Title, d.Institution,
-			d.Period.From, d.Period.To, d.K, d.RetentionMonths, MeasureList(d.Measures), d.CollectorURL)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", d.ID, d.Version, d.Title, d.Institution,
+			l.T("cli.studies.period", d.Period.From, d.Period.To), d.K, l.T("cli.studies.retention", d.RetentionMonths), MeasureList(d.Measures), d.CollectorURL)
 	}
 	return tw.Flush()
 }
 
-// Preview prints the payload a consent would send now ("app consent grant --preview").
-func Preview(w io.Writer, payload []byte) {
+// Preview prints the payload a consent would send now ("app consent grant --preview"); the
+// sentence saying there is none is in lang.
+func Preview(w io.Writer, lang string, payload []byte) {
 	if len(payload) == 0 {
-		fmt.Fprintln(w, "Nothing would be sent now: no complete period of the study yet.")
+		fmt.Fprintln(w, i18n.For(lang).T("cli.preview.none"))
 		return
 	}
 	fmt.Fprintf(w, "%s\n", payload)
 }
 
-// Granted prints a consent just given ("app consent grant").
-func Granted(w io.Writer, c *sharing.Consent) {
-	fmt.Fprintf(w, "Consent to %s version %d given for %s; pseudonym %s; it lapses on %s.\nRun app share to send the complete past periods.\n",
-		c.StudyID, c.StudyVersion, MeasureList(c.Measures), c.Pseudonym, c.ExpiresAt.Format("2006-01-02"))
+// Granted prints a consent just given ("app consent grant"), in lang.
+func Granted(w io.Writer, lang string, c *sharing.Consent) {
+	fmt.Fprintln(w, i18n.For(lang).T("cli.granted", c.StudyID, c.StudyVersion, MeasureList(c.Measures), c.Pseudonym, c.ExpiresAt.Format("2006-01-02")))
 }
 
-// Revoked prints a revocation the collector confirmed ("app consent revoke").
-func Revoked(w io.Writer, studyID string) {
-	fmt.Fprintf(w, "Consent to %s revoked; the collector deleted what was sent under it.\n", studyID)
+// Revoked prints a revocation the collector confirmed ("app consent revoke"), in lang.
+func Revoked(w io.Writer, lang, studyID string) {
+	fmt.Fprintln(w, i18n.For(lang).T("cli.revoked", studyID))
 }
 
 // Consents prints every consent with its state at now; active are the consents active then
-// ("app consent list").
-func Consents(w io.Writer, consents, active []sharing.Consent, now time.Time) error {
+// ("app consent list"), in lang.
+func Consents(w io.Writer, lang string, consents, active []sharing.Consent, now time.Time) error {
+	l := i18n.For(lang)
 	if len(consents) == 0 {
-		fmt.Fprintln(w, "No consent: nothing is ever sent.")
+		fmt.Fprintln(w, l.T("cli.consents.none"))
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STUDY\tVERSION\tSTATE\tMEASURES\tPROFILE\tGRANTED\tEXPIRES\tREVOKED\tPSEUDONYM")
+	fmt.Fprintln(tw, l.T("cli.consents.header"))
 	for _, c := range consents {
-		state := "inactive (new study version: consent again)"
+		state := "cli.consent.inactive"
 		switch {
 		case slices.ContainsFunc(active, func(a sharing.Consent) bool { return a.ID == c.ID }):
-			state = "active"
+			state = "cli.consent.active"
 		case c.WithdrawnAt != nil:
-			state = "revoked, data deleted"
+			state = "cli.consent.deleted"
 		case c.Withdraw:
-			state = "revoked, deletion pending"
+			state = "cli.consent.pending"
 		case c.Superseded:
-			state = "replaced by a newer consent"
+			state = "cli.consent.replaced"
 		case !now.Before(c.ExpiresAt):
-			state = "expired"
+			state = "cli.consent.expired"
 		}
+		state = l.T(state)
 		revoked := "-"
 		if c.RevokedAt != nil {
 			revoked = c.RevokedAt.Format("2006-01-02")

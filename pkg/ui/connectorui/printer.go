@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/tripsync"
 )
@@ -27,14 +28,19 @@ type Printer interface {
 	Accounts(list []accounts.Account) error
 }
 
-// New returns the printer writing to out: JSON when asJSON, else text, with a progress line on
-// progress when it is a terminal.
+// New returns the printer writing to out: JSON when asJSON, else text in English, with a
+// progress line on progress when it is a terminal.
 func New(out io.Writer, progress *os.File, asJSON bool) Printer {
+	return NewIn(out, progress, asJSON, i18n.English)
+}
+
+// NewIn is [New] with the text in lang ("en" or "fr"); the JSON is the same in every language.
+func NewIn(out io.Writer, progress *os.File, asJSON bool, lang string) Printer {
 	w := &lockedWriter{w: out}
 	if asJSON {
 		return jsonPrinter{w}
 	}
-	return textPrinter{w: w, progress: progress}
+	return textPrinter{w: w, progress: progress, l: i18n.For(lang)}
 }
 
 // StatusRow is an account's state, as "connector status" shows it.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/tripsync"
 )
 
@@ -26,15 +27,16 @@ func (noProgress) Done()                   {}
 type terminalProgress struct {
 	out   *os.File
 	start time.Time
+	l     *i18n.Printer
 }
 
 // newProgress returns the progress line on out when it is a terminal; elsewhere (a pipe, a log
 // file) it shows nothing, and the sync's log lines say what happens.
-func newProgress(out *os.File) Progress {
+func newProgress(out *os.File, l *i18n.Printer) Progress {
 	if out == nil || !isTerminal(out) {
 		return noProgress{}
 	}
-	return &terminalProgress{out: out, start: time.Now()}
+	return &terminalProgress{out: out, start: time.Now(), l: l}
 }
 
 func isTerminal(f *os.File) bool {
@@ -43,8 +45,12 @@ func isTerminal(f *os.File) bool {
 }
 
 func (p *terminalProgress) Update(s tripsync.Summary) {
-	fmt.Fprintf(p.out, "\r\033[K%s  trips fetched %d · saved %d · unchanged %d · labels %d",
-		time.Since(p.start).Round(time.Second), s.Fetched, s.Created+s.Updated, s.Unchanged, s.LabelsApplied)
+	fmt.Fprintf(p.out, "\r\033[K%s  %s", time.Since(p.start).Round(time.Second), progressLine(p.l, s))
+}
+
+// progressLine is the progress line's text after the time elapsed.
+func progressLine(l *i18n.Printer, s tripsync.Summary) string {
+	return l.T("cli.sync.progress", s.Fetched, s.Created+s.Updated, s.Unchanged, s.LabelsApplied)
 }
 
 func (p *terminalProgress) Done() { fmt.Fprint(p.out, "\r\033[K") }

@@ -8,14 +8,16 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/tripsync"
 )
 
-// textPrinter prints for a person: sentences and aligned tables.
+// textPrinter prints for a person, in their language: sentences and aligned tables.
 type textPrinter struct {
 	w        *lockedWriter
 	progress *os.File
+	l        *i18n.Printer
 }
 
 // write writes what fill writes as one piece.
@@ -34,9 +36,8 @@ func (p textPrinter) write(fill func(b *bytes.Buffer) error) error {
 // print.
 func (p textPrinter) Synced(a *accounts.Account, sum tripsync.Summary, _ openpath.Stats, _ error) error {
 	return p.write(func(b *bytes.Buffer) error {
-		fmt.Fprintf(b, "account %s (%s): %d trips fetched: %d created, %d updated, %d unchanged, %d merged with an earlier copy, %d could not be kept; %d to retry; %d labels applied, %d waiting%s\n",
-			a.ID, a.Auth.Login, sum.Fetched, sum.Created, sum.Updated, sum.Unchanged, sum.Merged, sum.Failed, sum.ToRetry,
-			sum.LabelsApplied, sum.LabelsPending, partialNote(sum))
+		fmt.Fprintln(b, p.l.T("cli.sync.summary", a.ID, a.Auth.Login, sum.Fetched, sum.Created, sum.Updated, sum.Unchanged, sum.Merged, sum.Failed, sum.ToRetry,
+			sum.LabelsApplied, sum.LabelsPending, partialNote(p.l, sum)))
 		for _, e := range sum.Errors {
 			fmt.Fprintf(b, "  %s %s: %s\n", e.Kind, e.TripID, e.Error)
 		}
@@ -44,24 +45,24 @@ func (p textPrinter) Synced(a *accounts.Account, sum tripsync.Summary, _ openpat
 	})
 }
 
-func partialNote(s tripsync.Summary) string {
+func partialNote(l *i18n.Printer, s tripsync.Summary) string {
 	switch {
 	case s.DryRun:
-		return " (dry run: nothing written)"
+		return l.T("cli.sync.dryRun")
 	case s.Partial:
-		return " (time budget reached: the next run resumes)"
+		return l.T("cli.sync.partial")
 	}
 	return ""
 }
 
-func (p textPrinter) Progress() Progress { return newProgress(p.progress) }
+func (p textPrinter) Progress() Progress { return newProgress(p.progress, p.l) }
 
 func (p textPrinter) Status(rows []StatusRow) error {
 	return p.write(func(b *bytes.Buffer) error {
 		tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ACCOUNT\tDEVICE\tTRIPS\tLAST SYNC\tSTATUS\tDATA UP TO\tLABELS WAITING\tTO RETRY\tPOSSIBLE DUPLICATES\tLAST ERROR")
+		fmt.Fprintln(tw, p.l.T("cli.status.header"))
 		for _, r := range rows {
-			last, status, lastErr := "never", "-", ""
+			last, status, lastErr := p.l.T("cli.status.never"), "-", ""
 			if r.LastRun != nil {
 				last, status, lastErr = r.LastRun.End, r.LastRun.Status, r.LastRun.Error
 			}
@@ -77,11 +78,10 @@ func (p textPrinter) Status(rows []StatusRow) error {
 		}
 		for _, r := range rows {
 			for _, m := range r.ToRetry {
-				fmt.Fprintf(b, "account %s: trip to retry: the trip of %s starting at %s (missing since %s, asked %d times)\n",
-					r.ID, m.Day, time.Unix(int64(m.StartTS), 0).UTC().Format(time.RFC3339), m.Since, m.Attempts)
+				fmt.Fprintln(b, p.l.T("cli.status.retry", r.ID, m.Day, time.Unix(int64(m.StartTS), 0).UTC().Format(time.RFC3339), m.Since, m.Attempts))
 			}
 			for _, d := range r.PossibleDuplicates {
-				fmt.Fprintf(b, "account %s: possible duplicate: trips %s and %s overlap in time\n", r.ID, d[0], d[1])
+				fmt.Fprintln(b, p.l.T("cli.status.duplicate", r.ID, d[0], d[1]))
 			}
 		}
 		return nil
@@ -91,7 +91,7 @@ func (p textPrinter) Status(rows []StatusRow) error {
 func (p textPrinter) Accounts(list []accounts.Account) error {
 	return p.write(func(b *bytes.Buffer) error {
 		tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tDEVICE\tSERVER")
+		fmt.Fprintln(tw, p.l.T("cli.accounts.header"))
 		for _, r := range accountRows(list) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Device, r.Server)
 		}

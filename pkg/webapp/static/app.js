@@ -20,8 +20,8 @@ document.addEventListener("change", function (e) {
     .catch(function () {});
 })();
 
-// While the figures are recomputed after a settings change, the progress updates itself, and
-// the page reloads at the end (without the script, reloading the page shows the progress).
+// While the figures are recomputed after a settings change, the banner's progress (on every
+// page) updates itself, and the page reloads at the end (without the script, reloading the page shows the progress).
 (function () {
   var el = document.getElementById("recompute");
   if (!el || !window.fetch) return;
@@ -30,7 +30,7 @@ document.addEventListener("change", function (e) {
     fetch(el.getAttribute("data-progress"), {credentials: "same-origin"})
       .then(function (r) { return r.json(); })
       .then(function (p) {
-        if (!p.running) { window.location.replace("/settings"); return; }
+        if (!p.running) { window.location.reload(); return; }
         bar.max = p.total || 1; bar.value = p.done;
         count.textContent = p.done + " / " + p.total;
         setTimeout(poll, 1000);
