@@ -185,3 +185,27 @@ func TestVaultOpen(t *testing.T) {
 		t.Fatalf("no instance: %v", err)
 	}
 }
+
+// TestCheckSpeaksTheSystemsLanguage: before a vault is open, its own language setting is out of
+// reach: a missing --vault or --instance is said in the system's language.
+func TestCheckSpeaksTheSystemsLanguage(t *testing.T) {
+	for _, c := range []struct {
+		lang string
+		v    cmdenv.Vault
+		want string
+	}{
+		{"fr_FR.UTF-8", cmdenv.Vault{}, "pas de coffre"},
+		{"fr_FR.UTF-8", cmdenv.Vault{DSN: "v.db"}, "pas d'instance"},
+		{"C", cmdenv.Vault{}, "no vault: give --vault"},
+		{"en_GB.UTF-8", cmdenv.Vault{DSN: "v.db"}, "no instance: give --instance"},
+	} {
+		t.Setenv("LANGUAGE", "")
+		t.Setenv("LC_ALL", "")
+		t.Setenv("LC_MESSAGES", "")
+		t.Setenv("LANG", c.lang)
+		err := c.v.Check()
+		if !errors.Is(err, cmdenv.ErrUsage) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("LANG=%s, %+v: Check() = %v, want bad usage saying %q", c.lang, c.v, err, c.want)
+		}
+	}
+}

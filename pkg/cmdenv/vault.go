@@ -3,6 +3,8 @@ package cmdenv
 import (
 	"context"
 	"errors"
+	"github.com/coachco2/coachco2/pkg/i18n"
+	"github.com/coachco2/coachco2/pkg/ui/locale"
 	"maps"
 
 	"github.com/spf13/cobra"
@@ -36,11 +38,12 @@ func (v *Vault) Fill(cmd *cobra.Command, extra map[string]string) error {
 
 // Check says, as bad usage, that --vault or --instance is missing.
 func (v *Vault) Check() error {
+	p := i18n.For(locale.Choose("")) // the vault is not open: the system's language
 	switch {
 	case v.DSN == "":
-		return Usagef("no vault: give --vault or set COACHCO2_VAULT")
+		return Usagef("%s", p.T("cli.err.noVault"))
 	case v.Instance == "":
-		return Usagef("no instance: give --instance or set COACHCO2_INSTANCE")
+		return Usagef("%s", p.T("cli.err.noInstance"))
 	}
 	return nil
 }

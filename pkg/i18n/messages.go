@@ -296,6 +296,8 @@ var texts = [...]struct{ key, en, fr string }{
 	// The rest of the app's command line (pkg/ui/appui, app/) and the connector's
 	// (pkg/ui/connectorui, connector/): results, and the sentences the commands add to errors.
 	{"cli.check.vault", "%s, instance %s", "%s, instance %s"},
+	{"cli.err.noVault", "no vault: give --vault or set COACHCO2_VAULT", "pas de coffre : donnez --vault ou définissez COACHCO2_VAULT"},
+	{"cli.err.noInstance", "no instance: give --instance or set COACHCO2_INSTANCE", "pas d'instance : donnez --instance ou définissez COACHCO2_INSTANCE"},
 	{"cli.check.header", "database\tdocuments", "base\tdocuments"},
 	{"cli.recomputed", "%d trips, %d recomputed with %s %s, %d errors", "%d trajets, %d recalculés avec %s %s, %d erreurs"},
 	{"cli.tripError", "  trip %s: %s", "  trajet %s : %s"},
