@@ -11,10 +11,14 @@ package engine
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -24,17 +28,45 @@ import (
 	"github.com/coachco2/coachco2/pkg/webapp"
 )
 
-// DoctypeScreens holds the screens the engine renders, one document: ScreensID.
+// DoctypeScreens holds the screens the engine renders: the document ScreensID, and one
+// document per trip, TripScreenID(id). DoctypeCorrections holds the forms the page submits
+// (a trip's corrections), which the engine passes to the web app's handler.
 const (
-	DoctypeScreens = "io.cozy.coachco2.screens"
-	ScreensID      = "screens"
+	DoctypeScreens     = "io.cozy.coachco2.screens"
+	DoctypeCorrections = "io.cozy.coachco2.corrections"
+	ScreensID          = "screens"
 )
+
+// TripScreenID is the id of a trip's screen document.
+func TripScreenID(tripID string) string { return "trip-" + tripID }
+
+// Correction is a form the page submitted: the web app's path it was for and its fields,
+// URL-encoded. Only a trip's forms are taken (correctionPath).
+type Correction struct {
+	ID   string `json:"_id,omitempty"`
+	Rev  string `json:"_rev,omitempty"`
+	Path string `json:"path"`
+	Form string `json:"form"`
+}
+
+// correctionPath is what a correction may post to: a trip's form, or the undo of its recurrence.
+var correctionPath = regexp.MustCompile(`^/trips/[^/]+(/recurring/undo)?$`)
+
+// tripScreen is a trip's screen document.
+type tripScreen struct {
+	ID   string `json:"_id"`
+	Rev  string `json:"_rev,omitempty"`
+	Main string `json:"main"`
+}
 
 // Paths are the web app's screens the engine renders, in the order the page offers them.
 var Paths = []string{"/", "/trips", "/analysis"}
 
 // Screens is the document the engine writes and the page reads.
 type Screens struct {
+	// ID and Rev go together: the stack refuses an update with a _rev and no _id
+	// (web/data/data.go, UpdateDoc).
+	ID  string `json:"_id,omitempty"`
 	Rev string `json:"_rev,omitempty"`
 	// Main is each screen's <main> element (path -> HTML), as pkg/webapp renders it.
 	Main map[string]string `json:"main"`
@@ -70,41 +102,136 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if _, err := c.Refresh(ctx); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
-	r, err := c.Report(ctx, indicators.Query{}, nil)
-	if err != nil {
-		return fmt.Errorf("engine: the report: %w", err)
-	}
 	app, err := webapp.New(c, webapp.Options{Locale: o.Locale, Now: o.Now})
 	if err != nil {
 		return fmt.Errorf("engine: the web app: %w", err)
 	}
-	s := Screens{Main: map[string]string{}, Report: r, Computed: o.Now().UTC()}
 	h := app.Handler()
+	if err := applyCorrections(ctx, v, h); err != nil {
+		return err
+	}
+	r, err := c.Report(ctx, indicators.Query{}, nil)
+	if err != nil {
+		return fmt.Errorf("engine: the report: %w", err)
+	}
+	s := Screens{Main: map[string]string{}, Report: r, Computed: o.Now().UTC()}
 	for _, p := range Paths {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, p, nil))
-		if rec.Code != http.StatusOK {
-			return fmt.Errorf("engine: the web app answered %d to %s", rec.Code, p)
+		if s.Main[p], err = render(ctx, h, p); err != nil {
+			return err
 		}
-		main, err := mainOf(rec.Body.Bytes())
-		if err != nil {
-			return fmt.Errorf("engine: %s: %w", p, err)
-		}
-		s.Main[p] = main
 	}
 	db, err := v.DB(ctx, DoctypeScreens)
 	if err != nil {
 		return fmt.Errorf("engine: the screens' database: %w", err)
 	}
+	if err := writeTripScreens(ctx, c, db, h); err != nil {
+		return err
+	}
 	var old Screens
 	switch rev, err := db.Get(ctx, ScreensID, &old); {
 	case err == nil:
-		s.Rev = rev
+		s.ID, s.Rev = ScreensID, rev
 	case !errors.Is(err, vault.ErrNotFound):
 		return fmt.Errorf("engine: read the screens: %w", err)
 	}
 	if _, err := db.Put(ctx, ScreensID, s); err != nil {
 		return fmt.Errorf("engine: write the screens: %w", err)
+	}
+	return nil
+}
+
+// render returns the <main> of the web app's page at path.
+func render(ctx context.Context, h http.Handler, path string) (string, error) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil))
+	if rec.Code != http.StatusOK {
+		return "", fmt.Errorf("engine: the web app answered %d to %s", rec.Code, path)
+	}
+	main, err := mainOf(rec.Body.Bytes())
+	if err != nil {
+		return "", fmt.Errorf("engine: %s: %w", path, err)
+	}
+	return main, nil
+}
+
+// applyCorrections passes each submitted form to the web app's handler, as `app serve` gets it,
+// and removes it once done. A form the handler refuses is removed too (it would be refused
+// again), and said on stderr without its content.
+func applyCorrections(ctx context.Context, v *vault.Vault, h http.Handler) error {
+	db, err := v.DB(ctx, DoctypeCorrections)
+	if err != nil {
+		return fmt.Errorf("engine: the corrections' database: %w", err)
+	}
+	var todo []Correction
+	err = db.Find(ctx, vault.Query{}, func(doc json.RawMessage) error {
+		var c Correction
+		if err := json.Unmarshal(doc, &c); err != nil {
+			return fmt.Errorf("a correction: %w", err)
+		}
+		todo = append(todo, c)
+		return nil
+	})
+	// Through a stack, a doctype's database exists from its first document on.
+	if err != nil && !errors.Is(err, vault.ErrNotFound) {
+		return fmt.Errorf("engine: read the corrections: %w", err)
+	}
+	for _, c := range todo {
+		if !correctionPath.MatchString(c.Path) {
+			slog.Warn("engine: a correction for another path than a trip's is left out", "id", c.ID)
+		} else {
+			req := httptest.NewRequestWithContext(ctx, http.MethodPost, c.Path, strings.NewReader(c.Form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code >= 400 {
+				slog.Warn("engine: the web app refused a correction", "id", c.ID, "status", rec.Code)
+			}
+		}
+		if _, err := db.Delete(ctx, c.ID, c.Rev); err != nil && !errors.Is(err, vault.ErrNotFound) {
+			return fmt.Errorf("engine: remove the correction %s: %w", c.ID, err)
+		}
+	}
+	return nil
+}
+
+// writeTripScreens renders every trip's screen and writes those that changed, in bulk.
+func writeTripScreens(ctx context.Context, c *coach.Coach, db *vault.DB, h http.Handler) error {
+	trips, _, err := c.ListTrips(ctx, coach.TripQuery{})
+	if err != nil {
+		return fmt.Errorf("engine: list the trips: %w", err)
+	}
+	old := map[string]tripScreen{}
+	err = db.Find(ctx, vault.Query{Selector: map[string]any{"_id": map[string]any{"$gt": "trip-", "$lt": "trip-\uffff"}}}, func(doc json.RawMessage) error {
+		var s tripScreen
+		if err := json.Unmarshal(doc, &s); err != nil {
+			return err
+		}
+		old[s.ID] = s
+		return nil
+	})
+	if err != nil && !errors.Is(err, vault.ErrNotFound) {
+		return fmt.Errorf("engine: read the trips' screens: %w", err)
+	}
+	var changed []tripScreen
+	for _, t := range trips {
+		main, err := render(ctx, h, "/trips/"+url.PathEscape(t.ID))
+		if err != nil {
+			return err
+		}
+		id := TripScreenID(t.ID)
+		if prev, ok := old[id]; ok && prev.Main == main {
+			continue
+		}
+		changed = append(changed, tripScreen{ID: id, Rev: old[id].Rev, Main: main})
+	}
+	res, err := vault.SaveMany(ctx, db, changed, 0)
+	if err != nil {
+		return fmt.Errorf("engine: write the trips' screens: %w", err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			return fmt.Errorf("engine: write the screen %s: %w", r.ID, r.Err)
+		}
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ func save(t *testing.T, v *vault.Vault, docs []*trip.Doc) {
 
 // wantReport is `app report --json` over the samples: the coach's report over every trip of an
 // embedded vault holding them.
-func wantReport(t *testing.T) *indicators.Report {
+func wantReport(t *testing.T) (*indicators.Report, *coach.Coach) {
 	t.Helper()
 	ctx := t.Context()
 	v, err := vault.Open(ctx, filepath.Join(t.TempDir(), "vault.db"), "alice")
@@ -75,7 +75,7 @@ func wantReport(t *testing.T) *indicators.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r
+	return r, c
 }
 
 // buildBundle runs cozyapp/package.sh, as make cozy-app does, and returns the bundle's folder.
@@ -163,7 +163,7 @@ func TestInstalledInACozy(t *testing.T) {
 	runService(t, dir, stack.URL, app.Token)
 
 	// The stored report is the CLI's.
-	want := wantReport(t)
+	want, local := wantReport(t)
 	v, err := vault.OpenCozy(t.Context(), stack.URL, app.Token)
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +201,31 @@ func TestInstalledInACozy(t *testing.T) {
 	}
 	b.Click(`#screens a[href="#/trips"]`)
 	b.WaitVisible("#screen table")
-	b.Screenshot("cozy-trips")
+
+	// A car trip's car section becomes a bike ride: the page stores the form, the service (which
+	// the stack starts on that new correction) passes it to the web app's handler, and the
+	// trip's CO2 changes.
+	id, section := carSection(t, local)
+	b.Navigate("/?open=1#/trips/" + id)
+	b.WaitVisible("#screen #trip-co2")
+	before := b.Text("#trip-co2")
+	b.SetValue("#section-"+strconv.Itoa(section), "BICYCLING")
+	b.WaitVisible("p.saved")
+	runService(t, dir, stack.URL, app.Token)
+	b.Navigate("/?open=2#/trips/" + id)
+	b.WaitVisible("#screen #trip-co2")
+	if after := b.Text("#trip-co2"); after == before {
+		t.Fatalf("the trip's CO2 stayed %s after its car section became a bike ride", before)
+	}
+	b.Screenshot("cozy-trip-corrected")
+	var left int
+	cdb, err := v.DB(t.Context(), engine.DoctypeCorrections)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cdb.Find(t.Context(), vault.Query{}, func(json.RawMessage) error { left++; return nil }); err != nil || left != 0 {
+		t.Fatalf("%d corrections left after the service ran (%v)", left, err)
+	}
 
 	stackOrigin := strings.TrimSuffix(stack.URL, "/")
 	for _, u := range b.Foreign(strings.TrimSuffix(app.URL, "/")) {
@@ -212,6 +236,28 @@ func TestInstalledInACozy(t *testing.T) {
 	if p := b.Problems(); len(p) > 0 {
 		t.Errorf("the page reported errors:\n%s", strings.Join(p, "\n"))
 	}
+}
+
+// carSection returns a trip with a car section that emits, and that section's index.
+func carSection(t *testing.T, c *coach.Coach) (string, int) {
+	t.Helper()
+	list, _, err := c.ListTrips(t.Context(), coach.TripQuery{Mode: trip.Car})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range list {
+		_, a, err := c.Trip(t.Context(), l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range a.Sections {
+			if s.Mode == trip.Car && s.CO2 > 0.1 {
+				return l.ID, i
+			}
+		}
+	}
+	t.Fatal("no car section in the samples")
+	return "", 0
 }
 
 // number reads the first number of a text written in English or French ("12.3 kg", "12,3 kg").

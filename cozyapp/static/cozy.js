@@ -6,53 +6,109 @@
 // fetched but the stack's API.
 
 const DOCTYPE = 'io.cozy.coachco2.screens'
+const CORRECTIONS = 'io.cozy.coachco2.corrections'
 const NAMES = {
-  en: { '/': 'Dashboard', '/trips': 'Trips', '/analysis': 'Analysis', wait: 'Your figures are being computed; this page updates when they are ready.', fail: 'The figures could not be read' },
-  fr: { '/': 'Tableau de bord', '/trips': 'Trajets', '/analysis': 'Analyse', wait: 'Vos chiffres sont en cours de calcul ; la page se met à jour quand ils sont prêts.', fail: 'Les chiffres n’ont pas pu être lus' }
+  en: { '/': 'Dashboard', '/trips': 'Trips', '/analysis': 'Analysis', wait: 'Your figures are being computed; this page updates when they are ready.', fail: 'The figures could not be read', saved: 'Saved: your figures are being recomputed; reload the page in a moment.' },
+  fr: { '/': 'Tableau de bord', '/trips': 'Trajets', '/analysis': 'Analyse', wait: 'Vos chiffres sont en cours de calcul ; la page se met à jour quand ils sont prêts.', fail: 'Les chiffres n’ont pas pu être lus', saved: 'Enregistré : vos chiffres sont en cours de recalcul ; rechargez la page dans un moment.' }
 }
 
 document.addEventListener('DOMContentLoaded', () => {
   const app = document.querySelector('[role=application]')
-  const names = NAMES[(app.dataset.locale || 'en').slice(0, 2)] || NAMES.en
-  const stack = window.location.protocol + '//' + app.dataset.cozyStack
-  const status = (text) => { document.getElementById('status').textContent = text }
-
-  fetch(stack + '/data/' + encodeURIComponent(DOCTYPE) + '/screens', {
-    headers: { Authorization: 'Bearer ' + app.dataset.token, Accept: 'application/json' }
-  }).then((resp) => {
-    if (resp.status === 404) { status(names.wait); return null }
-    if (!resp.ok) throw new Error(resp.status + ' ' + resp.statusText)
-    return resp.json()
-  }).then((doc) => {
-    if (doc) show(doc, names, window.location.hash.slice(1) || '/')
-  }).catch((err) => status(names.fail + ': ' + err.message))
+  const ctx = {
+    names: NAMES[(app.dataset.locale || 'en').slice(0, 2)] || NAMES.en,
+    stack: window.location.protocol + '//' + app.dataset.cozyStack,
+    token: app.dataset.token
+  }
+  get(ctx, DOCTYPE, 'screens').then((doc) => {
+    if (!doc) { status(ctx.names.wait); return }
+    ctx.doc = doc
+    go(ctx, window.location.hash.slice(1) || '/')
+  }).catch((err) => status(ctx.names.fail + ': ' + err.message))
 })
 
-// show renders the nav and one screen; the screens' own links to another stored screen switch
-// to it, through the URL's fragment (the stack serves only this page).
-function show (doc, names, path) {
-  if (!doc.main[path]) path = '/'
+function status (text) {
+  const p = document.createElement('p')
+  p.id = 'status'
+  p.textContent = text
+  const main = document.createElement('main')
+  main.append(p)
+  document.getElementById('screen').replaceChildren(main)
+}
+
+// get reads a document through the stack's /data API: null when there is none.
+function get (ctx, doctype, id) {
+  return fetch(ctx.stack + '/data/' + encodeURIComponent(doctype) + '/' + encodeURIComponent(id), {
+    headers: { Authorization: 'Bearer ' + ctx.token, Accept: 'application/json' }
+  }).then((resp) => {
+    if (resp.status === 404) return null
+    if (!resp.ok) throw new Error(resp.status + ' ' + resp.statusText)
+    return resp.json()
+  })
+}
+
+// go shows the screen at path: a stored screen, or a trip's (its own document).
+function go (ctx, path) {
+  const trip = path.match(/^\/trips\/([^/?#]+)$/)
+  if (trip) {
+    get(ctx, DOCTYPE, 'trip-' + decodeURIComponent(trip[1])).then((doc) => {
+      if (doc) show(ctx, path, doc.main); else go(ctx, '/trips')
+    }).catch((err) => status(ctx.names.fail + ': ' + err.message))
+    return
+  }
+  if (!ctx.doc.main[path]) path = '/'
+  show(ctx, path, ctx.doc.main[path])
+}
+
+// show renders the nav and a screen, and routes its links and forms: a link to another screen
+// switches to it through the URL's fragment (the stack serves only this page); a trip's form is
+// stored as a correction, which the service passes to the web app's handler.
+function show (ctx, path, html) {
+  window.location.hash = path
   const nav = document.getElementById('screens')
   nav.replaceChildren()
-  for (const p of Object.keys(names).filter((k) => k.startsWith('/'))) {
-    if (!doc.main[p]) continue
+  for (const p of Object.keys(ctx.names).filter((k) => k.startsWith('/'))) {
+    if (!ctx.doc.main[p]) continue
     const a = document.createElement('a')
     a.href = '#' + p
-    a.textContent = names[p]
-    if (p === path) a.setAttribute('aria-current', 'page')
-    a.addEventListener('click', (ev) => { ev.preventDefault(); window.location.hash = p; show(doc, names, p) })
+    a.textContent = ctx.names[p]
+    if (p === path || path.startsWith(p + '/')) a.setAttribute('aria-current', 'page')
+    a.addEventListener('click', (ev) => { ev.preventDefault(); go(ctx, p) })
     nav.append(a)
   }
   // The HTML is the engine's rendering of the person's own data, escaped by html/template; its
   // scripts, if any, would not run (the stack's CSP has no 'unsafe-inline' for scripts).
-  const parsed = new DOMParser().parseFromString(doc.main[path], 'text/html')
-  const main = parsed.querySelector('main')
+  const main = new DOMParser().parseFromString(html, 'text/html').querySelector('main')
   document.getElementById('screen').replaceChildren(document.importNode(main, true))
   for (const a of document.querySelectorAll('#screen a[href^="/"]')) {
-    const target = new URL(a.getAttribute('href'), window.location.href).pathname
     a.addEventListener('click', (ev) => {
       ev.preventDefault()
-      if (doc.main[target]) { window.location.hash = target; show(doc, names, target) }
+      go(ctx, new URL(a.getAttribute('href'), window.location.href).pathname)
+    })
+  }
+  for (const form of document.querySelectorAll('#screen form')) {
+    const action = new URL(form.getAttribute('action') || path, window.location.href).pathname
+    if (!/^\/trips\/[^/]+(\/recurring\/undo)?$/.test(action)) {
+      form.addEventListener('submit', (ev) => ev.preventDefault())
+      continue
+    }
+    for (const sel of form.querySelectorAll('select.autosubmit')) {
+      sel.addEventListener('change', () => form.requestSubmit())
+    }
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault()
+      const fields = new URLSearchParams(new FormData(form, ev.submitter))
+      fields.delete('csrf_token')
+      fetch(ctx.stack + '/data/' + encodeURIComponent(CORRECTIONS) + '/', {
+        method: 'POST',
+        headers: { Authorization: 'Bearer ' + ctx.token, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ path: action, form: fields.toString() })
+      }).then((resp) => {
+        if (!resp.ok) throw new Error(resp.status + ' ' + resp.statusText)
+        const p = document.createElement('p')
+        p.className = 'saved'
+        p.textContent = ctx.names.saved
+        form.before(p)
+      }).catch((err) => status(ctx.names.fail + ': ' + err.message))
     })
   }
 }
