@@ -60,7 +60,11 @@ type tripScreen struct {
 }
 
 // Paths are the web app's screens the engine renders, in the order the page offers them.
-var Paths = []string{"/", "/trips", "/analysis"}
+var Paths = []string{"/", "/trips", "/analysis", "/exports"}
+
+// Exports are the web app's downloads the engine stores, over every trip: the page offers them
+// from the Exports screen.
+var Exports = []string{"/exports/trips.csv"}
 
 // Screens is the document the engine writes and the page reads.
 type Screens struct {
@@ -70,6 +74,8 @@ type Screens struct {
 	Rev string `json:"_rev,omitempty"`
 	// Main is each screen's <main> element (path -> HTML), as pkg/webapp renders it.
 	Main map[string]string `json:"main"`
+	// Exports holds each download of Exports (path -> content), as the web app answers it.
+	Exports map[string]string `json:"exports"`
 	// Report is the indicators' report over every trip, as `app report --json` prints it.
 	Report *indicators.Report `json:"report"`
 	// Computed is when the engine wrote this.
@@ -114,11 +120,19 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if err != nil {
 		return fmt.Errorf("engine: the report: %w", err)
 	}
-	s := Screens{Main: map[string]string{}, Report: r, Computed: o.Now().UTC()}
+	s := Screens{Main: map[string]string{}, Exports: map[string]string{}, Report: r, Computed: o.Now().UTC()}
 	for _, p := range Paths {
 		if s.Main[p], err = render(ctx, h, p); err != nil {
 			return err
 		}
+	}
+	for _, p := range Exports {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, p, nil))
+		if rec.Code != http.StatusOK {
+			return fmt.Errorf("engine: the web app answered %d to %s", rec.Code, p)
+		}
+		s.Exports[p] = rec.Body.String()
 	}
 	db, err := v.DB(ctx, DoctypeScreens)
 	if err != nil {

@@ -2,11 +2,16 @@ package engine_test
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -22,6 +27,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
+	"github.com/coachco2/coachco2/pkg/webapp"
 )
 
 var couch = vaulttest.NewServer()
@@ -202,6 +208,18 @@ func TestInstalledInACozy(t *testing.T) {
 	b.Click(`#screens a[href="#/trips"]`)
 	b.WaitVisible("#screen table")
 
+	// The CSV export is the web app's over the same trips.
+	b.Click(`#screens a[href="#/exports"]`)
+	b.WaitVisible(`#screen form[action="/exports/trips.csv"] button`)
+	b.Click(`#screen form[action="/exports/trips.csv"] button`)
+	b.WaitVisible("#download") // the link to the file, once its download started
+	href := browsertest.Evaluate[string](b, `document.getElementById("download").href`)
+	exported, err := url.PathUnescape(strings.TrimPrefix(href, "data:text/csv;charset=utf-8,"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCSV(t, exported, localCSV(t, local))
+
 	// A car trip's car section becomes a bike ride: the page stores the form, the service (which
 	// the stack starts on that new correction) passes it to the web app's handler, and the
 	// trip's CO2 changes.
@@ -235,6 +253,56 @@ func TestInstalledInACozy(t *testing.T) {
 	}
 	if p := b.Problems(); len(p) > 0 {
 		t.Errorf("the page reported errors:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+// localCSV is the web app's CSV export of every trip of the coach.
+func localCSV(t *testing.T, c *coach.Coach) string {
+	t.Helper()
+	app, err := webapp.New(c, webapp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	app.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/exports/trips.csv", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("the web app's CSV: %d", rec.Code)
+	}
+	return rec.Body.String()
+}
+
+// sameCSV fails the test unless the two CSV files hold the same records, numbers (alone or in
+// JSON lists) compared as numbers: the test's CouchDB-protocol server (pouchdb-server) writes 12.0 back as 12, which the
+// exports pass on as the vault gives them.
+func sameCSV(t *testing.T, got, want string) {
+	t.Helper()
+	g, err := csv.NewReader(strings.NewReader(got)).ReadAll()
+	if err != nil {
+		t.Fatalf("the export is no CSV: %v", err)
+	}
+	w, err := csv.NewReader(strings.NewReader(want)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g) != len(w) || len(g) < 2 {
+		t.Fatalf("the export has %d records, the web app's %d", len(g), len(w))
+	}
+	for i := range g {
+		if len(g[i]) != len(w[i]) {
+			t.Fatalf("record %d: %d fields, want %d", i, len(g[i]), len(w[i]))
+		}
+		for j := range g[i] {
+			if g[i][j] == w[i][j] {
+				continue
+			}
+			// A number, or a JSON list of numbers, compared by value.
+			var a, b any
+			errA := json.Unmarshal([]byte(g[i][j]), &a)
+			errB := json.Unmarshal([]byte(w[i][j]), &b)
+			if errA != nil || errB != nil || !reflect.DeepEqual(a, b) {
+				t.Fatalf("record %d, field %d (%s): %.80q, want %.80q", i, j, w[0][j], g[i][j], w[i][j])
+			}
+		}
 	}
 }
 

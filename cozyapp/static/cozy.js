@@ -8,8 +8,8 @@
 const DOCTYPE = 'io.cozy.coachco2.screens'
 const CORRECTIONS = 'io.cozy.coachco2.corrections'
 const NAMES = {
-  en: { '/': 'Dashboard', '/trips': 'Trips', '/analysis': 'Analysis', wait: 'Your figures are being computed; this page updates when they are ready.', fail: 'The figures could not be read', saved: 'Saved: your figures are being recomputed; reload the page in a moment.' },
-  fr: { '/': 'Tableau de bord', '/trips': 'Trajets', '/analysis': 'Analyse', wait: 'Vos chiffres sont en cours de calcul ; la page se met à jour quand ils sont prêts.', fail: 'Les chiffres n’ont pas pu être lus', saved: 'Enregistré : vos chiffres sont en cours de recalcul ; rechargez la page dans un moment.' }
+  en: { '/': 'Dashboard', '/trips': 'Trips', '/analysis': 'Analysis', '/exports': 'Exports', wait: 'Your figures are being computed; this page updates when they are ready.', fail: 'The figures could not be read', saved: 'Saved: your figures are being recomputed; reload the page in a moment.' },
+  fr: { '/': 'Tableau de bord', '/trips': 'Trajets', '/analysis': 'Analyse', '/exports': 'Exports', wait: 'Vos chiffres sont en cours de calcul ; la page se met à jour quand ils sont prêts.', fail: 'Les chiffres n’ont pas pu être lus', saved: 'Enregistré : vos chiffres sont en cours de recalcul ; rechargez la page dans un moment.' }
 }
 
 document.addEventListener('DOMContentLoaded', () => {
@@ -87,6 +87,26 @@ function show (ctx, path, html) {
   }
   for (const form of document.querySelectorAll('#screen form')) {
     const action = new URL(form.getAttribute('action') || path, window.location.href).pathname
+    const stored = ctx.doc.exports && ctx.doc.exports[action]
+    if (stored !== undefined) {
+      // A download the engine stored, over every trip (the range fields do not apply here).
+      for (const input of form.querySelectorAll('input')) input.disabled = true
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault()
+        // The link stays after the form, to download the file again.
+        let a = document.getElementById('download')
+        if (!a) {
+          a = document.createElement('a')
+          a.id = 'download'
+          form.after(a)
+        }
+        a.download = 'coachco2-' + action.split('/').pop()
+        a.textContent = a.download
+        a.href = 'data:text/csv;charset=utf-8,' + encodeURIComponent(stored)
+        a.click()
+      })
+      continue
+    }
     if (!/^\/trips\/[^/]+(\/recurring\/undo)?$/.test(action)) {
       form.addEventListener('submit', (ev) => ev.preventDefault())
       continue
