@@ -35,6 +35,9 @@ const (
 	DoctypeScreens     = "io.cozy.coachco2.screens"
 	DoctypeCorrections = "io.cozy.coachco2.corrections"
 	ScreensID          = "screens"
+	// ExportsID is the document of the stored downloads, apart from the screens so that the
+	// dashboard does not wait for them.
+	ExportsID = "exports"
 )
 
 // TripScreenID is the id of a trip's screen document.
@@ -62,9 +65,17 @@ type tripScreen struct {
 // Paths are the web app's screens the engine renders, in the order the page offers them.
 var Paths = []string{"/", "/trips", "/analysis", "/exports"}
 
-// Exports are the web app's downloads the engine stores, over every trip: the page offers them
-// from the Exports screen.
+// Exports are the web app's downloads the engine stores, over every trip, in the document
+// ExportsID: the page offers them from the Exports screen.
 var Exports = []string{"/exports/trips.csv"}
+
+// Downloads is the document ExportsID.
+type Downloads struct {
+	ID  string `json:"_id,omitempty"`
+	Rev string `json:"_rev,omitempty"`
+	// Files holds each download of Exports (path -> content), as the web app answers it.
+	Files map[string]string `json:"files"`
+}
 
 // Screens is the document the engine writes and the page reads.
 type Screens struct {
@@ -74,8 +85,6 @@ type Screens struct {
 	Rev string `json:"_rev,omitempty"`
 	// Main is each screen's <main> element (path -> HTML), as pkg/webapp renders it.
 	Main map[string]string `json:"main"`
-	// Exports holds each download of Exports (path -> content), as the web app answers it.
-	Exports map[string]string `json:"exports"`
 	// Report is the indicators' report over every trip, as `app report --json` prints it.
 	Report *indicators.Report `json:"report"`
 	// Computed is when the engine wrote this.
@@ -120,7 +129,8 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if err != nil {
 		return fmt.Errorf("engine: the report: %w", err)
 	}
-	s := Screens{Main: map[string]string{}, Exports: map[string]string{}, Report: r, Computed: o.Now().UTC()}
+	s := Screens{Main: map[string]string{}, Report: r, Computed: o.Now().UTC()}
+	downloads := Downloads{Files: map[string]string{}}
 	for _, p := range Paths {
 		if s.Main[p], err = render(ctx, h, p); err != nil {
 			return err
@@ -132,7 +142,7 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 		if rec.Code != http.StatusOK {
 			return fmt.Errorf("engine: the web app answered %d to %s", rec.Code, p)
 		}
-		s.Exports[p] = rec.Body.String()
+		downloads.Files[p] = rec.Body.String()
 	}
 	db, err := v.DB(ctx, DoctypeScreens)
 	if err != nil {
@@ -141,15 +151,23 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if err := writeTripScreens(ctx, c, db, h); err != nil {
 		return err
 	}
-	var old Screens
-	switch rev, err := db.Get(ctx, ScreensID, &old); {
-	case err == nil:
-		s.ID, s.Rev = ScreensID, rev
-	case !errors.Is(err, vault.ErrNotFound):
-		return fmt.Errorf("engine: read the screens: %w", err)
+	if err := putDoc(ctx, db, ExportsID, &downloads, &downloads.ID, &downloads.Rev); err != nil {
+		return err
 	}
-	if _, err := db.Put(ctx, ScreensID, s); err != nil {
-		return fmt.Errorf("engine: write the screens: %w", err)
+	return putDoc(ctx, db, ScreensID, &s, &s.ID, &s.Rev)
+}
+
+// putDoc writes doc under id, over its current revision if there is one.
+func putDoc(ctx context.Context, db *vault.DB, id string, doc any, docID, docRev *string) error {
+	var old struct{}
+	switch rev, err := db.Get(ctx, id, &old); {
+	case err == nil:
+		*docID, *docRev = id, rev
+	case !errors.Is(err, vault.ErrNotFound):
+		return fmt.Errorf("engine: read %s: %w", id, err)
+	}
+	if _, err := db.Put(ctx, id, doc); err != nil {
+		return fmt.Errorf("engine: write %s: %w", id, err)
 	}
 	return nil
 }

@@ -56,6 +56,14 @@ function go (ctx, path) {
     return
   }
   if (!ctx.doc.main[path]) path = '/'
+  if (path === '/exports' && !ctx.exports) {
+    // The downloads are a document of their own, read when their screen opens.
+    get(ctx, DOCTYPE, 'exports').then((doc) => {
+      ctx.exports = (doc && doc.files) || {}
+      show(ctx, path, ctx.doc.main[path])
+    }).catch((err) => status(ctx.names.fail + ': ' + err.message))
+    return
+  }
   show(ctx, path, ctx.doc.main[path])
 }
 
@@ -87,7 +95,7 @@ function show (ctx, path, html) {
   }
   for (const form of document.querySelectorAll('#screen form')) {
     const action = new URL(form.getAttribute('action') || path, window.location.href).pathname
-    const stored = ctx.doc.exports && ctx.doc.exports[action]
+    const stored = ctx.exports && ctx.exports[action]
     if (stored !== undefined) {
       // A download the engine stored, over every trip (the range fields do not apply here).
       for (const input of form.querySelectorAll('input')) input.disabled = true
