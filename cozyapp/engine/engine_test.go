@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -117,9 +118,11 @@ func buildBundle(t *testing.T) string {
 	return filepath.Join(out, "coachco2-local")
 }
 
-// runService runs the bundle's service as the stack does: Node.js on its entry point, with
-// COZY_URL and the app's token (a service has the app's permissions, docs/apps.md). The bundled
-// engine is a linux/amd64 binary: elsewhere the engine runs in the test's process instead.
+// runService runs the bundle's service as the stack does (cozy-stack worker/exec/service.go):
+// only the service's file is copied, as index.js, into a fresh folder, and Node.js runs it with
+// COZY_URL, the app's token (a service has the app's permissions) and COZY_LOCALE; stdout must
+// be JSON lines. The bundled engine is a linux/amd64 binary: elsewhere the engine runs in the
+// test's process instead.
 func runService(t *testing.T, dir, stackURL, token string) {
 	t.Helper()
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
@@ -130,10 +133,26 @@ func runService(t *testing.T, dir, stackURL, token string) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join(dir, "services", "coach.js"))
+	src, err := os.ReadFile(filepath.Join(dir, "services", "coach.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	if err := os.WriteFile(filepath.Join(work, "index.js"), src, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, "node", "index.js")
+	cmd.Dir = work
 	cmd.Env = append(os.Environ(), "COZY_URL="+stackURL, "COZY_CREDENTIALS="+token, "COZY_LOCALE=en")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("the service: %v\n%s", err, b)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("the service: %v\n%s%s", err, stdout.Bytes(), stderr.Bytes())
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		if line != "" && !json.Valid([]byte(line)) {
+			t.Fatalf("the service wrote a line the stack cannot read as JSON: %q", line)
+		}
 	}
 }
 
