@@ -52,6 +52,12 @@ type CozyStack struct {
 	// CSPAllowList is the stack config's csp_allowlist (source kind -> list): "script",
 	// "connect", "img"... added to the apps' CSP as web/routing.go does.
 	CSPAllowList map[string]string
+	// RemoteDoctypes are the remote doctypes' requests (doctype -> the "request" file of
+	// cozy-doctypes), as the stack's doctypes folder (`cozy-stack serve --doctypes`) gives them.
+	RemoteDoctypes map[string]string
+	// RemoteAllowCustomPort lets a remote request go to another port than the scheme's, as
+	// `cozy-stack serve --remote-allow-custom-port` does (the test servers listen on such ports).
+	RemoteAllowCustomPort bool
 
 	instance string
 	couch    *url.URL
@@ -226,6 +232,11 @@ func (s *CozyStack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.Down.Load() {
 		httpError(w, http.StatusServiceUnavailable, "Service Unavailable")
+		return
+	}
+	// web/remote/remote.go: /remote/:doctype (the double has no remote assets).
+	if doctype, ok := strings.CutPrefix(r.URL.Path, "/remote/"); ok && doctype != "" && !strings.Contains(doctype, "/") {
+		s.remote(w, r, doctype)
 		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/data/")
