@@ -32,6 +32,9 @@ import (
 // has no decompressing middleware (web/routing.go), so a gzip body is a 400 there, and passed on
 // as it is by the proxied routes.
 //
+// It also installs and serves webapps (cozyapps.go: the apps' template, CSP, CORS and tokens)
+// and answers /remote/:doctype (cozyremote.go).
+//
 // What it leaves out: the jobs, files, realtime and sharing APIs, the "no_index" refusal of a
 // _find that CouchDB answers with a warning (docs/mango.md), and JWT parsing (tokens are opaque
 // strings here; a token the double did not issue is refused as an invalid JWT).
