@@ -11,6 +11,9 @@
 # make konnector  the konnector package a stock Cozy stack runs, in build/konnector/: the folder
 #             coachco2-openpath/ (manifest, Node.js entry point, static linux/amd64 binary) and its
 #             tarball (README, "As a Cozy konnector"); make test runs that package under Node.js
+# make cozy-app  the app bundle a Cozy stack installs, in build/cozy-app/: the folder
+#             coachco2-local/ (manifest, index.html, the page, the service: Node.js entry point and
+#             static linux/amd64 engine) and its tarball (README, "In your Cozy")
 
 GO       ?= go
 FUZZTIME ?= 30s
@@ -23,7 +26,7 @@ POUCHDB_INSTALLED := $(POUCHDB)/node_modules/.package-lock.json
 # suite skips that run when it is unset or unreachable, and fails instead when CI is set.
 COLLECTOR_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: test bench build run fuzz konnector
+.PHONY: test bench build run fuzz konnector cozy-app
 
 test: $(POUCHDB_INSTALLED) chromium
 	$(GO) vet ./...
@@ -77,6 +80,9 @@ run:
 
 konnector:
 	GO='$(GO)' sh connector/cozy/package.sh build/konnector
+
+cozy-app:
+	GO='$(GO)' sh cozyapp/package.sh build/cozy-app
 
 fuzz: $(POUCHDB_INSTALLED)
 	$(GO) test -run '^$$' -fuzz FuzzParseDSNHidesPassword -fuzztime $(FUZZTIME) ./pkg/vault

@@ -69,7 +69,7 @@ func (c *call) updateAccount(id string) {
 	if !c.put(doc) {
 		return
 	}
-	if g := c.s.tokens[requestToken(c.r)]; g != nil && g.konnector {
+	if g := c.s.lookupToken(requestToken(c.r)); g != nil && g.konnector {
 		c.s.decryptAccount(doc)
 	}
 	c.written(http.StatusOK, doc)

@@ -32,6 +32,9 @@ import (
 // has no decompressing middleware (web/routing.go), so a gzip body is a 400 there, and passed on
 // as it is by the proxied routes.
 //
+// It also installs and serves webapps (cozyapps.go: the apps' template, CSP, CORS and tokens)
+// and answers /remote/:doctype (cozyremote.go).
+//
 // What it leaves out: the jobs, files, realtime and sharing APIs, the "no_index" refusal of a
 // _find that CouchDB answers with a warning (docs/mango.md), and JWT parsing (tokens are opaque
 // strings here; a token the double did not issue is refused as an invalid JWT).
@@ -47,9 +50,22 @@ type CozyStack struct {
 	// konnector's account as Harvest does (POST /data/io.cozy.accounts/).
 	HomeToken string
 
+	// Locale is the instance's locale (instance.Locale), which index.html gets; "en" when empty.
+	Locale string
+	// CSPAllowList is the stack config's csp_allowlist (source kind -> list): "script",
+	// "connect", "img"... added to the apps' CSP as web/routing.go does.
+	CSPAllowList map[string]string
+	// RemoteDoctypes are the remote doctypes' requests (doctype -> the "request" file of
+	// cozy-doctypes), as the stack's doctypes folder (`cozy-stack serve --doctypes`) gives them.
+	RemoteDoctypes map[string]string
+	// RemoteAllowCustomPort lets a remote request go to another port than the scheme's, as
+	// `cozy-stack serve --remote-allow-custom-port` does (the test servers listen on such ports).
+	RemoteAllowCustomPort bool
+
 	instance string
 	couch    *url.URL
 	client   *http.Client
+	tokensMu sync.RWMutex // apps are installed while the stack serves
 	tokens   map[string]*grant
 	// credentials seals the accounts' secrets as the stack's vault key does.
 	credentials *seal.Box
@@ -176,10 +192,54 @@ func (g *grant) allow(verb, doctype string, doc map[string]any) bool {
 	return false
 }
 
+// lookupToken returns the grant of a token the double issued, or nil.
+func (s *CozyStack) lookupToken(tok string) *grant {
+	s.tokensMu.RLock()
+	defer s.tokensMu.RUnlock()
+	return s.tokens[tok]
+}
+
+// addToken issues a token with the grant.
+func (s *CozyStack) addToken(tok string, g *grant) {
+	s.tokensMu.Lock()
+	defer s.tokensMu.Unlock()
+	s.tokens[tok] = g
+}
+
+// cors is web/middlewares/cors.go's CORS, which the router applies to every route but /auth/:
+// any origin, with credentials; a preflight gets the methods, the asked headers and 204.
+func cors(w http.ResponseWriter, r *http.Request) (done bool) {
+	h := w.Header()
+	origin := r.Header.Get("Origin")
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	h.Add("Vary", "Access-Control-Request-Method")
+	h.Add("Vary", "Access-Control-Request-Headers")
+	h.Set("Access-Control-Allow-Methods", "GET,HEAD,PUT,PATCH,POST,DELETE")
+	if asked := r.Header.Get("Access-Control-Request-Headers"); asked != "" {
+		h.Set("Access-Control-Allow-Headers", asked)
+	}
+	h.Set("Access-Control-Max-Age", "43200")
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
 // ServeHTTP answers a request to the instance.
 func (s *CozyStack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if cors(w, r) {
+		return
+	}
 	if s.Down.Load() {
 		httpError(w, http.StatusServiceUnavailable, "Service Unavailable")
+		return
+	}
+	// web/remote/remote.go: /remote/:doctype (the double has no remote assets).
+	if doctype, ok := strings.CutPrefix(r.URL.Path, "/remote/"); ok && doctype != "" && !strings.Contains(doctype, "/") {
+		s.remote(w, r, doctype)
 		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/data/")
@@ -342,8 +402,8 @@ func (c *call) grant() *grant {
 		httpError(c.w, http.StatusUnauthorized, "No token in request")
 		return nil
 	}
-	g, ok := c.s.tokens[tok]
-	if !ok {
+	g := c.s.lookupToken(tok)
+	if g == nil {
 		httpError(c.w, http.StatusBadRequest, "Invalid JWT token")
 		return nil
 	}

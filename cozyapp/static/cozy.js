@@ -1,0 +1,142 @@
+'use strict'
+// The page of Coach CO2 in a Cozy. The engine runs on the stack side (the app's service,
+// cozyapp/engine) and stores the web app's screens, rendered by the same Go handler and
+// templates as `app serve`, in one document; this page reads it through the stack's /data API
+// with the token the stack put in index.html, and shows the screens. No framework, nothing
+// fetched but the stack's API.
+
+const DOCTYPE = 'io.cozy.coachco2.screens'
+const CORRECTIONS = 'io.cozy.coachco2.corrections'
+const NAMES = {
+  en: { '/': 'Dashboard', '/trips': 'Trips', '/analysis': 'Analysis', '/exports': 'Exports', wait: 'Your figures are being computed; this page updates when they are ready.', fail: 'The figures could not be read', saved: 'Saved: your figures are being recomputed; reload the page in a moment.' },
+  fr: { '/': 'Tableau de bord', '/trips': 'Trajets', '/analysis': 'Analyse', '/exports': 'Exports', wait: 'Vos chiffres sont en cours de calcul ; la page se met à jour quand ils sont prêts.', fail: 'Les chiffres n’ont pas pu être lus', saved: 'Enregistré : vos chiffres sont en cours de recalcul ; rechargez la page dans un moment.' }
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  const app = document.querySelector('[role=application]')
+  const ctx = {
+    names: NAMES[(app.dataset.locale || 'en').slice(0, 2)] || NAMES.en,
+    stack: window.location.protocol + '//' + app.dataset.cozyStack,
+    token: app.dataset.token
+  }
+  get(ctx, DOCTYPE, 'screens').then((doc) => {
+    if (!doc) { status(ctx.names.wait); return }
+    ctx.doc = doc
+    go(ctx, window.location.hash.slice(1) || '/')
+  }).catch((err) => status(ctx.names.fail + ': ' + err.message))
+})
+
+function status (text) {
+  const p = document.createElement('p')
+  p.id = 'status'
+  p.textContent = text
+  const main = document.createElement('main')
+  main.append(p)
+  document.getElementById('screen').replaceChildren(main)
+}
+
+// get reads a document through the stack's /data API: null when there is none.
+function get (ctx, doctype, id) {
+  return fetch(ctx.stack + '/data/' + encodeURIComponent(doctype) + '/' + encodeURIComponent(id), {
+    headers: { Authorization: 'Bearer ' + ctx.token, Accept: 'application/json' }
+  }).then((resp) => {
+    if (resp.status === 404) return null
+    if (!resp.ok) throw new Error(resp.status + ' ' + resp.statusText)
+    return resp.json()
+  })
+}
+
+// go shows the screen at path: a stored screen, or a trip's (its own document).
+function go (ctx, path) {
+  const trip = path.match(/^\/trips\/([^/?#]+)$/)
+  if (trip) {
+    get(ctx, DOCTYPE, 'trip-' + decodeURIComponent(trip[1])).then((doc) => {
+      if (doc) show(ctx, path, doc.main); else go(ctx, '/trips')
+    }).catch((err) => status(ctx.names.fail + ': ' + err.message))
+    return
+  }
+  if (!ctx.doc.main[path]) path = '/'
+  if (path === '/exports' && !ctx.exports) {
+    // The downloads are a document of their own, read when their screen opens.
+    get(ctx, DOCTYPE, 'exports').then((doc) => {
+      ctx.exports = (doc && doc.files) || {}
+      show(ctx, path, ctx.doc.main[path])
+    }).catch((err) => status(ctx.names.fail + ': ' + err.message))
+    return
+  }
+  show(ctx, path, ctx.doc.main[path])
+}
+
+// show renders the nav and a screen, and routes its links and forms: a link to another screen
+// switches to it through the URL's fragment (the stack serves only this page); a trip's form is
+// stored as a correction, which the service passes to the web app's handler.
+function show (ctx, path, html) {
+  window.location.hash = path
+  const nav = document.getElementById('screens')
+  nav.replaceChildren()
+  for (const p of Object.keys(ctx.names).filter((k) => k.startsWith('/'))) {
+    if (!ctx.doc.main[p]) continue
+    const a = document.createElement('a')
+    a.href = '#' + p
+    a.textContent = ctx.names[p]
+    if (p === path || path.startsWith(p + '/')) a.setAttribute('aria-current', 'page')
+    a.addEventListener('click', (ev) => { ev.preventDefault(); go(ctx, p) })
+    nav.append(a)
+  }
+  // The HTML is the engine's rendering of the person's own data, escaped by html/template; its
+  // scripts, if any, would not run (the stack's CSP has no 'unsafe-inline' for scripts).
+  const main = new DOMParser().parseFromString(html, 'text/html').querySelector('main')
+  document.getElementById('screen').replaceChildren(document.importNode(main, true))
+  for (const a of document.querySelectorAll('#screen a[href^="/"]')) {
+    a.addEventListener('click', (ev) => {
+      ev.preventDefault()
+      go(ctx, new URL(a.getAttribute('href'), window.location.href).pathname)
+    })
+  }
+  for (const form of document.querySelectorAll('#screen form')) {
+    const action = new URL(form.getAttribute('action') || path, window.location.href).pathname
+    const stored = ctx.exports && ctx.exports[action]
+    if (stored !== undefined) {
+      // A download the engine stored, over every trip (the range fields do not apply here).
+      for (const input of form.querySelectorAll('input')) input.disabled = true
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault()
+        // The link stays after the form, to download the file again.
+        let a = document.getElementById('download')
+        if (!a) {
+          a = document.createElement('a')
+          a.id = 'download'
+          form.after(a)
+        }
+        a.download = 'coachco2-' + action.split('/').pop()
+        a.textContent = a.download
+        a.href = 'data:text/csv;charset=utf-8,' + encodeURIComponent(stored)
+        a.click()
+      })
+      continue
+    }
+    if (!/^\/trips\/[^/]+(\/recurring\/undo)?$/.test(action)) {
+      form.addEventListener('submit', (ev) => ev.preventDefault())
+      continue
+    }
+    for (const sel of form.querySelectorAll('select.autosubmit')) {
+      sel.addEventListener('change', () => form.requestSubmit())
+    }
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault()
+      const fields = new URLSearchParams(new FormData(form, ev.submitter))
+      fields.delete('csrf_token')
+      fetch(ctx.stack + '/data/' + encodeURIComponent(CORRECTIONS) + '/', {
+        method: 'POST',
+        headers: { Authorization: 'Bearer ' + ctx.token, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ path: action, form: fields.toString() })
+      }).then((resp) => {
+        if (!resp.ok) throw new Error(resp.status + ' ' + resp.statusText)
+        const p = document.createElement('p')
+        p.className = 'saved'
+        p.textContent = ctx.names.saved
+        form.before(p)
+      }).catch((err) => status(ctx.names.fail + ': ' + err.message))
+    })
+  }
+}
