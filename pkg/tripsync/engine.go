@@ -299,26 +299,49 @@ func (r *run) serverMakesComposites(span openpath.PipelineRange) (bool, error) {
 // each complete window to save. The first window is `first` seconds long; each next one is as long
 // as the last one's density says fits in answerBytes and answerEntries, growing at most
 // maxGrowth-fold. From `sparse` on (the end of the server's last trip), only the few entries
-// written since can come: the rest is read in one window. It returns false when the time budget
-// stopped it.
+// written since can come: the rest is read in one window. The next window is asked for while the
+// current one is saved, so that the server's work and the vault's overlap. It returns false when
+// the time budget stopped it.
 func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, first float64, save func([]openpath.Entry, float64) error) (bool, error) {
+	// ahead is the context of the request asked for ahead: cancelled when the loop stops early.
+	ahead, cancel := context.WithCancel(r.budget)
+	defer cancel()
+	type answer struct {
+		entries []openpath.Entry
+		err     error
+	}
+	ask := func(from, end float64) <-chan answer {
+		ch := make(chan answer, 1) // buffered: the request ends even if nobody reads its answer
+		go func() {
+			entries, err := r.src.FindEntries(ahead, openpath.EntryQuery{Keys: keys, Start: from, End: end, KeyTime: openpath.KeyTimeWriteTS})
+			ch <- answer{entries, err}
+		}()
+		return ch
+	}
 	window := max(first, minWindow.Seconds())
+	var next <-chan answer // the request for [from, end], when asked for ahead
+	var end float64
 	for from < upper {
-		if from >= sparse {
-			window = max(window, upper-from)
+		if next == nil {
+			if !r.opts.Deadline.IsZero() && r.opts.Now().After(r.opts.Deadline) {
+				return false, errBudget
+			}
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+			if from >= sparse {
+				window = max(window, upper-from)
+			}
+			end = min(from+window, upper)
+			next = ask(from, end)
 		}
-		if !r.opts.Deadline.IsZero() && r.opts.Now().After(r.opts.Deadline) {
-			return false, errBudget
-		}
-		if err := ctx.Err(); err != nil {
-			return false, err
-		}
-		end := min(from+window, upper)
-		entries, err := r.src.FindEntries(r.budget, openpath.EntryQuery{Keys: keys, Start: from, End: end, KeyTime: openpath.KeyTimeWriteTS})
+		a := <-next
+		next = nil
+		entries, err := a.entries, a.err
 		if err == nil && len(entries) >= openpath.ServerEntryCap && window > minWindow.Seconds() {
 			err = fmt.Errorf("%d entries, the server's cap: %w", len(entries), openpath.ErrAnswerTooLarge) // the server cut the answer
 		}
-		if errors.Is(err, openpath.ErrAnswerTooLarge) && window > minWindow.Seconds() {
+		if errors.Is(err, openpath.ErrAnswerTooLarge) && end-from > minWindow.Seconds() {
 			// Too many entries for one answer: ask for a shorter window.
 			window = max((end-from)/4, minWindow.Seconds())
 			r.log.Info("answer over the size cap; asking for a shorter window", "window", time.Duration(window*float64(time.Second)))
@@ -327,14 +350,21 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 		if err = r.fetched(err); err != nil {
 			return false, err
 		}
-		if err := save(entries, end); err != nil {
+		window = nextWindow(entries, end-from)
+		done := end
+		if from = end; from < upper && ctx.Err() == nil && (r.opts.Deadline.IsZero() || !r.opts.Now().After(r.opts.Deadline)) {
+			if from >= sparse {
+				window = max(window, upper-from)
+			}
+			end = min(from+window, upper)
+			next = ask(from, end)
+		}
+		if err := save(entries, done); err != nil {
 			return false, err
 		}
 		if r.opts.Progress != nil {
 			r.opts.Progress(r.sum)
 		}
-		window = nextWindow(entries, end-from)
-		from = end
 	}
 	return true, nil
 }

@@ -745,7 +745,15 @@ func (s *Server) findEntries(req *apiRequest) answer {
 			}
 		}
 	}
-	buf := append(make([]byte, 0, 1024+len(cands)*1500), `{"phone_data": [`...)
+	size := 1024
+	for _, c := range cands {
+		if c.trip != nil && c.key == openpath.KeyCompositeTrip {
+			size += 48 << 10 // with its locations: a generated composite trip is about 43 kB
+		} else {
+			size += 1500
+		}
+	}
+	buf := append(make([]byte, 0, size), `{"phone_data": [`...)
 	for i, c := range cands {
 		if i > 0 {
 			buf = append(buf, ", "...)
