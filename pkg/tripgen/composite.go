@@ -15,25 +15,34 @@ import (
 // id userUUID. Its ids are derived from the trip's id, so the generator's draws are unchanged.
 func (t *Trip) AppendCompositeEntry(dst []byte, userUUID string, writeTS float64) []byte {
 	w := jsonWriter{b: dst}
+	// Every entry inside is written at writeTS: each key's user_id and metadata are made once.
+	metas := map[string][]byte{}
 	meta := func(key string) {
-		wt := openpath.TimeOf(writeTS).In(t.loc)
-		w.raw(`,"user_id":{"$uuid":`)
-		w.str(userUUID)
-		w.raw(`},"metadata":{"key":`)
-		w.str(key)
-		w.raw(`,"platform":"server"`)
-		w.key(",", "write_ts")
-		w.num(writeTS)
-		w.key(",", "time_zone")
-		w.str(t.loc.String())
-		w.key(",", "write_local_dt")
-		w.localDt(wt)
-		w.key(",", "write_fmt_time")
-		w.str(openpath.FormatTime(wt))
-		if key == openpath.KeyCompositeTrip {
-			w.raw(`,"origin_key":"analysis/confirmed_trip"`)
+		if m, ok := metas[key]; ok {
+			w.b = append(w.b, m...)
+			return
 		}
-		w.raw("}")
+		mw := jsonWriter{}
+		wt := openpath.TimeOf(writeTS).In(t.loc)
+		mw.raw(`,"user_id":{"$uuid":`)
+		mw.str(userUUID)
+		mw.raw(`},"metadata":{"key":`)
+		mw.str(key)
+		mw.raw(`,"platform":"server"`)
+		mw.key(",", "write_ts")
+		mw.num(writeTS)
+		mw.key(",", "time_zone")
+		mw.str(t.loc.String())
+		mw.key(",", "write_local_dt")
+		mw.localDt(wt)
+		mw.key(",", "write_fmt_time")
+		mw.str(openpath.FormatTime(wt))
+		if key == openpath.KeyCompositeTrip {
+			mw.raw(`,"origin_key":"analysis/confirmed_trip"`)
+		}
+		mw.raw("}")
+		metas[key] = mw.b
+		w.b = append(w.b, mw.b...)
 	}
 	w.raw(`{"_id":`)
 	w.oid(t.derivedID("composite"))
