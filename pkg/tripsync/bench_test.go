@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -139,13 +140,22 @@ func syncOnce(b *testing.B, backend vaulttest.Backend, gen *tripgen.Generator, t
 	if err != nil {
 		b.Fatal(err)
 	}
+	seen := map[string]bool{}
 	for _, d := range docs {
+		id := string(d["_id"])
+		if seen[id] || strings.HasPrefix(id, `"_design/`) {
+			continue // a find over every document may list one twice on the CouchDB-protocol server
+		}
+		seen[id] = true
 		delete(d, "_rev")
 		raw, err := json.Marshal(d)
 		if err != nil {
 			b.Fatal(err)
 		}
 		r.trips0 = append(r.trips0, raw)
+	}
+	if len(r.trips0) != r.trips {
+		b.Fatalf("%d documents read back, %d trips created", len(r.trips0), r.trips)
 	}
 	return r
 }

@@ -255,7 +255,9 @@ func (r *run) sync(ctx context.Context) error {
 	// Trips and labels are read in the same pass, so that a label reaches its trip before the trip
 	// is written, in the same bulk write.
 	from := min(r.start(r.sum.Cursor.Trips, span), r.start(r.sum.Cursor.Labels, span))
-	done, err := r.windows(ctx, append(keys, openpath.LabelKeys()...), from, upper, span.EndTS, r.opts.FirstWindow.Seconds(), func(entries []openpath.Entry, end float64) error {
+	// On the getTrips path, saving a window makes requests of its own: the next window is asked for
+	// only after it, so that requests follow one another as the server sees them.
+	done, err := r.windows(ctx, append(keys, openpath.LabelKeys()...), from, upper, span.EndTS, r.opts.FirstWindow.Seconds(), composite, func(entries []openpath.Entry, end float64) error {
 		return r.saveWindow(ctx, entries, composite, true, end)
 	})
 	if err != nil || !done || !r.opts.Since.IsZero() {
@@ -269,7 +271,7 @@ func (r *run) sync(ctx context.Context) error {
 	if lookback >= from {
 		return nil // nothing was read before this run
 	}
-	_, err = r.windows(ctx, openpath.LabelKeys(), lookback, from, from, from-lookback, func(entries []openpath.Entry, end float64) error {
+	_, err = r.windows(ctx, openpath.LabelKeys(), lookback, from, from, from-lookback, true, func(entries []openpath.Entry, end float64) error {
 		return r.saveWindow(ctx, entries, false, false, end)
 	})
 	return err
@@ -299,12 +301,12 @@ func (r *run) serverMakesComposites(span openpath.PipelineRange) (bool, error) {
 // each complete window to save. The first window is `first` seconds long; each next one is as long
 // as the last one's density says fits in answerBytes and answerEntries, growing at most
 // maxGrowth-fold. From `sparse` on (the end of the server's last trip), only the few entries
-// written since can come: the rest is read in one window. The next window is asked for while the
-// current one is saved, so that the server's work and the vault's overlap. It returns false when
-// the time budget stopped it.
-func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, first float64, save func([]openpath.Entry, float64) error) (bool, error) {
-	// ahead is the context of the request asked for ahead: cancelled when the loop stops early.
-	ahead, cancel := context.WithCancel(r.budget)
+// written since can come: the rest is read in one window. With ahead, the next window is asked for
+// while the current one is saved, so that the server's work and the vault's overlap. It returns
+// false when the time budget stopped it.
+func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, first float64, ahead bool, save func([]openpath.Entry, float64) error) (bool, error) {
+	// early is the context of the request asked for ahead: cancelled when the loop stops early.
+	early, cancel := context.WithCancel(r.budget)
 	defer cancel()
 	type answer struct {
 		entries []openpath.Entry
@@ -313,7 +315,7 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 	ask := func(from, end float64) <-chan answer {
 		ch := make(chan answer, 1) // buffered: the request ends even if nobody reads its answer
 		go func() {
-			entries, err := r.src.FindEntries(ahead, openpath.EntryQuery{Keys: keys, Start: from, End: end, KeyTime: openpath.KeyTimeWriteTS})
+			entries, err := r.src.FindEntries(early, openpath.EntryQuery{Keys: keys, Start: from, End: end, KeyTime: openpath.KeyTimeWriteTS})
 			ch <- answer{entries, err}
 		}()
 		return ch
@@ -352,7 +354,7 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 		}
 		window = nextWindow(entries, end-from)
 		done := end
-		if from = end; from < upper && ctx.Err() == nil && (r.opts.Deadline.IsZero() || !r.opts.Now().After(r.opts.Deadline)) {
+		if from = end; ahead && from < upper && ctx.Err() == nil && (r.opts.Deadline.IsZero() || !r.opts.Now().After(r.opts.Deadline)) {
 			if from >= sparse {
 				window = max(window, upper-from)
 			}
