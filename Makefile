@@ -3,7 +3,9 @@
 # make run    a demo on embedded defaults: a generated user served by the devserver, synced into
 #             the embedded vault .run/vault.db (instance demo), then the web app on APP_ADDR, which
 #             keeps the demo account in sync (its Connections screen)
-# make bench  benchmarks of the vault on both backends
+# make bench  benchmarks of the vault on both backends, the client, the sync (10k trips), the
+#             report and the web app's API
+# make bench-large  the 100k-trip sync (minutes)
 # make build  CGO_ENABLED=0 go build ./..., and the three programs into bin/: app and connector
 #             (the participant's), collector (the researchers')
 # make fuzz   fuzz the parsers (DSN, contributions, selectors, trips, server answers) for FUZZTIME each,
@@ -26,7 +28,7 @@ POUCHDB_INSTALLED := $(POUCHDB)/node_modules/.package-lock.json
 # suite skips that run when it is unset or unreachable, and fails instead when CI is set.
 COLLECTOR_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: test bench build run fuzz konnector cozy-app
+.PHONY: test bench bench-large build run fuzz konnector cozy-app
 
 test: $(POUCHDB_INSTALLED) chromium
 	$(GO) vet ./...
@@ -56,6 +58,9 @@ chromium:
 
 bench: $(POUCHDB_INSTALLED)
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/vault/... ./pkg/openpath/... ./pkg/tripsync ./app ./pkg/webapp
+
+bench-large: $(POUCHDB_INSTALLED)
+	COACHCO2_BENCH_LARGE=1 $(GO) test -run '^$$' -bench 'Sync100k' -benchmem -timeout 3h ./pkg/tripsync
 
 build:
 	CGO_ENABLED=0 $(GO) build ./...

@@ -57,7 +57,7 @@ fraction of answers mid-JSON, --latency delays every answer; --seed makes them r
 				level = slog.LevelDebug
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-			srv, err := devserver.New(devserver.Options{Faults: faults, Seed: seed, Logger: log})
+			srv, err := devserver.New(devserver.Options{Faults: faults, Seed: seed, Logger: log, TimelineOnly: !composite})
 			if err != nil {
 				return err
 			}
@@ -123,7 +123,7 @@ fraction of answers mid-JSON, --latency delays every answer; --seed makes them r
 	f.StringArrayVar(&tokens, "token", nil, "token of the user of the --data at the same position (default: the directory's base name)")
 	f.StringVar(&addr, "addr", "127.0.0.1:8090", "address to listen on (port 0 picks a free port)")
 	f.StringVar(&generate, "generate", "", "serve synthetic users: users=N,days=D,seed=S[,start=YYYY-MM-DD]")
-	f.BoolVar(&composite, "composite", true, "serve the composite/ entries of --data directories (false: timeline trips only)")
+	f.BoolVar(&composite, "composite", true, "serve composite trips: the composite/ entries of --data directories, and generated users' trips as analysis/composite_trip entries (false: an old server, timeline trips only)")
 	f.Float64Var(&faults.FailRate, "fail-rate", 0, "fraction of requests answered 500 (0 to 1)")
 	f.Float64Var(&faults.TruncateRate, "truncate-rate", 0, "fraction of answers cut mid-JSON (0 to 1)")
 	f.DurationVar(&faults.Latency, "latency", 0, "delay added before each answer, e.g. 50ms")

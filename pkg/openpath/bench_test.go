@@ -3,6 +3,7 @@ package openpath_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
@@ -60,4 +61,30 @@ func BenchmarkClientTrips(b *testing.B) {
 	b.ReportMetric(float64(trips)/b.Elapsed().Seconds(), "trips/s")
 	b.ReportMetric(float64(st.Requests)*1000/float64(perRun), "requests/1000trips")
 	b.ReportMetric(float64(c.Stats().Routes[openpath.RouteGetTrips].Bytes)/float64(perRun), "B/trip")
+}
+
+// BenchmarkFromComposite converts a generated user's composite trip entries (about 43 kB each,
+// their locations included), as a sync does each one.
+func BenchmarkFromComposite(b *testing.B) {
+	gen, err := tripgen.New(tripgen.Config{Users: 1, Days: 20, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var entries [][]byte
+	gen.Trips(0, func(_ int, t *tripgen.Trip) bool {
+		entries = append(entries, t.AppendCompositeEntry(nil, gen.Users()[0].UUID, t.ProcessedTS))
+		return true
+	})
+	now := time.Now()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		for _, e := range entries {
+			if _, err := openpath.FromComposite(e, openpath.Origin{Device: "d"}, now); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "trips/s")
 }

@@ -158,45 +158,92 @@ func FromComposite(entry []byte, o Origin, now time.Time) (*trip.Doc, error) {
 // CompositeToFeatureCollection turns an analysis/composite_trip entry into a trip
 // FeatureCollection and returns it with the trip's id.
 func CompositeToFeatureCollection(entry []byte) ([]byte, string, error) {
-	var e struct {
-		ID   oid `json:"_id"`
-		Data struct {
-			StartLoc      json.RawMessage   `json:"start_loc"`
-			EndLoc        json.RawMessage   `json:"end_loc"`
-			ConfirmedTrip oid               `json:"confirmed_trip"`
-			Sections      []json.RawMessage `json:"sections"`
-			Locations     []json.RawMessage `json:"locations"`
-			StartPlace    json.RawMessage   `json:"start_confirmed_place"`
-			EndPlace      json.RawMessage   `json:"end_confirmed_place"`
-			StartTS       *float64          `json:"start_ts"`
-			EndTS         *float64          `json:"end_ts"`
-		} `json:"data"`
+	// Read with gjson, which copies nothing: the locations are most of the entry.
+	if !gjson.ValidBytes(entry) {
+		return nil, "", invalid("composite trip entry: not JSON")
 	}
-	if err := json.Unmarshal(entry, &e); err != nil {
-		return nil, "", invalid("composite trip entry: %v", err)
+	root := gjson.ParseBytes(entry)
+	if !root.IsObject() && root.Type != gjson.Null {
+		return nil, "", invalid("composite trip entry: not an object")
+	}
+	var e struct {
+		ID   oid
+		Data struct {
+			StartLoc, EndLoc     json.RawMessage
+			ConfirmedTrip        oid
+			StartPlace, EndPlace json.RawMessage
+			StartTS, EndTS       *float64
+			Sections, Locations  gjson.Result
+		}
+	}
+	if err := e.ID.read(root.Get("_id")); err != nil {
+		return nil, "", invalid("composite trip entry: _id: %v", err)
+	}
+	data := root.Get("data")
+	if data.Exists() && !data.IsObject() && data.Type != gjson.Null {
+		return nil, "", invalid("composite trip %s: data is not an object", e.ID)
+	}
+	if err := e.Data.ConfirmedTrip.read(data.Get("confirmed_trip")); err != nil {
+		return nil, "", invalid("composite trip %s: confirmed_trip: %v", e.ID, err)
+	}
+	raw := func(r gjson.Result) json.RawMessage {
+		if !r.Exists() {
+			return nil
+		}
+		return json.RawMessage(r.Raw)
+	}
+	e.Data.StartLoc, e.Data.EndLoc = raw(data.Get("start_loc")), raw(data.Get("end_loc"))
+	e.Data.StartPlace, e.Data.EndPlace = raw(data.Get("start_confirmed_place")), raw(data.Get("end_confirmed_place"))
+	for _, f := range []struct {
+		name string
+		dst  **float64
+	}{{"start_ts", &e.Data.StartTS}, {"end_ts", &e.Data.EndTS}} {
+		switch v := data.Get(f.name); v.Type {
+		case gjson.Number:
+			x := v.Float()
+			*f.dst = &x
+		case gjson.Null:
+		default:
+			if v.Exists() {
+				return nil, "", invalid("composite trip %s: %s is not a number", e.ID, f.name)
+			}
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  *gjson.Result
+	}{{"sections", &e.Data.Sections}, {"locations", &e.Data.Locations}} {
+		v := data.Get(f.name)
+		if v.Exists() && !v.IsArray() && v.Type != gjson.Null {
+			return nil, "", invalid("composite trip %s: %s is not a list", e.ID, f.name)
+		}
+		*f.dst = v
 	}
 	if e.Data.StartTS == nil || e.Data.EndTS == nil {
 		return nil, "", invalid("composite trip %s has no start_ts or end_ts", e.ID)
 	}
-	var props map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(gjson.GetBytes(entry, "data").Raw), &props); err != nil {
-		return nil, "", invalid("composite trip %s: data: %v", e.ID, err)
-	}
-	for _, k := range []string{"sections", "locations", "start_confirmed_place", "end_confirmed_place"} {
-		delete(props, k) // carried as features below, not repeated in the properties
-	}
+	props := map[string]json.RawMessage{}
+	data.ForEach(func(k, v gjson.Result) bool {
+		switch k.String() {
+		case "sections", "locations", "start_confirmed_place", "end_confirmed_place":
+			// carried as features below, not repeated in the properties
+		default:
+			props[k.String()] = json.RawMessage(v.Raw)
+		}
+		return true
+	})
 	props["feature_type"] = json.RawMessage(`"trip"`)
 	id := string(e.ID)
 	if e.Data.ConfirmedTrip != "" {
 		id = string(e.Data.ConfirmedTrip)
 	}
 
-	points := make([]location, 0, len(e.Data.Locations))
-	for _, raw := range e.Data.Locations {
-		l := gjson.GetBytes(raw, "data")
+	var points []location
+	e.Data.Locations.ForEach(func(_, raw gjson.Result) bool {
+		l := raw.Get("data")
 		coords := l.Get("loc.coordinates")
 		if !coords.IsArray() || !l.Get("ts").Exists() {
-			continue
+			return true
 		}
 		points = append(points, location{
 			coords:   json.RawMessage(coords.Raw),
@@ -204,14 +251,15 @@ func CompositeToFeatureCollection(entry []byte) ([]byte, string, error) {
 			speed:    l.Get("speed").Float(),
 			distance: l.Get("distance").Float(),
 		})
-	}
+		return true
+	})
 
 	features := []any{
 		placeFeature("start_place", e.Data.StartLoc, e.Data.StartPlace),
 		placeFeature("end_place", e.Data.EndLoc, e.Data.EndPlace),
 	}
-	for i, raw := range e.Data.Sections {
-		sec, err := sectionFeature(raw, points)
+	for i, raw := range e.Data.Sections.Array() {
+		sec, err := sectionFeature(json.RawMessage(raw.Raw), points)
 		if err != nil {
 			return nil, "", invalid("composite trip %s, section %d: %v", id, i, err)
 		}
@@ -331,9 +379,13 @@ var (
 // oid reads MongoDB's {"$oid": "..."} (or a plain string) as its hex string.
 type oid string
 
-func (o *oid) UnmarshalJSON(b []byte) error {
-	r := gjson.ParseBytes(b)
+func (o *oid) UnmarshalJSON(b []byte) error { return o.read(gjson.ParseBytes(b)) }
+
+// read reads an id from r; a missing one is empty.
+func (o *oid) read(r gjson.Result) error {
 	switch {
+	case !r.Exists():
+		*o = ""
 	case r.Type == gjson.String:
 		*o = oid(r.String())
 	case r.Get("$oid").Exists():
@@ -341,7 +393,7 @@ func (o *oid) UnmarshalJSON(b []byte) error {
 	case r.Type == gjson.Null:
 		*o = ""
 	default:
-		return fmt.Errorf("want an id, got %s", truncate(string(b), 40))
+		return fmt.Errorf("want an id, got %s", truncate(r.Raw, 40))
 	}
 	return nil
 }

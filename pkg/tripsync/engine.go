@@ -3,24 +3,27 @@
 //
 // How a run goes, for one account:
 //
-//  1. The server's entries are read by write time (metadata.write_ts) in windows, from the
-//     account's trip cursor (inclusive: an entry at the cursor is read again and recognised) up to
-//     a few minutes before now. Windows grow when they are sparse and shrink when they are full.
+//  1. The server's entries, trips and labels together, are read by write time (metadata.write_ts)
+//     in windows, from the account's cursors (inclusive: an entry at the cursor is read again and
+//     recognised) up to a few minutes before now. Windows are as large as the answers may be
+//     (see answerBytes), so a sync takes a few requests per thousand trips.
 //  2. Trips come as analysis/composite_trip entries when the server makes them; otherwise the
 //     confirmed or cleaned trip entries name the days to fetch with getTrips, each day being the
 //     trip's local start date (never UTC).
-//  3. Each window's trips are converted and merged into the vault in one bulk write: a trip already
-//     there (same id, or same device and time span after the server re-processed it) is updated
-//     only when the server's content changed, and keeps what the app wrote (corrections,
-//     aggregates); labels waiting for a trip are applied as it arrives.
+//  3. Each window's trips are converted, its labels put on them, and they are merged into the vault
+//     in one bulk write: a trip already there (same id, or same device and time span after the
+//     server re-processed it) is updated only when the server's content or labels changed, and
+//     keeps what the app wrote (corrections, aggregates); labels waiting for a trip are applied as
+//     it arrives, and the vault's trips that labels land on are written in the same bulk write.
 //  4. Only then does the cursor move, in a fresh read-modify-write of the account. A failed
 //     request stops the run with the cursor where it was; a trip that cannot be converted is
 //     recorded in the account and reported, and the others are saved. A trip that find_entries
 //     announced but its day's getTrips answer left out is kept in the account's retry list: every
 //     run asks for its day again until it comes (see retry.go).
-//  5. Labels (mode, purpose, replaced mode) are read the same way with their own cursor and land
-//     on the trip their time span overlaps most, the latest label winning; a label whose trip is
-//     not in the vault yet waits in the account until the trip arrives.
+//  5. Labels (mode, purpose, replaced mode) have their own cursor and land on the trip their time
+//     span overlaps most, the latest label winning; a label whose trip is not in the vault yet
+//     waits in the account until the trip arrives. One more request reads the labels of the last
+//     two weeks again (see labelLookback).
 //
 // A time budget bounds every request to the server, so a run stops at its deadline even against a
 // server that never answers; what was saved stays saved and the next run resumes at the cursor.
@@ -130,11 +133,14 @@ const (
 	// read, or a clock that differs from the server's, cannot slip behind it.
 	settleMargin = 5 * time.Minute
 	minWindow    = time.Minute
-	maxWindow    = 90 * 24 * time.Hour
-	// A window holding more entries than fullWindow halves the next one; fewer than
-	// sparseWindow doubles it.
-	fullWindow   = 400
-	sparseWindow = 40
+	maxWindow    = 20 * 366 * 24 * time.Hour
+	// Windows are sized so that an answer holds about answerBytes and at most answerEntries: a
+	// few requests per thousand trips, far within the client's cap (openpath.DefaultMaxAnswerBytes)
+	// and the server's (openpath.ServerEntryCap), and a window's trips held in memory at once stay
+	// small. maxGrowth bounds how fast they grow after a sparse window.
+	answerBytes   = 32 << 20
+	answerEntries = openpath.ServerEntryCap / 5
+	maxGrowth     = 16
 	// sameTripSlack is how far a re-processed trip's start and end may move and still be the
 	// same trip.
 	sameTripSlack = 120.0
@@ -246,22 +252,27 @@ func (r *run) sync(ctx context.Context) error {
 	if composite {
 		keys = []string{openpath.KeyCompositeTrip}
 	}
-	from := r.start(r.sum.Cursor.Trips, span)
-	done, err := r.windows(ctx, keys, from, upper, func(entries []openpath.Entry, end float64) error {
-		return r.saveTripWindow(ctx, entries, composite, end)
+	// Trips and labels are read in the same pass, so that a label reaches its trip before the trip
+	// is written, in the same bulk write.
+	from := min(r.start(r.sum.Cursor.Trips, span), r.start(r.sum.Cursor.Labels, span))
+	// On the getTrips path, saving a window makes requests of its own: the next window is asked for
+	// only after it, so that requests follow one another as the server sees them.
+	done, err := r.windows(ctx, append(keys, openpath.LabelKeys()...), from, upper, span.EndTS, r.opts.FirstWindow.Seconds(), composite, func(entries []openpath.Entry, end float64) error {
+		return r.saveWindow(ctx, entries, composite, true, end)
 	})
-	if err != nil || !done {
+	if err != nil || !done || !r.opts.Since.IsZero() {
 		return err
 	}
 	// The phone stamps a label's write_ts when the person labels the trip, not when the server
 	// receives it: a phone that uploads late writes entries behind the cursor. Labels are small and
-	// applying one twice changes nothing, so each run reads them again from labelLookback back.
-	from = r.start(r.sum.Cursor.Labels, span)
-	if r.opts.Since.IsZero() {
-		from = max(span.StartTS, from-labelLookback.Seconds())
+	// applying one twice changes nothing, so each run reads them again from labelLookback back: one
+	// more request.
+	lookback := max(span.StartTS, r.start(r.account.Data.Cursors.Labels, span)-labelLookback.Seconds())
+	if lookback >= from {
+		return nil // nothing was read before this run
 	}
-	_, err = r.windows(ctx, openpath.LabelKeys(), from, upper, func(entries []openpath.Entry, end float64) error {
-		return r.applyLabelWindow(ctx, entries, end)
+	_, err = r.windows(ctx, openpath.LabelKeys(), lookback, from, from, from-lookback, true, func(entries []openpath.Entry, end float64) error {
+		return r.saveWindow(ctx, entries, false, false, end)
 	})
 	return err
 }
@@ -287,71 +298,139 @@ func (r *run) serverMakesComposites(span openpath.PipelineRange) (bool, error) {
 }
 
 // windows reads entries of keys by write time from `from` to `upper`, window by window, and hands
-// each complete window to save. It returns false when the time budget stopped it.
-func (r *run) windows(ctx context.Context, keys []string, from, upper float64, save func([]openpath.Entry, float64) error) (bool, error) {
-	window := r.opts.FirstWindow.Seconds()
+// each complete window to save. The first window is `first` seconds long; each next one is as long
+// as the last one's density says fits in answerBytes and answerEntries, growing at most
+// maxGrowth-fold. From `sparse` on (the end of the server's last trip), only the few entries
+// written since can come: the rest is read in one window. With ahead, the next window is asked for
+// while the current one is saved, so that the server's work and the vault's overlap. It returns
+// false when the time budget stopped it.
+func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, first float64, ahead bool, save func([]openpath.Entry, float64) error) (bool, error) {
+	// early is the context of the request asked for ahead: cancelled when the loop stops early.
+	early, cancel := context.WithCancel(r.budget)
+	defer cancel()
+	type answer struct {
+		entries []openpath.Entry
+		err     error
+	}
+	ask := func(from, end float64) <-chan answer {
+		ch := make(chan answer, 1) // buffered: the request ends even if nobody reads its answer
+		go func() {
+			entries, err := r.src.FindEntries(early, openpath.EntryQuery{Keys: keys, Start: from, End: end, KeyTime: openpath.KeyTimeWriteTS})
+			ch <- answer{entries, err}
+		}()
+		return ch
+	}
+	window := max(first, minWindow.Seconds())
+	var next <-chan answer // the request for [from, end], when asked for ahead
+	var end float64
 	for from < upper {
-		if !r.opts.Deadline.IsZero() && r.opts.Now().After(r.opts.Deadline) {
-			return false, errBudget
+		if next == nil {
+			if !r.opts.Deadline.IsZero() && r.opts.Now().After(r.opts.Deadline) {
+				return false, errBudget
+			}
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+			if from >= sparse {
+				window = max(window, upper-from)
+			}
+			end = min(from+window, upper)
+			next = ask(from, end)
 		}
-		if err := ctx.Err(); err != nil {
-			return false, err
+		a := <-next
+		next = nil
+		entries, err := a.entries, a.err
+		if err == nil && len(entries) >= openpath.ServerEntryCap && window > minWindow.Seconds() {
+			err = fmt.Errorf("%d entries, the server's cap: %w", len(entries), openpath.ErrAnswerTooLarge) // the server cut the answer
 		}
-		end := min(from+window, upper)
-		entries, err := r.src.FindEntries(r.budget, openpath.EntryQuery{Keys: keys, Start: from, End: end, KeyTime: openpath.KeyTimeWriteTS})
-		if errors.Is(err, openpath.ErrAnswerTooLarge) && window > minWindow.Seconds() {
+		if errors.Is(err, openpath.ErrAnswerTooLarge) && end-from > minWindow.Seconds() {
 			// Too many entries for one answer: ask for a shorter window.
-			window = max(window/4, minWindow.Seconds())
+			window = max((end-from)/4, minWindow.Seconds())
 			r.log.Info("answer over the size cap; asking for a shorter window", "window", time.Duration(window*float64(time.Second)))
 			continue
 		}
 		if err = r.fetched(err); err != nil {
 			return false, err
 		}
-		if err := save(entries, end); err != nil {
+		window = nextWindow(entries, end-from)
+		done := end
+		if from = end; ahead && from < upper && ctx.Err() == nil && (r.opts.Deadline.IsZero() || !r.opts.Now().After(r.opts.Deadline)) {
+			if from >= sparse {
+				window = max(window, upper-from)
+			}
+			end = min(from+window, upper)
+			next = ask(from, end)
+		}
+		if err := save(entries, done); err != nil {
 			return false, err
 		}
 		if r.opts.Progress != nil {
 			r.opts.Progress(r.sum)
 		}
-		switch {
-		case len(entries) > fullWindow:
-			window = max(window/2, minWindow.Seconds())
-		case len(entries) < sparseWindow:
-			window = min(window*2, maxWindow.Seconds())
-		}
-		from = end
 	}
 	return true, nil
 }
 
-// saveTripWindow converts a window's trips, merges them into the vault and moves the trip cursor.
-func (r *run) saveTripWindow(ctx context.Context, entries []openpath.Entry, composite bool, end float64) error {
+// nextWindow sizes the window after one of seconds that answered entries: as long as fits
+// answerBytes and answerEntries at the same density, growing at most maxGrowth-fold.
+func nextWindow(entries []openpath.Entry, seconds float64) float64 {
+	size := 0
+	for _, e := range entries {
+		size += len(e.Raw)
+	}
+	next := seconds * maxGrowth
+	if size > 0 {
+		next = min(next, seconds*answerBytes/float64(size))
+	}
+	if len(entries) > 0 {
+		next = min(next, seconds*answerEntries/float64(len(entries)))
+	}
+	return min(max(next, minWindow.Seconds()), maxWindow.Seconds())
+}
+
+// saveWindow converts a window's trips, puts its labels on them (or on the vault's trips), writes
+// them into the vault in one bulk write and moves the cursors: the trip cursor when tripCursor,
+// the label cursor when it is behind end.
+func (r *run) saveWindow(ctx context.Context, entries []openpath.Entry, composite, tripCursor bool, end float64) error {
 	now := r.opts.Now()
+	var tripEntries, labelEntries []openpath.Entry
+	for _, e := range entries {
+		if slices.Contains(openpath.LabelKeys(), e.Metadata.Key) {
+			labelEntries = append(labelEntries, e)
+		} else {
+			tripEntries = append(tripEntries, e)
+		}
+	}
 	b := &batch{}
 	var missing []accounts.RetryTrip
 	if composite {
-		for _, e := range entries {
+		for _, e := range tripEntries {
 			b.add(e.ID, func() (*trip.Doc, error) { return openpath.FromComposite(e.Raw, r.origin, now) })
 		}
-	} else {
+	} else if len(tripEntries) > 0 {
 		var err error
-		if missing, err = r.tripsOfDays(entries, now, b); err != nil {
+		if missing, err = r.tripsOfDays(tripEntries, now, b); err != nil {
 			return err
 		}
 	}
-	applied, err := r.keep(ctx, b)
+	applied, waiting, err := r.keep(ctx, b, r.readLabels(labelEntries))
 	if err != nil {
 		return err
 	}
 	r.retry = addRetries(r.retry, missing)
-	r.sum.Cursor.Trips = end
+	if tripCursor {
+		r.sum.Cursor.Trips = end
+	}
+	r.sum.Cursor.Labels = max(r.sum.Cursor.Labels, end)
 	if len(entries) == 0 {
-		return nil // nothing to record but the cursor: flushCursors saves it once at the end
+		return nil // nothing to record but the cursors: flushCursors saves them once at the end
 	}
 	return r.saveAccount(ctx, func(d *accounts.Data) {
-		d.Cursors.Trips = end
-		d.PendingLabels = removeLabels(d.PendingLabels, applied)
+		if tripCursor {
+			d.Cursors.Trips = end
+		}
+		d.Cursors.Labels = max(d.Cursors.Labels, end)
+		d.PendingLabels = addLabels(removeLabels(d.PendingLabels, applied), waiting)
 		d.Retry = addRetries(d.Retry, missing)
 		b.record(d, now)
 	})
@@ -380,19 +459,19 @@ func (b *batch) record(d *accounts.Data, now time.Time) {
 	}
 }
 
-// keep merges a batch's trips into the vault and counts them, failures included.
-func (r *run) keep(ctx context.Context, b *batch) ([]accounts.PendingLabel, error) {
+// keep merges a batch's trips, with labels, into the vault and counts them, failures included.
+func (r *run) keep(ctx context.Context, b *batch, labels []accounts.PendingLabel) (applied, waiting []accounts.PendingLabel, err error) {
 	for _, f := range b.failures {
 		r.log.Warn("trip skipped", "trip", f.TripID, "error", f.Error)
 	}
-	applied, err := r.merge(ctx, b.docs)
+	applied, waiting, err = r.merge(ctx, b.docs, labels)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.sum.Fetched += len(b.docs) + len(b.failures)
 	r.sum.Failed += len(b.failures)
 	r.sum.Errors = append(r.sum.Errors, b.failures...)
-	return applied, nil
+	return applied, waiting, nil
 }
 
 // flushCursors saves the cursors reached, for the windows that had nothing else to save.

@@ -133,6 +133,9 @@ const (
 	updated
 	unchangedTrip
 	merged
+	// relabelled is a trip of the vault that only the window's labels changed: not a trip of the
+	// window, so not counted.
+	relabelled
 )
 
 // count adds n trips with outcome o to the summary.
@@ -149,20 +152,36 @@ func (s *Summary) count(o outcome, n int) {
 	}
 }
 
-// merge writes a window's trips (see "Copies of one trip" above): new ones created, changed ones
-// updated, the rest left alone. The summary counts what this run wrote, once the vault accepted
-// it. merge returns the pending labels it applied.
-func (r *run) merge(ctx context.Context, docs []*trip.Doc) ([]accounts.PendingLabel, error) {
-	if len(docs) == 0 {
-		return nil, nil
+// target is a trip a window's labels may land on: a trip of the window, as it will be written, or a
+// trip of the vault.
+type target struct {
+	id     string
+	server trip.ServerInfo
+	// doc is the window's trip to write (nil for a trip of the vault), old its vault copy.
+	doc *trip.Doc
+	old *stored
+	// labels are the labels placed on a trip of the vault.
+	labels []accounts.PendingLabel
+}
+
+// merge writes a window's trips (see "Copies of one trip" above) with the window's labels put on
+// them before they are written, in one bulk write: new trips created, changed ones updated, the
+// rest left alone, and the trips of the vault that labels land on updated in the same write. A
+// label lands on the trip its span overlaps most, among the window's trips and, for the window's
+// own labels, the vault's (waiting labels only ever wait for a new trip). The summary counts what
+// this run wrote, once the vault accepted it. merge returns the labels it placed (applied, or
+// already there) and the window's labels that found no trip (waiting).
+func (r *run) merge(ctx context.Context, docs []*trip.Doc, labels []accounts.PendingLabel) (applied, waiting []accounts.PendingLabel, err error) {
+	if len(docs) == 0 && len(labels) == 0 {
+		return nil, nil, nil
 	}
-	existing, err := r.storedAround(ctx, docs)
-	if err != nil {
-		return nil, err
+	var existing []stored
+	if len(docs) > 0 {
+		if existing, err = r.storedAround(ctx, docs); err != nil {
+			return nil, nil, err
+		}
 	}
-	var writes []*trip.Doc
-	var planned []outcome // planned[i] is what writing writes[i] does
-	var applied []accounts.PendingLabel
+	var targets []*target
 	taken := map[string]bool{}
 	for _, copies := range groupCopies(docs) {
 		doc := copies[len(copies)-1]
@@ -173,23 +192,63 @@ func (r *run) merge(ctx context.Context, docs []*trip.Doc) ([]accounts.PendingLa
 			if laterProcessing(old.Server, doc.Server) {
 				// The vault holds a later processing of this trip: keep it.
 				r.sum.count(merged, 1)
-				labels := r.pendingFor(old.Server)
-				if len(labels) > 0 {
-					if err := r.labelTrip(ctx, old.ID, labels); err != nil {
-						return nil, err
-					}
-					applied = append(applied, labels...)
-				}
+				targets = append(targets, &target{id: old.ID, server: old.Server})
 				continue
 			}
 			carryOver(doc, old)
 		}
-		for _, p := range r.pendingFor(doc.Server) {
-			if changed, _ := doc.Labels.Apply(p.Key, trip.Label{Value: p.Value, WriteTS: p.WriteTS, EntryID: p.EntryID}); changed {
-				r.sum.LabelsApplied++
+		targets = append(targets, &target{id: doc.ID, server: doc.Server, doc: doc, old: old})
+	}
+	windowTrips := targets[:len(targets):len(targets)]
+	// The vault's trips the window's labels may land on, besides the window's.
+	if len(labels) > 0 {
+		near, err := r.storedNear(ctx, labels)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, s := range near {
+			if !slices.ContainsFunc(targets, func(t *target) bool { return t.id == s.ID }) {
+				targets = append(targets, &target{id: s.ID, server: s.Server})
 			}
+		}
+	}
+	place := func(l accounts.PendingLabel, among []*target) *target {
+		var best *target
+		bestOverlap := 0.0
+		for _, t := range among {
+			if o := overlap(l.StartTS, l.EndTS, t.server.StartTS, t.server.EndTS); o > bestOverlap {
+				best, bestOverlap = t, o
+			}
+		}
+		return best
+	}
+	for _, p := range r.pending {
+		if t := place(p, windowTrips); t != nil {
+			t.put(p, r)
 			applied = append(applied, p)
 		}
+	}
+	for _, l := range labels {
+		if t := place(l, targets); t != nil {
+			t.put(l, r)
+			applied = append(applied, l)
+		} else {
+			waiting = append(waiting, l)
+		}
+	}
+	r.pending = addLabels(removeLabels(r.pending, applied), waiting)
+
+	var writes []*trip.Doc
+	var planned []outcome // planned[i] is what writing writes[i] does
+	var relabel []string  // the vault's trips that labels land on
+	for _, t := range targets {
+		if t.doc == nil {
+			if len(t.labels) > 0 {
+				relabel = append(relabel, t.id)
+			}
+			continue
+		}
+		doc, old := t.doc, t.old
 		if old != nil && !doc.Labels.Equal(old.Labels) {
 			doc.Aggregation = nil // computed with other labels: the app recomputes it
 		}
@@ -204,15 +263,47 @@ func (r *run) merge(ctx context.Context, docs []*trip.Doc) ([]accounts.PendingLa
 		}
 		writes = append(writes, doc)
 	}
-	r.pending = removeLabels(r.pending, applied)
-	if r.opts.DryRun {
+	if len(relabel) > 0 {
+		// One read for all of them, and their writes go with the window's.
+		full, err := vault.GetMany[trip.Doc](ctx, r.trips, relabel)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read the trips to label: %w", err)
+		}
+		byID := map[string]*trip.Doc{}
+		for i := range full {
+			byID[full[i].ID] = &full[i]
+		}
+		for _, t := range targets {
+			if t.doc != nil || len(t.labels) == 0 {
+				continue
+			}
+			doc, ok := byID[t.id]
+			if !ok { // deleted since it was found: its labels wait for it again
+				r.log.Warn("trip disappeared while its labels were applied", "trip", t.id)
+				applied = removeLabels(applied, t.labels)
+				waiting = addLabels(waiting, t.labels)
+				r.pending = addLabels(r.pending, t.labels)
+				continue
+			}
+			changed := 0
+			for _, l := range t.labels {
+				if c, _ := doc.Labels.Apply(l.Key, trip.Label{Value: l.Value, WriteTS: l.WriteTS, EntryID: l.EntryID}); c {
+					changed++
+				}
+			}
+			r.sum.LabelsApplied += changed
+			if changed > 0 {
+				doc.Aggregation = nil // computed with other labels: the app recomputes it
+				writes = append(writes, doc)
+				planned = append(planned, relabelled)
+			}
+		}
+	}
+	if r.opts.DryRun || len(writes) == 0 {
 		for _, o := range planned {
 			r.sum.count(o, 1)
 		}
-		return applied, nil
-	}
-	if len(writes) == 0 {
-		return applied, nil
+		return applied, waiting, nil
 	}
 	results, err := vault.SaveMany(ctx, r.trips, writes, 0)
 	for i, res := range results { // with an error, the batches written before it
@@ -223,17 +314,31 @@ func (r *run) merge(ctx context.Context, docs []*trip.Doc) ([]accounts.PendingLa
 			// Someone wrote the trip meanwhile (another run, the app): merge again on the current copy.
 			o, rerr := r.remerge(ctx, writes[i])
 			if rerr != nil {
-				return nil, rerr
+				return nil, nil, rerr
 			}
-			r.sum.count(o, 1)
+			if planned[i] != relabelled {
+				r.sum.count(o, 1)
+			}
 		default:
-			return nil, fmt.Errorf("save trip %s: %w", writes[i].ID, res.Err)
+			return nil, nil, fmt.Errorf("save trip %s: %w", writes[i].ID, res.Err)
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("save trips: %w", err)
+		return nil, nil, fmt.Errorf("save trips: %w", err)
 	}
-	return applied, nil
+	return applied, waiting, nil
+}
+
+// put places a label on the target: on the window's trip in memory, counted when it changes it;
+// kept for a trip of the vault, which merge reads and labels in one go.
+func (t *target) put(l accounts.PendingLabel, r *run) {
+	if t.doc == nil {
+		t.labels = append(t.labels, l)
+		return
+	}
+	if changed, _ := t.doc.Labels.Apply(l.Key, trip.Label{Value: l.Value, WriteTS: l.WriteTS, EntryID: l.EntryID}); changed {
+		r.sum.LabelsApplied++
+	}
 }
 
 // storedAround reads the device's trips whose start is near the window's trips.
@@ -345,19 +450,18 @@ func (r *run) remerge(ctx context.Context, doc *trip.Doc) (outcome, error) {
 	return result, nil
 }
 
-// pendingFor returns the waiting labels whose span overlaps the trip's.
-func (r *run) pendingFor(s trip.ServerInfo) []accounts.PendingLabel {
-	var out []accounts.PendingLabel
-	for _, p := range r.pending {
-		if overlap(p.StartTS, p.EndTS, s.StartTS, s.EndTS) > 0 {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 func overlap(aStart, aEnd, bStart, bEnd float64) float64 {
 	return max(0, min(aEnd, bEnd)-max(aStart, bStart))
+}
+
+// addLabels adds to list the labels of more it does not hold yet (by entry id and key).
+func addLabels(list, more []accounts.PendingLabel) []accounts.PendingLabel {
+	for _, m := range more {
+		if !slices.ContainsFunc(list, func(p accounts.PendingLabel) bool { return p.EntryID == m.EntryID && p.Key == m.Key }) {
+			list = append(list, m)
+		}
+	}
+	return list
 }
 
 // removeLabels drops from list the labels in done (by entry id and key).

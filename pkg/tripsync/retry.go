@@ -81,7 +81,7 @@ func (r *run) retryMissing(ctx context.Context) error {
 			attempts[m.EntryID] = m.Attempts
 		}
 	}
-	applied, err := r.keep(ctx, b)
+	applied, _, err := r.keep(ctx, b, nil)
 	if err != nil {
 		return err
 	}

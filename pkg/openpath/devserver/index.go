@@ -31,6 +31,8 @@ type user struct {
 	// gen and genUser back a generated user: trips and labels are rebuilt on demand.
 	gen     *tripgen.Generator
 	genUser int
+	// composite: the generated trips are also served as analysis/composite_trip entries.
+	composite bool
 
 	// generation counts pipeline resets; after one, pipeline output ids are remapped.
 	generation int

@@ -93,6 +93,13 @@ func (r *renderer) appendTripEntry(dst []byte, t *tripRecord, key string) []byte
 	return append(dst, '}')
 }
 
+// appendComposite appends a generated trip's analysis/composite_trip entry, with the ids and write
+// time of the current pipeline generation.
+func (r *renderer) appendComposite(dst []byte, t *tripRecord) []byte {
+	r.scratch = r.genTrip(t.genDay, t.genIdx).AppendCompositeEntry(r.scratch[:0], r.u.uuid, t.writeTS)
+	return r.u.remapBytes(dst, r.scratch)
+}
+
 // appendEntry appends a stored entry: as given, or rewritten by the pipeline resets.
 func (r *renderer) appendEntry(dst []byte, e *entryRecord) []byte {
 	if e.raw == nil { // a generated label

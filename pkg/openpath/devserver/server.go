@@ -17,7 +17,9 @@
 //   - timeline trips are also served as analysis/cleaned_trip and analysis/confirmed_trip entries
 //     (data = the trip's properties: start_ts, start_fmt_time, start_local_dt, ...), with a
 //     deterministic metadata.write_ts (the trip's end plus a stable 5 to 60 minutes), so a client can
-//     discover trips by write time; labels/ and composite/ entries are served under their own keys;
+//     discover trips by write time; labels/ and composite/ entries are served under their own keys,
+//     and generated users' trips also as analysis/composite_trip entries (unless
+//     Options.TimelineOnly), as current servers write them;
 //   - get_range_ts spans the trip entries (as e-mission reads analysis/confirmed_trip), and
 //     get_complete_ts is its end plus e-mission's 5 s END_FUZZ_AVOID_LTE;
 //   - unknown routes redirect (301) to the OpenPATH web site, as Bottle's 404 handler does.
@@ -89,6 +91,10 @@ type Options struct {
 	Seed int64
 	// Logger receives one debug line per request (never a token) and warnings; nil discards.
 	Logger *slog.Logger
+	// TimelineOnly makes generated users an old server's: no analysis/composite_trip entries, so
+	// that clients fetch their trips with getTrips. By default generated users are a current
+	// server's, with a composite trip entry for each trip.
+	TimelineOnly bool
 }
 
 // Server is an e-mission-compatible http.Handler. It is safe for concurrent use.
@@ -96,6 +102,8 @@ type Server struct {
 	log  *slog.Logger
 	seed uint64
 	mux  *http.ServeMux
+	// composite: generated users get composite trip entries (see Options.TimelineOnly).
+	composite bool
 
 	mu     sync.RWMutex
 	users  map[string]*user // by token
@@ -128,12 +136,13 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		log:      opts.Logger,
-		seed:     uint64(opts.Seed),
-		users:    make(map[string]*user),
-		faults:   opts.Faults,
-		attempts: make(map[uint64]uint32),
-		stats:    Stats{Requests: map[string]int64{}, Statuses: map[int]int64{}},
+		log:       opts.Logger,
+		seed:      uint64(opts.Seed),
+		composite: !opts.TimelineOnly,
+		users:     make(map[string]*user),
+		faults:    opts.Faults,
+		attempts:  make(map[uint64]uint32),
+		stats:     Stats{Requests: map[string]int64{}, Statuses: map[int]int64{}},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -176,7 +185,9 @@ func (s *Server) SetUser(token string, data *UserData) error {
 }
 
 // AddGenerated serves every user of gen under its profile token (user001, ...), replacing users with
-// the same tokens, and returns the tokens. Trips are rebuilt from gen when served.
+// the same tokens, and returns the tokens. Trips are rebuilt from gen when served: as timeline
+// trips (getTrips, analysis/cleaned_trip and analysis/confirmed_trip entries) and, unless
+// [Options.TimelineOnly], as analysis/composite_trip entries written with their trip.
 func (s *Server) AddGenerated(gen *tripgen.Generator) []string {
 	profiles := gen.Users()
 	tokens := make([]string, len(profiles))
@@ -184,6 +195,7 @@ func (s *Server) AddGenerated(gen *tripgen.Generator) []string {
 	for i, p := range profiles {
 		tokens[i] = p.Token
 		built[i] = newGeneratedUser("", gen, i)
+		built[i].composite = s.composite
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -644,6 +656,29 @@ func (s *Server) findEntries(req *apiRequest) answer {
 				}
 			}
 		}
+		if key == openpath.KeyCompositeTrip && u.composite {
+			for _, t := range u.trips {
+				var v float64
+				switch keyTime {
+				case openpath.KeyTimeWriteTS:
+					v = t.writeTS
+				case openpath.KeyTimeStartTS:
+					v = t.startTS
+				case "data.end_ts":
+					v = t.endTS
+				default:
+					scratch = rd.appendComposite(scratch[:0], t)
+					r := gjson.GetBytes(scratch, keyTime)
+					if r.Type != gjson.Number {
+						continue
+					}
+					v = r.Float()
+				}
+				if lo <= v && v <= hi {
+					cands = append(cands, candidate{t: v, id: t.id, key: key, trip: t})
+				}
+			}
+		}
 		for _, e := range u.entries {
 			if e.key != key {
 				continue
@@ -710,14 +745,25 @@ func (s *Server) findEntries(req *apiRequest) answer {
 			}
 		}
 	}
-	buf := append(make([]byte, 0, 1024+len(cands)*1500), `{"phone_data": [`...)
+	size := 1024
+	for _, c := range cands {
+		if c.trip != nil && c.key == openpath.KeyCompositeTrip {
+			size += 48 << 10 // with its locations: a generated composite trip is about 43 kB
+		} else {
+			size += 1500
+		}
+	}
+	buf := append(make([]byte, 0, size), `{"phone_data": [`...)
 	for i, c := range cands {
 		if i > 0 {
 			buf = append(buf, ", "...)
 		}
-		if c.trip != nil {
+		switch {
+		case c.trip != nil && c.key == openpath.KeyCompositeTrip:
+			buf = rd.appendComposite(buf, c.trip)
+		case c.trip != nil:
 			buf = rd.appendTripEntry(buf, c.trip, c.key)
-		} else {
+		default:
 			buf = rd.appendEntry(buf, c.entry)
 		}
 	}

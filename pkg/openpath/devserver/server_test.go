@@ -567,3 +567,69 @@ func TestLoadDirErrors(t *testing.T) {
 		t.Error("LoadDir of a missing directory succeeded")
 	}
 }
+
+// Generated users are a current server's: each trip is also an analysis/composite_trip entry,
+// written with the trip, that converts to the same trip as its getTrips FeatureCollection; with
+// TimelineOnly they are an old server's, without composite entries.
+func TestGeneratedCompositeTrips(t *testing.T) {
+	gen, err := tripgen.New(tripgen.Config{Users: 1, Days: 10, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := query{"user": "user001", "key_list": []string{openpath.KeyCompositeTrip}, "start_time": 0, "end_time": 2e9}
+	srv := newServer(t, devserver.Options{})
+	srv.AddGenerated(gen)
+	base := start(t, srv)
+	entries := mustPost(t, base, "/datastreams/find_entries/timestamp", all).Get("phone_data").Array()
+	var want []tripgen.Trip
+	for d := range 10 {
+		want = append(want, gen.Day(0, d)...)
+	}
+	if len(entries) != len(want) || len(want) == 0 {
+		t.Fatalf("%d composite entries for %d trips", len(entries), len(want))
+	}
+	byStart := map[float64]tripgen.Trip{}
+	for _, tr := range want {
+		byStart[tr.StartTS()] = tr
+	}
+	now := time.Now()
+	for _, e := range entries {
+		tr, ok := byStart[e.Get("data.start_ts").Float()]
+		if !ok {
+			t.Fatalf("composite entry of no trip: %.300s", e.Raw)
+		}
+		if e.Get("metadata.key").String() != openpath.KeyCompositeTrip || e.Get("metadata.write_ts").Float() != tr.ProcessedTS {
+			t.Errorf("metadata %s, want the composite key written at %v", e.Get("metadata").Raw, tr.ProcessedTS)
+		}
+		doc, err := openpath.FromComposite([]byte(e.Raw), openpath.Origin{Device: "d"}, now)
+		if err != nil {
+			t.Fatalf("FromComposite: %v", err)
+		}
+		timeline, err := openpath.FromTimeline(tr.AppendGeoJSON(nil), openpath.Origin{Device: "d"}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotRoute, err := doc.Route()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantRoute, _ := timeline.Route()
+		if doc.ID != timeline.ID || doc.Server.StartTS != tr.StartTS() || doc.Server.EndTS != tr.EndTS() ||
+			len(gotRoute.Sections) != len(wantRoute.Sections) {
+			t.Errorf("composite trip %s converts to %s %v-%v with %d sections, want %s %v-%v with %d",
+				tr.ID, doc.ID, doc.Server.StartTS, doc.Server.EndTS, len(gotRoute.Sections), timeline.ID, tr.StartTS(), tr.EndTS(), len(wantRoute.Sections))
+			continue
+		}
+		for i, s := range gotRoute.Sections {
+			if s.SensedMode != wantRoute.Sections[i].SensedMode {
+				t.Errorf("trip %s section %d: mode %q, want %q", tr.ID, i, s.SensedMode, wantRoute.Sections[i].SensedMode)
+			}
+		}
+	}
+
+	old := newServer(t, devserver.Options{TimelineOnly: true})
+	old.AddGenerated(gen)
+	if n := len(mustPost(t, start(t, old), "/datastreams/find_entries/timestamp", all).Get("phone_data").Array()); n != 0 {
+		t.Errorf("a timeline-only server answers %d composite entries", n)
+	}
+}
