@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
@@ -33,6 +36,8 @@ type konnectorRun struct {
 	server *devserver.Server
 	lines  []map[string]any
 	exit   int
+	// firstWindow is the span of the first find_entries request read by write time.
+	firstWindow float64
 }
 
 func runJob(t *testing.T, token string, faults devserver.Faults, timeLimit, parameters string) *konnectorRun {
@@ -47,7 +52,27 @@ func runJob(t *testing.T, token string, faults devserver.Faults, timeLimit, para
 	if err := srv.SetFaults(faults); err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
+	run := &konnectorRun{stack: stack, server: srv}
+	var mu sync.Mutex
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/datastreams/find_entries") {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var q struct {
+				Start   float64 `json:"start_time"`
+				End     float64 `json:"end_time"`
+				KeyTime string  `json:"key_time"`
+			}
+			if json.Unmarshal(body, &q) == nil && (q.KeyTime == "" || q.KeyTime == "metadata.write_ts") {
+				mu.Lock()
+				if run.firstWindow == 0 {
+					run.firstWindow = q.End - q.Start
+				}
+				mu.Unlock()
+			}
+		}
+		srv.ServeHTTP(w, r)
+	}))
 	t.Cleanup(hs.Close)
 
 	// The account, as Harvest creates it from the manifest's fields.
@@ -61,7 +86,6 @@ func runJob(t *testing.T, token string, faults devserver.Faults, timeLimit, para
 		"COZY_TIME_LIMIT":  timeLimit,
 	}
 	var out bytes.Buffer
-	run := &konnectorRun{stack: stack, server: srv}
 	run.exit = runKonnector(ctx, func(k string) string { return envs[k] }, &out)
 	sc := bufio.NewScanner(&out)
 	for sc.Scan() {
@@ -150,17 +174,17 @@ func TestKonnectorEnvErrors(t *testing.T) {
 }
 
 // TestKonnectorUsesItsParameters: COZY_PARAMETERS, the manifest's parameters, sets the first
-// sync window: one day reads the server in more, smaller windows than the default week.
+// sync window: with syncWindowDays 1 the first read of the server spans one day, not the default.
 func TestKonnectorUsesItsParameters(t *testing.T) {
-	windows := func(parameters string) int {
+	firstWindow := func(parameters string) float64 {
 		r := runJob(t, "sample-user", devserver.Faults{}, "600", parameters)
 		if r.exit != 0 || r.critical() != "" {
 			t.Fatalf("COZY_PARAMETERS %s: exit %d, critical %q", parameters, r.exit, r.critical())
 		}
-		return int(r.server.Stats().Requests["/datastreams/find_entries"])
+		return r.firstWindow
 	}
-	week, day := windows("null"), windows(`{"syncWindowDays": 1, "secret": "from the account type"}`)
-	if week == 0 || day <= week {
-		t.Fatalf("find_entries requests: %d with the default window, %d with syncWindowDays 1; want more with one day", week, day)
+	byDefault, day := firstWindow("null"), firstWindow(`{"syncWindowDays": 1, "secret": "from the account type"}`)
+	if day != 24*3600 || byDefault <= day {
+		t.Fatalf("first window: %v s by default, %v s with syncWindowDays 1; want one day with the parameter, more without", byDefault, day)
 	}
 }
