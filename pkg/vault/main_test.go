@@ -23,27 +23,10 @@ type backend struct {
 	// dsn returns the DSN of a vault for the test: a new file for the
 	// embedded driver, the shared server otherwise.
 	dsn func(t testing.TB) string
-	// known lists the conformance cases (or subtests, "Case/sub_test") this
-	// backend is known to fail, and why; they are skipped with that reason.
-	known map[string]string
-}
-
-// pouchdbKnown returns pouchdb-server 4.2.0's known differences from CouchDB.
-func pouchdbKnown() map[string]string {
-	return map[string]string{
-		"ListDatabasesWithSlash":                   "pouchdb-server strips '/' from the database names it lists (express-pouchdb passes names through sanitize-filename)",
-		"SlashIsolation":                           "pouchdb-server strips '/' from database names, so names that differ only by where the '/' is are the same database",
-		"DeleteTombstoneAgain":                     "pouchdb-server deletes a deleted document again (a new tombstone revision), where CouchDB answers 404",
-		"PagingOverThousand/unsorted_pages_of_300": "pouchdb-find applies skip to _all_docs rows before it drops the design documents (its Mango indexes), so skip-based pages overlap",
-		"PagingExclusiveRange":                     "pouchdb-find applies limit and skip before it drops the rows equal to an exclusive bound ($gt, or $lt when descending), and returns no bookmark, so pages come back short or overlap",
-	}
 }
 
 func backends() []backend {
 	server := backend{name: vaulttest.Name(), dsn: func(t testing.TB) string { return couch.URL(t) }}
-	if server.name == "pouchdb-server" {
-		server.known = pouchdbKnown()
-	}
 	return []backend{
 		{name: "embedded", dsn: embeddedDSN},
 		server,
