@@ -581,13 +581,13 @@ func TestWrongURLRedirects(t *testing.T) {
 }
 
 func TestContextCancel(t *testing.T) {
-	_, url := serveSamples(t, devserver.Options{Faults: devserver.Faults{Latency: 10 * time.Second}})
+	_, url := serveSamples(t, devserver.Options{Faults: devserver.Faults{Latency: time.Minute}})
 	c := newClient(t, url, "samples")
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
 	began := time.Now()
 	_, err := c.Trips(ctx, openpath.Date{Year: 2016, Month: 6, Day: 20})
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(began) > 3*time.Second {
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(began) > 30*time.Second {
 		t.Errorf("err = %v after %v, want the context's deadline promptly", err, time.Since(began))
 	}
 	if errors.Is(err, openpath.ErrServerDown) {
@@ -617,7 +617,9 @@ func TestContextCancel(t *testing.T) {
 }
 
 func TestRequestTimeout(t *testing.T) {
-	_, url := serveSamples(t, devserver.Options{Faults: devserver.Faults{Latency: 2 * time.Second}})
+	// The server takes a minute: a client that waited for it would take minutes, one that cuts
+	// each attempt at 100 ms takes well under the bound below, however loaded the machine.
+	_, url := serveSamples(t, devserver.Options{Faults: devserver.Faults{Latency: time.Minute}})
 	c := newClient(t, url, "samples", fastRetries(1), openpath.WithRequestTimeout(100*time.Millisecond))
 	began := time.Now()
 	_, err := c.PipelineRange(t.Context())
@@ -625,8 +627,8 @@ func TestRequestTimeout(t *testing.T) {
 	if !errors.As(err, &se) || se.Attempts != 2 || !strings.Contains(err.Error(), "within 100ms") {
 		t.Errorf("err = %v, want ServerDown after 2 timed out attempts", err)
 	}
-	if time.Since(began) > 1500*time.Millisecond {
-		t.Errorf("took %v", time.Since(began))
+	if took := time.Since(began); took > 30*time.Second {
+		t.Errorf("took %v: the attempts were not cut at their timeout", took)
 	}
 }
 
