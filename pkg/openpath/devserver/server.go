@@ -590,6 +590,22 @@ func (s *Server) getTrips(req *apiRequest) answer {
 	return jsonAnswer(buf)
 }
 
+// keyTimeOf returns the value of keyTime (the field find_entries filters and sorts on) for a trip
+// or entry with these times; for another field it reads the rendered entry, and ok is false when
+// the entry has no such number.
+func keyTimeOf(keyTime string, writeTS, startTS, endTS float64, render func() []byte) (v float64, ok bool) {
+	switch keyTime {
+	case openpath.KeyTimeWriteTS:
+		return writeTS, true
+	case openpath.KeyTimeStartTS:
+		return startTS, true
+	case "data.end_ts":
+		return endTS, true
+	}
+	r := gjson.GetBytes(render(), keyTime)
+	return r.Float(), r.Type == gjson.Number
+}
+
 // candidate is one entry that may go into a find_entries answer.
 type candidate struct {
 	t     float64
@@ -631,21 +647,12 @@ func (s *Server) findEntries(req *apiRequest) answer {
 	for _, key := range uniq(keys) {
 		if key == openpath.KeyCleanedTrip || key == openpath.KeyConfirmedTrip {
 			for _, t := range u.trips {
-				var v float64
-				switch keyTime {
-				case openpath.KeyTimeWriteTS:
-					v = t.writeTS
-				case openpath.KeyTimeStartTS:
-					v = t.startTS
-				case "data.end_ts":
-					v = t.endTS
-				default:
+				v, ok := keyTimeOf(keyTime, t.writeTS, t.startTS, t.endTS, func() []byte {
 					scratch = rd.appendTripEntry(scratch[:0], t, key)
-					r := gjson.GetBytes(scratch, keyTime)
-					if r.Type != gjson.Number {
-						continue
-					}
-					v = r.Float()
+					return scratch
+				})
+				if !ok {
+					continue
 				}
 				if lo <= v && v <= hi {
 					id := t.id
@@ -658,21 +665,12 @@ func (s *Server) findEntries(req *apiRequest) answer {
 		}
 		if key == openpath.KeyCompositeTrip && u.composite {
 			for _, t := range u.trips {
-				var v float64
-				switch keyTime {
-				case openpath.KeyTimeWriteTS:
-					v = t.writeTS
-				case openpath.KeyTimeStartTS:
-					v = t.startTS
-				case "data.end_ts":
-					v = t.endTS
-				default:
+				v, ok := keyTimeOf(keyTime, t.writeTS, t.startTS, t.endTS, func() []byte {
 					scratch = rd.appendComposite(scratch[:0], t)
-					r := gjson.GetBytes(scratch, keyTime)
-					if r.Type != gjson.Number {
-						continue
-					}
-					v = r.Float()
+					return scratch
+				})
+				if !ok {
+					continue
 				}
 				if lo <= v && v <= hi {
 					cands = append(cands, candidate{t: v, id: t.id, key: key, trip: t})
@@ -683,21 +681,12 @@ func (s *Server) findEntries(req *apiRequest) answer {
 			if e.key != key {
 				continue
 			}
-			var v float64
-			switch keyTime {
-			case openpath.KeyTimeWriteTS:
-				v = e.writeTS
-			case openpath.KeyTimeStartTS:
-				v = e.startTS
-			case "data.end_ts":
-				v = e.endTS
-			default:
+			v, ok := keyTimeOf(keyTime, e.writeTS, e.startTS, e.endTS, func() []byte {
 				scratch = rd.appendEntry(scratch[:0], e)
-				r := gjson.GetBytes(scratch, keyTime)
-				if r.Type != gjson.Number {
-					continue
-				}
-				v = r.Float()
+				return scratch
+			})
+			if !ok {
+				continue
 			}
 			if lo <= v && v <= hi { // false for NaN: entries without the field are not matched
 				cands = append(cands, candidate{t: v, id: e.id, key: key, entry: e})
