@@ -192,19 +192,12 @@ func (s *Service) setWithdrawn(ctx context.Context, id string, now time.Time) er
 }
 
 func (s *Service) consentDocs(ctx context.Context) ([]Consent, error) {
-	all, err := vault.FindAll[Consent](ctx, s.consents, vault.Query{})
+	out, err := allDocs(ctx, s.consents, func(c Consent) bool { return c.StudyID != "" }, func(a, b Consent) int {
+		return cmp.Or(cmp.Compare(a.StudyID, b.StudyID), a.GrantedAt.Compare(b.GrantedAt), cmp.Compare(a.ID, b.ID))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sharing: list consents: %w", err)
 	}
-	out := all[:0]
-	for _, c := range all {
-		if c.StudyID != "" {
-			out = append(out, c)
-		}
-	}
-	slices.SortFunc(out, func(a, b Consent) int {
-		return cmp.Or(cmp.Compare(a.StudyID, b.StudyID), a.GrantedAt.Compare(b.GrantedAt), cmp.Compare(a.ID, b.ID))
-	})
 	return out, nil
 }
 

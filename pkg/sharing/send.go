@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/retry"
 	"github.com/coachco2/coachco2/pkg/study"
-	"github.com/coachco2/coachco2/pkg/vault"
 )
 
 // Kinds of transmissions.
@@ -61,19 +59,12 @@ type Transmission struct {
 
 // Transmissions returns the log, newest first.
 func (s *Service) Transmissions(ctx context.Context) ([]Transmission, error) {
-	all, err := vault.FindAll[Transmission](ctx, s.log, vault.Query{})
+	out, err := allDocs(ctx, s.log, func(t Transmission) bool { return t.Kind != "" }, func(a, b Transmission) int {
+		return cmp.Or(b.Time.Compare(a.Time), cmp.Compare(b.Attempt, a.Attempt), cmp.Compare(a.ID, b.ID))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sharing: read the transmission log: %w", err)
 	}
-	out := all[:0]
-	for _, t := range all {
-		if t.Kind != "" {
-			out = append(out, t)
-		}
-	}
-	slices.SortFunc(out, func(a, b Transmission) int {
-		return cmp.Or(b.Time.Compare(a.Time), cmp.Compare(b.Attempt, a.Attempt), cmp.Compare(a.ID, b.ID))
-	})
 	return out, nil
 }
 

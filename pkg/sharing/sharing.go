@@ -221,3 +221,15 @@ func hostPort(raw string) (string, error) {
 	}
 	return net.JoinHostPort(u.Hostname(), port), nil
 }
+
+// allDocs reads the documents of db that keep accepts (the others are not the service's: the
+// indexes' design documents), in the order of compare.
+func allDocs[T any](ctx context.Context, db *vault.DB, keep func(T) bool, compare func(a, b T) int) ([]T, error) {
+	all, err := vault.FindAll[T](ctx, db, vault.Query{})
+	if err != nil {
+		return nil, err
+	}
+	out := slices.DeleteFunc(all, func(d T) bool { return !keep(d) })
+	slices.SortFunc(out, compare)
+	return out, nil
+}
