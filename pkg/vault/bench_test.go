@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/vault/vaultsuite"
 )
 
 // tripStart is the start of the first benchmark trip; trip i starts
@@ -120,7 +121,7 @@ func BenchmarkBulkWrite(b *testing.B) {
 	size, _ := json.Marshal(trips(0, perOp))
 	for _, be := range backends() {
 		b.Run(be.name, func(b *testing.B) {
-			db := openDB(b, openVault(b, be.dsn(b)), vault.DoctypeTrips)
+			db := vaultsuite.OpenDB(b, openVault(b, be.dsn(b)), vault.DoctypeTrips)
 			b.SetBytes(int64(len(size)))
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -148,7 +149,7 @@ func BenchmarkQuery10k(b *testing.B) {
 	for _, be := range backends() {
 		b.Run(be.name, func(b *testing.B) {
 			v := openVault(b, be.dsn(b))
-			db := openDB(b, v, vault.DoctypeTrips)
+			db := vaultsuite.OpenDB(b, v, vault.DoctypeTrips)
 			if err := db.EnsureIndexes(ctx, vault.Index{Name: "by-startDate", Fields: []string{"startDate"}}); err != nil {
 				b.Fatal(err)
 			}

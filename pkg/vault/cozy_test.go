@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/vault/vaultsuite"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
 
@@ -107,7 +108,7 @@ func TestCozyEnsureIndexes(t *testing.T) {
 	if err := trips.EnsureIndexes(ctx, vault.Index{Name: "by-x", Fields: []string{"min"}}); err != nil {
 		t.Fatal(err)
 	}
-	ids := findIDs(t, trips, vault.Query{Selector: map[string]any{"min": map[string]any{"$gt": 0}}, Sort: []vault.SortField{vault.Asc("min")}, UseIndex: "by-x"})
+	ids := vaultsuite.FindIDs(t, trips, vault.Query{Selector: map[string]any{"min": map[string]any{"$gt": 0}}, Sort: []vault.SortField{vault.Asc("min")}, UseIndex: "by-x"})
 	if strings.Join(ids, ",") != "a,b" {
 		t.Fatalf("sorted on the replaced index: %v", ids)
 	}
@@ -126,7 +127,7 @@ func TestCozyFindPagesOverTheStacksLimit(t *testing.T) {
 	if _, err := vault.SaveMany(ctx, trips, docs, 0); err != nil {
 		t.Fatal(err)
 	}
-	if ids := findIDs(t, trips, vault.Query{PageSize: 1500}); len(ids) != len(docs) {
+	if ids := vaultsuite.FindIDs(t, trips, vault.Query{PageSize: 1500}); len(ids) != len(docs) {
 		t.Fatalf("Find with a page of 1500 through the stack: %d documents, want %d", len(ids), len(docs))
 	}
 }

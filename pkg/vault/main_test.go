@@ -1,8 +1,6 @@
 package vault_test
 
 import (
-	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -60,40 +58,4 @@ func openInstance(t testing.TB, dsn, instance string) *vault.Vault {
 		}
 	})
 	return v
-}
-
-// openDB returns the database of doctype, destroyed when the test ends (the
-// server outlives the test).
-func openDB(t testing.TB, v *vault.Vault, doctype string) *vault.DB {
-	t.Helper()
-	db, err := v.DB(t.Context(), doctype)
-	if err != nil {
-		t.Fatalf("DB(%s): %v", doctype, err)
-	}
-	t.Cleanup(func() {
-		if err := v.DestroyDB(context.Background(), doctype); err != nil {
-			t.Errorf("DestroyDB(%s): %v", doctype, err)
-		}
-	})
-	return db
-}
-
-// findIDs runs the query and returns the ids of the documents, in order.
-func findIDs(t testing.TB, db *vault.DB, q vault.Query) []string {
-	t.Helper()
-	var ids []string
-	err := db.Find(t.Context(), q, func(doc json.RawMessage) error {
-		var d struct {
-			ID string `json:"_id"`
-		}
-		if err := json.Unmarshal(doc, &d); err != nil {
-			return err
-		}
-		ids = append(ids, d.ID)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Find(%+v): %v", q, err)
-	}
-	return ids
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/vault/vaultsuite"
 )
 
 // TestUpdateKeepsWhatTheTypeDoesNotKnow: Update through a typed struct writes back what other
@@ -70,7 +71,7 @@ func TestUpdateKeepsWhatTheTypeDoesNotKnow(t *testing.T) {
 	}
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
-			check(t, openDB(t, openVault(t, b.dsn(t)), vault.DoctypeTrips))
+			check(t, vaultsuite.OpenDB(t, openVault(t, b.dsn(t)), vault.DoctypeTrips))
 		})
 	}
 	t.Run("cozy", func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/vault/vaultsuite"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 	_ "modernc.org/sqlite" // to lock a vault file from outside the vault
 )
@@ -261,7 +262,7 @@ func TestMustExist(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			dsn, instance := b.dsn(t), vaulttest.Instance(t)
-			openDB(t, openInstance(t, dsn, instance), vault.DoctypeTrips)
+			vaultsuite.OpenDB(t, openInstance(t, dsn, instance), vault.DoctypeTrips)
 			v, err := vault.Open(ctx, dsn, instance, vault.MustExist())
 			if err != nil {
 				t.Fatalf("an instance with its trips: %v", err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/vault/vaultsuite"
 )
 
 // grants is a test policy: doctype -> granted verbs, changeable while in use.
@@ -166,7 +167,7 @@ func TestPolicyRefuses(t *testing.T) {
 	for _, name := range backendNames() {
 		t.Run(name, func(t *testing.T) {
 			plain, v, g := openWithPolicy(t, name)
-			pdb := openDB(t, plain, dt)
+			pdb := vaultsuite.OpenDB(t, plain, dt)
 			rev, err := pdb.Put(ctx, "a", map[string]any{"n": 1})
 			if err != nil {
 				t.Fatal(err)

@@ -50,7 +50,7 @@ func testDatabaseNamesWithSlash(t *testing.T, s *suite) {
 	base := vaulttest.Instance(t)
 	// '.' and ':' become '-', upper case becomes lower case, '/' separates.
 	v := s.store.Open(t, base+".Alice:8080")
-	db := openDB(t, v, "io.cozy.coachco2.settings")
+	db := OpenDB(t, v, "io.cozy.coachco2.settings")
 	want := base + "-alice-8080/io-cozy-coachco2-settings"
 	if db.Name() != want {
 		t.Fatalf("Name() = %q, want %q", db.Name(), want)
@@ -79,8 +79,8 @@ func testListDatabasesWithSlash(t *testing.T, s *suite) {
 	ctx := context.Background()
 	instance := vaulttest.Instance(t)
 	v := s.store.Open(t, instance)
-	openDB(t, v, "io.cozy.coachco2.settings")
-	openDB(t, v, "io.cozy.accounts")
+	OpenDB(t, v, "io.cozy.coachco2.settings")
+	OpenDB(t, v, "io.cozy.accounts")
 	got, err := v.Databases(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -95,8 +95,8 @@ func testSlashIsolation(t *testing.T, s *suite) {
 	ctx := context.Background()
 	base := vaulttest.Instance(t)
 	// "<base>ab/c-d" and "<base>a/bc-d" differ only by where the '/' is.
-	one := openDB(t, s.store.Open(t, base+"ab"), "c.d")
-	two := openDB(t, s.store.Open(t, base+"a"), "bc.d")
+	one := OpenDB(t, s.store.Open(t, base+"ab"), "c.d")
+	two := OpenDB(t, s.store.Open(t, base+"a"), "bc.d")
 	if one.Name() == two.Name() {
 		t.Fatalf("both databases are named %q", one.Name())
 	}
@@ -111,7 +111,7 @@ func testSlashIsolation(t *testing.T, s *suite) {
 
 func testGetPutDeleteTombstone(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	var doc map[string]any
 	if _, err := db.Get(ctx, "trip-1", &doc); !errors.Is(err, vault.ErrNotFound) {
 		t.Fatalf("Get of a missing document: err = %v, want ErrNotFound", err)
@@ -152,7 +152,7 @@ func testGetPutDeleteTombstone(t *testing.T, s *suite) {
 	if n, err := db.Count(ctx); err != nil || n != 0 {
 		t.Fatalf("Count after delete = %d, %v; want 0", n, err)
 	}
-	if ids := findIDs(t, db, vault.Query{}); len(ids) != 0 {
+	if ids := FindIDs(t, db, vault.Query{}); len(ids) != 0 {
 		t.Fatalf("Find after delete = %q, want nothing", ids)
 	}
 	// Deleting what was never written finds nothing: CouchDB opens the
@@ -175,7 +175,7 @@ func testGetPutDeleteTombstone(t *testing.T, s *suite) {
 // deletes it.
 func testDeleteTombstoneAgain(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	rev1, err := db.Put(ctx, "gone", map[string]any{"v": 1})
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +191,7 @@ func testDeleteTombstoneAgain(t *testing.T, s *suite) {
 
 func testConflictStaleRev(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	rev1, err := db.Put(ctx, "a", map[string]any{"v": 1})
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +216,7 @@ func testConflictStaleRev(t *testing.T, s *suite) {
 
 func testConflictMissingRev(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	rev1, err := db.Put(ctx, "a", map[string]any{"v": 1})
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +244,7 @@ type counter struct {
 
 func testUpdateCreatesThenMerges(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	var sawFound []bool
 	for range 3 {
 		_, err := vault.Update(ctx, db, "counter", func(c *counter, found bool) error {
@@ -273,7 +273,7 @@ func testUpdateConcurrentWriters(t *testing.T, s *suite) {
 	ctx := context.Background()
 	instance := vaulttest.Instance(t)
 	// Two handles on the same store, as the connector and the app would be.
-	first := openDB(t, s.store.Open(t, instance), testDoctype)
+	first := OpenDB(t, s.store.Open(t, instance), testDoctype)
 	second, err := s.store.Open(t, instance).DB(ctx, testDoctype)
 	if err != nil {
 		t.Fatal(err)
@@ -323,7 +323,7 @@ func testUpdateConcurrentWriters(t *testing.T, s *suite) {
 
 func testUpdateGivesUp(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	if _, err := db.Put(ctx, "busy", map[string]any{"count": 0}); err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func testUpdateGivesUp(t *testing.T, s *suite) {
 
 func testUpdateMergeError(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	rev1, err := db.Put(ctx, "doc", map[string]any{"count": 1})
 	if err != nil {
 		t.Fatal(err)
@@ -381,7 +381,7 @@ func testUpdateMergeError(t *testing.T, s *suite) {
 
 func testBulkPerDocumentResults(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	revB, err := db.Put(ctx, "b", map[string]any{"v": "old"})
 	if err != nil {
 		t.Fatal(err)
@@ -443,7 +443,7 @@ func testBulkPerDocumentResults(t *testing.T, s *suite) {
 // CouchDB validates every document before writing any.
 func testReservedIDs(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	if _, err := db.Put(ctx, "_bad", map[string]any{"v": 1}); err == nil || errors.Is(err, vault.ErrConflict) {
 		t.Errorf("Put of _bad: err = %v, want a rejection that is not a conflict", err)
 	}
@@ -462,7 +462,7 @@ func testReservedIDs(t *testing.T, s *suite) {
 
 func testBulkBatches(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	type doc struct {
 		ID string `json:"_id"`
 		N  int    `json:"n"`
@@ -510,7 +510,7 @@ const mangoDocs = `[
 // mangoDB returns a database holding mangoDocs.
 func mangoDB(t *testing.T, s *suite) *vault.DB {
 	t.Helper()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	var docs []json.RawMessage
 	if err := json.Unmarshal([]byte(mangoDocs), &docs); err != nil {
 		t.Fatal(err)
@@ -560,7 +560,7 @@ func testMangoOperators(t *testing.T, s *suite) {
 		{"no match", `{"mode":"PLANE"}`, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := sorted(findIDs(t, db, vault.Query{Selector: json.RawMessage(c.selector)}))
+			got := sorted(FindIDs(t, db, vault.Query{Selector: json.RawMessage(c.selector)}))
 			if !slices.Equal(got, c.want) {
 				t.Fatalf("Find(%s) = %q, want %q", c.selector, got, c.want)
 			}
@@ -576,14 +576,14 @@ func testSortWithIndex(t *testing.T, s *suite) {
 	}
 	selector := json.RawMessage(`{"n":{"$gte":0}}`)
 	asc := []string{"m02", "m04", "m06", "m01", "m07", "m05", "m03"} // 0.5 1 1.5 2 2.5 3 3.25
-	if got := findIDs(t, db, vault.Query{Selector: selector, Sort: []vault.SortField{vault.Asc("n")}}); !slices.Equal(got, asc) {
+	if got := FindIDs(t, db, vault.Query{Selector: selector, Sort: []vault.SortField{vault.Asc("n")}}); !slices.Equal(got, asc) {
 		t.Errorf("ascending: %q, want %q", got, asc)
 	}
 	desc := []string{"m03", "m05", "m07", "m01", "m06", "m04", "m02"}
-	if got := findIDs(t, db, vault.Query{Selector: selector, Sort: []vault.SortField{vault.Desc("n")}}); !slices.Equal(got, desc) {
+	if got := FindIDs(t, db, vault.Query{Selector: selector, Sort: []vault.SortField{vault.Desc("n")}}); !slices.Equal(got, desc) {
 		t.Errorf("descending: %q, want %q", got, desc)
 	}
-	if got := findIDs(t, db, vault.Query{Selector: selector, Sort: []vault.SortField{vault.Desc("n")}, UseIndex: "by-n", Limit: 3}); !slices.Equal(got, desc[:3]) {
+	if got := FindIDs(t, db, vault.Query{Selector: selector, Sort: []vault.SortField{vault.Desc("n")}, UseIndex: "by-n", Limit: 3}); !slices.Equal(got, desc[:3]) {
 		t.Errorf("descending, use_index, limit 3: %q, want %q", got, desc[:3])
 	}
 }
@@ -595,10 +595,10 @@ func testPagingExclusiveRange(t *testing.T, s *suite) {
 		t.Fatal(err)
 	}
 	selector := json.RawMessage(`{"n":{"$gt":1,"$lt":3}}`) // m04 has n=1 exactly, m05 n=3
-	if got := findIDs(t, db, vault.Query{Selector: selector, Sort: []vault.SortField{vault.Asc("n")}, PageSize: 2}); !slices.Equal(got, []string{"m06", "m01", "m07"}) {
+	if got := FindIDs(t, db, vault.Query{Selector: selector, Sort: []vault.SortField{vault.Asc("n")}, PageSize: 2}); !slices.Equal(got, []string{"m06", "m01", "m07"}) {
 		t.Errorf("ascending, pages of 2: %q, want [m06 m01 m07]", got)
 	}
-	if got := findIDs(t, db, vault.Query{Selector: selector, Sort: []vault.SortField{vault.Desc("n")}, PageSize: 2}); !slices.Equal(got, []string{"m07", "m01", "m06"}) {
+	if got := FindIDs(t, db, vault.Query{Selector: selector, Sort: []vault.SortField{vault.Desc("n")}, PageSize: 2}); !slices.Equal(got, []string{"m07", "m01", "m06"}) {
 		t.Errorf("descending, pages of 2: %q, want [m07 m01 m06]", got)
 	}
 }
@@ -624,7 +624,7 @@ func testFieldsProjection(t *testing.T, s *suite) {
 
 func testPagingOverThousand(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	const total = 1234
 	docs := make([]map[string]any, total)
 	for i := range docs {
@@ -672,20 +672,20 @@ func testPagingOverThousand(t *testing.T, s *suite) {
 		}
 	}
 	t.Run("sorted default pages", func(t *testing.T) {
-		ids := findIDs(t, db, vault.Query{Selector: map[string]any{"i": map[string]any{"$gte": 0}}, Sort: []vault.SortField{vault.Asc("i")}})
+		ids := FindIDs(t, db, vault.Query{Selector: map[string]any{"i": map[string]any{"$gte": 0}}, Sort: []vault.SortField{vault.Asc("i")}})
 		checkAll(t, ids, true, false)
 	})
 	t.Run("sorted descending pages of 500", func(t *testing.T) {
-		ids := findIDs(t, db, vault.Query{Selector: map[string]any{"i": map[string]any{"$gte": 0}}, Sort: []vault.SortField{vault.Desc("i")}, PageSize: 500})
+		ids := FindIDs(t, db, vault.Query{Selector: map[string]any{"i": map[string]any{"$gte": 0}}, Sort: []vault.SortField{vault.Desc("i")}, PageSize: 500})
 		checkAll(t, ids, true, true)
 	})
 	t.Run("unsorted pages of 300", func(t *testing.T) {
 		s.skipIfKnown(t)
-		ids := findIDs(t, db, vault.Query{PageSize: 300})
+		ids := FindIDs(t, db, vault.Query{PageSize: 300})
 		checkAll(t, ids, false, false)
 	})
 	t.Run("selective pages of 100", func(t *testing.T) {
-		ids := findIDs(t, db, vault.Query{Selector: map[string]any{"group": 1}, PageSize: 100})
+		ids := FindIDs(t, db, vault.Query{Selector: map[string]any{"group": 1}, PageSize: 100})
 		if len(ids) != 411 { // i = 1, 4, ..., 1231
 			t.Fatalf("%d documents, want 411", len(ids))
 		}
@@ -700,7 +700,7 @@ func testPagingOverThousand(t *testing.T, s *suite) {
 		}
 	})
 	t.Run("limit across pages", func(t *testing.T) {
-		ids := findIDs(t, db, vault.Query{Selector: map[string]any{"i": map[string]any{"$gte": 0}}, Sort: []vault.SortField{vault.Asc("i")}, PageSize: 40, Limit: 100})
+		ids := FindIDs(t, db, vault.Query{Selector: map[string]any{"i": map[string]any{"$gte": 0}}, Sort: []vault.SortField{vault.Asc("i")}, PageSize: 40, Limit: 100})
 		if len(ids) != 100 || ids[0] != "p0000" || ids[99] != "p0099" {
 			t.Fatalf("%d documents from %v, want p0000..p0099", len(ids), ids[:min(3, len(ids))])
 		}
@@ -709,7 +709,7 @@ func testPagingOverThousand(t *testing.T, s *suite) {
 
 func testChanges(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	revs := map[string]string{}
 	for i := 1; i <= 5; i++ {
 		id := fmt.Sprintf("c%d", i)
@@ -795,7 +795,7 @@ func testChanges(t *testing.T, s *suite) {
 
 func testLocalDocuments(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	type checkpoint struct {
 		Since string `json:"since"`
 		Runs  int    `json:"runs"`
@@ -820,7 +820,7 @@ func testLocalDocuments(t *testing.T, s *suite) {
 	if n, err := db.Count(ctx); err != nil || n != 1 {
 		t.Errorf("Count = %d, %v; want 1", n, err)
 	}
-	if ids := findIDs(t, db, vault.Query{}); !slices.Equal(ids, []string{"real"}) {
+	if ids := FindIDs(t, db, vault.Query{}); !slices.Equal(ids, []string{"real"}) {
 		t.Errorf("Find = %q, want [real]", ids)
 	}
 	changes, _, err := db.Changes(ctx, vault.ChangesQuery{})
@@ -831,7 +831,7 @@ func testLocalDocuments(t *testing.T, s *suite) {
 
 func testIndexesIdempotentAndHidden(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	if _, err := db.Put(ctx, "d1", map[string]any{"a": 1, "b": 2, "c": 3}); err != nil {
 		t.Fatal(err)
 	}
@@ -872,7 +872,7 @@ func testIndexesIdempotentAndHidden(t *testing.T, s *suite) {
 	if n, err := db.Count(ctx); err != nil || n != 1 {
 		t.Errorf("Count = %d, %v; want 1", n, err)
 	}
-	if ids := findIDs(t, db, vault.Query{}); !slices.Equal(ids, []string{"d1"}) {
+	if ids := FindIDs(t, db, vault.Query{}); !slices.Equal(ids, []string{"d1"}) {
 		t.Errorf("Find = %q, want [d1]", ids)
 	}
 	for _, limit := range []int{0, 1} {
@@ -885,7 +885,7 @@ func testIndexesIdempotentAndHidden(t *testing.T, s *suite) {
 
 func testGetMany(t *testing.T, s *suite) {
 	ctx := context.Background()
-	db := openDB(t, s.openVault(t), testDoctype)
+	db := OpenDB(t, s.openVault(t), testDoctype)
 	type doc struct {
 		ID string `json:"_id"`
 		N  int    `json:"n"`

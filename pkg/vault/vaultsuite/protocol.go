@@ -34,7 +34,7 @@ func protocolCases() []Case {
 func (s *suite) protocolDB(t *testing.T) *kivik.DB {
 	t.Helper()
 	instance := vaulttest.Instance(t)
-	openDB(t, s.store.Open(t, instance), testDoctype)
+	OpenDB(t, s.store.Open(t, instance), testDoctype)
 	return s.store.Kivik(t, instance, testDoctype)
 }
 

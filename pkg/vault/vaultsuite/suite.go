@@ -104,9 +104,9 @@ func (s *suite) openVault(t testing.TB) *vault.Vault {
 	return s.store.Open(t, vaulttest.Instance(t))
 }
 
-// openDB returns the database of doctype, destroyed when the test ends (a server outlives
+// OpenDB returns the database of doctype, destroyed when the test ends (a server outlives
 // the test).
-func openDB(t testing.TB, v *vault.Vault, doctype string) *vault.DB {
+func OpenDB(t testing.TB, v *vault.Vault, doctype string) *vault.DB {
 	t.Helper()
 	db, err := v.DB(context.Background(), doctype)
 	if err != nil {
@@ -120,8 +120,8 @@ func openDB(t testing.TB, v *vault.Vault, doctype string) *vault.DB {
 	return db
 }
 
-// findIDs runs the query and returns the ids of the documents, in order.
-func findIDs(t testing.TB, db *vault.DB, q vault.Query) []string {
+// FindIDs runs the query and returns the ids of the documents, in order.
+func FindIDs(t testing.TB, db *vault.DB, q vault.Query) []string {
 	t.Helper()
 	var ids []string
 	err := db.Find(context.Background(), q, func(doc json.RawMessage) error {
