@@ -307,19 +307,7 @@ func TestEnsureInACozy(t *testing.T) {
 	ctx := context.Background()
 	manifest := []byte(`{"permissions": {"accounts": {"type": "io.cozy.accounts"}}}`)
 	stack := vaulttest.NewCozyStack(t, couch.URL(t), vaulttest.Instance(t), manifest)
-	v, err := vault.OpenCozy(ctx, stack.URL, stack.Token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	db, err := v.DB(ctx, vault.DoctypeAccounts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := accounts.Open(ctx, db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, _ := cozyStore(t, stack)
 	a, created, err := store.Ensure(ctx, newAccount)
 	if err != nil || !created || a.ID != accounts.AccountID(newAccount.ServerURL, newAccount.Device) {
 		t.Fatalf("Ensure: %+v, created %v, %v", a, created, err)
@@ -331,4 +319,23 @@ func TestEnsureInACozy(t *testing.T) {
 	if tok, _ := store.Token(again); tok != "other" {
 		t.Fatalf("token %q after update", tok)
 	}
+}
+
+// cozyStore opens the accounts (and their database) through the stack double with its token, as the konnector does.
+func cozyStore(t *testing.T, stack *vaulttest.CozyStack) (*accounts.Store, *vault.DB) {
+	t.Helper()
+	v, err := vault.OpenCozy(t.Context(), stack.URL, stack.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	db, err := v.DB(t.Context(), vault.DoctypeAccounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := accounts.Open(t.Context(), db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, db
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
-	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
 
@@ -64,19 +63,7 @@ func TestUpdateDataKeepsForeignFields(t *testing.T) {
 		manifest := []byte(`{"permissions": {"accounts": {"type": "io.cozy.accounts", "verbs": ["GET", "PUT"]}}}`)
 		stack := vaulttest.NewCozyStack(t, couch.URL(t), vaulttest.Instance(t), manifest)
 		id := stack.CreateAccount(t, foreignAccount(accounts.Slug))
-		v, err := vault.OpenCozy(ctx, stack.URL, stack.Token)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer v.Close()
-		db, err := v.DB(ctx, vault.DoctypeAccounts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		store, err := accounts.Open(ctx, db, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		store, db := cozyStore(t, stack)
 		a, err := store.Get(ctx, id)
 		if err != nil {
 			t.Fatal(err)
