@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coachco2/coachco2/pkg/basemap"
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/connections"
 	"github.com/coachco2/coachco2/pkg/httpserve"
@@ -127,7 +128,7 @@ func serve(ctx context.Context, ln net.Listener, f *cmdenv.Vault, o serveOptions
 		return err
 	}
 	defer stopSharing()
-	app, err := webapp.New(ws.Coach, webapp.Options{Locale: os.Getenv("COZY_LOCALE"), Logger: logger, CSRFToken: websec.CSRFToken})
+	app, err := webapp.New(ws.Coach, webapp.Options{Locale: os.Getenv("COZY_LOCALE"), Logger: logger, CSRFToken: websec.CSRFToken, OpenBaseMap: openBaseMap})
 	if err != nil {
 		return err
 	}
@@ -216,4 +217,13 @@ func openConnections(ctx context.Context, f *cmdenv.Vault, ws *workspace, guard 
 			}
 		},
 	})
+}
+
+// openBaseMap opens an offline base map file for the web app.
+func openBaseMap(ctx context.Context, path string) (webapp.BaseMap, error) {
+	m, err := basemap.Open(ctx, path)
+	if err != nil {
+		return nil, err // not a nil *MBTiles in a non-nil BaseMap
+	}
+	return m, nil
 }

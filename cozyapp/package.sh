@@ -5,7 +5,8 @@
 # the web app's stylesheet and icon, the page's script, and the service: one Node.js file
 # carrying the engine, a static linux/amd64 binary, gzipped in base64 (the stack copies only the
 # service's file to run it); and the tarball OUT/<slug>-<version>.tar.gz with those files at its
-# root.
+# root. The engine is built with the tag novaultfile: it reaches the vault only through the
+# stack, and leaving the embedded driver and SQLite out takes a third off the bundle.
 #
 # Usage: cozyapp/package.sh OUT    (GO names the go command; Node.js writes the manifest)
 set -eu
@@ -27,7 +28,7 @@ rm -rf "$dir"
 mkdir -p "$dir/services" "$dir/app"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd "$root" && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 "${GO:-go}" build -trimpath -ldflags='-s -w' -o "$work/coach" ./cozyapp/service)
+(cd "$root" && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 "${GO:-go}" build -tags novaultfile -trimpath -ldflags='-s -w' -o "$work/coach" ./cozyapp/service)
 gzip -9 -n -c "$work/coach" > "$work/coach.gz"
 node -e 'const fs = require("fs"); const [tmpl, gz, out] = process.argv.slice(1);
 	const src = fs.readFileSync(tmpl, "utf8");

@@ -115,7 +115,9 @@ func buildBundle(t *testing.T) string {
 	if info, err := os.Stat(tarballs[0]); err == nil {
 		t.Logf("bundle: %s, %.1f MB gzipped", filepath.Base(tarballs[0]), float64(info.Size())/1e6)
 	}
-	return filepath.Join(out, "coachco2-local")
+	dir := filepath.Join(out, "coachco2-local")
+	checkEngine(t, dir)
+	return dir
 }
 
 // runService runs the bundle's service as the stack does (cozy-stack worker/exec/service.go):

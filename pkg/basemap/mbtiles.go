@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -20,8 +21,9 @@ import (
 // OpenStreetMap's.
 const DefaultAttribution = "© OpenStreetMap contributors"
 
-// ErrNoTile is returned for a tile the file does not have.
-var ErrNoTile = errors.New("basemap: no such tile")
+// ErrNoTile is returned for a tile the file does not have. It matches fs.ErrNotExist, so that
+// a server of tiles can tell it apart without importing this package (and SQLite).
+var ErrNoTile = fmt.Errorf("basemap: no such tile: %w", fs.ErrNotExist)
 
 // MBTiles is an open raster MBTiles file, read only. It is safe for concurrent use.
 type MBTiles struct {
@@ -127,6 +129,12 @@ func (m *MBTiles) Tile(ctx context.Context, z, x, y int) ([]byte, error) {
 		return nil, fmt.Errorf("basemap: tile %d/%d/%d: %w", z, x, y, err)
 	}
 	return data, nil
+}
+
+// Layer returns what a map drawn over these tiles needs: the tiles' format (their file
+// extension), the deepest zoom level and the attribution.
+func (m *MBTiles) Layer() (format string, maxZoom int, attribution string) {
+	return m.Format, m.MaxZoom, m.Attribution
 }
 
 // Close closes the file.

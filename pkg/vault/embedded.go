@@ -1,3 +1,5 @@
+//go:build !novaultfile
+
 package vault
 
 // This is the only file that imports the embedded driver, which registers

@@ -1,3 +1,5 @@
+//go:build !novaultfile
+
 package vault
 
 import (

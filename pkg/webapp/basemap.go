@@ -3,24 +3,43 @@ package webapp
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/coachco2/coachco2/pkg/basemap"
 )
+
+// BaseMap is an open offline base map, as pkg/basemap's MBTiles reads one. The web app takes it
+// through Options.OpenBaseMap, so that a program without offline maps (the Cozy app's engine)
+// does not link their reader and SQLite.
+type BaseMap interface {
+	// Tile returns the image of tile x, y at zoom z (y from the north), or an error matching
+	// fs.ErrNotExist when the map does not have it.
+	Tile(ctx context.Context, z, x, y int) ([]byte, error)
+	// ContentType is the tiles' media type.
+	ContentType() string
+	// Layer returns the tiles' format (their file extension), the deepest zoom level and the
+	// attribution to show on every map.
+	Layer() (format string, maxZoom int, attribution string)
+	Close() error
+}
+
+// errNoOfflineMaps is the settings' answer to a base map file where the app reads none.
+var errNoOfflineMaps = errors.New("offline base maps are not available in this app")
 
 // offlineMap keeps the person's offline base map open while the setting names it.
 type offlineMap struct {
+	// open opens a map file; nil when the app reads none.
+	open func(ctx context.Context, path string) (BaseMap, error)
 	mu   sync.Mutex
 	path string
-	m    *basemap.MBTiles
+	m    BaseMap
 }
 
 // get returns the open map of path (opening it, or closing the previous one, when the setting
 // changed), nil when path is "".
-func (o *offlineMap) get(ctx context.Context, path string) (*basemap.MBTiles, error) {
+func (o *offlineMap) get(ctx context.Context, path string) (BaseMap, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if path == o.path && o.m != nil {
@@ -33,12 +52,27 @@ func (o *offlineMap) get(ctx context.Context, path string) (*basemap.MBTiles, er
 	if path == "" {
 		return nil, nil
 	}
-	m, err := basemap.Open(ctx, path)
+	if o.open == nil {
+		return nil, errNoOfflineMaps
+	}
+	m, err := o.open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	o.m, o.path = m, path
 	return m, nil
+}
+
+// check opens the map file at path and closes it: an error when it is no map the app can read.
+func (o *offlineMap) check(ctx context.Context, path string) error {
+	if o.open == nil {
+		return errNoOfflineMaps
+	}
+	m, err := o.open(ctx, path)
+	if err != nil {
+		return err
+	}
+	return m.Close()
 }
 
 // Close closes the open map, if any.
@@ -57,7 +91,8 @@ func (s *Server) baseLayer(ctx context.Context) baseLayer {
 			s.opts.Logger.Error("offline base map", "error", err)
 			return baseLayer{}
 		}
-		return baseLayer{Template: "/tiles/{z}/{x}/{y}", MaxZoom: m.MaxZoom, Attribution: m.Attribution}
+		_, maxZoom, attribution := m.Layer()
+		return baseLayer{Template: "/tiles/{z}/{x}/{y}", MaxZoom: maxZoom, Attribution: attribution}
 	}
 	return baseLayer{Template: st.TileServer}
 }
@@ -69,16 +104,17 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	format, _, _ := m.Layer()
 	var zxy [3]int
 	for i, k := range []string{"z", "x", "y"} {
-		if zxy[i], err = strconv.Atoi(strings.TrimSuffix(r.PathValue(k), "."+m.Format)); err != nil {
+		if zxy[i], err = strconv.Atoi(strings.TrimSuffix(r.PathValue(k), "."+format)); err != nil {
 			http.NotFound(w, r)
 			return
 		}
 	}
 	data, err := m.Tile(r.Context(), zxy[0], zxy[1], zxy[2])
 	switch {
-	case errors.Is(err, basemap.ErrNoTile):
+	case errors.Is(err, fs.ErrNotExist):
 		http.NotFound(w, r)
 		return
 	case err != nil:

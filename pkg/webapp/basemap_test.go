@@ -10,9 +10,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coachco2/coachco2/pkg/basemap"
 	"github.com/coachco2/coachco2/pkg/basemap/basemaptest"
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/webapp"
 )
+
+// openBaseMap is the web app's reader of offline maps, as `app serve` gives it.
+func openBaseMap(ctx context.Context, path string) (webapp.BaseMap, error) {
+	m, err := basemap.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
 
 // tileOf returns the web-map tile of a point at zoom z.
 func tileOf(lat, lon float64, z int) (x, y int) {
@@ -108,5 +119,24 @@ func TestOfflineBaseMap(t *testing.T) {
 	}
 	if code, _ := get(t, srv.URL+"/tiles/10/"+itoa(x)+"/"+itoa(y)); code != http.StatusNotFound {
 		t.Errorf("tiles still served without a map: %d", code)
+	}
+}
+
+// TestNoOfflineMapsWithoutAReader: an app given no reader of offline maps (the Cozy engine)
+// refuses a map file in the settings, and serves no tiles.
+func TestNoOfflineMapsWithoutAReader(t *testing.T) {
+	srv, c := newAppWith(t, webapp.Options{Locale: "en"})
+	x, y := tileOf(46.16, -1.15, 10)
+	path := areaMap(t, 46.16, -1.15)
+	resp, err := http.PostForm(srv.URL+"/settings", url.Values{"target": {"100"}, "baseMap": {path}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := readAll(t, resp)
+	if resp.StatusCode != http.StatusBadRequest || c.Settings().BaseMap != "" || !strings.Contains(page, "not available") {
+		t.Fatalf("a map file without a reader: %d, saved %q", resp.StatusCode, c.Settings().BaseMap)
+	}
+	if code, _ := get(t, srv.URL+"/tiles/10/"+itoa(x)+"/"+itoa(y)); code != http.StatusNotFound {
+		t.Errorf("a tile without a reader: %d, want 404", code)
 	}
 }

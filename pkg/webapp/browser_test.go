@@ -20,7 +20,7 @@ import (
 func TestInABrowser(t *testing.T) {
 	_, c := newApp(t)
 	// As `app serve` runs it: behind the security middleware (CSP, sessions, CSRF), on loopback.
-	app, err := webapp.New(c, webapp.Options{Now: func() time.Time { return time.Date(2016, 12, 20, 12, 0, 0, 0, time.UTC) }, CSRFToken: websec.CSRFToken})
+	app, err := webapp.New(c, webapp.Options{Now: func() time.Time { return time.Date(2016, 12, 20, 12, 0, 0, 0, time.UTC) }, CSRFToken: websec.CSRFToken, OpenBaseMap: openBaseMap})
 	if err != nil {
 		t.Fatal(err)
 	}

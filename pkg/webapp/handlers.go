@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/basemap"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/export"
@@ -599,12 +598,10 @@ func (s *Server) saveSettingsForm(w http.ResponseWriter, r *http.Request) {
 	f := r.Form
 	// An offline map is checked before it is saved: a file that is no raster map is refused.
 	if p := strings.TrimSpace(f.Get("baseMap")); p != "" {
-		m, err := basemap.Open(r.Context(), p)
-		if err != nil {
+		if err := s.offline.check(r.Context(), p); err != nil {
 			s.render(w, r, "settings", &settingsView{Settings: s.coach.Settings(), Recompute: s.coach.Recomputing(), Error: err.Error()}, http.StatusBadRequest)
 			return
 		}
-		_ = m.Close()
 	}
 	// A new factor set or default mode recomputes every trip: the page answers once the
 	// settings are saved and shows the recompute's progress.

@@ -15,6 +15,7 @@
 package webapp
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -49,6 +50,9 @@ type Options struct {
 	CSRFToken func(*http.Request) string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// OpenBaseMap opens the offline base map file the settings name (pkg/basemap's Open);
+	// nil when the app offers no offline maps, and the settings then refuse one.
+	OpenBaseMap func(ctx context.Context, path string) (BaseMap, error)
 }
 
 // Server serves the app.
@@ -73,7 +77,7 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{coach: c, opts: opts, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	s := &Server{coach: c, opts: opts, pages: map[string]*template.Template{}, mux: http.NewServeMux(), offline: offlineMap{open: opts.OpenBaseMap}}
 	for _, page := range []string{"dashboard", "trips", "trip", "analysis", "settings", "exports", "studies", "connections", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/"+page+".html")
 		if err != nil {

@@ -46,8 +46,27 @@ func newAppVault(t *testing.T, path, instance string) (*httptest.Server, *coach.
 	return srv, c, v
 }
 
-// serveVault fills v with the shared samples' trips and serves them.
+// serveVault fills v with the shared samples' trips and serves them, with offline maps as
+// `app serve` reads them.
 func serveVault(t *testing.T, v *vault.Vault) (*httptest.Server, *coach.Coach) {
+	t.Helper()
+	now := func() time.Time { return time.Date(2016, 12, 20, 12, 0, 0, 0, time.UTC) }
+	return serveVaultWith(t, v, webapp.Options{Now: now, Locale: "fr", OpenBaseMap: openBaseMap})
+}
+
+// newAppWith serves the shared samples' trips from a new embedded vault, with opts.
+func newAppWith(t *testing.T, opts webapp.Options) (*httptest.Server, *coach.Coach) {
+	t.Helper()
+	v, err := vault.Open(t.Context(), filepath.Join(t.TempDir(), "vault.db"), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	return serveVaultWith(t, v, opts)
+}
+
+// serveVaultWith fills v with the shared samples' trips and serves them with opts.
+func serveVaultWith(t *testing.T, v *vault.Vault, opts webapp.Options) (*httptest.Server, *coach.Coach) {
 	t.Helper()
 	ctx := t.Context()
 	db, err := v.DB(ctx, vault.DoctypeTrips)
@@ -69,8 +88,7 @@ func serveVault(t *testing.T, v *vault.Vault) (*httptest.Server, *coach.Coach) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := func() time.Time { return time.Date(2016, 12, 20, 12, 0, 0, 0, time.UTC) }
-	app, err := webapp.New(c, webapp.Options{Now: now, Locale: "fr"})
+	app, err := webapp.New(c, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
