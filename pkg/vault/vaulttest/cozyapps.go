@@ -50,7 +50,8 @@ type appRoute struct {
 // `cozy-stack apps install SLUG file://DIR` does, and serves it until the test ends. The manifest
 // is read as model/app/webapp.go's ReadManifest does: the slug is the one given, and a manifest
 // without routes gets "/" -> index.html. The person is taken to be logged in (the double has no
-// sessions), so index.html always gets the app's token.
+// sessions), so index.html always gets the app's token. Its services' @event triggers are
+// created (cozyjobs.go).
 func (s *CozyStack) InstallApp(t testing.TB, slug, dir string) *CozyApp {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, "manifest.webapp"))
@@ -58,11 +59,12 @@ func (s *CozyStack) InstallApp(t testing.TB, slug, dir string) *CozyApp {
 		t.Fatalf("cozy stack double: install %s: %v", slug, err)
 	}
 	var m struct {
-		Name        string              `json:"name"`
-		Editor      string              `json:"editor"`
-		Icon        string              `json:"icon"`
-		Routes      map[string]appRoute `json:"routes"`
-		Permissions map[string]rule     `json:"permissions"`
+		Name        string                `json:"name"`
+		Editor      string                `json:"editor"`
+		Icon        string                `json:"icon"`
+		Routes      map[string]appRoute   `json:"routes"`
+		Permissions map[string]rule       `json:"permissions"`
+		Services    map[string]appService `json:"services"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
 		// model/app/errors.go, ErrBadManifest.
@@ -79,6 +81,7 @@ func (s *CozyStack) InstallApp(t testing.TB, slug, dir string) *CozyApp {
 		g.rules = append(g.rules, p)
 	}
 	s.addToken(a.Token, g)
+	s.addServiceTriggers(t, slug, a.Token, m.Services)
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 	a.URL = srv.URL + "/"

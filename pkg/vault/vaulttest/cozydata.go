@@ -153,6 +153,7 @@ func (c *call) create(doc map[string]any) {
 		return
 	}
 	c.wrote(1)
+	c.s.event(c.doctype, EventCreated, res.ID)
 	doc["_id"], doc["_rev"] = res.ID, res.Rev
 	c.written(http.StatusCreated, doc)
 }
@@ -236,6 +237,7 @@ func (c *call) put(doc map[string]any) bool {
 		return false
 	}
 	c.wrote(1)
+	c.s.event(c.doctype, EventUpdated, id)
 	doc["_rev"] = res.Rev
 	return true
 }
@@ -264,6 +266,7 @@ func (c *call) createNamedDoc(doc map[string]any) {
 		return
 	}
 	c.wrote(1)
+	c.s.event(c.doctype, EventCreated, id)
 	doc["_rev"] = res.Rev
 	c.written(http.StatusOK, doc)
 }
@@ -301,6 +304,7 @@ func (c *call) deleteDoc(id string) {
 		return
 	}
 	c.wrote(1)
+	c.s.event(c.doctype, EventDeleted, id)
 	writeJSON(c.w, http.StatusOK, map[string]any{"ok": true, "id": id, "rev": res.Rev, "type": c.doctype, "deleted": true})
 }
 
@@ -500,5 +504,6 @@ func (c *call) bulkDocs() {
 		return
 	}
 	c.wrote(len(req.Docs))
-	c.proxy(http.MethodPost, "_bulk_docs", c.r.URL.RawQuery, c.body)
+	status, answer := c.proxy(http.MethodPost, "_bulk_docs", c.r.URL.RawQuery, c.body)
+	c.bulkEvents(status, req.Docs, answer)
 }

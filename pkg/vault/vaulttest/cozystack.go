@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coachco2/coachco2/pkg/seal"
 	"github.com/coachco2/coachco2/pkg/vault"
@@ -35,7 +36,10 @@ import (
 // It also installs and serves webapps (cozyapps.go: the apps' template, CSP, CORS and tokens)
 // and answers /remote/:doctype (cozyremote.go).
 //
-// What it leaves out: the jobs, files, realtime and sharing APIs, the "no_index" refusal of a
+// It runs the @event triggers of the apps' services (cozyjobs.go): a write's event pushes a
+// job, debounced as the stack does, on a clock the test moves (Advance).
+//
+// What it leaves out: the jobs' HTTP API and the other triggers, the files, realtime and sharing APIs, the "no_index" refusal of a
 // _find that CouchDB answers with a warning (docs/mango.md), and JWT parsing (tokens are opaque
 // strings here; a token the double did not issue is refused as an invalid JWT).
 type CozyStack struct {
@@ -78,6 +82,14 @@ type CozyStack struct {
 	Requests map[string]int
 	// Down makes the stack answer 503 to everything, as an instance being restarted does.
 	Down atomic.Bool
+
+	// The job system (cozyjobs.go): the installed apps' service triggers, the jobs pushed and
+	// not yet taken, and the double's clock.
+	jobsMu     sync.Mutex
+	triggers   []*serviceTrigger
+	queue      []Job
+	clockStart time.Time
+	clock      time.Duration
 }
 
 // grant is what a token may do: model/permission's Set, and the token's audience.
@@ -122,7 +134,8 @@ func NewCozyStack(t testing.TB, couchURL, instance string, manifest []byte) *Coz
 		t.Fatal(err)
 	}
 	s := &CozyStack{instance: instance, couch: couch, client: &http.Client{}, credentials: box,
-		tokens: map[string]*grant{}, created: map[string]bool{}, doctypes: map[string]bool{}, writes: map[string]int{}, Requests: map[string]int{}}
+		tokens: map[string]*grant{}, created: map[string]bool{}, doctypes: map[string]bool{}, writes: map[string]int{}, Requests: map[string]int{},
+		clockStart: time.Now()}
 	s.Token = newToken(t, "konnector")
 	s.HomeToken = newToken(t, "home")
 	konnector := &grant{konnector: true}
@@ -447,13 +460,14 @@ func (c *call) wholeTypeProxy(verb, method, escapedTail string) {
 	c.proxy(method, escapedTail, c.r.URL.RawQuery, c.body)
 }
 
-// proxy sends the request to CouchDB and copies its answer (pkg/couchdb/proxy.go, Proxy).
-func (c *call) proxy(method, escapedTail, rawQuery string, body []byte) {
+// proxy sends the request to CouchDB and copies its answer (pkg/couchdb/proxy.go, Proxy); it
+// returns CouchDB's status and answer (0 and nil when CouchDB could not be reached).
+func (c *call) proxy(method, escapedTail, rawQuery string, body []byte) (int, []byte) {
 	// The request goes on with its headers: a gzip body reaches CouchDB, which reads it.
 	resp, out, err := c.s.couchDo(c.r.Context(), method, c.db, escapedTail, rawQuery, body, c.r.Header.Get("Content-Encoding"))
 	if err != nil {
 		couchError(c.w, http.StatusServiceUnavailable, "no_couch", "could not create connection with the server")
-		return
+		return 0, nil
 	}
 	for _, h := range []string{"Content-Type", "ETag"} {
 		if v := resp.Header.Get(h); v != "" {
@@ -462,6 +476,7 @@ func (c *call) proxy(method, escapedTail, rawQuery string, body []byte) {
 	}
 	c.w.WriteHeader(resp.StatusCode)
 	_, _ = c.w.Write(out)
+	return resp.StatusCode, out
 }
 
 // couchDo sends one request to the database db of CouchDB and reads its answer.
