@@ -93,3 +93,47 @@ func TestCozyStackRemote(t *testing.T) {
 		t.Fatalf("the first request is not logged as the stack logs it: %s", logs.raw)
 	}
 }
+
+// TestCozyStackRemoteSecrets: docs/remote.md, "Secrets": the stack fills {{secret_f}} with the
+// field f of the remote doctype's document in secrets/io-cozy-remote-secrets, which the app
+// never sees nor can give itself, and the log keeps only the caller's variables; an unknown
+// template function is a plain error (model/remote/remote.go, injectVar), which the stack
+// answers 500.
+func TestCozyStackRemoteSecrets(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	remote := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Header.Get("Authorization")+" "+string(body))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	defer remote.Close()
+	const doctype = "org.example.secret"
+	stack := newStack(t, konnectorManifest)
+	stack.RemoteAllowCustomPort = true
+	stack.RemoteDoctypes = map[string]string{
+		doctype:         "POST " + remote.URL + "/x\nAuthorization: Bearer {{secret_token}}\n\n{{json body}}",
+		"org.example.f": "POST " + remote.URL + "/x\n\n{{rot13 body}}",
+	}
+	app := stack.InstallApp(t, "demo-app", bundle(t, `{"permissions": {
+		"s": {"type": "`+doctype+`", "verbs": ["POST"]},
+		"f": {"type": "org.example.f", "verbs": ["POST"]}}}`, map[string]string{"index.html": "x"}))
+
+	request(t, stack, app.Token, http.MethodPost, "remote/"+doctype, `{"body": "b"}`).want(t, "no secret stored", http.StatusBadRequest, "no value was given")
+	stack.RemoteSecrets = map[string]map[string]string{doctype: {"token": "s3cret"}}
+	request(t, stack, app.Token, http.MethodPost, "remote/"+doctype, `{"body": "b"}`).want(t, "the secret injected", http.StatusOK, "")
+	mu.Lock()
+	if len(got) != 1 || got[0] != "Bearer s3cret b" {
+		t.Fatalf("the remote got %q", got)
+	}
+	mu.Unlock()
+	request(t, stack, app.Token, http.MethodPost, "remote/org.example.f", `{"body": "b"}`).want(t, "an unknown template function", http.StatusInternalServerError, "")
+
+	logs := request(t, stack, stack.HomeToken, http.MethodGet, "data/io.cozy.remote.requests/_all_docs?include_docs=true", "").want(t, "the log", http.StatusOK, "")
+	if strings.Contains(logs.raw, "s3cret") || !strings.Contains(logs.raw, doctype) {
+		t.Fatalf("the log holds the secret, or not the request: %s", logs.raw)
+	}
+}
