@@ -145,6 +145,7 @@ var texts = [...]struct{ key, en, fr string }{
 	{"studies.answer", "Answer", "Réponse"},
 	{"studies.granted", "Consent given: the complete past periods will be sent at the next share.", "Consentement donné : les périodes terminées seront envoyées au prochain partage."},
 	{"studies.revokedDone", "Consent revoked: the researchers' collector deleted what was sent.", "Consentement retiré : le collecteur des chercheurs a supprimé ce qui avait été envoyé."},
+	{"studies.via", "via your Cozy's", "via votre Cozy :"},
 	{"studies.revokedPending", "Consent revoked: nothing more will be sent; the deletion request failed and will be retried.", "Consentement retiré : plus rien ne sera envoyé ; la demande de suppression a échoué et sera renvoyée."},
 	// The Connections screen (accounts on tracking servers, their syncs).
 	{"nav.connections", "Connections", "Connexions"},

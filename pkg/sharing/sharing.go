@@ -27,9 +27,12 @@ type Reporter interface {
 
 // Options configure a [Service].
 type Options struct {
-	// Client sends the requests to the collectors (give one whose transport goes through the
-	// app's network guard). nil: Share and Revoke fail rather than use http.DefaultClient.
+	// Client sends the requests straight to the collectors (give one whose transport goes
+	// through the app's network guard), as an [HTTPTransport]. nil, with no Transport either:
+	// Share and Revoke fail rather than use http.DefaultClient.
 	Client *http.Client
+	// Transport, when set, carries the requests instead of Client: [CozyRemote] in a Cozy.
+	Transport Transport
 	// Attempts is how many times a request is tried on a 5xx, a 429 or a network error (4
 	// when 0).
 	Attempts int
@@ -72,6 +75,9 @@ func New(ctx context.Context, v *vault.Vault, rep Reporter, opts Options) (*Serv
 	}
 	if s.opts.Now == nil {
 		s.opts.Now = time.Now
+	}
+	if s.opts.Transport == nil && s.opts.Client != nil {
+		s.opts.Transport = HTTPTransport{Client: s.opts.Client}
 	}
 	var err error
 	if s.studies, err = v.DB(ctx, vault.DoctypeStudies); err != nil {

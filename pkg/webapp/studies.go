@@ -67,8 +67,8 @@ type studiesView struct {
 
 // transmissionView is one line of the transmission log.
 type transmissionView struct {
-	Time, Kind, Method, URL, Status, Payload, Answer, Error string
-	OK                                                      bool
+	Time, Kind, Method, URL, Via, Status, Payload, Answer, Error string
+	OK                                                           bool
 }
 
 func (s *Server) studiesPage(r *http.Request) (view, error) {
@@ -101,7 +101,7 @@ func (s *Server) studiesPage(r *http.Request) (view, error) {
 	v := studiesView{Enabled: true}
 	for _, t := range log {
 		v.Transmissions = append(v.Transmissions, transmissionView{Time: logTime(t.Time), Kind: t.Kind, Method: t.Method,
-			URL: t.URL, Status: statusText(t.Status), Payload: t.Payload, Answer: t.Answer, Error: t.Error, OK: t.OK})
+			URL: t.URL, Via: t.Via, Status: statusText(t.Status), Payload: t.Payload, Answer: t.Answer, Error: t.Error, OK: t.OK})
 	}
 	for i, st := range all {
 		d := st.Descriptor
