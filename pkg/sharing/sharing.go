@@ -131,7 +131,7 @@ func (s *Service) AddStudy(ctx context.Context, raw []byte) (*study.Descriptor, 
 
 // Studies returns every descriptor in the vault, every version, by study id then version.
 func (s *Service) Studies(ctx context.Context) ([]Study, error) {
-	all, err := vault.FindAll[Study](ctx, s.studies, vault.Query{})
+	all, err := findAll[Study](ctx, s.studies)
 	if err != nil {
 		return nil, fmt.Errorf("sharing: list studies: %w", err)
 	}
@@ -231,11 +231,22 @@ func hostPort(raw string) (string, error) {
 // allDocs reads the documents of db that keep accepts (the others are not the service's: the
 // indexes' design documents), in the order of compare.
 func allDocs[T any](ctx context.Context, db *vault.DB, keep func(T) bool, compare func(a, b T) int) ([]T, error) {
-	all, err := vault.FindAll[T](ctx, db, vault.Query{})
+	all, err := findAll[T](ctx, db)
 	if err != nil {
 		return nil, err
 	}
 	out := slices.DeleteFunc(all, func(d T) bool { return !keep(d) })
 	slices.SortFunc(out, compare)
 	return out, nil
+}
+
+// findAll reads every document of db. Through a Cozy stack, a doctype's database exists from its
+// first document on (cozy-stack web/data: a _find on a missing database is 404): none yet is
+// none at all.
+func findAll[T any](ctx context.Context, db *vault.DB) ([]T, error) {
+	all, err := vault.FindAll[T](ctx, db, vault.Query{})
+	if errors.Is(err, vault.ErrNotFound) {
+		return nil, nil
+	}
+	return all, err
 }
