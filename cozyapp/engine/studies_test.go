@@ -33,7 +33,8 @@ type remoteLogEntry struct {
 // TestStudiesInACozy: research sharing from the coach installed in a Cozy, end to end, with a
 // real collector (pkg/collector on SQLite) that the stack double reaches through the remote
 // doctypes a territory defines for it (pkg/sharing's RemoteRequests). In the page, the person
-// adds the study by its id, sees the preview, consents, and later revokes; each form is a
+// adds the study by its id, sees the preview (of every measure, then of the one they keep),
+// consents, and later revokes; each form is a
 // correction the service passes to the web app's handler. The collector gets the contributions,
 // then deletes them; the stack's log of /remote requests holds the same batch as the
 // transmission log, which the Studies screen shows; and every request the collector got came
@@ -117,6 +118,17 @@ func TestStudiesInACozy(t *testing.T) {
 		!strings.Contains(preview, `"measure":"co2_monthly_kg"`) {
 		t.Fatalf("the preview: %s", preview)
 	}
+	// The preview of one measure: the service renders the screen the form led to.
+	b.Click("#study-" + studyID + ` input[value="trips_monthly_by_mode"]`)
+	b.Click("#study-" + studyID + ` button[value="preview"]`)
+	b.WaitVisible("p.saved")
+	runService(t, dir, stack.URL, app.Token)
+	b.Navigate("/?open=2#/studies")
+	b.WaitVisible("#screen #study-" + studyID)
+	if preview := b.Text("#study-" + studyID + " pre.payload"); strings.Contains(preview, "trips_monthly_by_mode") ||
+		!strings.Contains(preview, `"measure":"co2_monthly_kg"`) {
+		t.Fatalf("the preview of co2_monthly_kg alone: %s", preview)
+	}
 	if n := count(); n != 0 {
 		t.Fatalf("the collector holds %d contributions before any consent", n)
 	}
@@ -129,7 +141,7 @@ func TestStudiesInACozy(t *testing.T) {
 	}
 
 	// The transmission log, on the Studies screen and in the vault, and the stack's log.
-	b.Navigate("/?open=2#/studies")
+	b.Navigate("/?open=3#/studies")
 	b.WaitVisible("#screen #log table")
 	shown := b.Text("#log")
 	if !strings.Contains(shown, col.URL+"/studies/"+studyID+"/contributions") || !strings.Contains(shown, "/remote/"+sharing.RemoteContributions) {
@@ -186,7 +198,7 @@ func TestStudiesInACozy(t *testing.T) {
 	if n := count(); n != 0 {
 		t.Fatalf("the collector holds %d contributions after the revocation", n)
 	}
-	b.Navigate("/?open=3#/studies")
+	b.Navigate("/?open=4#/studies")
 	b.WaitText("#log", "/participants/")
 	if shown := b.Text("#log"); !strings.Contains(shown, "/remote/"+sharing.RemoteWithdrawal) {
 		t.Fatalf("the Studies screen's log after the revocation:\n%s", shown)
