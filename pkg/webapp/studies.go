@@ -225,7 +225,7 @@ func (s *Server) addStudyForm(w http.ResponseWriter, r *http.Request) {
 	}
 	id := strings.TrimSpace(r.Form.Get("study"))
 	if !study.ValidID(id) {
-		s.fail(w, r, badRequest{fmt.Errorf("%q is not a study id: 3 to 64 characters among a-z 0-9 - .", id)})
+		s.fail(w, r, badRequest{fmt.Errorf("%q is not a study id: 3 to 64 lowercase letters, digits, dots and hyphens", id)})
 		return
 	}
 	raw, err := s.studies.fetch(r.Context(), id)
