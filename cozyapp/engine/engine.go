@@ -142,7 +142,7 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 			return err
 		}
 	}
-	if s.Main[StudiesPath], err = render(ctx, h, st.screen); err != nil {
+	if s.Main[StudiesPath], err = st.render(ctx, h); err != nil {
 		return err
 	}
 	for _, p := range Exports {

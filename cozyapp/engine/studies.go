@@ -35,6 +35,9 @@ type studies struct {
 	// screen is the URL of the Studies screen to render: where the last form led (its preview, or
 	// what it did), else StudiesPath.
 	screen string
+	// problems are the alerts of the forms the web app refused (its error page's, escaped by
+	// its templates), which the screen shows: `app serve` would show that page.
+	problems []string
 }
 
 // enableStudies opens the sharing over the vault, its requests going through the stack at
@@ -58,13 +61,39 @@ func enableStudies(ctx context.Context, v *vault.Vault, c *coach.Coach, app *web
 // answered keeps where a Studies form led (the web app redirects to the screen with the preview,
 // or with what was done), for the screen the engine renders next.
 func (st *studies) answered(path string, rec *httptest.ResponseRecorder) {
-	if !studyForm.MatchString(path) || rec.Code != http.StatusSeeOther {
+	if !studyForm.MatchString(path) {
+		return
+	}
+	if rec.Code >= 400 {
+		body := rec.Body.String()
+		if start := strings.Index(body, `<p role="alert">`); start >= 0 {
+			if end := strings.Index(body[start:], "</p>"); end >= 0 {
+				st.problems = append(st.problems, body[start:start+end+len("</p>")])
+			}
+		}
+		return
+	}
+	if rec.Code != http.StatusSeeOther {
 		return
 	}
 	loc, _, _ := strings.Cut(rec.Header().Get("Location"), "#")
 	if loc == StudiesPath || strings.HasPrefix(loc, StudiesPath+"?") {
 		st.screen = loc
 	}
+}
+
+// render renders the Studies screen, with the problems of the forms after its title.
+func (st *studies) render(ctx context.Context, h http.Handler) (string, error) {
+	main, err := render(ctx, h, st.screen)
+	if err != nil || len(st.problems) == 0 {
+		return main, err
+	}
+	at := strings.Index(main, "</h1>")
+	if at < 0 {
+		return main, nil
+	}
+	at += len("</h1>")
+	return main[:at] + "\n" + strings.Join(st.problems, "\n") + main[at:], nil
 }
 
 // share sends what the active consents have due, and retries the withdrawals not confirmed. A

@@ -191,9 +191,13 @@ func TestStudiesInACozy(t *testing.T) {
 		t.Fatalf("the batch: %v, %d contributions, the collector holds %d", err, len(batch.Contributions), sent)
 	}
 
-	// Revoke: the withdrawal goes through the stack, and the collector deletes everything.
+	// Revoke: the withdrawal goes through the stack, and the collector deletes everything. And a
+	// study the collector does not have: the screen says why it was not added.
 	b.Click("#study-" + studyID + ` form[action$="/revoke"] button`)
-	b.WaitVisible("p.saved")
+	b.WaitVisible(`p.saved + form[action$="/revoke"]`)
+	b.SetValue(`#add-study input[name="study"]`, "no-such-study")
+	b.Click(`#add-study button`)
+	b.WaitVisible(`p.saved + #add-study`)
 	runService(t, dir, stack.URL, app.Token)
 	if n := count(); n != 0 {
 		t.Fatalf("the collector holds %d contributions after the revocation", n)
@@ -203,14 +207,17 @@ func TestStudiesInACozy(t *testing.T) {
 	if shown := b.Text("#log"); !strings.Contains(shown, "/remote/"+sharing.RemoteWithdrawal) {
 		t.Fatalf("the Studies screen's log after the revocation:\n%s", shown)
 	}
+	if alert := b.Text(`#screen [role="alert"]`); !strings.Contains(alert, "no-such-study") || !strings.Contains(alert, string(study.CodeUnknownStudy)) {
+		t.Fatalf("the screen's alert about the unknown study: %q", alert)
+	}
 
 	// Nothing reached the collector but through the stack: one request per /remote log entry,
 	// each from the stack.
 	entries := remoteLog()
 	mu.Lock()
 	defer mu.Unlock()
-	if len(agents) != len(entries) || len(entries) != 3 {
-		t.Fatalf("the collector got %d requests from participants, the stack logged %d /remote requests (want 3: the study, the batch, the withdrawal)", len(agents), len(entries))
+	if len(agents) != len(entries) || len(entries) != 4 {
+		t.Fatalf("the collector got %d requests from participants, the stack logged %d /remote requests (want 4: the study, the batch, the withdrawal, the unknown study)", len(agents), len(entries))
 	}
 	for _, a := range agents {
 		if !strings.HasPrefix(a, "cozy-stack") {
