@@ -6,6 +6,9 @@
 //
 // A Cozy app cannot run WebAssembly under the CSP the stack sets on apps (README, "In your
 // Cozy"): the page shows what the engine wrote instead of computing it.
+//
+// The engine also runs the research sharing (studies.go): the Studies screen and its forms,
+// and the requests to the studies' collectors, which go through the stack's remote doctypes.
 package engine
 
 import (

@@ -98,7 +98,7 @@ func TestCozyStackRemote(t *testing.T) {
 // field f of the remote doctype's document in secrets/io-cozy-remote-secrets, which the app
 // never sees nor can give itself, and the log keeps only the caller's variables; an unknown
 // template function is a plain error (model/remote/remote.go, injectVar), which the stack
-// answers 500.
+// answers 500; the host is fixed by the request (no variable can fill it).
 func TestCozyStackRemoteSecrets(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
@@ -117,10 +117,14 @@ func TestCozyStackRemoteSecrets(t *testing.T) {
 	stack.RemoteDoctypes = map[string]string{
 		doctype:         "POST " + remote.URL + "/x\nAuthorization: Bearer {{secret_token}}\n\n{{json body}}",
 		"org.example.f": "POST " + remote.URL + "/x\n\n{{rot13 body}}",
+		// The host is the request's own: variables fill the path, the query, the headers and
+		// the body only, and a template in the host is no URL (ParseRawRequest).
+		"org.example.host": "GET https://{{host}}/x",
 	}
 	app := stack.InstallApp(t, "demo-app", bundle(t, `{"permissions": {
 		"s": {"type": "`+doctype+`", "verbs": ["POST"]},
-		"f": {"type": "org.example.f", "verbs": ["POST"]}}}`, map[string]string{"index.html": "x"}))
+		"f": {"type": "org.example.f", "verbs": ["POST"]},
+		"h": {"type": "org.example.host", "verbs": ["GET"]}}}`, map[string]string{"index.html": "x"}))
 
 	request(t, stack, app.Token, http.MethodPost, "remote/"+doctype, `{"body": "b"}`).want(t, "no secret stored", http.StatusBadRequest, "no value was given")
 	stack.RemoteSecrets = map[string]map[string]string{doctype: {"token": "s3cret"}}
@@ -131,6 +135,7 @@ func TestCozyStackRemoteSecrets(t *testing.T) {
 	}
 	mu.Unlock()
 	request(t, stack, app.Token, http.MethodPost, "remote/org.example.f", `{"body": "b"}`).want(t, "an unknown template function", http.StatusInternalServerError, "")
+	request(t, stack, app.Token, http.MethodGet, "remote/org.example.host?host=example.org", "").want(t, "a variable host", http.StatusBadRequest, "the request is not valid")
 
 	logs := request(t, stack, stack.HomeToken, http.MethodGet, "data/io.cozy.remote.requests/_all_docs?include_docs=true", "").want(t, "the log", http.StatusOK, "")
 	if strings.Contains(logs.raw, "s3cret") || !strings.Contains(logs.raw, doctype) {
