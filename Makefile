@@ -16,6 +16,8 @@
 # make cozy-app  the app bundle a Cozy stack installs, in build/cozy-app/: the folder
 #             coachco2-local/ (manifest, index.html, the page, the service: Node.js entry point and
 #             static linux/amd64 engine) and its tarball (README, "In your Cozy")
+# make cozy-doctypes COLLECTOR=URL DOCTYPES=DIR  the remote doctypes of research sharing in a
+#             Cozy, for a territory's collector, into a stack's doctypes folder (README, "In your Cozy")
 
 GO       ?= go
 FUZZTIME ?= 30s
@@ -28,7 +30,7 @@ POUCHDB_INSTALLED := $(POUCHDB)/node_modules/.package-lock.json
 # suite skips that run when it is unset or unreachable, and fails instead when CI is set.
 COLLECTOR_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: test bench bench-large build run fuzz konnector cozy-app
+.PHONY: test bench bench-large build run fuzz konnector cozy-app cozy-doctypes
 
 test: $(POUCHDB_INSTALLED) chromium
 	$(GO) vet ./...
@@ -88,6 +90,11 @@ konnector:
 
 cozy-app:
 	GO='$(GO)' sh cozyapp/package.sh build/cozy-app
+
+DOCTYPES ?= build/cozy-doctypes
+cozy-doctypes:
+	@test -n '$(COLLECTOR)' || { echo "usage: make cozy-doctypes COLLECTOR=https://collector.example.org/coachco2 [DOCTYPES=DIR]"; exit 2; }
+	$(GO) run ./cozyapp/doctypes -collector '$(COLLECTOR)' -out '$(DOCTYPES)'
 
 fuzz: $(POUCHDB_INSTALLED)
 	$(GO) test -run '^$$' -fuzz FuzzParseDSNHidesPassword -fuzztime $(FUZZTIME) ./pkg/vault

@@ -6,6 +6,9 @@
 //
 // A Cozy app cannot run WebAssembly under the CSP the stack sets on apps (README, "In your
 // Cozy"): the page shows what the engine wrote instead of computing it.
+//
+// The engine also runs the research sharing (studies.go): the Studies screen and its forms,
+// and the requests to the studies' collectors, which go through the stack's remote doctypes.
 package engine
 
 import (
@@ -44,7 +47,8 @@ const (
 func TripScreenID(tripID string) string { return "trip-" + tripID }
 
 // Correction is a form the page submitted: the web app's path it was for and its fields,
-// URL-encoded. Only a trip's forms are taken (correctionPath).
+// URL-encoded. Only a trip's forms (correctionPath) and the Studies screen's (studyForm) are
+// taken.
 type Correction struct {
 	ID   string `json:"_id,omitempty"`
 	Rev  string `json:"_rev,omitempty"`
@@ -121,10 +125,15 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if err != nil {
 		return fmt.Errorf("engine: the web app: %w", err)
 	}
-	h := app.Handler()
-	if err := applyCorrections(ctx, v, h); err != nil {
+	st, err := enableStudies(ctx, v, c, app, instanceURL, token, o.Now)
+	if err != nil {
 		return err
 	}
+	h := app.Handler()
+	if err := applyCorrections(ctx, v, h, st); err != nil {
+		return err
+	}
+	st.share(ctx, o.Now())
 	r, err := c.Report(ctx, indicators.Query{}, nil)
 	if err != nil {
 		return fmt.Errorf("engine: the report: %w", err)
@@ -135,6 +144,9 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 		if s.Main[p], err = render(ctx, h, p); err != nil {
 			return err
 		}
+	}
+	if s.Main[StudiesPath], err = st.render(ctx, h); err != nil {
+		return err
 	}
 	for _, p := range Exports {
 		rec := httptest.NewRecorder()
@@ -188,8 +200,8 @@ func render(ctx context.Context, h http.Handler, path string) (string, error) {
 
 // applyCorrections passes each submitted form to the web app's handler, as `app serve` gets it,
 // and removes it once done. A form the handler refuses is removed too (it would be refused
-// again), and said on stderr without its content.
-func applyCorrections(ctx context.Context, v *vault.Vault, h http.Handler) error {
+// again), and said on stderr without its content. Where a Studies form led is kept in st.
+func applyCorrections(ctx context.Context, v *vault.Vault, h http.Handler, st *studies) error {
 	db, err := v.DB(ctx, DoctypeCorrections)
 	if err != nil {
 		return fmt.Errorf("engine: the corrections' database: %w", err)
@@ -208,8 +220,8 @@ func applyCorrections(ctx context.Context, v *vault.Vault, h http.Handler) error
 		return fmt.Errorf("engine: read the corrections: %w", err)
 	}
 	for _, c := range todo {
-		if !correctionPath.MatchString(c.Path) {
-			slog.Warn("engine: a correction for another path than a trip's is left out", "id", c.ID)
+		if !correctionPath.MatchString(c.Path) && !studyForm.MatchString(c.Path) {
+			slog.Warn("engine: a correction for another path than a trip's or a study's is left out", "id", c.ID)
 		} else {
 			req := httptest.NewRequestWithContext(ctx, http.MethodPost, c.Path, strings.NewReader(c.Form))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -218,6 +230,7 @@ func applyCorrections(ctx context.Context, v *vault.Vault, h http.Handler) error
 			if rec.Code >= 400 {
 				slog.Warn("engine: the web app refused a correction", "id", c.ID, "status", rec.Code)
 			}
+			st.answered(c.Path, rec)
 		}
 		if _, err := db.Delete(ctx, c.ID, c.Rev); err != nil && !errors.Is(err, vault.ErrNotFound) {
 			return fmt.Errorf("engine: remove the correction %s: %w", c.ID, err)

@@ -7,9 +7,12 @@
 
 const DOCTYPE = 'io.cozy.coachco2.screens'
 const CORRECTIONS = 'io.cozy.coachco2.corrections'
+// FORMS are the forms the service takes (cozyapp/engine: correctionPath, studyForm): a trip's,
+// and the Studies screen's (add a study, consent or its preview, revoke).
+const FORMS = /^\/(trips\/[^/]+(\/recurring\/undo)?|studies\/(add|[a-z0-9][a-z0-9.-]*[a-z0-9]\/(consent|revoke)))$/
 const NAMES = {
-  en: { '/': 'Dashboard', '/trips': 'Trips', '/analysis': 'Analysis', '/exports': 'Exports', wait: 'Your figures are being computed; this page updates when they are ready.', fail: 'The figures could not be read', saved: 'Saved: your figures are being recomputed; reload the page in a moment.' },
-  fr: { '/': 'Tableau de bord', '/trips': 'Trajets', '/analysis': 'Analyse', '/exports': 'Exports', wait: 'Vos chiffres sont en cours de calcul ; la page se met à jour quand ils sont prêts.', fail: 'Les chiffres n’ont pas pu être lus', saved: 'Enregistré : vos chiffres sont en cours de recalcul ; rechargez la page dans un moment.' }
+  en: { '/': 'Dashboard', '/trips': 'Trips', '/analysis': 'Analysis', '/exports': 'Exports', '/studies': 'Studies', wait: 'Your figures are being computed; this page updates when they are ready.', fail: 'The figures could not be read', saved: 'Saved: your figures are being recomputed; reload the page in a moment.' },
+  fr: { '/': 'Tableau de bord', '/trips': 'Trajets', '/analysis': 'Analyse', '/exports': 'Exports', '/studies': 'Études', wait: 'Vos chiffres sont en cours de calcul ; la page se met à jour quand ils sont prêts.', fail: 'Les chiffres n’ont pas pu être lus', saved: 'Enregistré : vos chiffres sont en cours de recalcul ; rechargez la page dans un moment.' }
 }
 
 document.addEventListener('DOMContentLoaded', () => {
@@ -68,8 +71,8 @@ function go (ctx, path) {
 }
 
 // show renders the nav and a screen, and routes its links and forms: a link to another screen
-// switches to it through the URL's fragment (the stack serves only this page); a trip's form is
-// stored as a correction, which the service passes to the web app's handler.
+// switches to it through the URL's fragment (the stack serves only this page); a trip's form, or
+// a Studies form, is stored as a correction, which the service passes to the web app's handler.
 function show (ctx, path, html) {
   window.location.hash = path
   const nav = document.getElementById('screens')
@@ -115,7 +118,7 @@ function show (ctx, path, html) {
       })
       continue
     }
-    if (!/^\/trips\/[^/]+(\/recurring\/undo)?$/.test(action)) {
+    if (!FORMS.test(action)) {
       form.addEventListener('submit', (ev) => ev.preventDefault())
       continue
     }

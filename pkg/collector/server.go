@@ -86,6 +86,7 @@ func NewServer(store *Store, opts Options) (*Server, error) {
 	s.mux.HandleFunc("/studies/{id}", s.handleStudy)
 	s.mux.HandleFunc("/studies/{id}/contributions", s.handleContributions)
 	s.mux.HandleFunc("/studies/{id}/participants/{pseudonym}", s.handleParticipant)
+	s.mux.HandleFunc("/studies/{id}/participants/{pseudonym}/withdrawal", s.handleWithdrawal)
 	s.mux.HandleFunc("/studies/{id}/aggregates", s.handleAggregates)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, apiError{Code: study.CodeNotFound, Message: "no such route: see docs/collector-api.md"})
@@ -214,6 +215,22 @@ func (s *Server) handleParticipant(w http.ResponseWriter, r *http.Request) {
 	if !allowMethod(w, r, http.MethodDelete) {
 		return
 	}
+	s.withdraw(w, r)
+}
+
+// handleWithdrawal: POST, the same withdrawal as DELETE on the participant, for the clients that
+// can only GET and POST: an app in a Cozy reaches the outside only through the stack's remote
+// doctypes, whose requests are GET or POST (cozy-stack model/remote/remote.go). The body, if
+// any, is ignored.
+func (s *Server) handleWithdrawal(w http.ResponseWriter, r *http.Request) {
+	if !allowMethod(w, r, http.MethodPost) {
+		return
+	}
+	s.withdraw(w, r)
+}
+
+// withdraw deletes every contribution of the path's pseudonym in the path's study.
+func (s *Server) withdraw(w http.ResponseWriter, r *http.Request) {
 	pseudonym := r.PathValue("pseudonym")
 	if !study.ValidPseudonym(pseudonym) {
 		writeError(w, http.StatusBadRequest, apiError{Code: study.CodeMalformedPseudonym,

@@ -49,7 +49,8 @@ func runSuite(t *testing.T, b backend) {
 		{"MigrationKeepsConsentedK", testMigrationConsentedK},
 		{"Statistics", testStatistics},
 		{"ResendDoesNotDoubleCount", testResend},
-		{"Withdrawal", testWithdrawal},
+		{"Withdrawal", func(t *testing.T, b backend) { testWithdrawal(t, b, deleteParticipant) }},
+		{"WithdrawalByPOST", func(t *testing.T, b backend) { testWithdrawal(t, b, postWithdrawal) }},
 		{"BadContributionsStoreNothing", testBadContributions},
 		{"Restart", testRestart},
 		{"RateLimit", testRateLimit},
@@ -420,9 +421,21 @@ func testResend(t *testing.T, b backend) {
 	}
 }
 
+// deleteParticipant withdraws a pseudonym by DELETE on the participant.
+func deleteParticipant(e *env, studyID, p string) response {
+	return e.do(http.MethodDelete, "/studies/"+studyID+"/participants/"+p, nil, nil)
+}
+
+// postWithdrawal withdraws a pseudonym by POST on its withdrawal, as a Cozy's remote doctype
+// does (an empty body).
+func postWithdrawal(e *env, studyID, p string) response {
+	return e.do(http.MethodPost, "/studies/"+studyID+"/participants/"+p+"/withdrawal", nil, nil)
+}
+
 // Withdrawal deletes everything of the pseudonym, the aggregates change, it is idempotent, and
-// the pseudonym's contributions are refused afterwards.
-func testWithdrawal(t *testing.T, b backend) {
+// the pseudonym's contributions are refused afterwards; withdraw is the request that asks it
+// (DELETE, or the POST a Cozy's remote doctype makes).
+func testWithdrawal(t *testing.T, b backend, withdraw func(e *env, studyID, p string) response) {
 	e := newEnv(t, b)
 	d := testStudy()
 	e.putStudy(d)
@@ -438,7 +451,7 @@ func testWithdrawal(t *testing.T, b backend) {
 	if x.Count != 6 || !approx(x.Sum, 210) {
 		t.Fatalf("before: %+v", x)
 	}
-	r := e.do(http.MethodDelete, "/studies/"+d.ID+"/participants/"+ps[5], nil, nil)
+	r := withdraw(e, d.ID, ps[5])
 	mustEqual(t, "DELETE status", r.status, http.StatusOK)
 	var del study.WithdrawalResult
 	r.json(t, &del)
@@ -451,7 +464,7 @@ func testWithdrawal(t *testing.T, b backend) {
 		t.Fatalf("after withdrawal: %+v", x)
 	}
 	// Idempotent.
-	r = e.do(http.MethodDelete, "/studies/"+d.ID+"/participants/"+ps[5], nil, nil)
+	r = withdraw(e, d.ID, ps[5])
 	mustEqual(t, "second DELETE status", r.status, http.StatusOK)
 	r.json(t, &del)
 	if del.Deleted != 0 || len(del.Contributions) != 0 {
@@ -462,19 +475,24 @@ func testWithdrawal(t *testing.T, b backend) {
 	mustEqual(t, "POST after withdrawal", r.status, http.StatusGone)
 	mustEqual(t, "code", r.errorCode(t), string(study.CodeWithdrawn))
 	// One more withdrawal: 4 left, below k.
-	e.do(http.MethodDelete, "/studies/"+d.ID+"/participants/"+ps[0], nil, nil)
+	withdraw(e, d.ID, ps[0])
 	a := e.aggregates(d.ID, "measure=co2_monthly_kg&period=2026-01")
 	if len(a.Aggregates) != 0 || !suppressed(a, study.CO2Monthly, "2026-01", GroupAll, "") {
 		t.Fatalf("4 participants left: %+v", a)
 	}
 	mustEqual(t, "stored contributions", e.count(d.ID), 8)
 	// Errors.
-	r = e.do(http.MethodDelete, "/studies/"+d.ID+"/participants/NOT-HEX", nil, nil)
+	r = withdraw(e, d.ID, "NOT-HEX")
 	mustEqual(t, "malformed pseudonym", r.status, http.StatusBadRequest)
 	mustEqual(t, "code", r.errorCode(t), string(study.CodeMalformedPseudonym))
-	r = e.do(http.MethodDelete, "/studies/no-such-study/participants/"+ps[1], nil, nil)
+	r = withdraw(e, "no-such-study", ps[1])
 	mustEqual(t, "unknown study", r.status, http.StatusNotFound)
 	mustEqual(t, "code", r.errorCode(t), string(study.CodeUnknownStudy))
+	// Each route takes its own verb only.
+	r = e.do(http.MethodGet, "/studies/"+d.ID+"/participants/"+ps[1]+"/withdrawal", nil, nil)
+	mustEqual(t, "GET on the withdrawal", r.status, http.StatusMethodNotAllowed)
+	r = e.do(http.MethodPost, "/studies/"+d.ID+"/participants/"+ps[1], nil, nil)
+	mustEqual(t, "POST on the participant", r.status, http.StatusMethodNotAllowed)
 }
 
 // Bad contributions get a clear 4xx and store nothing: each case's batch holds a valid

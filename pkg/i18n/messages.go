@@ -145,6 +145,10 @@ var texts = [...]struct{ key, en, fr string }{
 	{"studies.answer", "Answer", "Réponse"},
 	{"studies.granted", "Consent given: the complete past periods will be sent at the next share.", "Consentement donné : les périodes terminées seront envoyées au prochain partage."},
 	{"studies.revokedDone", "Consent revoked: the researchers' collector deleted what was sent.", "Consentement retiré : le collecteur des chercheurs a supprimé ce qui avait été envoyé."},
+	{"studies.addID", "A study's id, given by its researchers:", "L'identifiant d'une étude, donné par ses chercheurs :"},
+	{"studies.add", "Add the study", "Ajouter l'étude"},
+	{"studies.added", "Study added: read it, then consent if you wish. Nothing is sent until you do.", "Étude ajoutée : lisez-la, puis consentez si vous le souhaitez. Rien n'est envoyé avant."},
+	{"studies.via", "via your Cozy's", "via votre Cozy :"},
 	{"studies.revokedPending", "Consent revoked: nothing more will be sent; the deletion request failed and will be retried.", "Consentement retiré : plus rien ne sera envoyé ; la demande de suppression a échoué et sera renvoyée."},
 	// The Connections screen (accounts on tracking servers, their syncs).
 	{"nav.connections", "Connections", "Connexions"},

@@ -264,9 +264,8 @@ func (s *Service) withdraw(ctx context.Context, studies []Study, c Consent) (ok 
 			return false, err
 		}
 	}
-	rec := Transmission{Kind: KindWithdrawal, StudyID: c.StudyID, StudyVersion: c.StudyVersion, ConsentID: c.ID,
-		Method: http.MethodDelete, URL: d.ParticipantURL(c.Pseudonym)}
-	status, answer, _, err := s.send(ctx, rec, nil)
+	rec := Transmission{Kind: KindWithdrawal, StudyID: c.StudyID, StudyVersion: c.StudyVersion, ConsentID: c.ID}
+	status, answer, _, err := s.send(ctx, rec, Request{Kind: KindWithdrawal, Study: d, Pseudonym: c.Pseudonym})
 	if err != nil {
 		return false, err
 	}
@@ -277,7 +276,8 @@ func (s *Service) withdraw(ctx context.Context, studies []Study, c Consent) (ok 
 }
 
 // Revoke revokes every consent to a study and asks the collector to delete what their
-// pseudonyms sent (DELETE /studies/{id}/participants/{pseudonym}, logged). A revoked consent
+// pseudonyms sent (DELETE /studies/{id}/participants/{pseudonym}, or its POST .../withdrawal
+// through a Cozy's remote doctype; logged). A revoked consent
 // never sends again. The revocation holds even when the deletion request fails: the error says
 // so, and Share retries the request until the collector confirms.
 func (s *Service) Revoke(ctx context.Context, studyID string) error {

@@ -21,8 +21,10 @@
 // [Service.Share] computes, for each active consent, the granted measures of the complete past
 // periods of the study that were not sent yet (months before the current month, years before the
 // current year), from the coach's monthly reports, and POSTs them to the collector
-// (docs/collector-api.md) with the caller's http.Client, so that the app's network guard
-// applies: 5xx, 429 and network errors are retried with backoff, 4xx are not. The collector
+// (docs/collector-api.md) through a [Transport]: the caller's http.Client ([HTTPTransport]), so
+// that the app's network guard applies, or, in a Cozy, the stack's remote doctypes
+// ([CozyRemote]: the stack makes the request and logs it). Either way, 5xx, 429 and network
+// errors are retried with backoff, 4xx are not. The collector
 // keeps one contribution per pseudonym, measure and period, so a resend is counted once.
 // [Service.Revoke] marks the consents of a study revoked, then asks the collector to delete
 // everything sent under their pseudonyms; a revoked consent never sends again, and a withdrawal

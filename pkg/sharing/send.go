@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,7 +19,7 @@ import (
 // Kinds of transmissions.
 const (
 	KindContributions = "contributions" // POST /studies/{id}/contributions
-	KindWithdrawal    = "withdrawal"    // DELETE /studies/{id}/participants/{pseudonym}
+	KindWithdrawal    = "withdrawal"    // DELETE /studies/{id}/participants/{pseudonym}, or its POST .../withdrawal
 )
 
 // maxAnswer is how much of a collector's answer the log keeps.
@@ -39,6 +38,9 @@ type Transmission struct {
 	ConsentID    string `json:"consent_id"`
 	Method       string `json:"method"`
 	URL          string `json:"url"`
+	// Via names what carried the request when the app did not reach the collector itself (the
+	// Cozy stack's /remote/:doctype, which logs it too in io.cozy.remote.requests).
+	Via string `json:"via,omitempty"`
 	// Time is when the request was sent.
 	Time time.Time `json:"time"`
 	// Attempt counts the tries of the same request, from 1.
@@ -225,9 +227,9 @@ func (s *Service) shareConsent(ctx context.Context, d *study.Descriptor, c Conse
 			keys[j] = parts[i][j].Key()
 		}
 		rec := Transmission{Kind: KindContributions, StudyID: d.ID, StudyVersion: d.Version, ConsentID: c.ID,
-			Method: http.MethodPost, URL: d.ContributionsURL(), Payload: string(body), Keys: keys}
+			Payload: string(body), Keys: keys}
 		ss.Batches++
-		status, answer, attempts, err := s.send(ctx, rec, body)
+		status, answer, attempts, err := s.send(ctx, rec, Request{Kind: KindContributions, Study: d, Body: body})
 		ss.Attempts += attempts
 		if err != nil {
 			return ss, err
@@ -282,10 +284,12 @@ var errTryAgain = errors.New("sharing: the attempt failed")
 // send sends a request, retrying on network errors, 5xx, 408 and 429 with backoff, and logs
 // every attempt. It returns the last status and answer (an error only when no answer came, or
 // the log could not be written).
-func (s *Service) send(ctx context.Context, rec Transmission, body []byte) (status int, answer []byte, attempts int, err error) {
-	if s.opts.Client == nil {
-		return 0, nil, 0, errors.New("sharing: no HTTP client to reach the collector")
+func (s *Service) send(ctx context.Context, rec Transmission, req Request) (status int, answer []byte, attempts int, err error) {
+	if s.opts.Transport == nil {
+		return 0, nil, 0, errNoTransport
 	}
+	route := s.opts.Transport.Route(req)
+	rec.Method, rec.URL, rec.Via = route.Method, route.URL, route.Via
 	var sendErr error
 	var retryAfter time.Duration
 	policy := retry.Policy{
@@ -299,7 +303,9 @@ func (s *Service) send(ctx context.Context, rec Transmission, body []byte) (stat
 	}
 	err = retry.Do(ctx, policy, func(attempt int) error {
 		rec.Attempt, rec.Time = attempt, s.opts.Now().UTC()
-		status, answer, retryAfter, sendErr = s.do(ctx, rec.Method, rec.URL, body)
+		var a Answer
+		a, sendErr = s.opts.Transport.Send(ctx, req)
+		status, answer, retryAfter = a.Status, a.Body, a.RetryAfter
 		attempts = attempt
 		rec.Status, rec.Answer, rec.Error, rec.OK = status, cut(answer), "", false
 		if sendErr != nil {
@@ -328,37 +334,6 @@ func (s *Service) send(ctx context.Context, rec Transmission, body []byte) (stat
 	default:
 		return 0, nil, attempts, fmt.Errorf("sharing: %s %s: %s (after %d attempts)", rec.Method, rec.URL, describe(status, answer), attempts)
 	}
-}
-
-// do sends one request.
-func (s *Service) do(ctx context.Context, method, url string, body []byte) (status int, answer []byte, retryAfter time.Duration, err error) {
-	ctx, cancel := context.WithTimeout(ctx, attemptTimeout)
-	defer cancel()
-	var r io.Reader
-	if body != nil {
-		r = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, r)
-	if err != nil {
-		return 0, nil, 0, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := s.opts.Client.Do(req)
-	if err != nil {
-		return 0, nil, 0, err
-	}
-	defer resp.Body.Close()
-	answer, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return resp.StatusCode, answer, 0, fmt.Errorf("read the answer: %w", err)
-	}
-	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
-		retryAfter = time.Duration(secs) * time.Second
-	}
-	return resp.StatusCode, answer, retryAfter, nil
 }
 
 func cut(b []byte) string {

@@ -27,9 +27,12 @@ type Reporter interface {
 
 // Options configure a [Service].
 type Options struct {
-	// Client sends the requests to the collectors (give one whose transport goes through the
-	// app's network guard). nil: Share and Revoke fail rather than use http.DefaultClient.
+	// Client sends the requests straight to the collectors (give one whose transport goes
+	// through the app's network guard), as an [HTTPTransport]. nil, with no Transport either:
+	// Share and Revoke fail rather than use http.DefaultClient.
 	Client *http.Client
+	// Transport, when set, carries the requests instead of Client: [CozyRemote] in a Cozy.
+	Transport Transport
 	// Attempts is how many times a request is tried on a 5xx, a 429 or a network error (4
 	// when 0).
 	Attempts int
@@ -72,6 +75,9 @@ func New(ctx context.Context, v *vault.Vault, rep Reporter, opts Options) (*Serv
 	}
 	if s.opts.Now == nil {
 		s.opts.Now = time.Now
+	}
+	if s.opts.Transport == nil && s.opts.Client != nil {
+		s.opts.Transport = HTTPTransport{Client: s.opts.Client}
 	}
 	var err error
 	if s.studies, err = v.DB(ctx, vault.DoctypeStudies); err != nil {
@@ -125,7 +131,7 @@ func (s *Service) AddStudy(ctx context.Context, raw []byte) (*study.Descriptor, 
 
 // Studies returns every descriptor in the vault, every version, by study id then version.
 func (s *Service) Studies(ctx context.Context) ([]Study, error) {
-	all, err := vault.FindAll[Study](ctx, s.studies, vault.Query{})
+	all, err := findAll[Study](ctx, s.studies)
 	if err != nil {
 		return nil, fmt.Errorf("sharing: list studies: %w", err)
 	}
@@ -225,11 +231,22 @@ func hostPort(raw string) (string, error) {
 // allDocs reads the documents of db that keep accepts (the others are not the service's: the
 // indexes' design documents), in the order of compare.
 func allDocs[T any](ctx context.Context, db *vault.DB, keep func(T) bool, compare func(a, b T) int) ([]T, error) {
-	all, err := vault.FindAll[T](ctx, db, vault.Query{})
+	all, err := findAll[T](ctx, db)
 	if err != nil {
 		return nil, err
 	}
 	out := slices.DeleteFunc(all, func(d T) bool { return !keep(d) })
 	slices.SortFunc(out, compare)
 	return out, nil
+}
+
+// findAll reads every document of db. Through a Cozy stack, a doctype's database exists from its
+// first document on (cozy-stack web/data: a _find on a missing database is 404): none yet is
+// none at all.
+func findAll[T any](ctx context.Context, db *vault.DB) ([]T, error) {
+	all, err := vault.FindAll[T](ctx, db, vault.Query{})
+	if errors.Is(err, vault.ErrNotFound) {
+		return nil, nil
+	}
+	return all, err
 }

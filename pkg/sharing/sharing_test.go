@@ -198,6 +198,13 @@ var manifestPolicy = sync.OnceValues(func() (vault.Policy, error) {
 
 func newParticipant(t *testing.T, trips int) *participant {
 	t.Helper()
+	return newParticipantWith(t, trips, nil)
+}
+
+// newParticipantWith is newParticipant whose sharing reaches the collectors through the
+// transport transport gives, over the guard, instead of straight through it (transport nil).
+func newParticipantWith(t *testing.T, trips int, transport func(*netguard.Guard) sharing.Transport) *participant {
+	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
 	plain, err := vault.Open(ctx, filepath.Join(dir, "vault.db"), "alice")
@@ -221,10 +228,14 @@ func newParticipant(t *testing.T, trips int) *participant {
 		t.Fatal(err)
 	}
 	g := netguard.New()
-	svc, err := sharing.New(ctx, v, c, sharing.Options{
+	opts := sharing.Options{
 		Client:  &http.Client{Transport: g.Transport()},
 		Backoff: 5 * time.Millisecond, Now: tickingClock,
-	})
+	}
+	if transport != nil {
+		opts.Transport = transport(g)
+	}
+	svc, err := sharing.New(ctx, v, c, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

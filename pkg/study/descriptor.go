@@ -339,3 +339,7 @@ func jsonKind(k string) string {
 	}
 	return k
 }
+
+// ValidID reports whether s is a valid study id: 3 to 64 characters among a-z 0-9 - and .,
+// starting and ending with a letter or digit.
+func ValidID(s string) bool { return validID(s) }

@@ -105,6 +105,7 @@ func New(c *coach.Coach, opts Options) (*Server, error) {
 	s.mux.HandleFunc("GET /exports/trips.geojson", s.exportGeoJSON)
 	s.mux.HandleFunc("GET /exports/attestation.pdf", s.exportAttestation)
 	s.mux.HandleFunc("GET /studies", s.page("studies", s.studiesPage))
+	s.mux.HandleFunc("POST /studies/add", s.addStudyForm)
 	s.mux.HandleFunc("POST /studies/{id}/consent", s.consentForm)
 	s.mux.HandleFunc("POST /studies/{id}/revoke", s.revokeForm)
 	s.mux.HandleFunc("GET /connections", s.page("connections", s.connectionsPage))

@@ -3,10 +3,12 @@ package webapp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/i18n"
@@ -20,6 +22,8 @@ type studiesState struct {
 	// changed is called after a consent is granted or revoked (app serve updates its network
 	// guard).
 	changed func(context.Context) error
+	// fetch, when set, gets a study's descriptor by its id (EnableAddStudy).
+	fetch func(ctx context.Context, id string) ([]byte, error)
 }
 
 // EnableStudies turns on the Studies screen (/studies) over the sharing service: the studies'
@@ -28,6 +32,14 @@ type studiesState struct {
 // before serving.
 func (s *Server) EnableStudies(svc *sharing.Service, changed func(context.Context) error) {
 	s.studies = &studiesState{svc: svc, changed: changed}
+}
+
+// EnableAddStudy adds to the Studies screen a form that adds a study by its id, its descriptor
+// got with fetch: in a Cozy, from the collector through the stack's remote doctype, the app
+// having no other way out. The person's explicit action, as `app studies add URL` is. Call it
+// after EnableStudies, before serving.
+func (s *Server) EnableAddStudy(fetch func(ctx context.Context, id string) ([]byte, error)) {
+	s.studies.fetch = fetch
 }
 
 // studyMeasure is a measure of a study in the consent form.
@@ -60,15 +72,17 @@ type studyView struct {
 
 // studiesView is the Studies screen's data.
 type studiesView struct {
-	Enabled       bool
+	Enabled bool
+	// CanAdd shows the form that adds a study by its id (EnableAddStudy).
+	CanAdd        bool
 	Studies       []studyView
 	Transmissions []transmissionView
 }
 
 // transmissionView is one line of the transmission log.
 type transmissionView struct {
-	Time, Kind, Method, URL, Status, Payload, Answer, Error string
-	OK                                                      bool
+	Time, Kind, Method, URL, Via, Status, Payload, Answer, Error string
+	OK                                                           bool
 }
 
 func (s *Server) studiesPage(r *http.Request) (view, error) {
@@ -98,10 +112,10 @@ func (s *Server) studiesPage(r *http.Request) (view, error) {
 		log = log[:200]
 	}
 	q := r.URL.Query()
-	v := studiesView{Enabled: true}
+	v := studiesView{Enabled: true, CanAdd: s.studies.fetch != nil}
 	for _, t := range log {
 		v.Transmissions = append(v.Transmissions, transmissionView{Time: logTime(t.Time), Kind: t.Kind, Method: t.Method,
-			URL: t.URL, Status: statusText(t.Status), Payload: t.Payload, Answer: t.Answer, Error: t.Error, OK: t.OK})
+			URL: t.URL, Via: t.Via, Status: statusText(t.Status), Payload: t.Payload, Answer: t.Answer, Error: t.Error, OK: t.OK})
 	}
 	for i, st := range all {
 		d := st.Descriptor
@@ -197,6 +211,37 @@ func (s *Server) consentForm(w http.ResponseWriter, r *http.Request) {
 	}
 	s.consentsChanged(r.Context())
 	http.Redirect(w, r, "/studies?saved=granted#study-"+id, http.StatusSeeOther)
+}
+
+// addStudyForm adds the study of the form's id, its descriptor fetched (EnableAddStudy).
+func (s *Server) addStudyForm(w http.ResponseWriter, r *http.Request) {
+	if s.studies == nil || s.studies.fetch == nil {
+		s.fail(w, r, badRequest{errors.New("adding a study by its id is not enabled here")})
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, badRequest{err})
+		return
+	}
+	id := strings.TrimSpace(r.Form.Get("study"))
+	if !study.ValidID(id) {
+		s.fail(w, r, badRequest{fmt.Errorf("%q is not a study id: 3 to 64 lowercase letters, digits, dots and hyphens", id)})
+		return
+	}
+	raw, err := s.studies.fetch(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, badRequest{err})
+		return
+	}
+	d, err := s.studies.svc.AddStudy(r.Context(), raw)
+	if err != nil {
+		s.fail(w, r, badRequest{err})
+		return
+	}
+	if d.ID != id {
+		s.opts.Logger.Warn("the collector answered another study than the one asked", "asked", id, "got", d.ID)
+	}
+	http.Redirect(w, r, "/studies?saved=added#study-"+d.ID, http.StatusSeeOther)
 }
 
 // revokeForm revokes the consent to a study and asks the collector to delete what was sent.

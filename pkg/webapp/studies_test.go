@@ -3,6 +3,7 @@ package webapp_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"html"
 	"io"
 	"net/http"
@@ -118,5 +119,105 @@ func TestStudiesScreen(t *testing.T) {
 	}
 	if page := get("/studies?saved=revokedPending"); !strings.Contains(page, "the deletion request failed") {
 		t.Errorf("page after revoke lacks the pending deletion")
+	}
+}
+
+// TestAddStudyForm: with EnableAddStudy, the Studies screen offers a form that adds a study by
+// its id, its descriptor fetched (here from a server that publishes it, as a collector's GET
+// /studies/{id} does); without it, the form is absent and the route refuses.
+func TestAddStudyForm(t *testing.T) {
+	ctx := t.Context()
+	v, err := vault.Open(ctx, filepath.Join(t.TempDir(), "vault.db"), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	c, err := coach.Open(ctx, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := sharing.New(ctx, v, c, sharing.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, _ := json.Marshal(map[string]any{
+		"id": "mobility-test", "version": 1, "title": "Self-data and mobility", "institution": "Test university",
+		"contact": "dpo@example.org", "purpose": map[string]string{"fr": "Objectif", "en": "Purpose"},
+		"collector_url": "https://collector.example.org", "measures": []string{"co2_monthly_kg"},
+		"period": map[string]string{"from": "2022-01", "to": "2022-03"}, "retention_months": 12, "k": 5,
+	})
+	publisher := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/studies/mobility-test" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(desc)
+	}))
+	t.Cleanup(publisher.Close)
+	fetch := func(ctx context.Context, id string) ([]byte, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, publisher.URL+"/studies/"+url.PathEscape(id), nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, errors.New(resp.Status)
+		}
+		return io.ReadAll(resp.Body)
+	}
+	for _, enabled := range []bool{false, true} {
+		app, err := webapp.New(c, webapp.Options{Locale: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		app.EnableStudies(svc, nil)
+		if enabled {
+			app.EnableAddStudy(fetch)
+		}
+		h := app.Handler()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/studies", nil))
+		if has := strings.Contains(rec.Body.String(), `action="/studies/add"`); has != enabled {
+			t.Fatalf("enabled %v: the form shown: %v", enabled, has)
+		}
+		post := func(id string) *httptest.ResponseRecorder {
+			req := httptest.NewRequest(http.MethodPost, "/studies/add", strings.NewReader(url.Values{"study": {id}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			return rec
+		}
+		if !enabled {
+			if rec := post("mobility-test"); rec.Code != http.StatusBadRequest {
+				t.Fatalf("adding a study without EnableAddStudy: %d", rec.Code)
+			}
+			if all, _ := svc.Studies(ctx); len(all) != 0 {
+				t.Fatalf("a study was added: %+v", all)
+			}
+			continue
+		}
+		if rec := post("Not An Id/.."); rec.Code != http.StatusBadRequest {
+			t.Fatalf("a malformed id: %d", rec.Code)
+		}
+		if rec := post("other-study"); rec.Code != http.StatusBadRequest {
+			t.Fatalf("a study the publisher does not have: %d", rec.Code)
+		}
+		rec = post("mobility-test")
+		if rec.Code != http.StatusSeeOther || !strings.Contains(rec.Header().Get("Location"), "saved=added") {
+			t.Fatalf("adding the study: %d %s", rec.Code, rec.Header().Get("Location"))
+		}
+		if all, _ := svc.Studies(ctx); len(all) != 1 || all[0].Descriptor.ID != "mobility-test" {
+			t.Fatalf("the studies: %+v", all)
+		}
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/studies?saved=added", nil))
+		if page := html.UnescapeString(rec.Body.String()); !strings.Contains(page, "Study added") || !strings.Contains(page, "Self-data and mobility") {
+			t.Fatalf("the screen after adding:\n%s", page)
+		}
 	}
 }

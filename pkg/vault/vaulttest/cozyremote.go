@@ -26,6 +26,9 @@ var (
 	errInvalidVariables   = errors.New("the variables are not valid")
 	errMissingVar         = errors.New("a variable is used in the template, but no value was given")
 	errInvalidContentType = errors.New("the content-type for the response is not authorized")
+	// errUnknownFunction is injectVar's fmt.Errorf("remote: unknown template function %s"):
+	// wrapRemoteErr does not know it, so the stack answers it 500 (echo's default).
+	errUnknownFunction = errors.New("remote: unknown template function")
 )
 
 // remoteDef is model/remote's Remote: a remote doctype's request.
@@ -100,7 +103,7 @@ func injectVar(src string, vars map[string]string, defaultFunc string) (string, 
 		case "html":
 			return html.EscapeString(val)
 		}
-		err = errInvalidRequest
+		err = errUnknownFunction
 		return ""
 	})
 	return out, err
@@ -119,6 +122,9 @@ func (s *CozyStack) remote(w http.ResponseWriter, r *http.Request, doctype strin
 		status := map[error]int{errNotFoundRemote: http.StatusNotFound, errInvalidRequest: http.StatusBadRequest,
 			errRequestFailed: http.StatusBadGateway, errInvalidVariables: http.StatusBadRequest,
 			errMissingVar: http.StatusBadRequest, errInvalidContentType: http.StatusBadGateway}[err]
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
 		jsonapiError(w, status, err.Error())
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
@@ -151,6 +157,21 @@ func (s *CozyStack) remote(w http.ResponseWriter, r *http.Request, doctype strin
 	} else if err := json.NewDecoder(r.Body).Decode(&vars); err != nil {
 		fail(errInvalidVariables)
 		return
+	}
+	// The secrets are variables the caller cannot see (docs/remote.md, "Secrets": the document
+	// of the remote doctype in secrets/io-cozy-remote-secrets, field f as {{secret_f}}); the log
+	// keeps the caller's variables, which the docs say it logs. The stored model/remote/remote.go
+	// predates the secrets, whose injection the docs describe.
+	logged := vars
+	if secrets := s.RemoteSecrets[doctype]; len(secrets) > 0 {
+		all := make(map[string]string, len(vars)+len(secrets))
+		for k, v := range vars {
+			all[k] = v
+		}
+		for k, v := range secrets {
+			all["secret_"+k] = v
+		}
+		vars = all
 	}
 	if def.url.Path, err = injectVar(def.url.Path, vars, "path"); err == nil {
 		if def.url.RawQuery, err = injectVar(def.url.RawQuery, vars, "query"); err == nil {
@@ -206,7 +227,7 @@ func (s *CozyStack) remote(w http.ResponseWriter, r *http.Request, doctype strin
 		return
 	}
 	s.logRemote(r, map[string]any{"doctype": doctype, "verb": def.verb, "url": def.url.String(),
-		"response_code": resp.StatusCode, "content_type": ctype, "variables": vars,
+		"response_code": resp.StatusCode, "content_type": ctype, "variables": logged,
 		"created_at": time.Now().UTC().Format(time.RFC3339Nano)})
 	for k, vv := range resp.Header {
 		switch k {

@@ -93,3 +93,52 @@ func TestCozyStackRemote(t *testing.T) {
 		t.Fatalf("the first request is not logged as the stack logs it: %s", logs.raw)
 	}
 }
+
+// TestCozyStackRemoteSecrets: docs/remote.md, "Secrets": the stack fills {{secret_f}} with the
+// field f of the remote doctype's document in secrets/io-cozy-remote-secrets, which the app
+// never sees nor can give itself, and the log keeps only the caller's variables; an unknown
+// template function is a plain error (model/remote/remote.go, injectVar), which the stack
+// answers 500; the host is fixed by the request (no variable can fill it).
+func TestCozyStackRemoteSecrets(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	remote := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Header.Get("Authorization")+" "+string(body))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	defer remote.Close()
+	const doctype = "org.example.secret"
+	stack := newStack(t, konnectorManifest)
+	stack.RemoteAllowCustomPort = true
+	stack.RemoteDoctypes = map[string]string{
+		doctype:         "POST " + remote.URL + "/x\nAuthorization: Bearer {{secret_token}}\n\n{{json body}}",
+		"org.example.f": "POST " + remote.URL + "/x\n\n{{rot13 body}}",
+		// The host is the request's own: variables fill the path, the query, the headers and
+		// the body only, and a template in the host is no URL (ParseRawRequest).
+		"org.example.host": "GET https://{{host}}/x",
+	}
+	app := stack.InstallApp(t, "demo-app", bundle(t, `{"permissions": {
+		"s": {"type": "`+doctype+`", "verbs": ["POST"]},
+		"f": {"type": "org.example.f", "verbs": ["POST"]},
+		"h": {"type": "org.example.host", "verbs": ["GET"]}}}`, map[string]string{"index.html": "x"}))
+
+	request(t, stack, app.Token, http.MethodPost, "remote/"+doctype, `{"body": "b"}`).want(t, "no secret stored", http.StatusBadRequest, "no value was given")
+	stack.RemoteSecrets = map[string]map[string]string{doctype: {"token": "s3cret"}}
+	request(t, stack, app.Token, http.MethodPost, "remote/"+doctype, `{"body": "b"}`).want(t, "the secret injected", http.StatusOK, "")
+	mu.Lock()
+	if len(got) != 1 || got[0] != "Bearer s3cret b" {
+		t.Fatalf("the remote got %q", got)
+	}
+	mu.Unlock()
+	request(t, stack, app.Token, http.MethodPost, "remote/org.example.f", `{"body": "b"}`).want(t, "an unknown template function", http.StatusInternalServerError, "")
+	request(t, stack, app.Token, http.MethodGet, "remote/org.example.host?host=example.org", "").want(t, "a variable host", http.StatusBadRequest, "the request is not valid")
+
+	logs := request(t, stack, stack.HomeToken, http.MethodGet, "data/io.cozy.remote.requests/_all_docs?include_docs=true", "").want(t, "the log", http.StatusOK, "")
+	if strings.Contains(logs.raw, "s3cret") || !strings.Contains(logs.raw, doctype) {
+		t.Fatalf("the log holds the secret, or not the request: %s", logs.raw)
+	}
+}

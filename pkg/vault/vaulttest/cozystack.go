@@ -65,6 +65,10 @@ type CozyStack struct {
 	// RemoteAllowCustomPort lets a remote request go to another port than the scheme's, as
 	// `cozy-stack serve --remote-allow-custom-port` does (the test servers listen on such ports).
 	RemoteAllowCustomPort bool
+	// RemoteSecrets are the documents of the stack's secrets/io-cozy-remote-secrets database
+	// (remote doctype -> field -> secret): a request's template reads field f as the variable
+	// secret_f (docs/remote.md, "Secrets"). Apps cannot read them.
+	RemoteSecrets map[string]map[string]string
 
 	instance string
 	couch    *url.URL
