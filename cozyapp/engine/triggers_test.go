@@ -30,8 +30,8 @@ func runJobs(t *testing.T, stack *vaulttest.CozyStack, dir string, d time.Durati
 
 // TestServiceRunsOnItsTriggers installs the bundle and lets the stack double's scheduler start
 // its service, as the manifest's triggers say: a minute after the trips arrive (the debounce),
-// at once when a correction is stored. The service's own writes to the trips (their figures)
-// start it once more, and that run writes none: the triggers never loop.
+// at once when a correction is stored, daily for the share. The service's own writes to the
+// trips (their figures) start it once more, and that run writes none: the triggers never loop.
 func TestServiceRunsOnItsTriggers(t *testing.T) {
 	dir := buildBundle(t)
 	stack := vaulttest.NewCozyStack(t, couch.URL(t), vaulttest.Instance(t), []byte(`{"permissions": {}}`))
@@ -98,5 +98,9 @@ func TestServiceRunsOnItsTriggers(t *testing.T) {
 	left := 0
 	if err := corrections.Find(t.Context(), vault.Query{}, func(json.RawMessage) error { left++; return nil }); err != nil || left != 0 {
 		t.Fatalf("%d corrections left (%v)", left, err)
+	}
+	// The daily share runs once a day, trips or not.
+	if ran := runJobs(t, stack, dir, 24*time.Hour); strings.Join(ran, " ") != "sharing" {
+		t.Fatalf("a day later: %v, want the sharing service once", ran)
 	}
 }

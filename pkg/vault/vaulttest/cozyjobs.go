@@ -39,7 +39,15 @@ type serviceTrigger struct {
 	debounce time.Duration
 	// due is when a debounced job is pushed; zero when no event waits.
 	due time.Time
+	// every is the period of a periodic trigger (@daily, @weekly), whose next job is due at
+	// next; zero for an @event trigger.
+	every time.Duration
+	next  time.Time
 }
+
+// periods are the periodic triggers the double runs (model/job/trigger_cron.go: the stack draws
+// the time of day, or takes it from the "between" arguments; the double takes the install's).
+var periods = map[string]time.Duration{"@daily": 24 * time.Hour, "@weekly": 7 * 24 * time.Hour}
 
 // eventRule is one argument of an @event trigger: a permission rule string
 // (model/permission/rules.go, UnmarshalRuleString: "doctype:VERBS:values:selector"), matched as
@@ -90,8 +98,8 @@ type appService struct {
 }
 
 // addServiceTriggers creates the triggers of an installed app's services, as diffServices does
-// (model/app/webapp.go). The double has no clock-driven triggers: a service with another trigger
-// than @event fails the test.
+// (model/app/webapp.go). A service with another trigger than @event, @daily or @weekly fails
+// the test.
 func (s *CozyStack) addServiceTriggers(t testing.TB, slug, token string, services map[string]appService) {
 	t.Helper()
 	names := make([]string, 0, len(services))
@@ -102,10 +110,18 @@ func (s *CozyStack) addServiceTriggers(t testing.TB, slug, token string, service
 	for _, name := range names {
 		svc := services[name]
 		typ, args, _ := strings.Cut(strings.TrimSpace(svc.Trigger), " ")
-		if typ != "@event" {
-			t.Fatalf("cozy stack double: app %s, service %s: trigger %q: the double runs @event triggers only", slug, name, svc.Trigger)
-		}
 		tr := &serviceTrigger{job: Job{App: slug, Service: name, File: svc.File, Token: token}}
+		if every, ok := periods[typ]; ok {
+			tr.every = every
+			s.jobsMu.Lock()
+			tr.next = s.now().Add(every)
+			s.triggers = append(s.triggers, tr)
+			s.jobsMu.Unlock()
+			continue
+		}
+		if typ != "@event" {
+			t.Fatalf("cozy stack double: app %s, service %s: trigger %q: the double runs @event, @daily and @weekly triggers only", slug, name, svc.Trigger)
+		}
 		// NewEventTrigger: the arguments are rules separated by spaces.
 		for _, arg := range strings.Split(strings.TrimSpace(args), " ") {
 			r, err := parseEventRule(arg)
@@ -136,7 +152,7 @@ func (s *CozyStack) event(doctype, verb, id string) {
 	s.jobsMu.Lock()
 	defer s.jobsMu.Unlock()
 	for _, tr := range s.triggers {
-		if !slices.ContainsFunc(tr.rules, func(r eventRule) bool { return r.match(doctype, verb, id) }) {
+		if tr.every != 0 || !slices.ContainsFunc(tr.rules, func(r eventRule) bool { return r.match(doctype, verb, id) }) {
 			continue
 		}
 		switch {
@@ -162,6 +178,12 @@ func (s *CozyStack) Advance(d time.Duration) []Job {
 	s.clock += d
 	now := s.now()
 	for _, tr := range s.triggers {
+		for tr.every != 0 && !tr.next.After(now) {
+			j := tr.job
+			j.Due = tr.next
+			s.queue = append(s.queue, j)
+			tr.next = tr.next.Add(tr.every)
+		}
 		if !tr.due.IsZero() && !tr.due.After(now) {
 			j := tr.job
 			j.Due = tr.due
@@ -175,8 +197,9 @@ func (s *CozyStack) Advance(d time.Duration) []Job {
 	return jobs
 }
 
-// Waiting returns the jobs the scheduler will push: those queued, and those whose debounce
-// has not ended (with the time it ends).
+// Waiting returns the jobs the scheduler will push because of events: those queued, and those
+// whose debounce has not ended (with the time it ends). A periodic trigger's next job is not
+// counted: it always waits.
 func (s *CozyStack) Waiting() []Job {
 	s.jobsMu.Lock()
 	defer s.jobsMu.Unlock()

@@ -95,19 +95,33 @@ func TestCozyStackServiceTriggers(t *testing.T) {
 	}
 }
 
-// TestCozyStackRefusesOtherTriggers: the double runs @event triggers only; an app with another
-// kind fails the test that installs it rather than never running its service.
-func TestCozyStackRefusesOtherTriggers(t *testing.T) {
+// TestCozyStackPeriodicTriggers: a @daily service is pushed once a day of the double's clock
+// (events do not push it); a trigger the double does not run fails the test that installs it,
+// rather than never running its service.
+func TestCozyStackPeriodicTriggers(t *testing.T) {
 	stack := newStack(t, konnectorManifest)
 	manifest := `{"name": "Demo", "services": {"daily": {"type": "node", "file": "/s.js", "trigger": "@daily"}}}`
+	stack.InstallApp(t, "daily", bundle(t, manifest, map[string]string{"index.html": ""}))
+	request(t, stack, stack.HomeToken, http.MethodPost, "/data/"+trips+"/", `{"a": 1}`).want(t, "create", http.StatusCreated, "")
+	if jobs := stack.Advance(23 * time.Hour); len(jobs) != 0 {
+		t.Fatalf("a @daily service within its first day: %s", services(jobs))
+	}
+	if jobs := stack.Advance(time.Hour); services(jobs) != "daily" {
+		t.Fatalf("a day after the install: %q", services(jobs))
+	}
+	if jobs := stack.Advance(48 * time.Hour); services(jobs) != "daily daily" {
+		t.Fatalf("two days later: %q, want two jobs", services(jobs))
+	}
+
+	manifest = `{"name": "Demo", "services": {"monthly": {"type": "node", "file": "/s.js", "trigger": "@monthly"}}}`
 	dir := bundle(t, manifest, map[string]string{"index.html": ""})
 	ft := &fatalRecorder{TB: t}
 	func() {
 		defer func() { _ = recover() }()
 		stack.InstallApp(ft, "demo", dir)
 	}()
-	if !strings.Contains(ft.msg, "@event triggers only") {
-		t.Fatalf("installing an app with a @daily service: %q", ft.msg)
+	if !strings.Contains(ft.msg, "the double runs @event, @daily and @weekly triggers only") {
+		t.Fatalf("installing an app with a @monthly service: %q", ft.msg)
 	}
 }
 
