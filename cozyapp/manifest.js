@@ -11,11 +11,11 @@ m.permissions.screens = {
 m.permissions.corrections = {
   type: 'io.cozy.coachco2.corrections',
   verbs: ['GET', 'POST', 'DELETE'],
-  description: 'Pass your corrections of a trip (mode, purpose, title) to the coach\'s service'
+  description: 'Pass your corrections of a trip (mode, purpose, title) and your settings to the coach\'s service'
 }
 m.locales.fr.permissions.screens = { description: 'Garder vos chiffres et vos écrans, calculés dans votre Cozy par le service du coach' }
 m.locales.en.permissions.screens = { description: m.permissions.screens.description }
-m.locales.fr.permissions.corrections = { description: 'Transmettre vos corrections d\'un trajet (mode, motif, titre) au service du coach' }
+m.locales.fr.permissions.corrections = { description: 'Transmettre vos corrections d\'un trajet (mode, motif, titre) et vos paramètres au service du coach' }
 m.locales.en.permissions.corrections = { description: m.permissions.corrections.description }
 // Two triggers, one per doctype, on the same entry point.
 m.services = {

@@ -23,28 +23,27 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/webapp"
 )
 
 // DoctypeScreens holds the screens the engine renders: the document ScreensID, and one
-// document per trip, TripScreenID(id). DoctypeCorrections holds the forms the page submits
-// (a trip's corrections), which the engine passes to the web app's handler.
+// document per trip, TripScreenID(id), the downloads (exports.go) and the trip list's rows
+// (triplist.go). DoctypeCorrections holds the forms the page submits (a trip's corrections, the
+// settings), which the engine passes to the web app's handler.
 const (
 	DoctypeScreens     = "io.cozy.coachco2.screens"
 	DoctypeCorrections = "io.cozy.coachco2.corrections"
 	ScreensID          = "screens"
-	// ExportsID is the document of the stored downloads, apart from the screens so that the
-	// dashboard does not wait for them.
-	ExportsID = "exports"
 )
 
 // TripScreenID is the id of a trip's screen document.
 func TripScreenID(tripID string) string { return "trip-" + tripID }
 
 // Correction is a form the page submitted: the web app's path it was for and its fields,
-// URL-encoded. Only a trip's forms are taken (correctionPath).
+// URL-encoded. Only a trip's forms and the settings' are taken (correctionPath).
 type Correction struct {
 	ID   string `json:"_id,omitempty"`
 	Rev  string `json:"_rev,omitempty"`
@@ -52,8 +51,9 @@ type Correction struct {
 	Form string `json:"form"`
 }
 
-// correctionPath is what a correction may post to: a trip's form, or the undo of its recurrence.
-var correctionPath = regexp.MustCompile(`^/trips/[^/]+(/recurring/undo)?$`)
+// correctionPath is what a correction may post to: a trip's form, the undo of its recurrence, or
+// the settings' form (settings.go).
+var correctionPath = regexp.MustCompile(`^(/trips/[^/]+(/recurring/undo)?|/settings)$`)
 
 // tripScreen is a trip's screen document.
 type tripScreen struct {
@@ -62,20 +62,9 @@ type tripScreen struct {
 	Main string `json:"main"`
 }
 
-// Paths are the web app's screens the engine renders, in the order the page offers them.
-var Paths = []string{"/", "/trips", "/analysis", "/exports"}
-
-// Exports are the web app's downloads the engine stores, over every trip, in the document
-// ExportsID: the page offers them from the Exports screen.
-var Exports = []string{"/exports/trips.csv"}
-
-// Downloads is the document ExportsID.
-type Downloads struct {
-	ID  string `json:"_id,omitempty"`
-	Rev string `json:"_rev,omitempty"`
-	// Files holds each download of Exports (path -> content), as the web app answers it.
-	Files map[string]string `json:"files"`
-}
+// Paths are the web app's screens the engine renders, in the order the page offers them (a path
+// with a query is reached from a link, not from the page's menu).
+var Paths = []string{"/", "/trips", "/analysis", "/settings", "/exports", "/settings?suggest=1"}
 
 // Screens is the document the engine writes and the page reads.
 type Screens struct {
@@ -95,7 +84,8 @@ type Screens struct {
 type Options struct {
 	// Locale is the instance's locale, used when the settings give no language.
 	Locale string
-	// Now is the clock (time.Now when nil).
+	// Now is the clock (time.Now when nil). A run reads it once: every screen and download of a
+	// run is of the same instant.
 	Now func() time.Time
 }
 
@@ -105,6 +95,7 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	now := o.Now()
 	v, err := vault.OpenCozy(ctx, instanceURL, token)
 	if err != nil {
 		return fmt.Errorf("engine: open the vault through the stack: %w", err)
@@ -117,32 +108,30 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if _, err := c.Refresh(ctx); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
-	app, err := webapp.New(c, webapp.Options{Locale: o.Locale, Now: o.Now})
+	app, err := webapp.New(c, webapp.Options{Locale: o.Locale, Now: func() time.Time { return now }})
 	if err != nil {
 		return fmt.Errorf("engine: the web app: %w", err)
 	}
 	h := app.Handler()
-	if err := applyCorrections(ctx, v, h); err != nil {
+	if err := applyCorrections(ctx, v, c, h); err != nil {
 		return err
+	}
+	// A new factor set or default mode recomputes every trip in the background (as in `app
+	// serve`): the screens show the figures once it is over.
+	if p, err := c.WaitRecompute(ctx); err != nil {
+		return fmt.Errorf("engine: wait for the recompute of the figures: %w", err)
+	} else if p.Failed {
+		return errors.New("engine: the recompute of the figures after a settings change failed (logged above)")
 	}
 	r, err := c.Report(ctx, indicators.Query{}, nil)
 	if err != nil {
 		return fmt.Errorf("engine: the report: %w", err)
 	}
-	s := Screens{Main: map[string]string{}, Report: r, Computed: o.Now().UTC()}
-	downloads := Downloads{Files: map[string]string{}}
+	s := Screens{Main: map[string]string{}, Report: r, Computed: now.UTC()}
 	for _, p := range Paths {
 		if s.Main[p], err = render(ctx, h, p); err != nil {
 			return err
 		}
-	}
-	for _, p := range Exports {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, p, nil))
-		if rec.Code != http.StatusOK {
-			return fmt.Errorf("engine: the web app answered %d to %s", rec.Code, p)
-		}
-		downloads.Files[p] = rec.Body.String()
 	}
 	db, err := v.DB(ctx, DoctypeScreens)
 	if err != nil {
@@ -151,9 +140,13 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if err := writeTripScreens(ctx, c, db, h); err != nil {
 		return err
 	}
-	if err := putDoc(ctx, db, ExportsID, &downloads, &downloads.ID, &downloads.Rev); err != nil {
+	if err := writeTripList(ctx, c, db, h, i18n.Negotiate(c.Settings().Language, o.Locale)); err != nil {
 		return err
 	}
+	if err := writeExports(ctx, c, db, h, now); err != nil {
+		return err
+	}
+	// Last: the page takes the screens' document as the sign that the run is over.
 	return putDoc(ctx, db, ScreensID, &s, &s.ID, &s.Rev)
 }
 
@@ -189,7 +182,7 @@ func render(ctx context.Context, h http.Handler, path string) (string, error) {
 // applyCorrections passes each submitted form to the web app's handler, as `app serve` gets it,
 // and removes it once done. A form the handler refuses is removed too (it would be refused
 // again), and said on stderr without its content.
-func applyCorrections(ctx context.Context, v *vault.Vault, h http.Handler) error {
+func applyCorrections(ctx context.Context, v *vault.Vault, c *coach.Coach, h http.Handler) error {
 	db, err := v.DB(ctx, DoctypeCorrections)
 	if err != nil {
 		return fmt.Errorf("engine: the corrections' database: %w", err)
@@ -207,20 +200,24 @@ func applyCorrections(ctx context.Context, v *vault.Vault, h http.Handler) error
 	if err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return fmt.Errorf("engine: read the corrections: %w", err)
 	}
-	for _, c := range todo {
-		if !correctionPath.MatchString(c.Path) {
-			slog.Warn("engine: a correction for another path than a trip's is left out", "id", c.ID)
+	for _, corr := range todo {
+		if !correctionPath.MatchString(corr.Path) {
+			slog.Warn("engine: a correction for another path than a trip's or the settings' is left out", "id", corr.ID)
 		} else {
-			req := httptest.NewRequestWithContext(ctx, http.MethodPost, c.Path, strings.NewReader(c.Form))
+			form := corr.Form
+			if corr.Path == "/settings" {
+				form = settingsForm(form, c.Settings())
+			}
+			req := httptest.NewRequestWithContext(ctx, http.MethodPost, corr.Path, strings.NewReader(form))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			if rec.Code >= 400 {
-				slog.Warn("engine: the web app refused a correction", "id", c.ID, "status", rec.Code)
+				slog.Warn("engine: the web app refused a correction", "id", corr.ID, "status", rec.Code)
 			}
 		}
-		if _, err := db.Delete(ctx, c.ID, c.Rev); err != nil && !errors.Is(err, vault.ErrNotFound) {
-			return fmt.Errorf("engine: remove the correction %s: %w", c.ID, err)
+		if _, err := db.Delete(ctx, corr.ID, corr.Rev); err != nil && !errors.Is(err, vault.ErrNotFound) {
+			return fmt.Errorf("engine: remove the correction %s: %w", corr.ID, err)
 		}
 	}
 	return nil
