@@ -19,6 +19,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +50,9 @@ type Correction struct {
 	Rev  string `json:"_rev,omitempty"`
 	Path string `json:"path"`
 	Form string `json:"form"`
+	// Created is when the page stored it (RFC 3339): the corrections are applied in that order,
+	// as `app serve` would have taken them (their ids, the stack's, have no order).
+	Created string `json:"created,omitempty"`
 }
 
 // correctionPath is what a correction may post to: a trip's form, the undo of its recurrence, or
@@ -113,7 +117,8 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 		return fmt.Errorf("engine: the web app: %w", err)
 	}
 	h := app.Handler()
-	if err := applyCorrections(ctx, v, c, h); err != nil {
+	refused, err := applyCorrections(ctx, v, c, h)
+	if err != nil {
 		return err
 	}
 	// A new factor set or default mode recomputes every trip in the background (as in `app
@@ -133,6 +138,11 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 			return err
 		}
 	}
+	// A settings form the web app refused shows as `app serve` answers it: the form, with the
+	// settings in force and the reason, until the next run.
+	if main, ok := refused["/settings"]; ok {
+		s.Main["/settings"] = main
+	}
 	db, err := v.DB(ctx, DoctypeScreens)
 	if err != nil {
 		return fmt.Errorf("engine: the screens' database: %w", err)
@@ -143,7 +153,11 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if err := writeTripList(ctx, c, db, h, i18n.Negotiate(c.Settings().Language, o.Locale)); err != nil {
 		return err
 	}
-	if err := writeExports(ctx, c, db, h, now); err != nil {
+	trips, err := v.DB(ctx, vault.DoctypeTrips)
+	if err != nil {
+		return fmt.Errorf("engine: the trips' database: %w", err)
+	}
+	if err := writeExports(ctx, c, trips, db, h, now); err != nil {
 		return err
 	}
 	// Last: the page takes the screens' document as the sign that the run is over.
@@ -181,11 +195,13 @@ func render(ctx context.Context, h http.Handler, path string) (string, error) {
 
 // applyCorrections passes each submitted form to the web app's handler, as `app serve` gets it,
 // and removes it once done. A form the handler refuses is removed too (it would be refused
-// again), and said on stderr without its content.
-func applyCorrections(ctx context.Context, v *vault.Vault, c *coach.Coach, h http.Handler) error {
+// again), and said on stderr without its content; refused holds the <main> of the handler's
+// answer to the last one refused for each path.
+func applyCorrections(ctx context.Context, v *vault.Vault, c *coach.Coach, h http.Handler) (refused map[string]string, err error) {
+	refused = map[string]string{}
 	db, err := v.DB(ctx, DoctypeCorrections)
 	if err != nil {
-		return fmt.Errorf("engine: the corrections' database: %w", err)
+		return nil, fmt.Errorf("engine: the corrections' database: %w", err)
 	}
 	var todo []Correction
 	err = db.Find(ctx, vault.Query{}, func(doc json.RawMessage) error {
@@ -198,8 +214,9 @@ func applyCorrections(ctx context.Context, v *vault.Vault, c *coach.Coach, h htt
 	})
 	// Through a stack, a doctype's database exists from its first document on.
 	if err != nil && !errors.Is(err, vault.ErrNotFound) {
-		return fmt.Errorf("engine: read the corrections: %w", err)
+		return nil, fmt.Errorf("engine: read the corrections: %w", err)
 	}
+	slices.SortStableFunc(todo, func(a, b Correction) int { return strings.Compare(a.Created, b.Created) })
 	for _, corr := range todo {
 		if !correctionPath.MatchString(corr.Path) {
 			slog.Warn("engine: a correction for another path than a trip's or the settings' is left out", "id", corr.ID)
@@ -214,13 +231,18 @@ func applyCorrections(ctx context.Context, v *vault.Vault, c *coach.Coach, h htt
 			h.ServeHTTP(rec, req)
 			if rec.Code >= 400 {
 				slog.Warn("engine: the web app refused a correction", "id", corr.ID, "status", rec.Code)
+				if main, err := mainOf(rec.Body.Bytes()); err == nil {
+					refused[corr.Path] = main
+				}
+			} else {
+				delete(refused, corr.Path) // a later form was taken
 			}
 		}
 		if _, err := db.Delete(ctx, corr.ID, corr.Rev); err != nil && !errors.Is(err, vault.ErrNotFound) {
-			return fmt.Errorf("engine: remove the correction %s: %w", corr.ID, err)
+			return nil, fmt.Errorf("engine: remove the correction %s: %w", corr.ID, err)
 		}
 	}
-	return nil
+	return refused, nil
 }
 
 // writeTripScreens renders every trip's screen and writes those that changed, in bulk.

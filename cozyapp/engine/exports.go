@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
+	"hash"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/vault"
 )
 
@@ -85,28 +88,66 @@ type exportMonth struct {
 	ID    string            `json:"_id"`
 	Rev   string            `json:"_rev,omitempty"`
 	Parts map[string]string `json:"parts"`
+	// Trips is what the parts were made from: the month's trips' ids and revisions, hashed. A
+	// trip's figures live in its document, so a correction or new settings change its revision.
+	Trips string `json:"trips"`
 }
 
-// writeExports writes the downloads: each month's parts that changed, then the document
-// ExportsID.
-func writeExports(ctx context.Context, c *coach.Coach, db *vault.DB, h http.Handler, now time.Time) error {
+// writeExports writes the downloads: the parts of each month whose trips changed, then the
+// document ExportsID.
+func writeExports(ctx context.Context, c *coach.Coach, trips, db *vault.DB, h http.Handler, now time.Time) error {
 	all, _, err := c.ListTrips(ctx, coach.TripQuery{})
 	if err != nil {
 		return fmt.Errorf("engine: list the trips: %w", err)
 	}
+	revs := map[string]string{}
+	q := figures.AllTrips()
+	q.Fields = []string{"_id", "_rev"}
+	err = trips.Find(ctx, q, func(raw json.RawMessage) error {
+		var d struct {
+			ID  string `json:"_id"`
+			Rev string `json:"_rev"`
+		}
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return err
+		}
+		revs[d.ID] = d.Rev
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("engine: read the trips' revisions: %w", err)
+	}
 	var months []string
+	sums := map[string]hash.Hash{}
 	for _, t := range all {
 		// A trip without a local start (pkg/figures files it under "unknown") is in no range of
 		// months the form can ask for.
-		if len(t.Start) >= 7 && !slices.Contains(months, t.Start[:7]) {
-			months = append(months, t.Start[:7])
+		if len(t.Start) < 7 {
+			continue
 		}
+		m := t.Start[:7]
+		if sums[m] == nil {
+			months = append(months, m)
+			sums[m] = sha256.New()
+		}
+		fmt.Fprintf(sums[m], "%s %s\n", t.ID, revs[t.ID])
 	}
 	slices.Sort(months)
+	old, err := readExportMonths(ctx, db)
+	if err != nil {
+		return err
+	}
 	d := Downloads{Months: months, Formats: map[string]Format{}, Attestations: map[string]File{}}
-	parts := map[string]map[string]string{}
+	docs := map[string]*exportMonth{}
+	var todo []string // the months whose trips changed
 	for _, m := range months {
-		parts[m] = map[string]string{}
+		id := ExportMonthID(m)
+		docs[m] = &exportMonth{ID: id, Rev: old[id].Rev, Parts: map[string]string{}, Trips: hex.EncodeToString(sums[m].Sum(nil))}
+		if prev, ok := old[id]; ok && prev.Trips == docs[m].Trips && len(prev.Parts) == len(exportFormats) {
+			docs[m].Parts = prev.Parts
+			continue
+		}
+		todo = append(todo, m)
 	}
 	for _, f := range exportFormats {
 		// A month without trips gives the head and the tail alone.
@@ -119,7 +160,7 @@ func writeExports(ctx context.Context, c *coach.Coach, db *vault.DB, h http.Hand
 		}
 		head := strings.TrimSuffix(empty.body, f.tail)
 		d.Formats[f.path] = Format{Type: empty.Type, Filename: empty.Filename, Head: head, Sep: f.sep, Tail: f.tail}
-		for _, m := range months {
+		for _, m := range todo {
 			got, err := download(ctx, h, f.path+"?"+url.Values{"from": {m}, "to": {m}}.Encode())
 			if err != nil {
 				return err
@@ -127,7 +168,7 @@ func writeExports(ctx context.Context, c *coach.Coach, db *vault.DB, h http.Hand
 			if got.Error != "" || !strings.HasPrefix(got.body, head) || !strings.HasSuffix(got.body, f.tail) || len(got.body) < len(head)+len(f.tail) {
 				return fmt.Errorf("engine: the export %s of %s is not its head, trips and tail", f.path, m)
 			}
-			parts[m][f.path] = got.body[len(head) : len(got.body)-len(f.tail)]
+			docs[m].Parts[f.path] = got.body[len(head) : len(got.body)-len(f.tail)]
 		}
 	}
 	years := []string{strconv.Itoa(now.Year())}
@@ -146,14 +187,24 @@ func writeExports(ctx context.Context, c *coach.Coach, db *vault.DB, h http.Hand
 		}
 		d.Attestations[y] = got.File
 	}
-	if err := writeExportMonths(ctx, db, parts); err != nil {
-		return err
+	var changed []exportMonth
+	for _, m := range todo {
+		changed = append(changed, *docs[m])
+	}
+	res, err := vault.SaveMany(ctx, db, changed, 0)
+	if err != nil {
+		return fmt.Errorf("engine: write the exports' months: %w", err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			return fmt.Errorf("engine: write %s: %w", r.ID, r.Err)
+		}
 	}
 	return putDoc(ctx, db, ExportsID, &d, &d.ID, &d.Rev)
 }
 
-// writeExportMonths writes the months' parts that changed, in bulk.
-func writeExportMonths(ctx context.Context, db *vault.DB, parts map[string]map[string]string) error {
+// readExportMonths reads the months' parts the engine stored, by id.
+func readExportMonths(ctx context.Context, db *vault.DB) (map[string]exportMonth, error) {
 	old := map[string]exportMonth{}
 	sel := map[string]any{"_id": map[string]any{"$gt": exportMonthPrefix, "$lt": exportMonthPrefix + "\uffff"}}
 	err := db.Find(ctx, vault.Query{Selector: sel}, func(doc json.RawMessage) error {
@@ -165,26 +216,9 @@ func writeExportMonths(ctx context.Context, db *vault.DB, parts map[string]map[s
 		return nil
 	})
 	if err != nil && !errors.Is(err, vault.ErrNotFound) {
-		return fmt.Errorf("engine: read the exports' months: %w", err)
+		return nil, fmt.Errorf("engine: read the exports' months: %w", err)
 	}
-	var changed []exportMonth
-	for _, m := range slices.Sorted(maps.Keys(parts)) {
-		id := ExportMonthID(m)
-		if prev, ok := old[id]; ok && maps.Equal(prev.Parts, parts[m]) {
-			continue
-		}
-		changed = append(changed, exportMonth{ID: id, Rev: old[id].Rev, Parts: parts[m]})
-	}
-	res, err := vault.SaveMany(ctx, db, changed, 0)
-	if err != nil {
-		return fmt.Errorf("engine: write the exports' months: %w", err)
-	}
-	for _, r := range res {
-		if r.Err != nil {
-			return fmt.Errorf("engine: write %s: %w", r.ID, r.Err)
-		}
-	}
-	return nil
+	return old, nil
 }
 
 // answer is a download as the web app answered it.

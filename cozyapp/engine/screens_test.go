@@ -291,6 +291,18 @@ func TestCozyScreens(t *testing.T) {
 	if browsertest.Evaluate[bool](b, `document.querySelector('#screen [name="tileServer"]') !== null`) {
 		t.Error("the settings offer a tile server, which the stack's CSP would block")
 	}
+	// A form the web app refuses shows, after the service's run, as `app serve` answers it.
+	b.SetValue(form+` input[name="home"]`, "not a place")
+	b.Click(form + ` button[type="submit"]`)
+	b.WaitVisible("#screen p.saved")
+	runService(t, dir, stack.URL, app.Token)
+	b.Navigate("/?refused#/settings")
+	b.WaitVisible(`#screen p.error[role="alert"]`)
+	if got := b.Text(`#screen p.error`); !strings.Contains(got, "home") {
+		t.Errorf("the refused settings say %q", got)
+	}
+	b.WaitVisible(form + ` button[type="submit"]`)
+
 	var other *co2.FactorSet
 	for _, s := range co2.Sets() {
 		if s.ID != c.Settings().FactorSet && (c.Settings().FactorSet != "" || s.ID != co2.DefaultSetID) {
@@ -309,6 +321,7 @@ func TestCozyScreens(t *testing.T) {
 	}
 	b.Click(form + ` button[type="submit"]`)
 	b.WaitVisible("#screen p.saved")
+	b.Screenshot("cozy-settings")
 	before := report(t, screens)
 	runService(t, dir, stack.URL, app.Token)
 

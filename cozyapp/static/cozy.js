@@ -128,7 +128,7 @@ function show (ctx, path, html) {
       fetch(ctx.stack + '/data/' + encodeURIComponent(CORRECTIONS) + '/', {
         method: 'POST',
         headers: { Authorization: 'Bearer ' + ctx.token, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ path: action, form: fields.toString() })
+        body: JSON.stringify({ path: action, form: fields.toString(), created: new Date().toISOString() })
       }).then((resp) => {
         if (!resp.ok) throw new Error(resp.status + ' ' + resp.statusText)
         const p = document.createElement('p')
