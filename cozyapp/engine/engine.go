@@ -153,6 +153,9 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if err := writeTripList(ctx, c, db, h, i18n.Negotiate(c.Settings().Language, o.Locale)); err != nil {
 		return err
 	}
+	if err := writeAnalyses(ctx, c, db, h, now); err != nil {
+		return err
+	}
 	trips, err := v.DB(ctx, vault.DoctypeTrips)
 	if err != nil {
 		return fmt.Errorf("engine: the trips' database: %w", err)

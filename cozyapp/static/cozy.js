@@ -8,8 +8,8 @@
 const DOCTYPE = 'io.cozy.coachco2.screens'
 const CORRECTIONS = 'io.cozy.coachco2.corrections'
 const NAMES = {
-  en: { '/': 'Dashboard', '/trips': 'Trips', '/analysis': 'Analysis', '/settings': 'Settings', '/exports': 'Exports', wait: 'Your figures are being computed; this page updates when they are ready.', fail: 'The figures could not be read', saved: 'Saved: your figures are being recomputed; reload the page in a moment.', range: 'The period starts after it ends.', month: 'A month is written YYYY-MM.', year: 'The attestations kept are those of the years: ' },
-  fr: { '/': 'Tableau de bord', '/trips': 'Trajets', '/analysis': 'Analyse', '/settings': 'Paramètres', '/exports': 'Exports', wait: 'Vos chiffres sont en cours de calcul ; la page se met à jour quand ils sont prêts.', fail: 'Les chiffres n’ont pas pu être lus', saved: 'Enregistré : vos chiffres sont en cours de recalcul ; rechargez la page dans un moment.', range: 'La période commence après sa fin.', month: 'Un mois s’écrit AAAA-MM.', year: 'Les attestations gardées sont celles des années : ' }
+  en: { '/': 'Dashboard', '/trips': 'Trips', '/analysis': 'Analysis', '/settings': 'Settings', '/exports': 'Exports', wait: 'Your figures are being computed; this page updates when they are ready.', fail: 'The figures could not be read', saved: 'Saved: your figures are being recomputed; reload the page in a moment.', range: 'The period starts after it ends.', month: 'A month is written YYYY-MM.', year: 'The attestations kept are those of the years: ', period: 'The analyses kept are those of the years and months with trips, and of this year.' },
+  fr: { '/': 'Tableau de bord', '/trips': 'Trajets', '/analysis': 'Analyse', '/settings': 'Paramètres', '/exports': 'Exports', wait: 'Vos chiffres sont en cours de calcul ; la page se met à jour quand ils sont prêts.', fail: 'Les chiffres n’ont pas pu être lus', saved: 'Enregistré : vos chiffres sont en cours de recalcul ; rechargez la page dans un moment.', range: 'La période commence après sa fin.', month: 'Un mois s’écrit AAAA-MM.', year: 'Les attestations gardées sont celles des années : ', period: 'Les analyses gardées sont celles des années et des mois avec des trajets, et de cette année.' }
 }
 
 document.addEventListener('DOMContentLoaded', () => {
@@ -61,6 +61,10 @@ function go (ctx, path) {
     showTrips(ctx, u.pathname + u.search, u.searchParams)
     return
   }
+  if (u.pathname === '/analysis' && u.searchParams.get('period')) {
+    showAnalysis(ctx, u.pathname + u.search, u.searchParams.get('period'))
+    return
+  }
   if (!ctx.doc.main[path]) path = ctx.doc.main[u.pathname] ? u.pathname : '/'
   if (path === '/exports' && !ctx.exports) {
     // The downloads are a document of their own, read when their screen opens.
@@ -107,10 +111,10 @@ function show (ctx, path, html) {
   for (const form of document.querySelectorAll('#screen form')) {
     const action = new URL(form.getAttribute('action') || here, window.location.href).pathname
     if (here === '/exports' && exportForm(ctx, form, action)) continue
-    if (action === '/trips' && form.method === 'get') {
+    if ((action === '/trips' || action === '/analysis') && form.method === 'get') {
       form.addEventListener('submit', (ev) => {
         ev.preventDefault()
-        go(ctx, '/trips?' + new URLSearchParams(new FormData(form, ev.submitter)).toString())
+        go(ctx, action + '?' + new URLSearchParams(new FormData(form, ev.submitter)).toString())
       })
       continue
     }
@@ -138,6 +142,21 @@ function show (ctx, path, html) {
       }).catch((err) => status(ctx.names.fail + ': ' + err.message))
     })
   }
+}
+
+// showAnalysis shows the analysis of a period (YYYY or YYYY-MM), which the engine stored for
+// the years and months with trips (the document "analysis").
+function showAnalysis (ctx, path, period) {
+  const stored = ctx.analysis ? Promise.resolve(ctx.analysis) : get(ctx, DOCTYPE, 'analysis').then((doc) => (ctx.analysis = doc || { main: {} }))
+  stored.then((doc) => {
+    if (doc.main[period]) { show(ctx, path, doc.main[period]); return }
+    show(ctx, '/analysis', ctx.doc.main['/analysis'])
+    const p = document.createElement('p')
+    p.className = 'error'
+    p.setAttribute('role', 'alert')
+    p.textContent = ctx.names.period
+    document.querySelector('#screen form').after(p)
+  }).catch((err) => status(ctx.names.fail + ': ' + err.message))
 }
 
 // inCozy leaves out of a screen what cannot work in a Cozy: the settings' map fields (tiles from
