@@ -2,7 +2,10 @@
 // Node.js entry point starts the bundled Go binary when the trips change, cozyapp/services). It
 // brings the trips' CO2 figures up to date in the vault, through the stack's /data API with the
 // service's token, and stores the web app's screens, rendered by pkg/webapp's own handler and
-// templates, with the indicators' report, in one document that the app's static page shows.
+// templates, with the indicators' report, in documents that the app's static page shows: the
+// screens and the report, each trip's screen, the trip list's rows for its filters
+// (triplist.go), each period's analysis (analysis.go) and the downloads (exports.go). It also
+// passes the forms the page stored (a trip's corrections, the settings) to the handler.
 //
 // A Cozy app cannot run WebAssembly under the CSP the stack sets on apps (README, "In your
 // Cozy"): the page shows what the engine wrote instead of computing it.
@@ -31,8 +34,8 @@ import (
 )
 
 // DoctypeScreens holds the screens the engine renders: the document ScreensID, and one
-// document per trip, TripScreenID(id), the downloads (exports.go) and the trip list's rows
-// (triplist.go). DoctypeCorrections holds the forms the page submits (a trip's corrections, the
+// document per trip, TripScreenID(id), the trip list's rows (triplist.go), the analyses
+// (analysis.go) and the downloads (exports.go). DoctypeCorrections holds the forms the page submits (a trip's corrections, the
 // settings), which the engine passes to the web app's handler.
 const (
 	DoctypeScreens     = "io.cozy.coachco2.screens"
