@@ -11,7 +11,7 @@ m.permissions.screens = {
 m.permissions.corrections = {
   type: 'io.cozy.coachco2.corrections',
   verbs: ['GET', 'POST', 'DELETE'],
-  description: 'Pass your corrections of a trip (mode, purpose, title) and your choices about studies to the coach\'s service'
+  description: 'Pass your corrections of a trip (mode, purpose, title), your settings and your choices about studies to the coach\'s service'
 }
 // Research sharing leaves only through the stack's remote doctypes (docs/remote.md), whose
 // requests a territory's stack defines for its collector (README, "In your Cozy"; the request
@@ -35,7 +35,7 @@ for (const [name, [type, verb, en, fr]] of Object.entries(remotes)) {
 }
 m.locales.fr.permissions.screens = { description: 'Garder vos chiffres et vos écrans, calculés dans votre Cozy par le service du coach' }
 m.locales.en.permissions.screens = { description: m.permissions.screens.description }
-m.locales.fr.permissions.corrections = { description: 'Transmettre vos corrections d\'un trajet (mode, motif, titre) et vos choix sur les études au service du coach' }
+m.locales.fr.permissions.corrections = { description: 'Transmettre vos corrections d\'un trajet (mode, motif, titre), vos paramètres et vos choix sur les études au service du coach' }
 m.locales.en.permissions.corrections = { description: m.permissions.corrections.description }
 // Three triggers on the same entry point: the trips' changes, the corrections, and every day.
 m.services = {

@@ -36,7 +36,7 @@ node -e 'const fs = require("fs"); const [tmpl, gz, out] = process.argv.slice(1)
 	fs.writeFileSync(out, src.replace("@ENGINE@", fs.readFileSync(gz).toString("base64")))' \
 	"$src/services/coach.js" "$work/coach.gz" "$dir/services/coach.js"
 node "$src/manifest.js" "$root/manifest.webapp" > "$dir/manifest.webapp"
-cp "$src/static/index.html" "$src/static/cozy.js" "$src/static/cozy.css" "$dir/"
+cp "$src/static/index.html" "$src/static/"*.js "$src/static/cozy.css" "$dir/"
 cp "$root/pkg/webapp/static/app.css" "$dir/app.css"
 cp "$root/app/icon.svg" "$dir/app/icon.svg"
 tar -C "$dir" -czf "$out/$slug-$version.tar.gz" .

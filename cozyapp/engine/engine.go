@@ -2,7 +2,10 @@
 // Node.js entry point starts the bundled Go binary when the trips change, cozyapp/services). It
 // brings the trips' CO2 figures up to date in the vault, through the stack's /data API with the
 // service's token, and stores the web app's screens, rendered by pkg/webapp's own handler and
-// templates, with the indicators' report, in one document that the app's static page shows.
+// templates, with the indicators' report, in documents that the app's static page shows: the
+// screens and the report, each trip's screen, the trip list's rows for its filters
+// (triplist.go), each period's analysis (analysis.go) and the downloads (exports.go). It also
+// passes the forms the page stored (a trip's corrections, the settings) to the handler.
 //
 // A Cozy app cannot run WebAssembly under the CSP the stack sets on apps (README, "In your
 // Cozy"): the page shows what the engine wrote instead of computing it.
@@ -22,42 +25,46 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/webapp"
 )
 
 // DoctypeScreens holds the screens the engine renders: the document ScreensID, and one
-// document per trip, TripScreenID(id). DoctypeCorrections holds the forms the page submits
-// (a trip's corrections), which the engine passes to the web app's handler.
+// document per trip, TripScreenID(id), the trip list's rows (triplist.go), the analyses
+// (analysis.go) and the downloads (exports.go). DoctypeCorrections holds the forms the page submits (a trip's corrections, the
+// settings), which the engine passes to the web app's handler.
 const (
 	DoctypeScreens     = "io.cozy.coachco2.screens"
 	DoctypeCorrections = "io.cozy.coachco2.corrections"
 	ScreensID          = "screens"
-	// ExportsID is the document of the stored downloads, apart from the screens so that the
-	// dashboard does not wait for them.
-	ExportsID = "exports"
 )
 
 // TripScreenID is the id of a trip's screen document.
 func TripScreenID(tripID string) string { return "trip-" + tripID }
 
 // Correction is a form the page submitted: the web app's path it was for and its fields,
-// URL-encoded. Only a trip's forms (correctionPath) and the Studies screen's (studyForm) are
-// taken.
+// URL-encoded. Only a trip's forms, the settings' (correctionPath) and the Studies screen's
+// (studyForm) are taken.
 type Correction struct {
 	ID   string `json:"_id,omitempty"`
 	Rev  string `json:"_rev,omitempty"`
 	Path string `json:"path"`
 	Form string `json:"form"`
+	// Created is when the page stored it (RFC 3339): the corrections are applied in that order,
+	// as `app serve` would have taken them (their ids, the stack's, have no order).
+	Created string `json:"created,omitempty"`
 }
 
-// correctionPath is what a correction may post to: a trip's form, or the undo of its recurrence.
-var correctionPath = regexp.MustCompile(`^/trips/[^/]+(/recurring/undo)?$`)
+// correctionPath is what a correction may post to: a trip's form, the undo of its recurrence, or
+// the settings' form (settings.go).
+var correctionPath = regexp.MustCompile(`^(/trips/[^/]+(/recurring/undo)?|/settings)$`)
 
 // tripScreen is a trip's screen document.
 type tripScreen struct {
@@ -66,20 +73,9 @@ type tripScreen struct {
 	Main string `json:"main"`
 }
 
-// Paths are the web app's screens the engine renders, in the order the page offers them.
-var Paths = []string{"/", "/trips", "/analysis", "/exports"}
-
-// Exports are the web app's downloads the engine stores, over every trip, in the document
-// ExportsID: the page offers them from the Exports screen.
-var Exports = []string{"/exports/trips.csv"}
-
-// Downloads is the document ExportsID.
-type Downloads struct {
-	ID  string `json:"_id,omitempty"`
-	Rev string `json:"_rev,omitempty"`
-	// Files holds each download of Exports (path -> content), as the web app answers it.
-	Files map[string]string `json:"files"`
-}
+// Paths are the web app's screens the engine renders, in the order the page offers them (a path
+// with a query is reached from a link, not from the page's menu).
+var Paths = []string{"/", "/trips", "/analysis", "/settings", "/exports", "/settings?suggest=1"}
 
 // Screens is the document the engine writes and the page reads.
 type Screens struct {
@@ -99,7 +95,8 @@ type Screens struct {
 type Options struct {
 	// Locale is the instance's locale, used when the settings give no language.
 	Locale string
-	// Now is the clock (time.Now when nil).
+	// Now is the clock (time.Now when nil). A run reads it once: every screen and download of a
+	// run is of the same instant.
 	Now func() time.Time
 }
 
@@ -109,6 +106,7 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	now := o.Now()
 	v, err := vault.OpenCozy(ctx, instanceURL, token)
 	if err != nil {
 		return fmt.Errorf("engine: open the vault through the stack: %w", err)
@@ -121,7 +119,7 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if _, err := c.Refresh(ctx); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
-	app, err := webapp.New(c, webapp.Options{Locale: o.Locale, Now: o.Now})
+	app, err := webapp.New(c, webapp.Options{Locale: o.Locale, Now: func() time.Time { return now }})
 	if err != nil {
 		return fmt.Errorf("engine: the web app: %w", err)
 	}
@@ -130,16 +128,23 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 		return err
 	}
 	h := app.Handler()
-	if err := applyCorrections(ctx, v, h, st); err != nil {
+	refused, err := applyCorrections(ctx, v, c, h, st)
+	if err != nil {
 		return err
 	}
-	st.share(ctx, o.Now())
+	// A new factor set or default mode recomputes every trip in the background (as in `app
+	// serve`): the screens show the figures once it is over.
+	if p, err := c.WaitRecompute(ctx); err != nil {
+		return fmt.Errorf("engine: wait for the recompute of the figures: %w", err)
+	} else if p.Failed {
+		return errors.New("engine: the recompute of the figures after a settings change failed (logged above)")
+	}
+	st.share(ctx, now)
 	r, err := c.Report(ctx, indicators.Query{}, nil)
 	if err != nil {
 		return fmt.Errorf("engine: the report: %w", err)
 	}
-	s := Screens{Main: map[string]string{}, Report: r, Computed: o.Now().UTC()}
-	downloads := Downloads{Files: map[string]string{}}
+	s := Screens{Main: map[string]string{}, Report: r, Computed: now.UTC()}
 	for _, p := range Paths {
 		if s.Main[p], err = render(ctx, h, p); err != nil {
 			return err
@@ -148,13 +153,10 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if s.Main[StudiesPath], err = st.render(ctx, h); err != nil {
 		return err
 	}
-	for _, p := range Exports {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, p, nil))
-		if rec.Code != http.StatusOK {
-			return fmt.Errorf("engine: the web app answered %d to %s", rec.Code, p)
-		}
-		downloads.Files[p] = rec.Body.String()
+	// A settings form the web app refused shows as `app serve` answers it: the form, with the
+	// settings in force and the reason, until the next run.
+	if main, ok := refused["/settings"]; ok {
+		s.Main["/settings"] = main
 	}
 	db, err := v.DB(ctx, DoctypeScreens)
 	if err != nil {
@@ -163,9 +165,20 @@ func Run(ctx context.Context, instanceURL, token string, o Options) error {
 	if err := writeTripScreens(ctx, c, db, h); err != nil {
 		return err
 	}
-	if err := putDoc(ctx, db, ExportsID, &downloads, &downloads.ID, &downloads.Rev); err != nil {
+	if err := writeTripList(ctx, c, db, h, i18n.Negotiate(c.Settings().Language, o.Locale)); err != nil {
 		return err
 	}
+	if err := writeAnalyses(ctx, c, db, h, now); err != nil {
+		return err
+	}
+	trips, err := v.DB(ctx, vault.DoctypeTrips)
+	if err != nil {
+		return fmt.Errorf("engine: the trips' database: %w", err)
+	}
+	if err := writeExports(ctx, c, trips, db, h, now); err != nil {
+		return err
+	}
+	// Last: the page takes the screens' document as the sign that the run is over.
 	return putDoc(ctx, db, ScreensID, &s, &s.ID, &s.Rev)
 }
 
@@ -200,11 +213,13 @@ func render(ctx context.Context, h http.Handler, path string) (string, error) {
 
 // applyCorrections passes each submitted form to the web app's handler, as `app serve` gets it,
 // and removes it once done. A form the handler refuses is removed too (it would be refused
-// again), and said on stderr without its content. Where a Studies form led is kept in st.
-func applyCorrections(ctx context.Context, v *vault.Vault, h http.Handler, st *studies) error {
+// again), and said on stderr without its content; refused holds the <main> of the handler's
+// answer to the last one refused for each path. Where a Studies form led is kept in st.
+func applyCorrections(ctx context.Context, v *vault.Vault, c *coach.Coach, h http.Handler, st *studies) (refused map[string]string, err error) {
+	refused = map[string]string{}
 	db, err := v.DB(ctx, DoctypeCorrections)
 	if err != nil {
-		return fmt.Errorf("engine: the corrections' database: %w", err)
+		return nil, fmt.Errorf("engine: the corrections' database: %w", err)
 	}
 	var todo []Correction
 	err = db.Find(ctx, vault.Query{}, func(doc json.RawMessage) error {
@@ -217,26 +232,36 @@ func applyCorrections(ctx context.Context, v *vault.Vault, h http.Handler, st *s
 	})
 	// Through a stack, a doctype's database exists from its first document on.
 	if err != nil && !errors.Is(err, vault.ErrNotFound) {
-		return fmt.Errorf("engine: read the corrections: %w", err)
+		return nil, fmt.Errorf("engine: read the corrections: %w", err)
 	}
-	for _, c := range todo {
-		if !correctionPath.MatchString(c.Path) && !studyForm.MatchString(c.Path) {
-			slog.Warn("engine: a correction for another path than a trip's or a study's is left out", "id", c.ID)
+	slices.SortStableFunc(todo, func(a, b Correction) int { return strings.Compare(a.Created, b.Created) })
+	for _, corr := range todo {
+		if !correctionPath.MatchString(corr.Path) && !studyForm.MatchString(corr.Path) {
+			slog.Warn("engine: a correction for another path than a trip's, the settings' or a study's is left out", "id", corr.ID)
 		} else {
-			req := httptest.NewRequestWithContext(ctx, http.MethodPost, c.Path, strings.NewReader(c.Form))
+			form := corr.Form
+			if corr.Path == "/settings" {
+				form = settingsForm(form, c.Settings())
+			}
+			req := httptest.NewRequestWithContext(ctx, http.MethodPost, corr.Path, strings.NewReader(form))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			if rec.Code >= 400 {
-				slog.Warn("engine: the web app refused a correction", "id", c.ID, "status", rec.Code)
+				slog.Warn("engine: the web app refused a correction", "id", corr.ID, "status", rec.Code)
+				if main, err := mainOf(rec.Body.Bytes()); err == nil {
+					refused[corr.Path] = main
+				}
+			} else {
+				delete(refused, corr.Path) // a later form was taken
 			}
-			st.answered(c.Path, rec)
+			st.answered(corr.Path, rec)
 		}
-		if _, err := db.Delete(ctx, c.ID, c.Rev); err != nil && !errors.Is(err, vault.ErrNotFound) {
-			return fmt.Errorf("engine: remove the correction %s: %w", c.ID, err)
+		if _, err := db.Delete(ctx, corr.ID, corr.Rev); err != nil && !errors.Is(err, vault.ErrNotFound) {
+			return nil, fmt.Errorf("engine: remove the correction %s: %w", corr.ID, err)
 		}
 	}
-	return nil
+	return refused, nil
 }
 
 // writeTripScreens renders every trip's screen and writes those that changed, in bulk.

@@ -30,6 +30,10 @@ import (
 // pageSize is the trip list's, as in the existing app.
 const pageSize = 50
 
+// TripsPerPage is how many trips a page of the trip list shows, for a front end that pages the
+// same list (the Cozy page).
+const TripsPerPage = pageSize
+
 var funcs = template.FuncMap{
 	"duration": duration,
 	"when":     when,
