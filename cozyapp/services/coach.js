@@ -2,7 +2,7 @@
 // The entry point of Coach CO2's service. The stack runs an app's service with Node.js, with
 // the app's permissions (docs/apps.md, "Services"), and copies only this one file into a fresh
 // work folder, as index.js (cozy-stack worker/exec/service.go, PrepareWorkDir): so the engine, a
-// static linux/amd64 Go binary (cozyapp/service), travels inside it, gzipped and in base64
+// static linux/amd64 Go binary (cozyapp/service), travels inside it, brotli-compressed and in base64
 // (cozyapp/package.sh fills ENGINE in). This writes it beside itself, starts it with the job's
 // environment as it is, and ends with its status. The stack reads stdout as JSON lines
 // (ScanOutput): the engine writes nothing there, and logs JSON on stderr.
@@ -16,7 +16,7 @@ const ENGINE = '@ENGINE@'
 
 const binary = path.join(__dirname, 'coach')
 try {
-  fs.writeFileSync(binary, zlib.gunzipSync(Buffer.from(ENGINE, 'base64')), { mode: 0o755 })
+  fs.writeFileSync(binary, zlib.brotliDecompressSync(Buffer.from(ENGINE, 'base64')), { mode: 0o755 })
 } catch (err) {
   fail(`cannot write the engine to ${binary}: ${err.message}`)
 }
