@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -116,6 +117,14 @@ func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool
 		}
 		progress(start+len(ids), len(stale))
 	}
+	if res.Recomputed > 0 {
+		// The figures just written are changes too: remember the sequence after them, so that
+		// the next Refresh does not read them back as changes (every trip, after a first open),
+		// unless something else was written meanwhile.
+		if seq, err = ownWritesSeq(ctx, trips, seq, res.Recomputed); err != nil {
+			return res, err
+		}
+	}
 	if incremental && cp.Cache == cacheVersion {
 		err = updateCache(ctx, trips, changed)
 	} else {
@@ -132,6 +141,33 @@ func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool
 		return res, nil // nothing changed: no write
 	}
 	return res, trips.PutLocal(ctx, checkpointID, next)
+}
+
+// ownWritesSeq returns the database's sequence now if the only writes since seq are the written
+// ones Refresh made, else seq. Each write of a document adds one to the number that starts a
+// sequence: the whole sequence on the embedded store and PouchDB, the part before the "-" on
+// CouchDB, whose sequence is the sum of its shards' (and _local documents add nothing). So when
+// the difference is exactly the number of writes, no one else wrote; when it is not, or a
+// sequence does not read as such, seq is kept: the next Refresh checks the trips written since,
+// which is correct, only slower.
+func ownWritesSeq(ctx context.Context, trips *vault.DB, seq string, written int) (string, error) {
+	_, now, err := trips.Changes(ctx, vault.ChangesQuery{Since: "now"})
+	if err != nil {
+		return "", err
+	}
+	before, ok1 := seqNumber(seq)
+	after, ok2 := seqNumber(now)
+	if ok1 && ok2 && after-before == int64(written) {
+		return now, nil
+	}
+	return seq, nil
+}
+
+// seqNumber reads the number a changes sequence starts with ("123" or "123-g1AAAA...").
+func seqNumber(seq string) (int64, bool) {
+	n, _, _ := strings.Cut(seq, "-")
+	v, err := strconv.ParseInt(n, 10, 64)
+	return v, err == nil
 }
 
 // staleAll checks every trip.
