@@ -17,8 +17,8 @@ import (
 // keeps it in step with the trips through the changes feed, and rebuilds it whenever the inputs
 // of the figures change; deleting it only costs a rebuild.
 
-// cacheVersion changes when the cache's layout does.
-const cacheVersion = 3
+// cacheVersion changes when the cache's layout does. 4: months in a binary form (cachecodec.go).
+const cacheVersion = 4
 
 const (
 	cacheIndexID  = "figures-index"
@@ -245,9 +245,16 @@ type Memo struct {
 }
 
 type memoMonth struct {
-	gen int
-	ids []string // sorted
-	m   cacheMonth
+	gen   int
+	ids   []string // sorted
+	trips []Cached // of ids
+}
+
+// UnmarshalJSON decodes a month document straight into the memo's sorted slices.
+func (mm *memoMonth) UnmarshalJSON(raw []byte) error {
+	var err error
+	mm.ids, mm.trips, err = decodeMonth(raw)
+	return err
 }
 
 // Each calls each with the cached figures of the trips of the months from and to ("" for no
@@ -265,8 +272,8 @@ func (memo *Memo) Each(ctx context.Context, trips *vault.DB, from, to string, ea
 		if err != nil {
 			return err
 		}
-		for _, id := range mm.ids {
-			if err := each(id, mm.m.Trips[id]); err != nil {
+		for i, id := range mm.ids {
+			if err := each(id, mm.trips[i]); err != nil {
 				return err
 			}
 		}
@@ -281,14 +288,11 @@ func (memo *Memo) month(ctx context.Context, trips *vault.DB, month string, gen 
 	if ok && mm.gen == gen && gen != 0 {
 		return mm, nil
 	}
-	mm = memoMonth{gen: gen}
-	if err := trips.GetLocal(ctx, cacheMonthDoc+month, &mm.m); err != nil {
+	mm = memoMonth{}
+	if err := trips.GetLocal(ctx, cacheMonthDoc+month, &mm); err != nil {
 		return mm, err
 	}
-	for id := range mm.m.Trips {
-		mm.ids = append(mm.ids, id)
-	}
-	slices.Sort(mm.ids)
+	mm.gen = gen
 	memo.mu.Lock()
 	if memo.months == nil {
 		memo.months = map[string]memoMonth{}
