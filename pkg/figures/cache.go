@@ -109,20 +109,38 @@ func monthOf(a trip.Aggregation) string {
 func rebuildCache(ctx context.Context, trips *vault.DB) error {
 	months := map[string]*cacheMonth{}
 	err := EachFigures(ctx, trips, func(f Figures) error {
-		if f.Aggregation.Stamp.Engine == 0 {
-			return nil // no figures (they could not be computed)
-		}
-		m := months[monthOf(f.Aggregation)]
-		if m == nil {
-			m = &cacheMonth{Trips: map[string]Cached{}}
-			months[monthOf(f.Aggregation)] = m
-		}
-		m.Trips[f.ID] = cachedOf(f.CaptureDevice, f.Aggregation)
+		addToMonths(months, f)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	return replaceCache(ctx, trips, months)
+}
+
+// buildCache writes the cache anew from figs, every trip's current figures.
+func buildCache(ctx context.Context, trips *vault.DB, figs []Figures) error {
+	months := map[string]*cacheMonth{}
+	for _, f := range figs {
+		addToMonths(months, f)
+	}
+	return replaceCache(ctx, trips, months)
+}
+
+func addToMonths(months map[string]*cacheMonth, f Figures) {
+	if f.Aggregation.Stamp.Engine == 0 {
+		return // no figures (they could not be computed)
+	}
+	m := months[monthOf(f.Aggregation)]
+	if m == nil {
+		m = &cacheMonth{Trips: map[string]Cached{}}
+		months[monthOf(f.Aggregation)] = m
+	}
+	m.Trips[f.ID] = cachedOf(f.CaptureDevice, f.Aggregation)
+}
+
+// replaceCache writes months as the whole cache: the months it had and months lacks are emptied.
+func replaceCache(ctx context.Context, trips *vault.DB, months map[string]*cacheMonth) error {
 	var old cacheIndex
 	if err := trips.GetLocal(ctx, cacheIndexID, &old); err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return err
