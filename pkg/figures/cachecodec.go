@@ -1,12 +1,15 @@
 package figures
 
 import (
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/coachco2/coachco2/pkg/trip"
 )
@@ -103,14 +106,20 @@ func (m *cacheMonth) UnmarshalJSON(raw []byte) error {
 
 // decodeMonth decodes a month document into its trips, in id order.
 func decodeMonth(raw []byte) ([]string, []Cached, error) {
-	var doc monthJSON
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, nil, err
+	// The store's client has checked the document is valid JSON: read its two members without a
+	// second pass of encoding/json over the long string.
+	if codec := gjson.GetBytes(raw, "codec").Int(); codec != codecVersion {
+		return nil, nil, fmt.Errorf("figures cache month in form %d, want %d", codec, codecVersion)
 	}
-	if doc.Codec != codecVersion {
-		return nil, nil, fmt.Errorf("figures cache month in form %d, want %d", doc.Codec, codecVersion)
+	b64 := gjson.GetBytes(raw, "b")
+	if b64.Type != gjson.String {
+		return nil, nil, errBadMonth
 	}
-	d := decoder{b: doc.B}
+	bin, err := base64.StdEncoding.DecodeString(b64.Str)
+	if err != nil {
+		return nil, nil, errBadMonth
+	}
+	d := decoder{b: bin}
 	ns := d.uvarint()
 	if ns > uint64(len(d.b)) { // each string takes a byte at least: a count above is damage
 		return nil, nil, errBadMonth
