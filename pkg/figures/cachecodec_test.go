@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -42,6 +43,12 @@ func TestMonthCodecRoundTrip(t *testing.T) {
 	var mm memoMonth
 	if err := json.Unmarshal(raw, &mm); err != nil || len(mm.ids) != 50 || mm.ids[0] != "trip-000" || !reflect.DeepEqual(mm.trips[0], m.Trips["trip-000"]) {
 		t.Fatalf("memo month: %d ids from %q, %v; want 50 in id order", len(mm.ids), mm.ids[0], err)
+	}
+	// A store that gives the document back spelled otherwise (spaces, members reordered).
+	spaced := []byte(strings.Replace(strings.Replace(string(raw), `"b":"`, `"b" : "`, 1), "{", `{"_id": "_local/figures-2024-03", `, 1))
+	var again cacheMonth
+	if err := json.Unmarshal(spaced, &again); err != nil || !reflect.DeepEqual(again, m) {
+		t.Fatalf("the month spelled otherwise: %v, or it decodes differently", err)
 	}
 	var doc monthJSON
 	if err := json.Unmarshal(raw, &doc); err != nil {
