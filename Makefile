@@ -5,7 +5,7 @@
 #             keeps the demo account in sync (its Connections screen)
 # make bench  benchmarks of the vault on both backends, the client, the sync (10k trips), the
 #             report and the web app's API
-# make bench-large  the 100k-trip sync (minutes)
+# make bench-large  the 100k-trip sync and the first and next reports after it (minutes)
 # make build  CGO_ENABLED=0 go build ./..., and the three programs into bin/: app and connector
 #             (the participant's), collector (the researchers')
 # make fuzz   fuzz the parsers (DSN, contributions, selectors, trips, server answers) for FUZZTIME each,
@@ -63,6 +63,7 @@ bench: $(POUCHDB_INSTALLED)
 
 bench-large: $(POUCHDB_INSTALLED)
 	COACHCO2_BENCH_LARGE=1 $(GO) test -run '^$$' -bench 'Sync100k' -benchmem -timeout 3h ./pkg/tripsync
+	COACHCO2_BENCH_LARGE=1 $(GO) test -run '^$$' -bench 'Report100k' -benchmem -timeout 3h ./app
 
 build:
 	CGO_ENABLED=0 $(GO) build ./...

@@ -17,8 +17,8 @@ import (
 // keeps it in step with the trips through the changes feed, and rebuilds it whenever the inputs
 // of the figures change; deleting it only costs a rebuild.
 
-// cacheVersion changes when the cache's layout does.
-const cacheVersion = 3
+// cacheVersion changes when the cache's layout does. 4: months in a binary form (cachecodec.go).
+const cacheVersion = 4
 
 const (
 	cacheIndexID  = "figures-index"
@@ -109,20 +109,38 @@ func monthOf(a trip.Aggregation) string {
 func rebuildCache(ctx context.Context, trips *vault.DB) error {
 	months := map[string]*cacheMonth{}
 	err := EachFigures(ctx, trips, func(f Figures) error {
-		if f.Aggregation.Stamp.Engine == 0 {
-			return nil // no figures (they could not be computed)
-		}
-		m := months[monthOf(f.Aggregation)]
-		if m == nil {
-			m = &cacheMonth{Trips: map[string]Cached{}}
-			months[monthOf(f.Aggregation)] = m
-		}
-		m.Trips[f.ID] = cachedOf(f.CaptureDevice, f.Aggregation)
+		addToMonths(months, f)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	return replaceCache(ctx, trips, months)
+}
+
+// buildCache writes the cache anew from figs, every trip's current figures.
+func buildCache(ctx context.Context, trips *vault.DB, figs []Figures) error {
+	months := map[string]*cacheMonth{}
+	for _, f := range figs {
+		addToMonths(months, f)
+	}
+	return replaceCache(ctx, trips, months)
+}
+
+func addToMonths(months map[string]*cacheMonth, f Figures) {
+	if f.Aggregation.Stamp.Engine == 0 {
+		return // no figures (they could not be computed)
+	}
+	m := months[monthOf(f.Aggregation)]
+	if m == nil {
+		m = &cacheMonth{Trips: map[string]Cached{}}
+		months[monthOf(f.Aggregation)] = m
+	}
+	m.Trips[f.ID] = cachedOf(f.CaptureDevice, f.Aggregation)
+}
+
+// replaceCache writes months as the whole cache: the months it had and months lacks are emptied.
+func replaceCache(ctx context.Context, trips *vault.DB, months map[string]*cacheMonth) error {
 	var old cacheIndex
 	if err := trips.GetLocal(ctx, cacheIndexID, &old); err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return err
@@ -245,9 +263,16 @@ type Memo struct {
 }
 
 type memoMonth struct {
-	gen int
-	ids []string // sorted
-	m   cacheMonth
+	gen   int
+	ids   []string // sorted
+	trips []Cached // of ids
+}
+
+// UnmarshalJSON decodes a month document straight into the memo's sorted slices.
+func (mm *memoMonth) UnmarshalJSON(raw []byte) error {
+	var err error
+	mm.ids, mm.trips, err = decodeMonth(raw)
+	return err
 }
 
 // Each calls each with the cached figures of the trips of the months from and to ("" for no
@@ -265,8 +290,8 @@ func (memo *Memo) Each(ctx context.Context, trips *vault.DB, from, to string, ea
 		if err != nil {
 			return err
 		}
-		for _, id := range mm.ids {
-			if err := each(id, mm.m.Trips[id]); err != nil {
+		for i, id := range mm.ids {
+			if err := each(id, mm.trips[i]); err != nil {
 				return err
 			}
 		}
@@ -281,14 +306,11 @@ func (memo *Memo) month(ctx context.Context, trips *vault.DB, month string, gen 
 	if ok && mm.gen == gen && gen != 0 {
 		return mm, nil
 	}
-	mm = memoMonth{gen: gen}
-	if err := trips.GetLocal(ctx, cacheMonthDoc+month, &mm.m); err != nil {
+	mm = memoMonth{}
+	if err := trips.GetLocal(ctx, cacheMonthDoc+month, &mm); err != nil {
 		return mm, err
 	}
-	for id := range mm.m.Trips {
-		mm.ids = append(mm.ids, id)
-	}
-	slices.Sort(mm.ids)
+	mm.gen = gen
 	memo.mu.Lock()
 	if memo.months == nil {
 		memo.months = map[string]memoMonth{}

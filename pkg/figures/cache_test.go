@@ -94,6 +94,18 @@ func TestCacheFollowsTheTrips(t *testing.T) {
 				t.Fatal(err)
 			}
 			check("after a factor set change")
+			// Without its checkpoint, Refresh checks every trip, finds their figures current
+			// and builds the cache from them.
+			if err := db.PutLocal(ctx, "aggregate-refresh", map[string]any{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.PutLocal(ctx, "figures-index", map[string]any{}); err != nil {
+				t.Fatal(err)
+			}
+			if res, err := figures.Refresh(ctx, db, other, false); err != nil || res.Recomputed != 0 || res.Checked != 20 {
+				t.Fatalf("refresh without a checkpoint: %+v, %v; want 20 checked, none recomputed", res, err)
+			}
+			check("after the checkpoint was lost")
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -29,18 +30,24 @@ type TripError struct {
 	Error string `json:"error"`
 }
 
-// batchSize is how many stale trips are read and written at a time.
+// batchSize is how many changes are read at a time.
 const batchSize = 200
 
-// head is what Refresh reads of every trip to decide whether its aggregation is current.
+// writeBatch is how many stale trips are read and written at a time: a request (and on the
+// embedded store a transaction, with its sync to disk) each, so the fewer the better, within
+// what a server takes in one request.
+const writeBatch = vault.DefaultBatchSize
+
+// head is what Refresh reads of every trip to decide whether its aggregation is current, and to
+// put it in the figures cache when it is.
 type head struct {
-	ID          string          `json:"_id"`
-	Server      trip.ServerInfo `json:"openpath"`
-	Labels      trip.Labels     `json:"labels"`
-	Manual      json.RawMessage `json:"manual"`
-	Aggregation struct {
-		Stamp *trip.Stamp `json:"stamp"`
-	} `json:"aggregation"`
+	ID     string          `json:"_id"`
+	Server trip.ServerInfo `json:"openpath"`
+	Labels trip.Labels     `json:"labels"`
+	Manual json.RawMessage `json:"manual"`
+	Device string          `json:"captureDevice"`
+	// Aggregation is decoded only as far as needed: its stamp, and the rest when it is current.
+	Aggregation json.RawMessage `json:"aggregation"`
 }
 
 // AllTrips selects every trip, through the by-startTs index.
@@ -93,11 +100,15 @@ func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool
 	}
 	var stale []string
 	var changed changeSet
+	// figs are, when every trip is checked, the figures of every trip: the ones found current,
+	// then the ones recomputed; the cache is built from them rather than from reading every
+	// trip again.
+	var figs []Figures
 	incremental := !force && cp.Seq != "" && cp.Inputs == in.inputsStamp()
 	if incremental {
 		stale, changed, err = staleSince(ctx, trips, in, cp.Seq, &res)
 	} else {
-		stale, err = staleAll(ctx, trips, in, force, &res)
+		stale, figs, err = staleAll(ctx, trips, in, force, &res)
 	}
 	if err != nil {
 		return res, err
@@ -106,20 +117,34 @@ func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool
 		progress = func(int, int) {}
 	}
 	progress(0, len(stale))
-	for start := 0; start < len(stale); start += batchSize {
-		ids := stale[start:min(start+batchSize, len(stale))]
-		n, errs, err := recompute(ctx, trips, in, ids)
-		res.Recomputed += n
+	for start := 0; start < len(stale); start += writeBatch {
+		ids := stale[start:min(start+writeBatch, len(stale))]
+		written, errs, err := recompute(ctx, trips, in, ids)
+		res.Recomputed += len(written)
 		res.Errors = append(res.Errors, errs...)
 		if err != nil {
 			return res, err
 		}
+		if !incremental {
+			figs = append(figs, written...)
+		}
 		progress(start+len(ids), len(stale))
 	}
-	if incremental && cp.Cache == cacheVersion {
+	if res.Recomputed > 0 {
+		// The figures just written are changes too: remember the sequence after them, so that
+		// the next Refresh does not read them back as changes (every trip, after a first open),
+		// unless something else was written meanwhile.
+		if seq, err = ownWritesSeq(ctx, trips, seq, res.Recomputed); err != nil {
+			return res, err
+		}
+	}
+	switch {
+	case incremental && cp.Cache == cacheVersion:
 		err = updateCache(ctx, trips, changed)
-	} else {
+	case incremental:
 		err = rebuildCache(ctx, trips)
+	default:
+		err = buildCache(ctx, trips, figs)
 	}
 	if err != nil {
 		return res, fmt.Errorf("figures cache: %w", err)
@@ -134,11 +159,39 @@ func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool
 	return res, trips.PutLocal(ctx, checkpointID, next)
 }
 
-// staleAll checks every trip.
-func staleAll(ctx context.Context, trips *vault.DB, in Inputs, force bool, res *Result) ([]string, error) {
+// ownWritesSeq returns the database's sequence now if the only writes since seq are the written
+// ones Refresh made, else seq. Each write of a document adds one to the number that starts a
+// sequence: the whole sequence on the embedded store and PouchDB, the part before the "-" on
+// CouchDB, whose sequence is the sum of its shards' (and _local documents add nothing). So when
+// the difference is exactly the number of writes, no one else wrote; when it is not, or a
+// sequence does not read as such, seq is kept: the next Refresh checks the trips written since,
+// which is correct, only slower.
+func ownWritesSeq(ctx context.Context, trips *vault.DB, seq string, written int) (string, error) {
+	_, now, err := trips.Changes(ctx, vault.ChangesQuery{Since: "now"})
+	if err != nil {
+		return "", err
+	}
+	before, ok1 := seqNumber(seq)
+	after, ok2 := seqNumber(now)
+	if ok1 && ok2 && after-before == int64(written) {
+		return now, nil
+	}
+	return seq, nil
+}
+
+// seqNumber reads the number a changes sequence starts with ("123" or "123-g1AAAA...").
+func seqNumber(seq string) (int64, bool) {
+	n, _, _ := strings.Cut(seq, "-")
+	v, err := strconv.ParseInt(n, 10, 64)
+	return v, err == nil
+}
+
+// staleAll checks every trip, and returns the stale ones and the figures of the others.
+func staleAll(ctx context.Context, trips *vault.DB, in Inputs, force bool, res *Result) ([]string, []Figures, error) {
 	var stale []string
+	var current []Figures
 	q := AllTrips()
-	q.Fields = []string{"_id", "openpath", "labels", "manual", "aggregation.stamp"}
+	q.Fields = []string{"_id", "openpath", "labels", "manual", "captureDevice", "aggregation"}
 	err := trips.Find(ctx, q, func(raw json.RawMessage) error {
 		var h head
 		if err := json.Unmarshal(raw, &h); err != nil {
@@ -147,10 +200,16 @@ func staleAll(ctx context.Context, trips *vault.DB, in Inputs, force bool, res *
 		res.Checked++
 		if force || h.isStale(in) {
 			stale = append(stale, h.ID)
+			return nil
 		}
+		f := Figures{ID: h.ID, CaptureDevice: h.Device}
+		if err := json.Unmarshal(h.Aggregation, &f.Aggregation); err != nil {
+			return fmt.Errorf("trip %s: aggregation: %w", h.ID, err)
+		}
+		current = append(current, f)
 		return nil
 	})
-	return stale, err
+	return stale, current, err
 }
 
 // changeSet is the trips the changes feed names since a checkpoint.
@@ -197,58 +256,76 @@ func staleSince(ctx context.Context, trips *vault.DB, in Inputs, seq string, res
 }
 
 func (h *head) isStale(in Inputs) bool {
-	return h.Aggregation.Stamp == nil || *h.Aggregation.Stamp != in.StampFor(h.Server, h.Labels, h.Manual)
+	var a struct {
+		Stamp *trip.Stamp `json:"stamp"`
+	}
+	if len(h.Aggregation) == 0 || json.Unmarshal(h.Aggregation, &a) != nil {
+		return true // none, or unreadable: computed again
+	}
+	return a.Stamp == nil || *a.Stamp != in.StampFor(h.Server, h.Labels, h.Manual)
 }
 
-// recompute computes and saves the aggregations of the trips with these ids.
-func recompute(ctx context.Context, trips *vault.DB, in Inputs, ids []string) (int, []TripError, error) {
+// recompute computes and saves the aggregations of the trips with these ids, and returns the
+// figures written.
+func recompute(ctx context.Context, trips *vault.DB, in Inputs, ids []string) ([]Figures, []TripError, error) {
 	docs, err := vault.GetMany[trip.Doc](ctx, trips, ids)
 	if err != nil {
-		return 0, nil, err
+		return nil, nil, err
 	}
 	var errs []TripError
 	var writes []*trip.Doc
+	var figs []Figures
 	for i := range docs {
 		d := &docs[i]
-		if err := setAggregation(d, in); err != nil {
+		a, err := setAggregation(d, in)
+		if err != nil {
 			errs = append(errs, TripError{ID: d.ID, Error: err.Error()})
 			continue
 		}
 		writes = append(writes, d)
+		figs = append(figs, Figures{ID: d.ID, CaptureDevice: d.CaptureDevice, Aggregation: a})
 	}
-	results, err := vault.SaveMany(ctx, trips, writes, 0)
+	results, err := vault.SaveMany(ctx, trips, writes, writeBatch)
 	if err != nil {
-		return 0, errs, err
+		return nil, errs, err
 	}
-	n := 0
+	written := figs[:0]
+	var again []string
 	for i, r := range results {
 		switch {
 		case r.Err == nil:
-			n++
+			written = append(written, figs[i])
 		case errors.Is(r.Err, vault.ErrConflict):
 			// Written meanwhile (a sync, an edit): compute again on the current copy.
 			if err := Save(ctx, trips, writes[i].ID, in, nil); err != nil {
-				return n, errs, err
+				return written, errs, err
 			}
-			n++
+			again = append(again, writes[i].ID)
 		default:
 			errs = append(errs, TripError{ID: writes[i].ID, Error: r.Err.Error()})
 		}
 	}
-	return n, errs, nil
+	if len(again) > 0 {
+		saved, err := vault.GetMany[Figures](ctx, trips, again)
+		if err != nil {
+			return written, errs, err
+		}
+		written = append(written, saved...)
+	}
+	return written, errs, nil
 }
 
-func setAggregation(d *trip.Doc, in Inputs) error {
+func setAggregation(d *trip.Doc, in Inputs) (trip.Aggregation, error) {
 	a, err := Compute(d, in)
 	if err != nil {
-		return err
+		return a, err
 	}
 	raw, err := json.Marshal(a)
 	if err != nil {
-		return err
+		return a, err
 	}
 	d.Aggregation = raw
-	return nil
+	return a, nil
 }
 
 // Save applies edit (when not nil) to the trip's current document, recomputes its aggregation
@@ -264,7 +341,8 @@ func Save(ctx context.Context, trips *vault.DB, id string, in Inputs, edit func(
 				return err
 			}
 		}
-		return setAggregation(d, in)
+		_, err := setAggregation(d, in)
+		return err
 	})
 	return err
 }

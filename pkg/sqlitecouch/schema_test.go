@@ -80,6 +80,20 @@ func TestSchemaOpensEveryReleasedVersion(t *testing.T) {
 			if sec, err := d.Security(ctx); err != nil || len(sec.Members.Names) != 1 {
 				t.Fatalf("security after the upgrade: %+v, %v", sec, err)
 			}
+			// The count of live documents, kept since version 3, starts from the file's.
+			var live int64
+			if err := c.sql.QueryRow(`SELECT count(*) FROM docs WHERE db = (SELECT id FROM dbs WHERE name = ?) AND deleted = 0`,
+				"alice/io-cozy-coachco2-settings").Scan(&live); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := d.AllDocs(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows.Close()
+			if got := rows.TotalRows(); live == 0 || got != live {
+				t.Fatalf("total_rows after the upgrade: %d, want the file's %d live documents", got, live)
+			}
 		})
 	}
 }
