@@ -40,9 +40,6 @@ type Coach struct {
 	refreshMu sync.Mutex
 	// memo keeps the figures cache decoded between requests.
 	memo figures.Memo
-	// inputsGen counts the changes of the inputs (under mu), so that a snapshot taken under
-	// other settings is not used.
-	inputsGen int
 	// snap is the last snapshot of the figures (under mu); snapMu makes the requests that find
 	// it stale take turns, so that one takes the new one while the others wait for it.
 	snap   *snapshot
@@ -117,7 +114,6 @@ func (c *Coach) setInputs(s settings.Settings) error {
 	}
 	c.mu.Lock()
 	c.settings, c.set, c.inputs = s, set, figures.NewInputs(set, s)
-	c.inputsGen++
 	c.mu.Unlock()
 	return nil
 }

@@ -18,10 +18,10 @@ import (
 // once built (its newest-first order is built once, on first use).
 type snapshot struct {
 	// seq is the trips database's update sequence up to which the figures cache, and so the
-	// snapshot, is known to be current; "" when it is not known (the next read refreshes).
+	// snapshot, is known to be current; "" when it is not known (the next read refreshes). A
+	// settings change that changes figures rewrites the trips, so moves it too; CO2 is computed
+	// with the factor set in force when read.
 	seq string
-	// gen is the generation of the inputs (settings) the snapshot was taken under.
-	gen int
 	// months are the months with trips, in order ("unknown" last, as the cache has it).
 	months []string
 	// byMonth are each month's trips in id order: the order of figures.Memo.Each.
@@ -196,8 +196,8 @@ func (g *seqGate) ask() {
 }
 
 // view returns the figures as they are now: the snapshot taken after the last refresh when no
-// trip changed since and the settings are the same (a question to the store, nothing read),
-// otherwise a new one after bringing the figures up to date.
+// trip changed since (a question to the store, nothing read), otherwise a new one after
+// bringing the figures up to date.
 func (c *Coach) view(ctx context.Context) (*snapshot, error) {
 	seq, err := c.seqs.seq(ctx)
 	if err != nil {
@@ -217,9 +217,6 @@ func (c *Coach) view(ctx context.Context) (*snapshot, error) {
 	if s := c.currentSnapshot(before); s != nil {
 		return s, nil
 	}
-	c.mu.RLock()
-	gen := c.inputsGen
-	c.mu.RUnlock()
 	res, err := c.Refresh(ctx)
 	if err != nil {
 		return nil, err
@@ -228,7 +225,7 @@ func (c *Coach) view(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &snapshot{gen: gen, byMonth: map[string][]cachedTrip{}}
+	s := &snapshot{byMonth: map[string][]cachedTrip{}}
 	err = c.memo.Each(ctx, c.trips, "", "", func(id string, ca figures.Cached) error {
 		month := "unknown" // as the cache files a trip without a start
 		if len(ca.LocalStart) >= 7 {
@@ -256,12 +253,11 @@ func (c *Coach) view(ctx context.Context) (*snapshot, error) {
 	return s, nil
 }
 
-// currentSnapshot returns the last snapshot when it is current at seq under the settings in
-// force, nil otherwise.
+// currentSnapshot returns the last snapshot when it is current at seq, nil otherwise.
 func (c *Coach) currentSnapshot(seq string) *snapshot {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if s := c.snap; s != nil && s.seq != "" && s.seq == seq && s.gen == c.inputsGen {
+	if s := c.snap; s != nil && s.seq != "" && s.seq == seq {
 		return s
 	}
 	return nil
