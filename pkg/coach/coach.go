@@ -317,27 +317,30 @@ func (c *Coach) ListTrips(ctx context.Context, q TripQuery) ([]TripSummary, int,
 		return nil, 0, err
 	}
 	set := c.FactorSet()
-	var out []TripSummary
-	total := 0
-	for _, t := range snap.newestIn(q.From, q.To) {
-		if q.From != "" && t.month < q.From || q.To != "" && t.month > q.To ||
-			len(q.Devices) > 0 && !slices.Contains(q.Devices, t.Device) ||
-			q.Mode != "" && !t.hasMode(q.Mode) || q.Purpose != "" && t.Purpose != q.Purpose {
-			continue
+	trips := snap.newestIn(q.From, q.To)
+	if len(q.Devices) > 0 || q.Mode != "" || q.Purpose != "" {
+		var kept []*cachedTrip
+		for _, t := range trips {
+			if (len(q.Devices) == 0 || slices.Contains(q.Devices, t.Device)) &&
+				(q.Mode == "" || t.hasMode(q.Mode)) && (q.Purpose == "" || t.Purpose == q.Purpose) {
+				kept = append(kept, t)
+			}
 		}
-		total++
-		if total <= q.Offset || q.Limit > 0 && len(out) == q.Limit {
-			continue // only counted
-		}
+		trips = kept
+	}
+	total := len(trips)
+	from, to := min(q.Offset, total), total
+	if q.Limit > 0 {
+		to = min(from+q.Limit, total)
+	}
+	out := make([]TripSummary, 0, to-from)
+	for _, t := range trips[from:to] {
 		a := t.Aggregation()
 		a.TotalCO2 = 0 // with the factor set in force
 		for _, s := range a.Sections {
 			a.TotalCO2 += set.SectionCO2(s.Mode, s.Distance)
 		}
 		out = append(out, Summarize(t.id, t.Device, a))
-	}
-	if out == nil {
-		out = []TripSummary{}
 	}
 	return out, total, nil
 }

@@ -2,6 +2,7 @@ package coach_test
 
 import (
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -148,5 +149,65 @@ func TestConcurrentReads(t *testing.T) {
 			})
 		}
 		wg.Wait()
+	}
+}
+
+// TestListFiltersAndPages: a filtered list is the whole list's rows that match, in the same order,
+// and pages put end to end give the list.
+func TestListFiltersAndPages(t *testing.T) {
+	ctx := t.Context()
+	v, err := vault.Open(ctx, filepath.Join(t.TempDir(), "vault.db"), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	n := coachtest.Fill(t, v, 5000) // two devices
+	c, err := coach.Open(ctx, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, total, err := c.ListTrips(ctx, coach.TripQuery{})
+	if err != nil || total != n || len(all) != n {
+		t.Fatalf("whole list: %d rows, total %d, %v; want %d", len(all), total, err, n)
+	}
+	month := all[len(all)/2].Start[:7]
+	var purpose trip.Purpose
+	for _, s := range all {
+		if s.Purpose != "" && purpose == "" {
+			purpose = s.Purpose
+		}
+	}
+	for _, q := range []coach.TripQuery{
+		{},
+		{Mode: trip.Bicycling},
+		{Purpose: purpose},
+		{Query: indicators.Query{Devices: []string{"phone-1"}}},
+		{Query: indicators.Query{From: month, To: month}},
+		{Query: indicators.Query{From: month, To: month, Devices: []string{"phone-0"}}, Mode: trip.Walking},
+	} {
+		var want []string
+		for _, s := range all {
+			if (q.From == "" || s.Start[:7] >= q.From) && (q.To == "" || s.Start[:7] <= q.To) &&
+				(len(q.Devices) == 0 || s.Device == q.Devices[0]) &&
+				(q.Mode == "" || slices.Contains(s.Modes, q.Mode)) && (q.Purpose == "" || s.Purpose == q.Purpose) {
+				want = append(want, s.ID)
+			}
+		}
+		if len(want) == 0 {
+			t.Errorf("%+v: no trip matches: a test of nothing", q)
+		}
+		var got []string
+		for q.Offset, q.Limit = 0, 7; q.Offset <= len(want); q.Offset += q.Limit {
+			page, total, err := c.ListTrips(ctx, q)
+			if err != nil || total != len(want) {
+				t.Fatalf("%+v: total %d, %v; want %d", q, total, err, len(want))
+			}
+			for _, s := range page {
+				got = append(got, s.ID)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v: pages give %d trips, want the %d of the whole list that match, in its order", q, len(got), len(want))
+		}
 	}
 }
