@@ -10,6 +10,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
 	"github.com/coachco2/coachco2/pkg/coach/coachtest"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/indicators"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/settings"
@@ -166,17 +167,22 @@ func TestListFiltersAndPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A few trips with a purpose (the generated ones have none: no home or work is set).
+	list, _, err := c.ListTrips(ctx, coach.TripQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	purpose := trip.Shopping
+	for _, i := range []int{10, 500, 2000} {
+		if _, err := c.Edit(ctx, list[i].ID, figures.Edit{Purpose: &purpose}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	all, total, err := c.ListTrips(ctx, coach.TripQuery{})
 	if err != nil || total != n || len(all) != n {
 		t.Fatalf("whole list: %d rows, total %d, %v; want %d", len(all), total, err, n)
 	}
 	month := all[len(all)/2].Start[:7]
-	var purpose trip.Purpose
-	for _, s := range all {
-		if s.Purpose != "" && purpose == "" {
-			purpose = s.Purpose
-		}
-	}
 	for _, q := range []coach.TripQuery{
 		{},
 		{Mode: trip.Bicycling},
