@@ -40,6 +40,12 @@ type Coach struct {
 	refreshMu sync.Mutex
 	// memo keeps the figures cache decoded between requests.
 	memo figures.Memo
+	// snap is the last snapshot of the figures (under mu); snapMu makes the requests that find
+	// it stale take turns, so that one takes the new one while the others wait for it.
+	snap   *snapshot
+	snapMu sync.Mutex
+	// seqs asks the trips database's update sequence for concurrent requests at once.
+	seqs seqGate
 
 	// life bounds the coach's background work: Open's context.
 	life context.Context
@@ -70,6 +76,7 @@ func Open(ctx context.Context, v *vault.Vault) (*Coach, error) {
 	if c.trips, err = v.DB(ctx, vault.DoctypeTrips); err != nil {
 		return nil, err
 	}
+	c.seqs.read = func() (string, error) { return c.updateSeq(c.life) }
 	if err := c.trips.EnsureIndexes(ctx, figures.Indexes...); err != nil {
 		return nil, err
 	}
@@ -254,28 +261,23 @@ func (c *Coach) SuggestPlaces(ctx context.Context) (home, work *places.Suggestio
 	return figures.SuggestPlaces(ctx, c.trips)
 }
 
-// Report computes the indicators of a query; set nil means the factor set in force.
+// Report computes the indicators of a query; set nil means the factor set in force. The report is
+// computed once until the trips or the settings change, and shared by the callers asking for it
+// meanwhile: read it, never modify it.
 func (c *Coach) Report(ctx context.Context, q indicators.Query, set *co2.FactorSet) (*indicators.Report, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	// The trips may have changed since (a sync, an edit): bring the figures up to date first.
-	// This reads the changes since the last check, which costs next to nothing when there is none.
-	if _, err := c.Refresh(ctx); err != nil {
+	// The trips may have changed since (a sync, an edit): the view brings the figures up to date
+	// first, which costs one question to the store when nothing changed.
+	snap, err := c.view(ctx)
+	if err != nil {
 		return nil, err
 	}
 	if set == nil {
 		set = c.FactorSet()
 	}
-	acc := indicators.New(q, set)
-	err := c.memo.Each(ctx, c.trips, q.From, q.To, func(_ string, ca figures.Cached) error {
-		acc.Add(indicators.Trip{Device: ca.Device, Aggregation: ca.Aggregation()})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return acc.Report(), nil
+	return snap.report(q, set), nil
 }
 
 // TripQuery filters a trip list.
@@ -305,71 +307,51 @@ type TripSummary struct {
 }
 
 // ListTrips returns the trips matching q, newest first, and how many match in all. It reads the
-// figures cache, and only the months asked for.
+// figures as the view has them, and makes a row only of the trips of the page asked for.
 func (c *Coach) ListTrips(ctx context.Context, q TripQuery) ([]TripSummary, int, error) {
 	if err := q.Validate(); err != nil {
 		return nil, 0, err
 	}
-	if _, err := c.Refresh(ctx); err != nil {
-		return nil, 0, err
-	}
-	set := c.FactorSet()
-	var all []TripSummary
-	var starts []float64
-	err := c.memo.Each(ctx, c.trips, q.From, q.To, func(id string, ca figures.Cached) error {
-		if len(q.Devices) > 0 && !slices.Contains(q.Devices, ca.Device) {
-			return nil
-		}
-		a := ca.Aggregation()
-		if q.Mode != "" && !slices.Contains(a.Modes, q.Mode) || q.Purpose != "" && a.Purpose != q.Purpose {
-			return nil
-		}
-		a.TotalCO2 = 0 // with the factor set in force
-		for _, s := range a.Sections {
-			a.TotalCO2 += set.SectionCO2(s.Mode, s.Distance)
-		}
-		all = append(all, Summarize(id, ca.Device, a))
-		starts = append(starts, ca.StartTS)
-		return nil
-	})
+	snap, err := c.view(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	idx := make([]int, len(all))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(x, y int) int { // newest first
-		switch {
-		case starts[x] > starts[y]:
-			return -1
-		case starts[x] < starts[y]:
-			return 1
+	set := c.FactorSet()
+	trips := snap.newestIn(q.From, q.To)
+	if len(q.Devices) > 0 || q.Mode != "" || q.Purpose != "" {
+		var kept []*cachedTrip
+		for _, t := range trips {
+			if (len(q.Devices) == 0 || slices.Contains(q.Devices, t.Device)) &&
+				(q.Mode == "" || t.hasMode(q.Mode)) && (q.Purpose == "" || t.Purpose == q.Purpose) {
+				kept = append(kept, t)
+			}
 		}
-		return strings.Compare(all[x].ID, all[y].ID)
-	})
-	total := len(all)
+		trips = kept
+	}
+	total := len(trips)
 	from, to := min(q.Offset, total), total
 	if q.Limit > 0 {
 		to = min(from+q.Limit, total)
 	}
 	out := make([]TripSummary, 0, to-from)
-	for _, i := range idx[from:to] {
-		out = append(out, all[i])
+	for _, t := range trips[from:to] {
+		a := t.Aggregation()
+		a.TotalCO2 = 0 // with the factor set in force
+		for _, s := range a.Sections {
+			a.TotalCO2 += set.SectionCO2(s.Mode, s.Distance)
+		}
+		out = append(out, Summarize(t.id, t.Device, a))
 	}
 	return out, total, nil
 }
 
 // LastMonth returns the last month with trips ("YYYY-MM"), "" when there are none.
 func (c *Coach) LastMonth(ctx context.Context) (string, error) {
-	if _, err := c.Refresh(ctx); err != nil {
+	snap, err := c.view(ctx)
+	if err != nil || len(snap.months) == 0 {
 		return "", err
 	}
-	months, err := figures.Months(ctx, c.trips)
-	if err != nil || len(months) == 0 {
-		return "", err
-	}
-	return months[len(months)-1], nil
+	return snap.months[len(snap.months)-1], nil
 }
 
 // Summarize makes a trip's list row from its figures.

@@ -31,6 +31,10 @@ import (
 // [WithBusyTimeout] says otherwise.
 const DefaultBusyTimeout = 10 * time.Second
 
+// MaxIdleConns is how many of its connections an open file keeps idle, for at most a minute: as
+// many queries at once as a web app serves need no new connection.
+const MaxIdleConns = 16
+
 // header starts every SQLite database file.
 const header = "SQLite format 3\x00"
 
@@ -96,6 +100,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// database/sql keeps 2 idle connections by default: past 2 concurrent queries (a web app's
+	// requests), each query would open a connection (its pragmas, a cold page cache) and close
+	// it (a WAL checkpoint). Keep those a burst opened, for a while.
+	db.SetMaxIdleConns(MaxIdleConns)
+	db.SetConnMaxIdleTime(time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -62,6 +62,10 @@ func when(iso string) string {
 	return iso
 }
 
+// isPage says whether r asks for a page rather than the JSON API, which leaves out what only a
+// page shows (charts, maps).
+func isPage(r *http.Request) bool { return !strings.HasPrefix(r.URL.Path, "/api/") }
+
 // notFound answers a page that does not exist with the error page and its whole menu (JSON
 // under /api/), rather than the mux's bare text.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
@@ -107,16 +111,22 @@ func (s *Server) dashboard(r *http.Request) (view, error) {
 		return nil, err
 	}
 	v := &dashboardView{Report: rep, Year: end.Format("2006"), BikeGoal: s.coach.Settings().BikeGoal.Target}
+	html := isPage(r)
 	var bars []bar
 	for m := start; !m.After(end); m = m.AddDate(0, 1, 0) {
 		key := m.Format("2006-01")
 		v.Months = append(v.Months, key)
-		f := rep.ByMonth[key]
-		bars = append(bars, bar{Label: m.Format("01/06"), Value: f.CO2Kg, Text: i18n.For(lang).Sprintf("%.1f kg", f.CO2Kg), Color: "#00897b"})
+		if html {
+			f := rep.ByMonth[key]
+			bars = append(bars, bar{Label: m.Format("01/06"), Value: f.CO2Kg, Text: i18n.For(lang).Sprintf("%.1f kg", f.CO2Kg), Color: "#00897b"})
+		}
 	}
 	v.ThisMonth = rep.ByMonth[end.Format("2006-01")]
 	v.LastMonth = rep.ByMonth[time.Date(end.Year(), end.Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")]
 	v.BikeDays = rep.BikeCommuteDays[v.Year]
+	if !html {
+		return v, nil // the charts are the page's only
+	}
 	v.Chart = columnChart(translate(lang, "dash.chart"), yAxis{Unit: translate(lang, "col.co2"), Format: func(x float64) string {
 		return i18n.For(lang).Number(x, axisDecimals(x))
 	}}, bars)
@@ -246,6 +256,9 @@ func (s *Server) tripDetail(r *http.Request) (view, error) {
 			return nil, err
 		}
 		v.Copies = len(copies)
+	}
+	if !isPage(r) {
+		return v, nil // the map is the page's only
 	}
 	if sections, err := d.Sections(); err == nil {
 		v.Map = routeMap(translate(s.lang(r), "trip.route")+": "+a.ShownTitle(), sections, modes, s.baseLayer(r.Context()))
@@ -464,8 +477,8 @@ func axisDecimals(x float64) int {
 	return 0
 }
 
-// monthly builds the monthly charts from a report of months.
-func monthly(lang string, rep *indicators.Report, months []string) *monthlyView {
+// monthly builds the monthly figures from a report of months, and their charts for a page.
+func monthly(lang string, rep *indicators.Report, months []string, charts bool) *monthlyView {
 	loc := i18n.For(lang)
 	v := &monthlyView{Months: months, CO2Kg: map[trip.Group][]float64{}, DistanceKm: map[trip.Group][]float64{}, Share: map[trip.Group][]float64{}}
 	for _, g := range groupOrder {
@@ -487,6 +500,9 @@ func monthly(lang string, rep *indicators.Report, months []string) *monthlyView 
 			v.Groups = append(v.Groups, g)
 			v.CO2Kg[g], v.DistanceKm[g], v.Share[g] = co2s, kms, shares
 		}
+	}
+	if !charts {
+		return v
 	}
 	labels := make([]string, len(months))
 	for i, m := range months {
@@ -547,7 +563,9 @@ func (s *Server) analysis(r *http.Request) (view, error) {
 	}
 	v := &analysisView{Period: period, Report: rep}
 	lang := s.lang(r)
-	v.ModeChart, v.PurposeChart = breakdownCharts(lang, rep)
+	if isPage(r) {
+		v.ModeChart, v.PurposeChart = breakdownCharts(lang, rep)
+	}
 	// The months charted: the year's, or the 12 up to the month.
 	last, err := time.Parse("2006-01", q.To)
 	if err != nil {
@@ -565,7 +583,7 @@ func (s *Server) analysis(r *http.Request) (view, error) {
 	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
 		months = append(months, m.Format("2006-01"))
 	}
-	v.Monthly = monthly(lang, yearRep, months)
+	v.Monthly = monthly(lang, yearRep, months, isPage(r))
 	return v, nil
 }
 
