@@ -219,6 +219,15 @@ type State struct {
 
 // List returns every account with its state.
 func (s *Service) List(ctx context.Context) ([]State, error) {
+	// Which accounts sync is read before the accounts: a sync records its run before it ends,
+	// so an account shown as not syncing shows the run that ended last (read the other way, a
+	// run ending in between would show as over with the run before it).
+	s.mu.Lock()
+	running := make(map[string]tripsync.Summary, len(s.running))
+	for id, p := range s.running {
+		running[id] = *p
+	}
+	s.mu.Unlock()
 	list, err := s.store.List(ctx)
 	if err != nil {
 		return nil, err
@@ -234,11 +243,9 @@ func (s *Service) List(ctx context.Context) ([]State, error) {
 		if c := a.Data.Cursors.Trips; c > 0 {
 			st.UpTo = time.Unix(0, int64(c*1e9)).UTC()
 		}
-		s.mu.Lock()
-		if p, ok := s.running[a.ID]; ok {
-			st.Syncing, st.Progress = true, *p
+		if p, ok := running[a.ID]; ok {
+			st.Syncing, st.Progress = true, p
 		}
-		s.mu.Unlock()
 		out = append(out, st)
 	}
 	return out, nil
