@@ -364,7 +364,8 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 		if err = r.fetched(err); err != nil {
 			return false, err
 		}
-		window = nextWindow(a.w.count, a.w.size, end-from)
+		seconds := end - from
+		window = nextWindow(a.w.count, a.w.size, seconds)
 		if from = end; ahead && from < upper && ctx.Err() == nil && (r.opts.Deadline.IsZero() || !r.opts.Now().After(r.opts.Deadline)) {
 			if from >= sparse {
 				window = max(window, upper-from)
@@ -374,6 +375,11 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 		}
 		if err := save(a.w); err != nil {
 			return false, err
+		}
+		if next == nil {
+			// Saving may have fetched the trips themselves (getTrips): the next window is sized by
+			// them too, so that it holds no more trips in memory than an answer would.
+			window = nextWindow(a.w.count, a.w.size, seconds)
 		}
 		if r.opts.Progress != nil {
 			r.opts.Progress(r.sum)
@@ -399,7 +405,8 @@ func nextWindow(count, size int, seconds float64) float64 {
 // window is one answer of find_entries: its entries split into trips and labels, and, once
 // converted, its composite trips.
 type window struct {
-	// count and size are the answer's number of entries and bytes.
+	// count and size are the answer's number of entries and bytes, and size also counts the
+	// trips' bytes when saving fetches them (getTrips).
 	count, size         int
 	tripEntries, labels []openpath.Entry
 	// end is the window's end, the cursor once it is saved; now the run's clock when it was asked.
@@ -451,6 +458,11 @@ func (r *run) saveWindow(ctx context.Context, w *window, composite, tripCursor b
 			var err error
 			if missing, err = r.tripsOfDays(tripEntries, now, b); err != nil {
 				return err
+			}
+			for _, d := range b.docs {
+				for _, s := range d.Series {
+					w.size += len(s)
+				}
 			}
 		}
 	}
