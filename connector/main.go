@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -21,10 +22,14 @@ import (
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/i18n"
 	"github.com/coachco2/coachco2/pkg/konnector"
+	"github.com/coachco2/coachco2/pkg/tripsync"
 	"github.com/coachco2/coachco2/pkg/ui/locale"
 )
 
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" { // the person's own limit wins
+		debug.SetMemoryLimit(tripsync.MemoryLimit)
+	}
 	ctx, stop := notifyInterrupt(context.Background())
 	var code int
 	if konnector.Detect(os.Getenv) && len(os.Args) == 1 {

@@ -53,16 +53,160 @@ func offsetOf(dec *json.Decoder, err error) error {
 	return err
 }
 
-// decodeList streams an answer shaped {"<field>": [object, ...], ...} and calls each with every
-// object of the field's list, in order. Each raw value is a fresh copy the callee may keep; nothing
-// else of the answer is retained; other fields are ignored.
+// decodeList reads an answer shaped {"<field>": [object, ...], ...} and calls each with every
+// object of the field's list, in order. Each raw value is a sub-slice of the answer, read whole
+// into one buffer: the callee may keep it (its capacity ends with it), and keeps the buffer with
+// it. Other fields are ignored.
 //
 // The field must be there, once, as a list of objects: e-mission always answers a list, [] when
 // there is nothing. An answer without it ({}, {"error": ...}, null), with null in its place or in
 // the list, or with anything else there is a *parseError: reading it as "nothing" would move a
 // sync's cursor past data never fetched. If the reader itself fails, its error is returned.
 func decodeList(r io.Reader, field string, each func(raw json.RawMessage) error) error {
+	answer, err := readAnswer(r)
+	if err != nil {
+		return err
+	}
+	// An answer of the expected shape is validated once and cut into its elements without a copy;
+	// any other is read again by encoding/json's decoder, whose errors say where it went wrong.
+	if gjson.ValidBytes(answer) {
+		if elements, ok := listElements(answer, field); ok {
+			for _, e := range elements {
+				if err := each(answer[e[0]:e[1]:e[1]]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	return decodeListSlowly(bytes.NewReader(answer), field, each)
+}
+
+// readAnswer reads the whole answer, in one allocation when the reader knows its length.
+func readAnswer(r io.Reader) ([]byte, error) {
+	size := int64(bytes.MinRead)
+	if h, ok := r.(interface{ sizeHint() int64 }); ok && h.sizeHint() > 0 {
+		size = h.sizeHint() + 1 // +1: room for the read that sees the end
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// maxDepth is encoding/json's nesting limit, beyond which it refuses an answer.
+const maxDepth = 10000
+
+// listElements returns the bounds of the elements of field's list in answer, valid JSON, when the
+// answer is an object holding field once (its key without escapes), as a list of objects, nested
+// no deeper than encoding/json reads; ok is false otherwise.
+func listElements(answer []byte, field string) (elements [][2]int, ok bool) {
+	i := skipSpace(answer, 0)
+	if answer[i] != '{' {
+		return nil, false
+	}
+	list := -1
+	for i = skipSpace(answer, i+1); answer[i] != '}'; {
+		keyEnd := skipValue(answer, i, 0)
+		key := answer[i+1 : keyEnd-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			return nil, false
+		}
+		v := skipSpace(answer, skipSpace(answer, keyEnd)+1) // past the colon
+		if string(key) == field {
+			if list >= 0 {
+				return nil, false // twice
+			}
+			list = v
+		}
+		if i = skipValue(answer, v, 1); i < 0 {
+			return nil, false
+		}
+		if i = skipSpace(answer, i); answer[i] == ',' {
+			i = skipSpace(answer, i+1)
+		}
+	}
+	if list < 0 || answer[list] != '[' {
+		return nil, false
+	}
+	for i = skipSpace(answer, list+1); answer[i] != ']'; {
+		if answer[i] != '{' {
+			return nil, false
+		}
+		end := skipValue(answer, i, 2)
+		if end < 0 {
+			return nil, false
+		}
+		elements = append(elements, [2]int{i, end})
+		if i = skipSpace(answer, end); answer[i] == ',' {
+			i = skipSpace(answer, i+1)
+		}
+	}
+	return elements, true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value starting at b[i], inside depth objects or
+// lists; -1 when it nests deeper than maxDepth.
+func skipValue(b []byte, i, depth int) int {
+	open := 0
+	for ; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '"':
+			for i++; b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if open == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			if open++; depth+open > maxDepth {
+				return -1
+			}
+		case '}', ']':
+			if open--; open == 0 {
+				return i + 1
+			}
+		default:
+			if open == 0 && c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				// A number or a literal: up to the next delimiter.
+				for i < len(b) && !delimiter(b[i]) {
+					i++
+				}
+				return i
+			}
+		}
+	}
+	return i
+}
+
+func delimiter(c byte) bool {
+	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+// decodeListSlowly is decodeList with encoding/json's streaming decoder, for the answers it refuses
+// (see decodeList).
+func decodeListSlowly(r io.Reader, field string, each func(raw json.RawMessage) error) error {
 	dec := json.NewDecoder(r)
+	dec.UseNumber() // a number where the answer's object should be is named, even out of float64's range
 	tok, err := dec.Token()
 	if err != nil {
 		if err == io.EOF {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"go/build"
 	"io"
 	"net/url"
@@ -250,6 +251,15 @@ func FuzzDecodeAnswer(f *testing.F) {
 		valid := json.Valid(data)
 		for _, field := range []string{"phone_data", "timeline"} {
 			els, err := decodeAll(data, field)
+			// The fast path gives what encoding/json's decoder gives, elements and errors alike.
+			var slow []json.RawMessage
+			serr := decodeListSlowly(bytes.NewReader(data), field, func(raw json.RawMessage) error {
+				slow = append(slow, raw)
+				return nil
+			})
+			if fmt.Sprint(err) != fmt.Sprint(serr) || (err == nil && !slices.EqualFunc(els, slow, func(a, b json.RawMessage) bool { return bytes.Equal(a, b) })) {
+				t.Fatalf("%s: decodeList gives %d elements, %v; encoding/json's decoder %d, %v", field, len(els), err, len(slow), serr)
+			}
 			if err != nil {
 				var pe *parseError
 				if !errors.As(err, &pe) {

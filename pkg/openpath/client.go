@@ -498,6 +498,7 @@ func (c *Client) attempt(ctx context.Context, route Route, path string, body []b
 		return 0, aerr
 	}
 	cr.r = &cappedReader{r: resp.Body, left: c.maxAnswer, limit: c.maxAnswer}
+	cr.hint = resp.ContentLength
 	items, err := decode(cr)
 	c.stats.bytes(route, cr.n)
 	if err == nil {
@@ -638,7 +639,12 @@ type countingReader struct {
 	r   io.Reader
 	n   int64
 	err error
+	// hint is the answer's declared length (Content-Length), -1 or 0 when unknown.
+	hint int64
 }
+
+// sizeHint lets decodeList read the answer in one allocation.
+func (cr *countingReader) sizeHint() int64 { return cr.hint }
 
 func (cr *countingReader) Read(p []byte) (int, error) {
 	n, err := cr.r.Read(p)

@@ -33,6 +33,17 @@ func FuzzDocument(f *testing.F) {
 	f.Add(`{"a": 1} {"b": 2}`)
 	f.Add(`{"\u00e9\"": "\\"}`)
 	f.Fuzz(func(t *testing.T, in string) {
+		// parseObject's fast path cuts what encoding/json's decoder reads, and refuses the same.
+		fast, ferr := parseObject([]byte(in))
+		slow, serr := parseObjectSlowly([]byte(in))
+		if (ferr == nil) != (serr == nil) || len(fast) != len(slow) {
+			t.Fatalf("parseObject: %d members, %v; the decoder: %d, %v", len(fast), ferr, len(slow), serr)
+		}
+		for i := range fast {
+			if fast[i].key != slow[i].key || !bytes.Equal(fast[i].raw, slow[i].raw) {
+				t.Fatalf("member %d: %q: %s; the decoder: %q: %s", i, fast[i].key, fast[i].raw, slow[i].key, slow[i].raw)
+			}
+		}
 		d, err := parseDocumentJSON([]byte(in))
 		if err != nil {
 			return

@@ -9,8 +9,10 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-kivik/kivik/v4/x/mango"
+	"github.com/tidwall/gjson"
 	"golang.org/x/text/collate"
 )
 
@@ -506,8 +508,96 @@ func objectMembers(raw json.RawMessage) ([]member, error) {
 	return d, nil
 }
 
-// parseObject returns the members of a JSON object without decoding their values.
+// parseObject returns the members of a JSON object without decoding their values. Each member's
+// raw value is a sub-slice of raw (its capacity ends with it).
 func parseObject(raw []byte) ([]member, error) {
+	// A valid object is validated once and cut into its members without copies: documents are
+	// trips of tens of kB. Anything else is left to encoding/json's decoder, for its errors.
+	if gjson.ValidBytes(raw) {
+		if members, ok := objectMembersOf(raw); ok {
+			return members, nil
+		}
+	}
+	return parseObjectSlowly(raw)
+}
+
+// maxDepth is encoding/json's nesting limit, beyond which its decoder refuses a value.
+const maxDepth = 10000
+
+// objectMembersOf cuts the valid JSON raw into its members when it is an object whose keys have no
+// escapes and are valid UTF-8, nested no deeper than encoding/json reads; ok is false otherwise.
+func objectMembersOf(raw []byte) (members []member, ok bool) {
+	i := skipSpace(raw, 0)
+	if raw[i] != '{' {
+		return nil, false
+	}
+	for i = skipSpace(raw, i+1); raw[i] != '}'; {
+		keyEnd := skipValue(raw, i, 1)
+		key := raw[i+1 : keyEnd-1]
+		if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) { // keys encoding/json rewrites
+			return nil, false
+		}
+		v := skipSpace(raw, skipSpace(raw, keyEnd)+1) // past the colon
+		end := skipValue(raw, v, 1)
+		if end < 0 {
+			return nil, false
+		}
+		members = append(members, member{key: string(key), raw: raw[v:end:end]})
+		if i = skipSpace(raw, end); raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		}
+	}
+	return members, true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value starting at b[i], inside depth objects or
+// lists; -1 when it nests deeper than maxDepth.
+func skipValue(b []byte, i, depth int) int {
+	open := 0
+	for ; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '"':
+			for i++; b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if open == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			if open++; depth+open > maxDepth {
+				return -1
+			}
+		case '}', ']':
+			if open--; open == 0 {
+				return i + 1
+			}
+		default:
+			if open == 0 && c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				for i < len(b) && !delimiter(b[i]) { // a number or a literal
+					i++
+				}
+				return i
+			}
+		}
+	}
+	return i
+}
+
+func delimiter(c byte) bool {
+	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+// parseObjectSlowly is parseObject with encoding/json's decoder.
+func parseObjectSlowly(raw []byte) ([]member, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil, fmt.Errorf("not a JSON object")

@@ -176,3 +176,28 @@ func TestHugeLabelIsCapped(t *testing.T) {
 		t.Errorf("CapText cut a short text: %q", got)
 	}
 }
+
+// TestEncodeIsMarshal: Encode writes what json.Marshal writes, the series copied as they are.
+func TestEncodeIsMarshal(t *testing.T) {
+	series := json.RawMessage(`{"type":"FeatureCollection","features":[],"properties":{"name":"a <b> & c"}}`)
+	for _, d := range []trip.Doc{
+		{},
+		{ID: "t1", Rev: "1-a", StartDate: "x", Series: []json.RawMessage{series}},
+		{ID: "t2", Labels: trip.Labels{Mode: &trip.Label{Value: "bike", WriteTS: 2}}, Manual: json.RawMessage(`{"m":1}`), Series: []json.RawMessage{series, nil}},
+		{ID: "t3", Series: []json.RawMessage{}},
+	} {
+		got, err := d.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(&d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Marshal escapes the series' <, > and & for HTML; Encode keeps them: the same JSON.
+		var g, w any
+		if json.Unmarshal(got, &g) != nil || json.Unmarshal(want, &w) != nil || !reflect.DeepEqual(g, w) {
+			t.Errorf("Encode:\n%s\njson.Marshal:\n%s", got, want)
+		}
+	}
+}

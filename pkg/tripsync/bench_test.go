@@ -6,8 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
+	"io"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,12 +50,9 @@ func BenchmarkSync100k(b *testing.B) {
 //     limit); sync/raw-% is the one over the other;
 //   - requests/1000trips to the trip server;
 //   - VmHWM-MB, the process's peak resident memory during the sync (the embedded vault's mapped
-//     pages included), and peak-heap-MB, the Go heap's.
+//     pages included; the trip server runs in a process of its own, see syncOnce), and
+//     peak-heap-MB, the Go heap's over the whole run (the raw writes included).
 func benchSync(b *testing.B, users, minTrips int) {
-	gen, err := tripgen.New(tripgen.Config{Users: users, Days: 2100, Seed: 42, Start: openpath.Date{Year: 2018, Month: 1, Day: 1}})
-	if err != nil {
-		b.Fatal(err)
-	}
 	for _, backend := range couch.Backends() {
 		for _, path := range []string{"composite", "getTrips"} {
 			b.Run(backend.Name+"/"+path, func(b *testing.B) {
@@ -59,7 +61,7 @@ func benchSync(b *testing.B, users, minTrips int) {
 				var hwm uint64
 				mem := peakmem.Start(b, 20*time.Millisecond)
 				for b.Loop() {
-					r := syncOnce(b, backend, gen, path == "getTrips", minTrips)
+					r := syncOnce(b, backend, devserverSpec{Users: users, Days: 2100, Seed: 42, TimelineOnly: path == "getTrips"}, minTrips)
 					trips += r.trips
 					requests += r.requests
 					syncTime += r.elapsed
@@ -90,16 +92,13 @@ type syncResult struct {
 	trips0 *vault.DB
 }
 
-// syncOnce syncs gen's users into a new vault and returns what it took.
-func syncOnce(b *testing.B, backend vaulttest.Backend, gen *tripgen.Generator, timelineOnly bool, minTrips int) syncResult {
+// syncOnce syncs the generated users into a new vault and returns what it took. The trip server
+// runs in a process of its own, as a real one runs on another machine: the process's resident
+// memory (VmHWM) is then the connector's and its vault's alone. Its CPU still counts against the
+// sync's time, on the same machine.
+func syncOnce(b *testing.B, backend vaulttest.Backend, spec devserverSpec, minTrips int) syncResult {
 	ctx := context.Background()
-	srv, err := devserver.New(devserver.Options{Seed: 1, TimelineOnly: timelineOnly})
-	if err != nil {
-		b.Fatal(err)
-	}
-	tokens := srv.AddGenerated(gen)
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
+	url, tokens := startDevserver(b, spec)
 	v, _, _ := backend.Open(b)
 	tripsDB := benchTripsDB(b, v)
 	accountsDB, _ := v.DB(ctx, vault.DoctypeAccounts)
@@ -112,13 +111,16 @@ func syncOnce(b *testing.B, backend vaulttest.Backend, gen *tripgen.Generator, t
 		b.Fatal(err)
 	}
 	var r syncResult
+	// Under the connector's memory limit, as the command runs (connector/main.go).
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(tripsync.MemoryLimit))
+	runtime.GC()
 	resetPeakRSS(b)
 	for _, token := range tokens {
-		a, _, err := store.Ensure(ctx, accounts.New{ServerURL: hs.URL, Token: token, Device: token})
+		a, _, err := store.Ensure(ctx, accounts.New{ServerURL: url, Token: token, Device: token})
 		if err != nil {
 			b.Fatal(err)
 		}
-		client, _ := openpath.New(hs.URL, token)
+		client, _ := openpath.New(url, token)
 		start := time.Now()
 		sum, err := engine.Sync(ctx, a, client, tripsync.Options{})
 		r.elapsed += time.Since(start)
@@ -136,6 +138,85 @@ func syncOnce(b *testing.B, backend vaulttest.Backend, gen *tripgen.Generator, t
 	}
 	r.trips0 = tripsDB
 	return r
+}
+
+// devserverEnv, set to a devserverSpec in JSON, makes the test binary a trip server (see
+// TestMain).
+const devserverEnv = "COACHCO2_TRIPSYNC_DEVSERVER"
+
+// devserverSpec is the users a benchmark's trip server generates.
+type devserverSpec struct {
+	Users, Days  int
+	Seed         int64
+	TimelineOnly bool
+}
+
+// devserverReady is the line a trip server process writes once it listens.
+type devserverReady struct {
+	URL    string
+	Tokens []string
+}
+
+// serveDevserver serves generated users on a loopback port until its standard input closes.
+func serveDevserver(spec string) int {
+	var s devserverSpec
+	if err := json.Unmarshal([]byte(spec), &s); err != nil {
+		fmt.Fprintln(os.Stderr, "devserver spec:", err)
+		return 2
+	}
+	gen, err := tripgen.New(tripgen.Config{Users: s.Users, Days: s.Days, Seed: s.Seed, Start: openpath.Date{Year: 2018, Month: 1, Day: 1}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	srv, err := devserver.New(devserver.Options{Seed: 1, TimelineOnly: s.TimelineOnly})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	tokens := srv.AddGenerated(gen)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	go func() { _ = http.Serve(ln, srv) }()
+	ready, _ := json.Marshal(devserverReady{URL: "http://" + ln.Addr().String(), Tokens: tokens})
+	fmt.Printf("%s\n", ready)
+	_, _ = io.Copy(io.Discard, os.Stdin) // until the benchmark closes it, or ends
+	return 0
+}
+
+// startDevserver starts a trip server process for spec, stopped when b ends.
+func startDevserver(b *testing.B, spec devserverSpec) (url string, tokens []string) {
+	js, _ := json.Marshal(spec)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), devserverEnv+"="+string(js))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close() // the server's signal to stop
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadBytes('\n')
+	var ready devserverReady
+	if err == nil {
+		err = json.Unmarshal(line, &ready)
+	}
+	if err != nil {
+		b.Fatalf("trip server process: %v", err)
+	}
+	return ready.URL, ready.Tokens
 }
 
 // benchTripsDB opens the trips database of v with the sync's index.

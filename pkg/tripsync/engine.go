@@ -138,7 +138,7 @@ const (
 	// few requests per thousand trips, far within the client's cap (openpath.DefaultMaxAnswerBytes)
 	// and the server's (openpath.ServerEntryCap), and a window's trips held in memory at once stay
 	// small. maxGrowth bounds how fast they grow after a sparse window.
-	answerBytes   = 32 << 20
+	answerBytes   = 24 << 20
 	answerEntries = openpath.ServerEntryCap / 5
 	maxGrowth     = 16
 	// sameTripSlack is how far a re-processed trip's start and end may move and still be the
@@ -149,6 +149,12 @@ const (
 	// labelLookback is how far behind their cursor labels are read again (see sync).
 	labelLookback = 14 * 24 * time.Hour
 )
+
+// MemoryLimit is the soft memory limit the connector runs under (runtime/debug.SetMemoryLimit).
+// A sync holds about three windows' answers at once (see answerBytes), and the garbage collector,
+// left to its default pace, lets the heap grow to twice that before collecting: under the limit
+// it collects sooner, and the process stays resident under 150 MB, whatever the number of trips.
+const MemoryLimit = 96 << 20
 
 // Engine syncs accounts into one vault.
 type Engine struct {
@@ -257,8 +263,8 @@ func (r *run) sync(ctx context.Context) error {
 	from := min(r.start(r.sum.Cursor.Trips, span), r.start(r.sum.Cursor.Labels, span))
 	// On the getTrips path, saving a window makes requests of its own: the next window is asked for
 	// only after it, so that requests follow one another as the server sees them.
-	done, err := r.windows(ctx, append(keys, openpath.LabelKeys()...), from, upper, span.EndTS, r.opts.FirstWindow.Seconds(), composite, func(entries []openpath.Entry, end float64) error {
-		return r.saveWindow(ctx, entries, composite, true, end)
+	done, err := r.windows(ctx, append(keys, openpath.LabelKeys()...), from, upper, span.EndTS, r.opts.FirstWindow.Seconds(), composite, composite, func(w *window) error {
+		return r.saveWindow(ctx, w, composite, true)
 	})
 	if err != nil || !done || !r.opts.Since.IsZero() {
 		return err
@@ -271,8 +277,8 @@ func (r *run) sync(ctx context.Context) error {
 	if lookback >= from {
 		return nil // nothing was read before this run
 	}
-	_, err = r.windows(ctx, openpath.LabelKeys(), lookback, from, from, from-lookback, true, func(entries []openpath.Entry, end float64) error {
-		return r.saveWindow(ctx, entries, false, false, end)
+	_, err = r.windows(ctx, openpath.LabelKeys(), lookback, from, from, from-lookback, true, false, func(w *window) error {
+		return r.saveWindow(ctx, w, false, false)
 	})
 	return err
 }
@@ -303,20 +309,26 @@ func (r *run) serverMakesComposites(span openpath.PipelineRange) (bool, error) {
 // maxGrowth-fold. From `sparse` on (the end of the server's last trip), only the few entries
 // written since can come: the rest is read in one window. With ahead, the next window is asked for
 // while the current one is saved, so that the server's work and the vault's overlap. It returns
-// false when the time budget stopped it.
-func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, first float64, ahead bool, save func([]openpath.Entry, float64) error) (bool, error) {
+// false when the time budget stopped it. With convert, the composite trips of a window are
+// converted as soon as it arrives, still while the previous window is saved.
+func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, first float64, ahead, convert bool, save func(*window) error) (bool, error) {
 	// early is the context of the request asked for ahead: cancelled when the loop stops early.
 	early, cancel := context.WithCancel(r.budget)
 	defer cancel()
 	type answer struct {
-		entries []openpath.Entry
-		err     error
+		w   *window
+		err error
 	}
 	ask := func(from, end float64) <-chan answer {
 		ch := make(chan answer, 1) // buffered: the request ends even if nobody reads its answer
+		now := r.opts.Now()        // read here: the clock need not be safe for concurrent use
 		go func() {
 			entries, err := r.src.FindEntries(early, openpath.EntryQuery{Keys: keys, Start: from, End: end, KeyTime: openpath.KeyTimeWriteTS})
-			ch <- answer{entries, err}
+			w := newWindow(entries, end, now)
+			if err == nil && convert && w.count < openpath.ServerEntryCap {
+				w.convert(r.origin)
+			}
+			ch <- answer{w, err}
 		}()
 		return ch
 	}
@@ -339,9 +351,9 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 		}
 		a := <-next
 		next = nil
-		entries, err := a.entries, a.err
-		if err == nil && len(entries) >= openpath.ServerEntryCap && window > minWindow.Seconds() {
-			err = fmt.Errorf("%d entries, the server's cap: %w", len(entries), openpath.ErrAnswerTooLarge) // the server cut the answer
+		err := a.err
+		if err == nil && a.w.count >= openpath.ServerEntryCap && window > minWindow.Seconds() {
+			err = fmt.Errorf("%d entries, the server's cap: %w", a.w.count, openpath.ErrAnswerTooLarge) // the server cut the answer
 		}
 		if errors.Is(err, openpath.ErrAnswerTooLarge) && end-from > minWindow.Seconds() {
 			// Too many entries for one answer: ask for a shorter window.
@@ -352,8 +364,8 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 		if err = r.fetched(err); err != nil {
 			return false, err
 		}
-		window = nextWindow(entries, end-from)
-		done := end
+		seconds := end - from
+		window = nextWindow(a.w.count, a.w.size, seconds)
 		if from = end; ahead && from < upper && ctx.Err() == nil && (r.opts.Deadline.IsZero() || !r.opts.Now().After(r.opts.Deadline)) {
 			if from >= sparse {
 				window = max(window, upper-from)
@@ -361,8 +373,13 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 			end = min(from+window, upper)
 			next = ask(from, end)
 		}
-		if err := save(entries, done); err != nil {
+		if err := save(a.w); err != nil {
 			return false, err
+		}
+		if next == nil {
+			// Saving may have fetched the trips themselves (getTrips): the next window is sized by
+			// them too, so that it holds no more trips in memory than an answer would.
+			window = nextWindow(a.w.count, a.w.size, seconds)
 		}
 		if r.opts.Progress != nil {
 			r.opts.Progress(r.sum)
@@ -371,46 +388,82 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 	return true, nil
 }
 
-// nextWindow sizes the window after one of seconds that answered entries: as long as fits
-// answerBytes and answerEntries at the same density, growing at most maxGrowth-fold.
-func nextWindow(entries []openpath.Entry, seconds float64) float64 {
-	size := 0
-	for _, e := range entries {
-		size += len(e.Raw)
-	}
+// nextWindow sizes the window after one of seconds that answered count entries of size bytes in
+// all: as long as fits answerBytes and answerEntries at the same density, growing at most
+// maxGrowth-fold.
+func nextWindow(count, size int, seconds float64) float64 {
 	next := seconds * maxGrowth
 	if size > 0 {
 		next = min(next, seconds*answerBytes/float64(size))
 	}
-	if len(entries) > 0 {
-		next = min(next, seconds*answerEntries/float64(len(entries)))
+	if count > 0 {
+		next = min(next, seconds*answerEntries/float64(count))
 	}
 	return min(max(next, minWindow.Seconds()), maxWindow.Seconds())
 }
 
-// saveWindow converts a window's trips, puts its labels on them (or on the vault's trips), writes
-// them into the vault in one bulk write and moves the cursors: the trip cursor when tripCursor,
-// the label cursor when it is behind end.
-func (r *run) saveWindow(ctx context.Context, entries []openpath.Entry, composite, tripCursor bool, end float64) error {
-	now := r.opts.Now()
-	var tripEntries, labelEntries []openpath.Entry
+// window is one answer of find_entries: its entries split into trips and labels, and, once
+// converted, its composite trips.
+type window struct {
+	// count and size are the answer's number of entries and bytes, and size also counts the
+	// trips' bytes when saving fetches them (getTrips).
+	count, size         int
+	tripEntries, labels []openpath.Entry
+	// end is the window's end, the cursor once it is saved; now the run's clock when it was asked.
+	end float64
+	now time.Time
+	// trips is the window's composite trips converted (see convert), nil until then.
+	trips *batch
+}
+
+func newWindow(entries []openpath.Entry, end float64, now time.Time) *window {
+	w := &window{count: len(entries), end: end, now: now}
 	for _, e := range entries {
+		w.size += len(e.Raw)
 		if slices.Contains(openpath.LabelKeys(), e.Metadata.Key) {
-			labelEntries = append(labelEntries, e)
+			w.labels = append(w.labels, e)
 		} else {
-			tripEntries = append(tripEntries, e)
+			w.tripEntries = append(w.tripEntries, e)
 		}
 	}
-	b := &batch{}
+	return w
+}
+
+// convert converts the window's composite trip entries, then lets them go (most of the answer's
+// bytes). It touches nothing but the window, so that it may run while another window is saved.
+func (w *window) convert(o openpath.Origin) {
+	w.trips = &batch{}
+	for _, e := range w.tripEntries {
+		w.trips.add(e.ID, func() (*trip.Doc, error) { return openpath.FromComposite(e.Raw, o, w.now) })
+	}
+	w.tripEntries = nil
+}
+
+// saveWindow converts a window's trips (unless done already), puts its labels on them (or on the
+// vault's trips), writes them into the vault in one bulk write and moves the cursors: the trip
+// cursor when tripCursor, the label cursor when it is behind the window's end.
+func (r *run) saveWindow(ctx context.Context, w *window, composite, tripCursor bool) error {
+	now, end := w.now, w.end
+	tripEntries, labelEntries := w.tripEntries, w.labels
+	b := w.trips
 	var missing []accounts.RetryTrip
-	if composite {
-		for _, e := range tripEntries {
-			b.add(e.ID, func() (*trip.Doc, error) { return openpath.FromComposite(e.Raw, r.origin, now) })
-		}
-	} else if len(tripEntries) > 0 {
-		var err error
-		if missing, err = r.tripsOfDays(tripEntries, now, b); err != nil {
-			return err
+	switch {
+	case b != nil:
+	case composite:
+		w.convert(r.origin)
+		b = w.trips
+	default:
+		b = &batch{}
+		if len(tripEntries) > 0 {
+			var err error
+			if missing, err = r.tripsOfDays(tripEntries, now, b); err != nil {
+				return err
+			}
+			for _, d := range b.docs {
+				for _, s := range d.Series {
+					w.size += len(s)
+				}
+			}
 		}
 	}
 	applied, waiting, err := r.keep(ctx, b, r.readLabels(labelEntries))
@@ -422,7 +475,7 @@ func (r *run) saveWindow(ctx context.Context, entries []openpath.Entry, composit
 		r.sum.Cursor.Trips = end
 	}
 	r.sum.Cursor.Labels = max(r.sum.Cursor.Labels, end)
-	if len(entries) == 0 {
+	if w.count == 0 {
 		return nil // nothing to record but the cursors: flushCursors saves them once at the end
 	}
 	return r.saveAccount(ctx, func(d *accounts.Data) {

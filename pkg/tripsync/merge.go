@@ -305,14 +305,27 @@ func (r *run) merge(ctx context.Context, docs []*trip.Doc, labels []accounts.Pen
 		}
 		return applied, waiting, nil
 	}
-	results, err := vault.SaveMany(ctx, r.trips, writes, 0)
+	// The documents are encoded once, and their series then let go: the encoded copies hold them,
+	// so that a window's trips are in memory once, not twice.
+	encoded := make([]json.RawMessage, len(writes))
+	for i, d := range writes {
+		if encoded[i], err = d.Encode(); err != nil {
+			return nil, nil, fmt.Errorf("save trip %s: %w", d.ID, err)
+		}
+		d.Series = nil
+	}
+	results, err := vault.SaveMany(ctx, r.trips, encoded, 0)
 	for i, res := range results { // with an error, the batches written before it
 		switch {
 		case res.Err == nil:
 			r.sum.count(planned[i], 1)
 		case errors.Is(res.Err, vault.ErrConflict):
 			// Someone wrote the trip meanwhile (another run, the app): merge again on the current copy.
-			o, rerr := r.remerge(ctx, writes[i])
+			var doc trip.Doc // with its series, as written
+			if err := json.Unmarshal(encoded[i], &doc); err != nil {
+				return nil, nil, fmt.Errorf("save trip %s: %w", writes[i].ID, err)
+			}
+			o, rerr := r.remerge(ctx, &doc)
 			if rerr != nil {
 				return nil, nil, rerr
 			}

@@ -26,7 +26,12 @@ import (
 
 var couch = vaulttest.NewServer()
 
-func TestMain(m *testing.M) { os.Exit(couch.Run(m)) }
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(devserverEnv); spec != "" {
+		os.Exit(serveDevserver(spec)) // the benchmarks' server, in a process of its own
+	}
+	os.Exit(couch.Run(m))
+}
 
 const token = "alice-token"
 

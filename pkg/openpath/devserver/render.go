@@ -96,6 +96,9 @@ func (r *renderer) appendTripEntry(dst []byte, t *tripRecord, key string) []byte
 // appendComposite appends a generated trip's analysis/composite_trip entry, with the ids and write
 // time of the current pipeline generation.
 func (r *renderer) appendComposite(dst []byte, t *tripRecord) []byte {
+	if r.u.generation == 0 { // nothing to remap: straight into the answer
+		return r.genTrip(t.genDay, t.genIdx).AppendCompositeEntry(dst, r.u.uuid, t.writeTS)
+	}
 	r.scratch = r.genTrip(t.genDay, t.genIdx).AppendCompositeEntry(r.scratch[:0], r.u.uuid, t.writeTS)
 	return r.u.remapBytes(dst, r.scratch)
 }

@@ -1,0 +1,654 @@
+package openpath
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// The FeatureCollection of a composite trip is written directly, byte by byte, exactly as
+// encoding/json would write it from maps (keys sorted, HTML characters escaped, the place and
+// section data as json.Unmarshal into any and back would give it): the series' hash
+// (trip.ServerInfo.Hash) tells a sync whether the server changed a trip, so the bytes must not
+// change with the way they are made. Going through maps and encoding/json took most of a sync's
+// conversion time; TestCompositeMatchesReference holds the two ways to the same bytes.
+
+// CompositeToFeatureCollection turns an analysis/composite_trip entry into a trip
+// FeatureCollection and returns it with the trip's id.
+func CompositeToFeatureCollection(entry []byte) ([]byte, string, error) {
+	// Read with gjson, which copies nothing: the locations are most of the entry.
+	if !gjson.ValidBytes(entry) {
+		return nil, "", invalid("composite trip entry: not JSON")
+	}
+	root := gjson.ParseBytes(entry)
+	if !root.IsObject() && root.Type != gjson.Null {
+		return nil, "", invalid("composite trip entry: not an object")
+	}
+	var idField, data gjson.Result
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch {
+		case k.Str == "_id" && !idField.Exists():
+			idField = v
+		case k.Str == "data" && !data.Exists():
+			data = v
+		}
+		return true
+	})
+	var entryID oid
+	if err := entryID.read(idField); err != nil {
+		return nil, "", invalid("composite trip entry: _id: %v", err)
+	}
+	if data.Exists() && !data.IsObject() && data.Type != gjson.Null {
+		return nil, "", invalid("composite trip %s: data is not an object", entryID)
+	}
+	// The members the conversion reads are the first of their name, as gjson's Get finds them;
+	// the properties are every other member, the last of a name winning, as in a map.
+	var f struct{ confirmedTrip, startLoc, endLoc, startPlace, endPlace, startTS, endTS, sections, locations gjson.Result }
+	b := &fcWriter{}
+	var props []member
+	data.ForEach(func(k, v gjson.Result) bool {
+		first := func(r *gjson.Result) {
+			if !r.Exists() {
+				*r = v
+			}
+		}
+		switch k.Str {
+		case "confirmed_trip":
+			first(&f.confirmedTrip)
+		case "start_loc":
+			first(&f.startLoc)
+		case "end_loc":
+			first(&f.endLoc)
+		case "start_ts":
+			first(&f.startTS)
+		case "end_ts":
+			first(&f.endTS)
+		case "start_confirmed_place":
+			first(&f.startPlace)
+			return true
+		case "end_confirmed_place":
+			first(&f.endPlace)
+			return true
+		case "sections":
+			first(&f.sections)
+			return true
+		case "locations":
+			first(&f.locations)
+			return true
+		}
+		props = append(props, b.rawMember(k.String(), v.Raw))
+		return true
+	})
+	var confirmed oid
+	if err := confirmed.read(f.confirmedTrip); err != nil {
+		return nil, "", invalid("composite trip %s: confirmed_trip: %v", entryID, err)
+	}
+	for _, t := range []struct {
+		name string
+		v    gjson.Result
+	}{{"start_ts", f.startTS}, {"end_ts", f.endTS}} {
+		if t.v.Exists() && t.v.Type != gjson.Number && t.v.Type != gjson.Null {
+			return nil, "", invalid("composite trip %s: %s is not a number", entryID, t.name)
+		}
+	}
+	for _, l := range []struct {
+		name string
+		v    gjson.Result
+	}{{"sections", f.sections}, {"locations", f.locations}} {
+		if l.v.Exists() && !l.v.IsArray() && l.v.Type != gjson.Null {
+			return nil, "", invalid("composite trip %s: %s is not a list", entryID, l.name)
+		}
+	}
+	if f.startTS.Type != gjson.Number || f.endTS.Type != gjson.Number {
+		return nil, "", invalid("composite trip %s has no start_ts or end_ts", entryID)
+	}
+	props = append(props, b.rawMember("feature_type", `"trip"`))
+	id := string(entryID)
+	if confirmed != "" {
+		id = string(confirmed)
+	}
+
+	points := readLocations(f.locations)
+	out := make([]byte, 0, len(entry)+len(entry)/4)
+	out = append(out, `{"features":[`...)
+	out = b.placeFeature(out, "start_place", f.startLoc, f.startPlace)
+	out = append(out, ',')
+	out = b.placeFeature(out, "end_place", f.endLoc, f.endPlace)
+	i := 0
+	var err error
+	f.sections.ForEach(func(_, sec gjson.Result) bool {
+		out = append(out, `,{"features":[`...)
+		if out, err = b.sectionFeature(out, sec, points); err != nil {
+			err = invalid("composite trip %s, section %d: %v", id, i, err)
+			return false
+		}
+		out = append(out, `],"type":"FeatureCollection"}`...)
+		i++
+		return true
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out = append(out, `],"id":`...)
+	out = appendString(out, id)
+	out = append(out, `,"properties":`...)
+	out = b.appendObject(out, props)
+	out = append(out, `,"type":"FeatureCollection"}`...)
+	if b.err != nil {
+		return nil, "", invalid("composite trip %s: %v", id, b.err)
+	}
+	return out, id, nil
+}
+
+// location is a point of a composite trip's locations.
+type location struct {
+	coords          string // the JSON array
+	ts              float64
+	speed, distance float64
+}
+
+// readLocations reads the points of a composite trip's locations: those with data.loc.coordinates
+// (an array) and data.ts.
+func readLocations(locations gjson.Result) []location {
+	var points []location
+	locations.ForEach(func(_, raw gjson.Result) bool {
+		if !raw.IsObject() {
+			return true
+		}
+		var data gjson.Result
+		raw.ForEach(func(k, v gjson.Result) bool {
+			if k.Str == "data" {
+				data = v
+				return false
+			}
+			return true
+		})
+		if !data.IsObject() {
+			return true
+		}
+		var loc, ts, speed, distance gjson.Result
+		data.ForEach(func(k, v gjson.Result) bool {
+			var r *gjson.Result
+			switch k.Str {
+			case "loc":
+				r = &loc
+			case "ts":
+				r = &ts
+			case "speed":
+				r = &speed
+			case "distance":
+				r = &distance
+			default:
+				return true
+			}
+			if !r.Exists() {
+				*r = v
+			}
+			return true
+		})
+		coords := loc.Get("coordinates")
+		if !coords.IsArray() || !ts.Exists() {
+			return true
+		}
+		points = append(points, location{coords: coords.Raw, ts: ts.Float(), speed: speed.Float(), distance: distance.Float()})
+		return true
+	})
+	return points
+}
+
+// fcWriter writes the parts of a FeatureCollection. Members' values are encoded into one arena;
+// the first error (a number encoding/json cannot write) is kept in err.
+type fcWriter struct {
+	arena []byte
+	err   error
+}
+
+// member is an object member whose value is encoded in the writer's arena at [start, end).
+type member struct {
+	key        string
+	start, end int
+}
+
+// rawMember is a member whose value is raw JSON, written as encoding/json writes a json.RawMessage.
+func (b *fcWriter) rawMember(key string, raw string) member {
+	start := len(b.arena)
+	b.arena = appendCompact(b.arena, raw)
+	return member{key, start, len(b.arena)}
+}
+
+// member adds a member whose value append writes.
+func (b *fcWriter) member(key string, write func([]byte) []byte) member {
+	start := len(b.arena)
+	b.arena = write(b.arena)
+	return member{key, start, len(b.arena)}
+}
+
+// appendObject writes members as encoding/json writes a map: sorted by key, the last of a key
+// winning.
+func (b *fcWriter) appendObject(dst []byte, ms []member) []byte {
+	slices.SortStableFunc(ms, func(x, y member) int { return strings.Compare(x.key, y.key) })
+	dst = append(dst, '{')
+	sep := false
+	for i, m := range ms {
+		if i+1 < len(ms) && ms[i+1].key == m.key {
+			continue // a later one of the same key wins
+		}
+		if sep {
+			dst = append(dst, ',')
+		}
+		sep = true
+		dst = appendString(dst, m.key)
+		dst = append(dst, ':')
+		dst = append(dst, b.arena[m.start:m.end]...)
+	}
+	return append(dst, '}')
+}
+
+// placeFeature writes a start or end place as a Feature: its location as geometry, the confirmed
+// place's data (but its location) as properties. A place json.Unmarshal would refuse adds no
+// properties.
+func (b *fcWriter) placeFeature(dst []byte, kind string, loc, place gjson.Result) []byte {
+	dst = append(dst, `{"geometry":`...)
+	if loc.Exists() {
+		dst = appendCompact(dst, loc.Raw)
+	} else {
+		dst = append(dst, "null"...)
+	}
+	dst = append(dst, `,"properties":`...)
+	if place.IsObject() && !simplePlace(place) {
+		// Member names that json.Unmarshal reads its own way (escapes, other cases): let it.
+		return append(append(dst, b.placePropsSlow(kind, place)...), `,"type":"Feature"}`...)
+	}
+	mark := len(b.arena)
+	ms := []member{b.member("feature_type", func(a []byte) []byte { return appendString(a, kind) })}
+	if more, ok := b.placeData(place); ok {
+		ms = append(ms, more...)
+	}
+	dst = b.appendObject(dst, ms)
+	b.arena = b.arena[:mark]
+	return append(dst, `,"type":"Feature"}`...)
+}
+
+// simplePlace reports whether place's members are named plainly enough for placeData to read them
+// as json.Unmarshal into {_id, data} does: no escapes, no other case of "_id" or "data", each once.
+func simplePlace(place gjson.Result) bool {
+	ok, seenID, seenData := true, false, false
+	place.ForEach(func(k, _ gjson.Result) bool {
+		switch {
+		case strings.IndexByte(k.Raw, '\\') >= 0:
+			ok = false
+		case k.Str == "_id":
+			ok, seenID = !seenID, true
+		case k.Str == "data":
+			ok, seenData = !seenData, true
+		case strings.EqualFold(k.Str, "_id") || strings.EqualFold(k.Str, "data"):
+			ok = false
+		}
+		return ok
+	})
+	return ok
+}
+
+// placeData returns the members of a confirmed place's data but its location, as json.Unmarshal
+// into {_id oid, data map[string]any} and back would write them, for a place whose member names
+// are simple (see simplePlace). ok is false when json.Unmarshal would fail: the place then adds
+// nothing.
+func (b *fcWriter) placeData(place gjson.Result) (more []member, ok bool) {
+	if !place.Exists() || place.Type == gjson.Null {
+		return nil, true
+	}
+	if !place.IsObject() {
+		return nil, false
+	}
+	var idField, data gjson.Result
+	place.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "_id":
+			idField = v
+		case "data":
+			data = v
+		}
+		return true
+	})
+	var id oid
+	if idField.Exists() && id.read(idField) != nil {
+		return nil, false
+	}
+	if data.Exists() && !data.IsObject() && data.Type != gjson.Null {
+		return nil, false
+	}
+	ok = true
+	data.ForEach(func(k, v gjson.Result) bool {
+		key, kok := jsonKey(k)
+		if !kok {
+			ok = false
+			return false
+		}
+		start := len(b.arena)
+		var vok bool
+		if b.arena, vok = appendAny(b.arena, v); !vok {
+			ok = false
+			return false
+		}
+		if key != "location" {
+			more = append(more, member{key, start, len(b.arena)})
+		}
+		return true
+	})
+	if !ok {
+		return nil, false
+	}
+	return more, true
+}
+
+// placePropsSlow writes a place's properties through encoding/json, as they were first written.
+func (b *fcWriter) placePropsSlow(kind string, place gjson.Result) []byte {
+	props := map[string]any{"feature_type": kind}
+	var p struct {
+		ID   oid            `json:"_id"`
+		Data map[string]any `json:"data"`
+	}
+	if json.Unmarshal([]byte(place.Raw), &p) == nil {
+		for k, v := range p.Data {
+			if k != "location" {
+				props[k] = v
+			}
+		}
+	}
+	out, err := json.Marshal(props)
+	if err != nil && b.err == nil {
+		b.err = err
+	}
+	return out
+}
+
+// sectionFeature writes a section as a LineString Feature: the section's data as properties, its
+// sensed mode by name, and the trip's points within its time span as coordinates with per-point
+// times, timestamps (ms), speeds and distances.
+func (b *fcWriter) sectionFeature(dst []byte, entry gjson.Result, points []location) ([]byte, error) {
+	data := entry.Get("data")
+	if !data.IsObject() {
+		return dst, errors.New("no data")
+	}
+	mark := len(b.arena)
+	defer func() { b.arena = b.arena[:mark] }()
+	var ms []member
+	ok := true
+	data.ForEach(func(k, v gjson.Result) bool {
+		key, kok := jsonKey(k)
+		if !kok {
+			ok = false
+			return false
+		}
+		start := len(b.arena)
+		var vok bool
+		if b.arena, vok = appendAny(b.arena, v); !vok {
+			ok = false
+			return false
+		}
+		ms = append(ms, member{key, start, len(b.arena)})
+		return true
+	})
+	if !ok {
+		var props map[string]any // json.Unmarshal says what it cannot read
+		if err := json.Unmarshal([]byte(data.Raw), &props); err != nil {
+			return dst, err
+		}
+		return dst, errors.New("section data that encoding/json reads differently")
+	}
+	start, end := data.Get("start_ts").Float(), data.Get("end_ts").Float()
+	modeName := data.Get("sensed_mode_str").String()
+	prefix, known := sensedModePrefixes[entry.Get("metadata.key").String()]
+	if !known {
+		prefix = "MotionTypes."
+	}
+	if modeName == "" {
+		modeName = motionTypeNames[int(data.Get("sensed_mode").Int())]
+		if prefix == "PredictedModeTypes." {
+			modeName = predictedModeNames[int(data.Get("sensed_mode").Int())]
+		}
+	}
+	ms = append(ms,
+		b.member("sensed_mode", func(a []byte) []byte { return appendString(a, prefix+modeName) }),
+		b.member("feature_type", func(a []byte) []byte { return append(a, `"section"`...) }))
+
+	var inSpan []location
+	for _, p := range points {
+		if p.ts < start || p.ts > end {
+			continue
+		}
+		inSpan = append(inSpan, p)
+	}
+	var coords []string  // nil is written null: no point and no ends (encoding/json's nil slice)
+	if len(inSpan) < 2 { // too few tracked points: draw the section from its ends
+		if len(inSpan) == 1 {
+			coords = []string{} // as the points' slice cut to none: [] even without ends
+		}
+		inSpan = nil
+		for _, k := range []string{"start_loc.coordinates", "end_loc.coordinates"} {
+			if c := data.Get(k); c.IsArray() {
+				coords = append(coords, c.Raw)
+			}
+		}
+	} else {
+		coords = make([]string, len(inSpan))
+		for i, p := range inSpan {
+			coords[i] = p.coords
+		}
+	}
+	for _, arr := range []struct {
+		name string
+		of   func(location) float64
+	}{
+		{"times", func(p location) float64 { return p.ts }},
+		{"timestamps", func(p location) float64 { return math.Round(p.ts * 1000) }},
+		{"speeds", func(p location) float64 { return p.speed }},
+		{"distances", func(p location) float64 { return p.distance }},
+	} {
+		ms = append(ms, b.member(arr.name, func(a []byte) []byte {
+			a = append(a, '[')
+			for i, p := range inSpan {
+				if i > 0 {
+					a = append(a, ',')
+				}
+				a = b.appendFloat(a, arr.of(p))
+			}
+			return append(a, ']')
+		}))
+	}
+
+	dst = append(dst, `{"geometry":{"coordinates":`...)
+	if coords == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '[')
+		for i, c := range coords {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendCompact(dst, c)
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `,"type":"LineString"}`...)
+	if id := entry.Get("_id.$oid"); id.Exists() {
+		dst = append(dst, `,"id":`...)
+		dst = appendString(dst, id.String())
+	}
+	dst = append(dst, `,"properties":`...)
+	dst = b.appendObject(dst, ms)
+	return append(dst, `,"type":"Feature"}`...), nil
+}
+
+// appendFloat writes f as encoding/json writes a float64; it records the error for a NaN or an
+// infinity, which encoding/json refuses.
+func (b *fcWriter) appendFloat(dst []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		if _, err := json.Marshal(f); err != nil && b.err == nil {
+			b.err = err
+		}
+		return append(dst, '0')
+	}
+	return appendJSONFloat(dst, f)
+}
+
+// appendJSONFloat writes a finite f as encoding/json does (encode.go, floatEncoder).
+func appendJSONFloat(dst []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}
+
+// appendAny writes the valid JSON value r as json.Unmarshal into an any and json.Marshal would
+// write it back: numbers as float64, objects with sorted keys, the last of a key winning, strings
+// re-escaped. ok is false where json.Unmarshal would fail (a number out of float64's range).
+func appendAny(dst []byte, r gjson.Result) (_ []byte, ok bool) {
+	switch r.Type {
+	case gjson.Null:
+		return append(dst, "null"...), true
+	case gjson.True:
+		return append(dst, "true"...), true
+	case gjson.False:
+		return append(dst, "false"...), true
+	case gjson.Number:
+		f, err := strconv.ParseFloat(r.Raw, 64)
+		if err != nil {
+			return dst, false
+		}
+		return appendJSONFloat(dst, f), true
+	case gjson.String:
+		return appendRawString(dst, r.Raw), true
+	}
+	ok = true
+	if r.IsArray() {
+		dst = append(dst, '[')
+		i := 0
+		r.ForEach(func(_, v gjson.Result) bool {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			i++
+			dst, ok = appendAny(dst, v)
+			return ok
+		})
+		return append(dst, ']'), ok
+	}
+	type kv struct {
+		key string
+		val []byte
+	}
+	var members []kv
+	r.ForEach(func(k, v gjson.Result) bool {
+		key, kok := jsonKey(k)
+		if !kok {
+			ok = false
+			return false
+		}
+		var val []byte
+		if val, ok = appendAny(nil, v); !ok {
+			return false
+		}
+		members = append(members, kv{key, val})
+		return true
+	})
+	if !ok {
+		return dst, false
+	}
+	slices.SortStableFunc(members, func(x, y kv) int { return strings.Compare(x.key, y.key) })
+	dst = append(dst, '{')
+	sep := false
+	for i, m := range members {
+		if i+1 < len(members) && members[i+1].key == m.key {
+			continue
+		}
+		if sep {
+			dst = append(dst, ',')
+		}
+		sep = true
+		dst = appendString(dst, m.key)
+		dst = append(dst, ':')
+		dst = append(dst, m.val...)
+	}
+	return append(dst, '}'), true
+}
+
+// jsonKey is an object key as json.Unmarshal reads it.
+func jsonKey(k gjson.Result) (string, bool) {
+	if plainString(k.Raw) {
+		return k.Raw[1 : len(k.Raw)-1], true
+	}
+	var s string
+	if err := json.Unmarshal([]byte(k.Raw), &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// appendRawString writes the JSON string raw (quotes included) as json.Unmarshal and json.Marshal
+// would write it back.
+func appendRawString(dst []byte, raw string) []byte {
+	if plainString(raw) {
+		return append(dst, raw...)
+	}
+	var s string
+	if json.Unmarshal([]byte(raw), &s) != nil {
+		return append(dst, raw...) // not reached: raw is a valid JSON string
+	}
+	return appendString(dst, s)
+}
+
+// plainString reports whether the quoted JSON string raw reads and writes as itself: printable
+// ASCII without escapes or the characters encoding/json escapes for HTML.
+func plainString(raw string) bool {
+	if len(raw) < 2 {
+		return false
+	}
+	for i := 1; i < len(raw)-1; i++ {
+		if c := raw[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendString writes s as json.Marshal writes a string.
+func appendString(dst []byte, s string) []byte {
+	if plainString(`"` + s + `"`) {
+		dst = append(dst, '"')
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
+	enc, _ := json.Marshal(s)
+	return append(dst, enc...)
+}
+
+// appendCompact writes the valid JSON raw as json.Marshal writes a json.RawMessage: compacted,
+// with the characters unsafe in HTML escaped.
+func appendCompact(dst []byte, raw string) []byte {
+	if !strings.ContainsAny(raw, " \t\r\n<>&\u2028\u2029") {
+		return append(dst, raw...)
+	}
+	var compact, escaped bytes.Buffer
+	if json.Compact(&compact, []byte(raw)) != nil {
+		return append(dst, raw...) // not reached: raw is valid JSON
+	}
+	json.HTMLEscape(&escaped, compact.Bytes())
+	return append(dst, escaped.Bytes()...)
+}
