@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/coachco2/coachco2/pkg/jsonscan"
 )
 
 // Faults of an answer, in the client's own words: a parse error never quotes the answer, which may
@@ -104,102 +106,52 @@ func readAnswer(r io.Reader) ([]byte, error) {
 	}
 }
 
-// maxDepth is encoding/json's nesting limit, beyond which it refuses an answer.
-const maxDepth = 10000
-
 // listElements returns the bounds of the elements of field's list in answer, valid JSON, when the
 // answer is an object holding field once (its key without escapes), as a list of objects, nested
 // no deeper than encoding/json reads; ok is false otherwise.
 func listElements(answer []byte, field string) (elements [][2]int, ok bool) {
-	i := skipSpace(answer, 0)
+	i := jsonscan.SkipSpace(answer, 0)
 	if answer[i] != '{' {
 		return nil, false
 	}
 	list := -1
-	for i = skipSpace(answer, i+1); answer[i] != '}'; {
-		keyEnd := skipValue(answer, i, 0)
+	for i = jsonscan.SkipSpace(answer, i+1); answer[i] != '}'; {
+		keyEnd := jsonscan.SkipValue(answer, i, 0)
 		key := answer[i+1 : keyEnd-1]
 		if bytes.IndexByte(key, '\\') >= 0 {
 			return nil, false
 		}
-		v := skipSpace(answer, skipSpace(answer, keyEnd)+1) // past the colon
+		v := jsonscan.SkipSpace(answer, jsonscan.SkipSpace(answer, keyEnd)+1) // past the colon
 		if string(key) == field {
 			if list >= 0 {
 				return nil, false // twice
 			}
 			list = v
 		}
-		if i = skipValue(answer, v, 1); i < 0 {
+		if i = jsonscan.SkipValue(answer, v, 1); i < 0 {
 			return nil, false
 		}
-		if i = skipSpace(answer, i); answer[i] == ',' {
-			i = skipSpace(answer, i+1)
+		if i = jsonscan.SkipSpace(answer, i); answer[i] == ',' {
+			i = jsonscan.SkipSpace(answer, i+1)
 		}
 	}
 	if list < 0 || answer[list] != '[' {
 		return nil, false
 	}
-	for i = skipSpace(answer, list+1); answer[i] != ']'; {
+	for i = jsonscan.SkipSpace(answer, list+1); answer[i] != ']'; {
 		if answer[i] != '{' {
 			return nil, false
 		}
-		end := skipValue(answer, i, 2)
+		end := jsonscan.SkipValue(answer, i, 2)
 		if end < 0 {
 			return nil, false
 		}
 		elements = append(elements, [2]int{i, end})
-		if i = skipSpace(answer, end); answer[i] == ',' {
-			i = skipSpace(answer, i+1)
+		if i = jsonscan.SkipSpace(answer, end); answer[i] == ',' {
+			i = jsonscan.SkipSpace(answer, i+1)
 		}
 	}
 	return elements, true
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipValue returns the end of the valid JSON value starting at b[i], inside depth objects or
-// lists; -1 when it nests deeper than maxDepth.
-func skipValue(b []byte, i, depth int) int {
-	open := 0
-	for ; i < len(b); i++ {
-		switch c := b[i]; c {
-		case '"':
-			for i++; b[i] != '"'; i++ {
-				if b[i] == '\\' {
-					i++
-				}
-			}
-			if open == 0 {
-				return i + 1
-			}
-		case '{', '[':
-			if open++; depth+open > maxDepth {
-				return -1
-			}
-		case '}', ']':
-			if open--; open == 0 {
-				return i + 1
-			}
-		default:
-			if open == 0 && c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				// A number or a literal: up to the next delimiter.
-				for i < len(b) && !delimiter(b[i]) {
-					i++
-				}
-				return i
-			}
-		}
-	}
-	return i
-}
-
-func delimiter(c byte) bool {
-	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
 }
 
 // decodeListSlowly is decodeList with encoding/json's streaming decoder, for the answers it refuses

@@ -14,6 +14,8 @@ import (
 	"github.com/go-kivik/kivik/v4/x/mango"
 	"github.com/tidwall/gjson"
 	"golang.org/x/text/collate"
+
+	"github.com/coachco2/coachco2/pkg/jsonscan"
 )
 
 // The Mango selector language, with CouchDB's semantics.
@@ -521,79 +523,30 @@ func parseObject(raw []byte) ([]member, error) {
 	return parseObjectSlowly(raw)
 }
 
-// maxDepth is encoding/json's nesting limit, beyond which its decoder refuses a value.
-const maxDepth = 10000
-
 // objectMembersOf cuts the valid JSON raw into its members when it is an object whose keys have no
 // escapes and are valid UTF-8, nested no deeper than encoding/json reads; ok is false otherwise.
 func objectMembersOf(raw []byte) (members []member, ok bool) {
-	i := skipSpace(raw, 0)
+	i := jsonscan.SkipSpace(raw, 0)
 	if raw[i] != '{' {
 		return nil, false
 	}
-	for i = skipSpace(raw, i+1); raw[i] != '}'; {
-		keyEnd := skipValue(raw, i, 1)
+	for i = jsonscan.SkipSpace(raw, i+1); raw[i] != '}'; {
+		keyEnd := jsonscan.SkipValue(raw, i, 1)
 		key := raw[i+1 : keyEnd-1]
 		if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) { // keys encoding/json rewrites
 			return nil, false
 		}
-		v := skipSpace(raw, skipSpace(raw, keyEnd)+1) // past the colon
-		end := skipValue(raw, v, 1)
+		v := jsonscan.SkipSpace(raw, jsonscan.SkipSpace(raw, keyEnd)+1) // past the colon
+		end := jsonscan.SkipValue(raw, v, 1)
 		if end < 0 {
 			return nil, false
 		}
 		members = append(members, member{key: string(key), raw: raw[v:end:end]})
-		if i = skipSpace(raw, end); raw[i] == ',' {
-			i = skipSpace(raw, i+1)
+		if i = jsonscan.SkipSpace(raw, end); raw[i] == ',' {
+			i = jsonscan.SkipSpace(raw, i+1)
 		}
 	}
 	return members, true
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipValue returns the end of the valid JSON value starting at b[i], inside depth objects or
-// lists; -1 when it nests deeper than maxDepth.
-func skipValue(b []byte, i, depth int) int {
-	open := 0
-	for ; i < len(b); i++ {
-		switch c := b[i]; c {
-		case '"':
-			for i++; b[i] != '"'; i++ {
-				if b[i] == '\\' {
-					i++
-				}
-			}
-			if open == 0 {
-				return i + 1
-			}
-		case '{', '[':
-			if open++; depth+open > maxDepth {
-				return -1
-			}
-		case '}', ']':
-			if open--; open == 0 {
-				return i + 1
-			}
-		default:
-			if open == 0 && c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				for i < len(b) && !delimiter(b[i]) { // a number or a literal
-					i++
-				}
-				return i
-			}
-		}
-	}
-	return i
-}
-
-func delimiter(c byte) bool {
-	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
 }
 
 // parseObjectSlowly is parseObject with encoding/json's decoder.
