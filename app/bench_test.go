@@ -1,22 +1,16 @@
 package main
 
 import (
-	"net/http/httptest"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"testing"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/cmdenv"
 	"github.com/coachco2/coachco2/pkg/indicators"
-	"github.com/coachco2/coachco2/pkg/openpath"
-	"github.com/coachco2/coachco2/pkg/openpath/devserver"
 	"github.com/coachco2/coachco2/pkg/peakmem"
-	"github.com/coachco2/coachco2/pkg/tripgen"
-	"github.com/coachco2/coachco2/pkg/tripsync"
-	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/tripsync/tripsynctest"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
 
@@ -95,58 +89,11 @@ func benchReport(b *testing.B, backend vaulttest.Backend, users, minTrips int) {
 	b.ReportMetric(float64(n), "trips")
 }
 
-// syncGenerated syncs users generated users, over 5.75 years each, into a new vault of the backend
-// with the connector's engine, from a devserver serving composite trips as a current e-mission
-// server does, and returns the vault's DSN and instance and how many trips it holds. The vault is
-// closed at the end, as the connector's process ends before the app's starts.
+// syncGenerated syncs users generated users into a new vault of the backend (see
+// tripsynctest.SyncGenerated) and returns the vault's DSN and instance and how many trips it
+// holds. The vault is closed at the end, as the connector's process ends before the app's starts.
 func syncGenerated(b *testing.B, backend vaulttest.Backend, users, minTrips int) (dsn, instance string, trips int) {
-	ctx := b.Context()
-	gen, err := tripgen.New(tripgen.Config{Users: users, Days: 2100, Seed: 42, Start: openpath.Date{Year: 2018, Month: 1, Day: 1}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := devserver.New(devserver.Options{Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	tokens := srv.AddGenerated(gen)
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
 	v, dsn, instance := backend.Open(b)
 	defer v.Close()
-	tripsDB, err := v.DB(ctx, vault.DoctypeTrips)
-	if err != nil {
-		b.Fatal(err)
-	}
-	accountsDB, err := v.DB(ctx, vault.DoctypeAccounts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	store, err := accounts.Open(ctx, accountsDB, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	engine, err := tripsync.New(ctx, tripsDB, store)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, token := range tokens {
-		a, _, err := store.Ensure(ctx, accounts.New{ServerURL: hs.URL, Token: token, Device: token})
-		if err != nil {
-			b.Fatal(err)
-		}
-		client, err := openpath.New(hs.URL, token)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sum, err := engine.Sync(ctx, a, client, tripsync.Options{})
-		if err != nil || len(sum.Errors) > 0 {
-			b.Fatalf("sync: %v, %+v", err, sum)
-		}
-		trips += sum.Created
-	}
-	if trips < minTrips {
-		b.Fatalf("%d trips generated, want %d or more", trips, minTrips)
-	}
-	return dsn, instance, trips
+	return dsn, instance, tripsynctest.SyncGenerated(b, v, users, minTrips)
 }

@@ -13,13 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
-	"github.com/coachco2/coachco2/pkg/openpath"
-	"github.com/coachco2/coachco2/pkg/openpath/devserver"
-	"github.com/coachco2/coachco2/pkg/tripgen"
-	"github.com/coachco2/coachco2/pkg/tripsync"
+	"github.com/coachco2/coachco2/pkg/tripsync/tripsynctest"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/webapp"
 )
@@ -35,58 +31,13 @@ const benchTrips = 10_000
 func syncedApp(b *testing.B, minTrips int) (*httptest.Server, *coach.Coach) {
 	b.Helper()
 	ctx := b.Context()
-	gen, err := tripgen.New(tripgen.Config{Users: 2, Days: 2100, Seed: 42, Start: openpath.Date{Year: 2018, Month: 1, Day: 1}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ds, err := devserver.New(devserver.Options{Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	tokens := ds.AddGenerated(gen)
-	hs := httptest.NewServer(ds)
-	defer hs.Close()
 	v, err := vault.Open(ctx, filepath.Join(b.TempDir(), "vault.db"), "alice")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { v.Close() })
-	tripsDB, err := v.DB(ctx, vault.DoctypeTrips)
-	if err != nil {
-		b.Fatal(err)
-	}
-	accountsDB, err := v.DB(ctx, vault.DoctypeAccounts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	store, err := accounts.Open(ctx, accountsDB, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	engine, err := tripsync.New(ctx, tripsDB, store)
-	if err != nil {
-		b.Fatal(err)
-	}
 	start := time.Now()
-	synced := 0
-	for _, token := range tokens {
-		a, _, err := store.Ensure(ctx, accounts.New{ServerURL: hs.URL, Token: token, Device: token})
-		if err != nil {
-			b.Fatal(err)
-		}
-		client, err := openpath.New(hs.URL, token)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sum, err := engine.Sync(ctx, a, client, tripsync.Options{})
-		if err != nil || len(sum.Errors) > 0 {
-			b.Fatalf("sync: %v, %+v", err, sum)
-		}
-		synced += sum.Created
-	}
-	if synced < minTrips {
-		b.Fatalf("%d trips synced, want %d or more", synced, minTrips)
-	}
+	synced := tripsynctest.SyncGenerated(b, v, 2, minTrips)
 	syncTime := time.Since(start)
 	start = time.Now()
 	c, err := coach.Open(ctx, v)
