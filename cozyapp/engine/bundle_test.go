@@ -10,10 +10,11 @@ import (
 )
 
 // checkEngine reads the engine the bundle at dir carries in its service (services/coach.js,
-// brotli-compressed in base64, decoded here by Node.js as the service decodes it) and fails the test when it links SQLite: a Cozy app's service reaches its
-// vault only through the stack, and the embedded driver would add a third to the bundle's size
-// (package.sh builds it with the tag novaultfile, and the web app takes no offline maps there).
-// Go keeps every function's package path in the binary, even stripped.
+// brotli-compressed in base64, decoded here by Node.js as the service decodes it) and fails the
+// test when it links SQLite: a Cozy app's service reaches its vault only through the stack, and
+// the embedded driver would add a third to the bundle's size (package.sh builds it with the tag
+// novaultfile, and the web app takes no offline maps there). Go keeps every function's package
+// path in the binary, even stripped.
 func checkEngine(t *testing.T, dir string) {
 	t.Helper()
 	js, err := os.ReadFile(filepath.Join(dir, "services", "coach.js"))

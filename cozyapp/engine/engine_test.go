@@ -157,6 +157,21 @@ func runService(t *testing.T, dir, stackURL, token string) {
 	}
 }
 
+// stayedInTheStack fails the test when the page asked for anything outside the stack's two
+// origins (the app's and the instance's), or reported an error, CSP violations included.
+func stayedInTheStack(t *testing.T, b *browsertest.Browser, stack *vaulttest.CozyStack, app *vaulttest.CozyApp) {
+	t.Helper()
+	stackOrigin := strings.TrimSuffix(stack.URL, "/")
+	for _, u := range b.Foreign(strings.TrimSuffix(app.URL, "/")) {
+		if !strings.HasPrefix(u, stackOrigin+"/") {
+			t.Errorf("a request left the stack: %s", u)
+		}
+	}
+	if p := b.Problems(); len(p) > 0 {
+		t.Errorf("the page reported errors:\n%s", strings.Join(p, "\n"))
+	}
+}
+
 // TestInstalledInACozy installs the bundle `make cozy-app` builds into the stack double over the
 // shared samples, runs its service as the stack would, and opens the app in Chromium: the
 // dashboard's figures are those of `app report --json` over the same trips, the other screens
@@ -267,15 +282,7 @@ func TestInstalledInACozy(t *testing.T) {
 		t.Fatalf("%d corrections left after the service ran (%v)", left, err)
 	}
 
-	stackOrigin := strings.TrimSuffix(stack.URL, "/")
-	for _, u := range b.Foreign(strings.TrimSuffix(app.URL, "/")) {
-		if !strings.HasPrefix(u, stackOrigin+"/") {
-			t.Errorf("a request left the stack: %s", u)
-		}
-	}
-	if p := b.Problems(); len(p) > 0 {
-		t.Errorf("the page reported errors:\n%s", strings.Join(p, "\n"))
-	}
+	stayedInTheStack(t, b, stack, app)
 }
 
 // localCSV is the web app's CSV export of every trip of the coach.

@@ -435,15 +435,7 @@ func TestCozyScreens(t *testing.T) {
 	}
 	b.Screenshot("cozy-exports")
 
-	stackOrigin := strings.TrimSuffix(stack.URL, "/")
-	for _, u := range b.Foreign(strings.TrimSuffix(app.URL, "/")) {
-		if !strings.HasPrefix(u, stackOrigin+"/") {
-			t.Errorf("a request left the stack: %s", u)
-		}
-	}
-	if p := b.Problems(); len(p) > 0 {
-		t.Errorf("the page reported errors:\n%s", strings.Join(p, "\n"))
-	}
+	stayedInTheStack(t, b, stack, app)
 }
 
 // report is the engine's stored report, as JSON.

@@ -224,13 +224,5 @@ func TestStudiesInACozy(t *testing.T) {
 			t.Errorf("the collector got a request from %q, not from the stack", a)
 		}
 	}
-	stackOrigin := strings.TrimSuffix(stack.URL, "/")
-	for _, u := range b.Foreign(strings.TrimSuffix(app.URL, "/")) {
-		if !strings.HasPrefix(u, stackOrigin+"/") {
-			t.Errorf("a request left the stack: %s", u)
-		}
-	}
-	if p := b.Problems(); len(p) > 0 {
-		t.Errorf("the page reported errors:\n%s", strings.Join(p, "\n"))
-	}
+	stayedInTheStack(t, b, stack, app)
 }
