@@ -10,7 +10,6 @@ import (
 	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
-	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
 
@@ -24,14 +23,7 @@ func TestCacheFollowsTheTrips(t *testing.T) {
 	for _, b := range couch.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := t.Context()
-			v, _, _ := b.Open(t)
-			db, err := v.DB(ctx, vault.DoctypeTrips)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := db.EnsureIndexes(ctx, figures.Indexes...); err != nil {
-				t.Fatal(err)
-			}
+			db := tripsDB(t, b)
 			add := func(i int) string {
 				doc := makeTrip(t, [3]any{"MotionTypes.IN_VEHICLE", float64(1000 * (i + 1)), 600.0})
 				doc.Server.StartTS += float64(i * 86400 * 11) // spread over months

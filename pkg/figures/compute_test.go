@@ -13,7 +13,23 @@ import (
 	"github.com/coachco2/coachco2/pkg/places"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/vault"
+	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
+
+// tripsDB opens the trips database of a new vault of the backend, with the figures' indexes.
+func tripsDB(t *testing.T, b vaulttest.Backend) *vault.DB {
+	t.Helper()
+	v, _, _ := b.Open(t)
+	db, err := v.DB(t.Context(), vault.DoctypeTrips)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EnsureIndexes(t.Context(), figures.Indexes...); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
 
 // makeTrip builds a trip of sections (sensed mode, meters, seconds) from La Rochelle's station
 // (-1.1453, 46.1527) to its town hall (-1.1517, 46.1591).

@@ -10,7 +10,6 @@ import (
 	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
-	"github.com/coachco2/coachco2/pkg/vault"
 )
 
 // TestRecurringPurposeRespectsAndUndoes: a recurring trip's purpose reaches only the similar
@@ -21,14 +20,7 @@ func TestRecurringPurposeRespectsAndUndoes(t *testing.T) {
 	for _, b := range couch.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			v, _, _ := b.Open(t)
-			db, err := v.DB(ctx, vault.DoctypeTrips)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := db.EnsureIndexes(ctx, figures.Indexes...); err != nil {
-				t.Fatal(err)
-			}
+			db := tripsDB(t, b)
 			in := inputs(t, co2.DefaultSetID, settings.Defaults())
 			// Six trips with the same ends: the source, two free, one the phone labelled, one the
 			// person set, one an older copy overrode the phone's label on.

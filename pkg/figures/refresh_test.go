@@ -7,7 +7,6 @@ import (
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/settings"
-	"github.com/coachco2/coachco2/pkg/vault"
 )
 
 // TestRefreshDoesNotReadBackItsOwnWrites: the Refresh after the one that computed every trip's
@@ -16,14 +15,7 @@ func TestRefreshDoesNotReadBackItsOwnWrites(t *testing.T) {
 	for _, b := range couch.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := t.Context()
-			v, _, _ := b.Open(t)
-			db, err := v.DB(ctx, vault.DoctypeTrips)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := db.EnsureIndexes(ctx, figures.Indexes...); err != nil {
-				t.Fatal(err)
-			}
+			db := tripsDB(t, b)
 			const n = 450 // more than a batch
 			for i := range n {
 				doc := makeTrip(t, [3]any{"MotionTypes.IN_VEHICLE", float64(1000 * (i + 1)), 600.0})
