@@ -177,7 +177,11 @@ func readLocations(locations gjson.Result) []location {
 			var r *gjson.Result
 			switch k.Str {
 			case "loc":
-				r = &loc
+				// As gjson's path "loc.coordinates" reads it: the first "loc" that has them.
+				if !loc.Get("coordinates").Exists() {
+					loc = v
+				}
+				return true
 			case "ts":
 				r = &ts
 			case "speed":
@@ -299,7 +303,7 @@ func simplePlace(place gjson.Result) bool {
 // into {_id oid, data map[string]any} and back would write them, for a place whose member names
 // are simple (see simplePlace). ok is false when json.Unmarshal would fail: the place then adds
 // nothing.
-func (b *fcWriter) placeData(place gjson.Result) (more []member, ok bool) {
+func (b *fcWriter) placeData(place gjson.Result) ([]member, bool) {
 	if !place.Exists() || place.Type == gjson.Null {
 		return nil, true
 	}
@@ -323,6 +327,13 @@ func (b *fcWriter) placeData(place gjson.Result) (more []member, ok bool) {
 	if data.Exists() && !data.IsObject() && data.Type != gjson.Null {
 		return nil, false
 	}
+	return b.members(data, "location")
+}
+
+// members writes the members of the object data, but skip (none when ""), into the arena, and
+// returns them;
+// ok is false when one of them is not written as encoding/json would.
+func (b *fcWriter) members(data gjson.Result, skip string) (ms []member, ok bool) {
 	ok = true
 	data.ForEach(func(k, v gjson.Result) bool {
 		key, kok := jsonKey(k)
@@ -336,15 +347,15 @@ func (b *fcWriter) placeData(place gjson.Result) (more []member, ok bool) {
 			ok = false
 			return false
 		}
-		if key != "location" {
-			more = append(more, member{key, start, len(b.arena)})
+		if skip == "" || key != skip {
+			ms = append(ms, member{key, start, len(b.arena)})
 		}
 		return true
 	})
 	if !ok {
 		return nil, false
 	}
-	return more, true
+	return ms, true
 }
 
 // placePropsSlow writes a place's properties through encoding/json, as they were first written.
@@ -378,23 +389,7 @@ func (b *fcWriter) sectionFeature(dst []byte, entry gjson.Result, points []locat
 	}
 	mark := len(b.arena)
 	defer func() { b.arena = b.arena[:mark] }()
-	var ms []member
-	ok := true
-	data.ForEach(func(k, v gjson.Result) bool {
-		key, kok := jsonKey(k)
-		if !kok {
-			ok = false
-			return false
-		}
-		start := len(b.arena)
-		var vok bool
-		if b.arena, vok = appendAny(b.arena, v); !vok {
-			ok = false
-			return false
-		}
-		ms = append(ms, member{key, start, len(b.arena)})
-		return true
-	})
+	ms, ok := b.members(data, "")
 	if !ok {
 		var props map[string]any // json.Unmarshal says what it cannot read
 		if err := json.Unmarshal([]byte(data.Raw), &props); err != nil {
