@@ -88,8 +88,9 @@ type exportMonth struct {
 	ID    string            `json:"_id"`
 	Rev   string            `json:"_rev,omitempty"`
 	Parts map[string]string `json:"parts"`
-	// Trips is what the parts were made from: the month's trips' ids and revisions, hashed. A
-	// trip's figures live in its document, so a correction or new settings change its revision.
+	// Trips is what the parts were made from: the month's trips' ids and revisions, and the
+	// inputs of the figures (factor set, settings), hashed: a correction changes a trip's
+	// revision, new settings the inputs.
 	Trips string `json:"trips"`
 }
 
@@ -129,6 +130,7 @@ func writeExports(ctx context.Context, c *coach.Coach, trips, db *vault.DB, h ht
 		if sums[m] == nil {
 			months = append(months, m)
 			sums[m] = sha256.New()
+			fmt.Fprintf(sums[m], "%+v\n", c.Inputs().Stamp())
 		}
 		fmt.Fprintf(sums[m], "%s %s\n", t.ID, revs[t.ID])
 	}

@@ -373,14 +373,9 @@ func (c *Coach) Trip(ctx context.Context, id string) (*trip.Doc, trip.Aggregatio
 		return nil, trip.Aggregation{}, err
 	}
 	d.ID, d.Rev = id, rev
-	a, ok, err := d.Aggregate()
+	a, err := figures.Compute(&d, c.Inputs())
 	if err != nil {
 		return nil, a, err
-	}
-	if !ok || a.Stamp != c.Inputs().StampFor(d.Server, d.Labels, d.Manual) {
-		if a, err = figures.Compute(&d, c.Inputs()); err != nil {
-			return nil, a, err
-		}
 	}
 	return &d, a, nil
 }
@@ -388,7 +383,7 @@ func (c *Coach) Trip(ctx context.Context, id string) (*trip.Doc, trip.Aggregatio
 // Edit applies a correction to a trip and returns the trips its purpose propagated to (see
 // PreviewEdit).
 func (c *Coach) Edit(ctx context.Context, id string, e figures.Edit) ([]string, error) {
-	return figures.Apply(ctx, c.trips, c.Inputs(), id, e)
+	return figures.Apply(ctx, c.trips, id, e)
 }
 
 // PreviewEdit returns the trips whose purpose Edit(id, e) would change, changing nothing: a
@@ -411,12 +406,12 @@ func (c *Coach) UndoRecurring(ctx context.Context, id string) ([]string, error) 
 		return nil, err
 	}
 	off := false
-	if _, err := figures.Apply(ctx, c.trips, c.Inputs(), id, figures.Edit{Recurring: &off}); err != nil {
+	if _, err := figures.Apply(ctx, c.trips, id, figures.Edit{Recurring: &off}); err != nil {
 		return nil, err
 	}
 	// Apply takes back the purposes when the trip was recurring with a purpose; this also covers
 	// a trip that was not (its copies are then left from an earlier state).
-	if _, err := figures.Undo(ctx, c.trips, c.Inputs(), id); err != nil {
+	if _, err := figures.Undo(ctx, c.trips, id); err != nil {
 		return nil, err
 	}
 	return ids, nil
@@ -432,7 +427,7 @@ func (c *Coach) Attestation(ctx context.Context, year int, lang string, now time
 	prefix := strconv.Itoa(year) + "-"
 	byDay := map[string][]export.BikeTrip{}
 	var commutes []indicators.Commute
-	err := figures.EachFigures(ctx, c.trips, func(f figures.Figures) error {
+	err := figures.EachFigures(ctx, c.trips, c.Inputs(), func(f figures.Figures) error {
 		a := f.Aggregation
 		if !strings.HasPrefix(a.LocalStart, prefix) || !indicators.IsBikeCommute(&a) {
 			return nil

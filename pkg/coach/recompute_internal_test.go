@@ -66,13 +66,30 @@ func TestSettingsRecomputeInBackground(t *testing.T) {
 	if p.Running || p.Failed || p.Total != trips || p.Done != trips {
 		t.Fatalf("progress at the end: %+v, want %d of %d", p, trips, trips)
 	}
-	err = figures.EachFigures(ctx, c.trips, func(f figures.Figures) error {
+	// The cache is current for the new factor set: a refresh with it computes nothing, and the
+	// cached totals are the new set's.
+	res, err := figures.Refresh(ctx, c.trips, c.Inputs(), false)
+	if err != nil || res.Recomputed != 0 {
+		t.Fatalf("a refresh after the recompute: %+v, %v; want nothing recomputed", res, err)
+	}
+	want := map[string]float64{}
+	err = figures.EachFigures(ctx, c.trips, c.Inputs(), func(f figures.Figures) error {
 		if f.Aggregation.Stamp.FactorSet != co2.ImpactCO2SetID {
-			t.Errorf("trip %s still computed with %s", f.ID, f.Aggregation.Stamp.FactorSet)
+			t.Errorf("trip %s computed with %s", f.ID, f.Aggregation.Stamp.FactorSet)
 		}
+		want[f.ID] = f.Aggregation.TotalCO2
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	err = figures.EachCached(ctx, c.trips, func(id string, got figures.Cached) error {
+		if got.TotalCO2 != want[id] {
+			t.Errorf("trip %s: cached CO2 %v, want the new set's %v", id, got.TotalCO2, want[id])
+		}
+		return nil
+	})
+	if err != nil || len(want) != trips {
+		t.Fatalf("%d trips, %v; want %d", len(want), err, trips)
 	}
 }

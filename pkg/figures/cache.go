@@ -2,6 +2,7 @@ package figures
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,8 +18,9 @@ import (
 // keeps it in step with the trips through the changes feed, and rebuilds it whenever the inputs
 // of the figures change; deleting it only costs a rebuild.
 
-// cacheVersion changes when the cache's layout does. 4: months in a binary form (cachecodec.go).
-const cacheVersion = 4
+// cacheVersion changes when the cache's layout does. 4: months in a binary form (cachecodec.go);
+// 5: with each trip's facts.
+const cacheVersion = 5
 
 const (
 	cacheIndexID  = "figures-index"
@@ -95,48 +97,63 @@ type cacheIndex struct {
 }
 
 type cacheMonth struct {
-	Trips map[string]Cached `json:"trips"`
+	Trips map[string]entry `json:"trips"`
+	// dirty is set when Trips changed since the month was read: only such months are written.
+	dirty bool
 }
 
-func monthOf(a trip.Aggregation) string {
-	if len(a.LocalStart) < 7 {
+// entry is what the cache holds of a trip: its figures, and the facts they were computed from.
+type entry struct {
+	Cached
+	// facts is the JSON of the trip's Facts, decoded only to compute its figures again.
+	facts []byte
+}
+
+func newEntry(f Facts, a trip.Aggregation) entry {
+	raw, _ := json.Marshal(f) // plain data: it cannot fail
+	return entry{Cached: cachedOf(f.Device, a), facts: raw}
+}
+
+func (e entry) decodeFacts() (Facts, error) {
+	var f Facts
+	if err := json.Unmarshal(e.facts, &f); err != nil {
+		return f, fmt.Errorf("figures cache: a trip's facts: %w", err)
+	}
+	return f, nil
+}
+
+func monthOf(c Cached) string {
+	if len(c.LocalStart) < 7 {
 		return "unknown"
 	}
-	return a.LocalStart[:7]
+	return c.LocalStart[:7]
 }
 
-// rebuildCache writes the cache anew from every trip's current figures.
-func rebuildCache(ctx context.Context, trips *vault.DB) error {
-	months := map[string]*cacheMonth{}
-	err := EachFigures(ctx, trips, func(f Figures) error {
-		addToMonths(months, f)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return replaceCache(ctx, trips, months)
-}
-
-// buildCache writes the cache anew from figs, every trip's current figures.
-func buildCache(ctx context.Context, trips *vault.DB, figs []Figures) error {
-	months := map[string]*cacheMonth{}
-	for _, f := range figs {
-		addToMonths(months, f)
-	}
-	return replaceCache(ctx, trips, months)
-}
-
-func addToMonths(months map[string]*cacheMonth, f Figures) {
-	if f.Aggregation.Stamp.Engine == 0 {
-		return // no figures (they could not be computed)
-	}
-	m := months[monthOf(f.Aggregation)]
+func addEntry(months map[string]*cacheMonth, id string, e entry) {
+	month := monthOf(e.Cached)
+	m := months[month]
 	if m == nil {
-		m = &cacheMonth{Trips: map[string]Cached{}}
-		months[monthOf(f.Aggregation)] = m
+		m = &cacheMonth{Trips: map[string]entry{}}
+		months[month] = m
 	}
-	m.Trips[f.ID] = cachedOf(f.CaptureDevice, f.Aggregation)
+	m.Trips[id] = e
+	m.dirty = true
+}
+
+// loadMonths reads every month of the cache.
+func loadMonths(ctx context.Context, trips *vault.DB, index cacheIndex) (map[string]*cacheMonth, error) {
+	months := make(map[string]*cacheMonth, len(index.Months))
+	for _, month := range index.Months {
+		m := &cacheMonth{}
+		if err := trips.GetLocal(ctx, cacheMonthDoc+month, m); err != nil && !errors.Is(err, vault.ErrNotFound) {
+			return nil, err
+		}
+		if m.Trips == nil {
+			m.Trips = map[string]entry{}
+		}
+		months[month] = m
+	}
+	return months, nil
 }
 
 // replaceCache writes months as the whole cache: the months it had and months lacks are emptied.
@@ -147,71 +164,11 @@ func replaceCache(ctx context.Context, trips *vault.DB, months map[string]*cache
 	}
 	for _, month := range old.Months {
 		if months[month] == nil {
-			months[month] = &cacheMonth{Trips: map[string]Cached{}} // emptied
+			months[month] = &cacheMonth{Trips: map[string]entry{}} // emptied
 		}
 	}
-	return writeMonths(ctx, trips, months)
-}
-
-// updateCache applies changed and deleted trips to the cache, with their figures as they are now.
-func updateCache(ctx context.Context, trips *vault.DB, cs changeSet) error {
-	if len(cs.changed)+len(cs.deleted) == 0 {
-		return nil // nothing changed: nothing to read or write
-	}
-	var index cacheIndex
-	if err := trips.GetLocal(ctx, cacheIndexID, &index); err != nil {
-		return err
-	}
-	months := map[string]*cacheMonth{}
-	load := func(month string) (*cacheMonth, error) {
-		if m := months[month]; m != nil {
-			return m, nil
-		}
-		m := &cacheMonth{Trips: map[string]Cached{}}
-		if slices.Contains(index.Months, month) {
-			if err := trips.GetLocal(ctx, cacheMonthDoc+month, m); err != nil && !errors.Is(err, vault.ErrNotFound) {
-				return nil, err
-			}
-			if m.Trips == nil {
-				m.Trips = map[string]Cached{}
-			}
-		}
-		months[month] = m
-		return m, nil
-	}
-	forget := func(id string) error { // the trip's month may have changed: look in every month
-		for _, month := range index.Months {
-			m, err := load(month)
-			if err != nil {
-				return err
-			}
-			delete(m.Trips, id)
-		}
-		return nil
-	}
-	for _, id := range slices.Concat(cs.changed, cs.deleted) {
-		if err := forget(id); err != nil {
-			return err
-		}
-	}
-	for start := 0; start < len(cs.changed); start += batchSize {
-		figs, err := vault.GetMany[Figures](ctx, trips, cs.changed[start:min(start+batchSize, len(cs.changed))])
-		if err != nil {
-			return err
-		}
-		for _, f := range figs {
-			if f.Aggregation.Stamp.Engine == 0 {
-				continue
-			}
-			m, err := load(monthOf(f.Aggregation))
-			if err != nil {
-				return err
-			}
-			m.Trips[f.ID] = cachedOf(f.CaptureDevice, f.Aggregation)
-		}
-	}
-	if len(months) == 0 {
-		return nil // nothing changed: nothing to write
+	for _, m := range months {
+		m.dirty = true
 	}
 	return writeMonths(ctx, trips, months)
 }
@@ -225,17 +182,23 @@ func Months(ctx context.Context, trips *vault.DB) ([]string, error) {
 	return index.Months, nil
 }
 
-// writeMonths writes the month documents and the index listing every month.
+// writeMonths writes the months that changed (dirty) and the index listing every month.
 func writeMonths(ctx context.Context, trips *vault.DB, months map[string]*cacheMonth) error {
 	var index cacheIndex
 	if err := trips.GetLocal(ctx, cacheIndexID, &index); err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return err
 	}
+	current := index.Version == cacheVersion
 	index.Version = cacheVersion
 	if index.Gen == nil {
 		index.Gen = map[string]int{}
 	}
+	dirty := false
 	for month, m := range months {
+		if !m.dirty {
+			continue
+		}
+		dirty = true
 		if err := trips.PutLocal(ctx, cacheMonthDoc+month, m); err != nil {
 			return fmt.Errorf("write the figures of %s: %w", month, err)
 		}
@@ -243,6 +206,9 @@ func writeMonths(ctx context.Context, trips *vault.DB, months map[string]*cacheM
 		if !slices.Contains(index.Months, month) {
 			index.Months = append(index.Months, month)
 		}
+	}
+	if !dirty && current {
+		return nil
 	}
 	slices.Sort(index.Months)
 	return trips.PutLocal(ctx, cacheIndexID, index)
@@ -271,7 +237,7 @@ type memoMonth struct {
 // UnmarshalJSON decodes a month document straight into the memo's sorted slices.
 func (mm *memoMonth) UnmarshalJSON(raw []byte) error {
 	var err error
-	mm.ids, mm.trips, err = decodeMonth(raw)
+	mm.ids, mm.trips, err = decodeMonth(raw, nil)
 	return err
 }
 

@@ -26,10 +26,11 @@ import (
 //	    float64 bits: total CO2, start timestamp, total duration, total calories
 //	    uvarint count of sections, then each: uvarint string number of the mode, float64 bits:
 //	    distance, duration, calories
+//	    uvarint length, bytes: the trip's facts, JSON (read only to compute its figures again)
 //
 // Floats are stored as their bits: the cache gives back exactly what was computed.
 
-const codecVersion = 1
+const codecVersion = 2
 
 // monthJSON is a month document as stored.
 type monthJSON struct {
@@ -82,6 +83,8 @@ func (m cacheMonth) MarshalJSON() ([]byte, error) {
 			f64(s.Duration)
 			f64(s.Calories)
 		}
+		body = binary.AppendUvarint(body, uint64(len(c.facts)))
+		body = append(body, c.facts...)
 	}
 	var head []byte
 	head = binary.AppendUvarint(head, uint64(len(strs)))
@@ -94,19 +97,21 @@ func (m cacheMonth) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes a month written by MarshalJSON.
 func (m *cacheMonth) UnmarshalJSON(raw []byte) error {
-	ids, trips, err := decodeMonth(raw)
+	var facts [][]byte
+	ids, trips, err := decodeMonth(raw, &facts)
 	if err != nil {
 		return err
 	}
-	m.Trips = make(map[string]Cached, len(ids))
+	m.Trips = make(map[string]entry, len(ids))
 	for i, id := range ids {
-		m.Trips[id] = trips[i]
+		m.Trips[id] = entry{Cached: trips[i], facts: facts[i]}
 	}
 	return nil
 }
 
-// decodeMonth decodes a month document into its trips, in id order.
-func decodeMonth(raw []byte) ([]string, []Cached, error) {
+// decodeMonth decodes a month document into its trips, in id order, and their facts into facts
+// when it is not nil (reports do not read them).
+func decodeMonth(raw []byte, facts *[][]byte) ([]string, []Cached, error) {
 	// The store's client has checked the document is valid JSON: read its two members without
 	// another pass of encoding/json over the long string (most of a report's time).
 	if codec := gjson.GetBytes(raw, "codec").Int(); codec != codecVersion {
@@ -146,6 +151,9 @@ func decodeMonth(raw []byte) ([]string, []Cached, error) {
 	}
 	ids := make([]string, n)
 	trips := make([]Cached, n)
+	if facts != nil {
+		*facts = make([][]byte, n)
+	}
 	for i := range trips {
 		c := &trips[i]
 		ids[i] = str()
@@ -163,6 +171,10 @@ func decodeMonth(raw []byte) ([]string, []Cached, error) {
 			s := &c.Sections[j]
 			s.Mode = trip.Mode(str())
 			s.Distance, s.Duration, s.Calories = d.f64(), d.f64(), d.f64()
+		}
+		f := d.bytes(d.uvarint())
+		if facts != nil && len(f) > 0 {
+			(*facts)[i] = f
 		}
 		if d.err != nil {
 			return nil, nil, d.err

@@ -14,7 +14,7 @@ import (
 // TestMonthCodecRoundTrip: a month of the cache comes back exactly as written, floats to the bit,
 // and a damaged document is an error, not a panic or a wrong month.
 func TestMonthCodecRoundTrip(t *testing.T) {
-	m := cacheMonth{Trips: map[string]Cached{}}
+	m := cacheMonth{Trips: map[string]entry{}}
 	for i := range 50 {
 		c := Cached{Device: fmt.Sprintf("phone-%d", i%3), LocalStart: fmt.Sprintf("2024-03-%02dT08:00:00+01:00", 1+i%28),
 			Title: "Home → Work", TotalCO2: 0.1 * float64(i), StartTS: 1.7e9 + float64(i)*0.001,
@@ -27,7 +27,11 @@ func TestMonthCodecRoundTrip(t *testing.T) {
 		for j := range c.Sections {
 			c.Sections[j] = CachedSection{Mode: trip.Mode([]string{"walk", "bike", "car"}[j%3]), Distance: 1234.5678 * float64(j+1), Duration: 60.25, Calories: 0.1}
 		}
-		m.Trips[fmt.Sprintf("trip-%03d", 49-i)] = c
+		e := entry{Cached: c}
+		if i%6 != 0 {
+			e.facts = fmt.Appendf(nil, `{"h":"%d"}`, i)
+		}
+		m.Trips[fmt.Sprintf("trip-%03d", 49-i)] = e
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
@@ -41,7 +45,7 @@ func TestMonthCodecRoundTrip(t *testing.T) {
 		t.Fatal("the month decoded differs from the month encoded")
 	}
 	var mm memoMonth
-	if err := json.Unmarshal(raw, &mm); err != nil || len(mm.ids) != 50 || mm.ids[0] != "trip-000" || !reflect.DeepEqual(mm.trips[0], m.Trips["trip-000"]) {
+	if err := json.Unmarshal(raw, &mm); err != nil || len(mm.ids) != 50 || mm.ids[0] != "trip-000" || !reflect.DeepEqual(mm.trips[0], m.Trips["trip-000"].Cached) {
 		t.Fatalf("memo month: %d ids from %q, %v; want 50 in id order", len(mm.ids), mm.ids[0], err)
 	}
 	// A store that gives the document back spelled otherwise (spaces, members reordered).

@@ -41,17 +41,23 @@ func NewInputs(set *co2.FactorSet, s settings.Settings) Inputs {
 // StampFor returns the stamp an aggregation of the trip would have now. It needs only the trip's
 // server data, labels and corrections, not its series.
 func (in Inputs) StampFor(server trip.ServerInfo, labels trip.Labels, manual json.RawMessage) trip.Stamp {
+	return in.stamp(tripHash(server, labels, manual))
+}
+
+// stamp returns the stamp of figures computed now from a trip whose content hashes to tripHash.
+func (in Inputs) stamp(tripHash string) trip.Stamp {
+	s := in.Stamp()
+	s.Trip = tripHash
+	return s
+}
+
+// tripHash is the hash of what a trip's figures depend on in the trip itself.
+func tripHash(server trip.ServerInfo, labels trip.Labels, manual json.RawMessage) string {
 	h := sha256.New()
 	lb, _ := json.Marshal(labels)
 	fmt.Fprintf(h, "%s\x00%s\x00", server.Hash, lb)
 	h.Write(manual)
-	return trip.Stamp{
-		FactorSet:        in.Set.ID,
-		FactorSetVersion: in.Set.Version,
-		Settings:         in.settingsHash,
-		Trip:             hex.EncodeToString(h.Sum(nil)[:16]),
-		Engine:           EngineVersion,
-	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Compute computes a trip's aggregation.
@@ -64,20 +70,26 @@ func (in Inputs) StampFor(server trip.ServerInfo, labels trip.Labels, manual jso
 // the app), else the phone's purpose label, else one copied from a similar recurring trip, else
 // COMMUTE for a trip between home and work, else UNKNOWN.
 func Compute(doc *trip.Doc, in Inputs) (trip.Aggregation, error) {
-	var a trip.Aggregation
-	route, err := doc.Route()
+	f, err := FactsOf(doc)
 	if err != nil {
-		return a, err
+		return trip.Aggregation{}, err
 	}
-	manual, err := doc.ManualEdits()
+	return f.Compute(in)
+}
+
+// Compute computes the aggregation of the trip these are the facts of (see the package's
+// Compute).
+func (f *Facts) Compute(in Inputs) (trip.Aggregation, error) {
+	var a trip.Aggregation
+	manual, err := f.manual()
 	if err != nil {
 		return a, err
 	}
 	var label co2.LabelMode
-	if doc.Labels.Mode != nil {
-		label = co2.ModeOfLabel(doc.Labels.Mode.Value)
+	if f.Labels.Mode != nil {
+		label = co2.ModeOfLabel(f.Labels.Mode.Value)
 	}
-	sections := route.Sections
+	sections := f.Sections
 	sensed := make([]trip.Mode, len(sections))
 	for i, s := range sections {
 		sensed[i] = co2.SensedMode(s.SensedMode)
@@ -85,10 +97,10 @@ func Compute(doc *trip.Doc, in Inputs) (trip.Aggregation, error) {
 	applies := co2.LabelAppliesTo(sensed)
 	defaults := co2.Defaults(in.Settings.DefaultModes)
 
-	a.Stamp = in.StampFor(doc.Server, doc.Labels, doc.Manual)
+	a.Stamp = in.stamp(f.Trip)
 	a.NotATrip = label.NotATrip
-	a.StartTS = doc.Server.StartTS
-	a.LocalStart = doc.StartDate
+	a.StartTS = f.StartTS
+	a.LocalStart = f.LocalStart
 	seen := map[trip.Mode]bool{}
 	for i, s := range sections {
 		lm := co2.LabelMode{}
@@ -124,26 +136,26 @@ func Compute(doc *trip.Doc, in Inputs) (trip.Aggregation, error) {
 			a.Modes = append(a.Modes, mode)
 		}
 	}
-	start, end, hasEnds := route.Start, route.End, route.HasEnds
+	start, end, hasEnds := f.Start, f.End, f.HasEnds
 	if hasEnds {
 		a.Coordinates.StartPoint, a.Coordinates.EndPoint = start, end
 	}
-	a.StartPlaceDisplayName, a.EndPlaceDisplayName = route.StartPlace, route.EndPlace
+	a.StartPlaceDisplayName, a.EndPlaceDisplayName = f.StartPlace, f.EndPlace
 	a.Recurring = manual.Recurring
-	a.Purpose = purpose(doc, manual, in.Settings, start, end, hasEnds)
+	a.Purpose = purpose(f.Labels, manual, in.Settings, start, end, hasEnds)
 	a.AutomaticTitle = title(a, in.Settings, hasEnds)
 	a.Title = manual.Title
 	return a, nil
 }
 
-func purpose(doc *trip.Doc, manual trip.Manual, s settings.Settings, start, end trip.Point, hasEnds bool) trip.Purpose {
+func purpose(labels trip.Labels, manual trip.Manual, s settings.Settings, start, end trip.Point, hasEnds bool) trip.Purpose {
 	if manual.Purpose != "" && manual.PurposeFrom != "recurring" {
 		return manual.Purpose
 	}
 	// A purpose copied from a recurring trip never hides the phone's (even one labelled after
 	// the copy).
-	if doc.Labels.Purpose != nil {
-		if p, _ := co2.PurposeOfLabel(doc.Labels.Purpose.Value); p != trip.UnknownPurpose {
+	if labels.Purpose != nil {
+		if p, _ := co2.PurposeOfLabel(labels.Purpose.Value); p != trip.UnknownPurpose {
 			return p
 		}
 	}

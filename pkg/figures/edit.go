@@ -126,13 +126,13 @@ func Preview(ctx context.Context, trips *vault.DB, id string, e Edit) ([]string,
 // 200 m, either direction) whose purpose neither the person nor their phone gave (see Preview);
 // Apply returns their ids. When the trip stops being recurring, or loses the purpose the person
 // set, the purposes it gave are taken back (see Undo).
-func Apply(ctx context.Context, trips *vault.DB, in Inputs, id string, e Edit) (propagated []string, err error) {
+func Apply(ctx context.Context, trips *vault.DB, id string, e Edit) (propagated []string, err error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
 	var source *trip.Doc
 	var before trip.Purpose
-	err = Save(ctx, trips, id, in, func(d *trip.Doc) error {
+	err = Save(ctx, trips, id, func(d *trip.Doc) error {
 		m, err := d.ManualEdits()
 		if err != nil {
 			return err
@@ -154,7 +154,7 @@ func Apply(ctx context.Context, trips *vault.DB, in Inputs, id string, e Edit) (
 	purpose := propagates(m)
 	if purpose == "" {
 		if before != "" {
-			_, err = Undo(ctx, trips, in, id)
+			_, err = Undo(ctx, trips, id)
 		}
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func Apply(ctx context.Context, trips *vault.DB, in Inputs, id string, e Edit) (
 	}
 	var changed []string
 	for _, cid := range ids {
-		err := Save(ctx, trips, cid, in, func(d *trip.Doc) error {
+		err := Save(ctx, trips, cid, func(d *trip.Doc) error {
 			m, err := d.ManualEdits()
 			if err != nil {
 				return err
@@ -200,46 +200,47 @@ func mayPropagate(m trip.Manual, labels trip.Labels, source string) bool {
 	return true
 }
 
-// similar returns the trips similar to source that purpose would change.
+// similar returns the trips similar to source that purpose would change. It finds them by their
+// ends in the figures cache (Refresh must have run), then reads their corrections and labels as
+// they are now.
 func similar(ctx context.Context, trips *vault.DB, source *trip.Doc, purpose trip.Purpose) ([]string, error) {
 	route, err := source.Route()
 	if err != nil || !route.HasEnds {
 		return nil, err
 	}
-	type candidate struct {
-		ID          string `json:"_id"`
-		Aggregation struct {
-			Coordinates struct {
-				StartPoint trip.Point `json:"startPoint"`
-				EndPoint   trip.Point `json:"endPoint"`
-			} `json:"coordinates"`
-		} `json:"aggregation"`
-		Manual trip.Manual `json:"manual"`
-		Labels trip.Labels `json:"labels"`
-	}
 	var cands []places.Candidate
-	same := map[string]bool{}
-	q := AllTrips()
-	q.Fields = []string{"_id", "aggregation.coordinates", "manual", "labels"}
-	err = trips.Find(ctx, q, func(raw json.RawMessage) error {
-		var c candidate
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return err
-		}
-		if c.ID == source.ID || !mayPropagate(c.Manual, c.Labels, source.ID) {
+	err = eachEntry(ctx, trips, func(id string, e entry) error {
+		if id == source.ID {
 			return nil
 		}
-		same[c.ID] = c.Manual.Purpose == purpose
-		cands = append(cands, places.Candidate{ID: c.ID, Start: c.Aggregation.Coordinates.StartPoint, End: c.Aggregation.Coordinates.EndPoint})
+		f, err := e.decodeFacts()
+		if err != nil {
+			return err
+		}
+		if f.HasEnds {
+			cands = append(cands, places.Candidate{ID: id, Start: f.Start, End: f.End})
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	near := places.Propagate(places.Ends{Start: route.Start, End: route.End, StartTime: time.Unix(int64(source.Server.StartTS), 0)}, cands)
+	type current struct {
+		ID     string      `json:"_id"`
+		Manual trip.Manual `json:"manual"`
+		Labels trip.Labels `json:"labels"`
+	}
 	var out []string
-	for _, id := range places.Propagate(places.Ends{Start: route.Start, End: route.End, StartTime: time.Unix(int64(source.Server.StartTS), 0)}, cands) {
-		if !same[id] {
-			out = append(out, id)
+	for start := 0; start < len(near); start += batchSize {
+		docs, err := vault.GetMany[current](ctx, trips, near[start:min(start+batchSize, len(near))])
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range docs {
+			if mayPropagate(c.Manual, c.Labels, source.ID) && c.Manual.Purpose != purpose {
+				out = append(out, c.ID)
+			}
 		}
 	}
 	return out, nil
@@ -268,14 +269,14 @@ func Propagated(ctx context.Context, trips *vault.DB, source string) ([]string, 
 
 // Undo takes back the purposes the recurring trip source gave to similar trips (their purpose is
 // again the phone's, or the one derived from home and work), and returns those trips.
-func Undo(ctx context.Context, trips *vault.DB, in Inputs, source string) ([]string, error) {
+func Undo(ctx context.Context, trips *vault.DB, source string) ([]string, error) {
 	ids, err := Propagated(ctx, trips, source)
 	if err != nil {
 		return nil, err
 	}
 	var undone []string
 	for _, id := range ids {
-		err := Save(ctx, trips, id, in, func(d *trip.Doc) error {
+		err := Save(ctx, trips, id, func(d *trip.Doc) error {
 			m, err := d.ManualEdits()
 			if err != nil {
 				return err
@@ -298,17 +299,24 @@ func Undo(ctx context.Context, trips *vault.DB, in Inputs, source string) ([]str
 // night-time stay, and the most frequent weekday daytime stay away from home.
 func SuggestPlaces(ctx context.Context, trips *vault.DB) (home, work *places.Suggestion, err error) {
 	var ends []places.Ends
-	err = EachFigures(ctx, trips, func(f Figures) error {
-		a := f.Aggregation
-		if a.NotATrip || len(a.Sections) == 0 {
+	err = eachEntry(ctx, trips, func(id string, e entry) error {
+		if e.NotATrip || len(e.Sections) == 0 {
 			return nil
 		}
-		start, err1 := time.Parse(time.RFC3339Nano, a.LocalStart)
-		end, err2 := time.Parse(time.RFC3339Nano, a.Sections[len(a.Sections)-1].EndDate)
+		start, err1 := time.Parse(time.RFC3339Nano, e.LocalStart)
+		end, err2 := time.Parse(time.RFC3339Nano, e.LocalEnd)
 		if err1 != nil || err2 != nil {
 			return nil // a trip without local times says nothing about stays
 		}
-		ends = append(ends, places.Ends{Start: a.Coordinates.StartPoint, End: a.Coordinates.EndPoint, StartTime: start, EndTime: end})
+		f, err := e.decodeFacts()
+		if err != nil {
+			return err
+		}
+		var a, b trip.Point
+		if f.HasEnds {
+			a, b = f.Start, f.End
+		}
+		ends = append(ends, places.Ends{Start: a, End: b, StartTime: start, EndTime: end})
 		return nil
 	})
 	if err != nil {

@@ -48,7 +48,10 @@ func TestRecurringPurposeRespectsAndUndoes(t *testing.T) {
 			purposes := func() map[string]trip.Purpose {
 				t.Helper()
 				got := map[string]trip.Purpose{}
-				err := figures.EachFigures(ctx, db, func(f figures.Figures) error { got[f.ID] = f.Aggregation.Purpose; return nil })
+				if _, err := figures.Refresh(ctx, db, in, false); err != nil {
+					t.Fatal(err)
+				}
+				err := figures.EachCached(ctx, db, func(id string, c figures.Cached) error { got[id] = c.Purpose; return nil })
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -70,7 +73,7 @@ func TestRecurringPurposeRespectsAndUndoes(t *testing.T) {
 			if got := purposes(); fmt.Sprint(got) != fmt.Sprint(before) {
 				t.Fatalf("the preview changed purposes: %v, was %v", got, before)
 			}
-			changed, err := figures.Apply(ctx, db, in, "source", edit)
+			changed, err := figures.Apply(ctx, db, "source", edit)
 			if err != nil || !slices.Equal(changed, preview) {
 				t.Fatalf("apply: %v, %v; want %v", changed, err, preview)
 			}
@@ -85,7 +88,7 @@ func TestRecurringPurposeRespectsAndUndoes(t *testing.T) {
 			}
 			// Undo: the trip is no longer recurring and the copies go.
 			no := false
-			if _, err := figures.Apply(ctx, db, in, "source", figures.Edit{Recurring: &no}); err != nil {
+			if _, err := figures.Apply(ctx, db, "source", figures.Edit{Recurring: &no}); err != nil {
 				t.Fatal(err)
 			}
 			after = purposes()

@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/coachco2/coachco2/pkg/trip"
@@ -19,7 +20,10 @@ var Indexes = []vault.Index{
 
 // Result says what a Refresh did.
 type Result struct {
-	Checked    int         `json:"checked"`
+	Checked int `json:"checked"`
+	// Read is how many trip documents were read: the trips new or changed since the last
+	// Refresh, every trip when there was no figures cache.
+	Read       int         `json:"read"`
 	Recomputed int         `json:"recomputed"`
 	Errors     []TripError `json:"errors"`
 }
@@ -30,25 +34,8 @@ type TripError struct {
 	Error string `json:"error"`
 }
 
-// batchSize is how many changes are read at a time.
+// batchSize is how many changes, and how many changed trips, are read at a time.
 const batchSize = 200
-
-// writeBatch is how many stale trips are read and written at a time: a request (and on the
-// embedded store a transaction, with its sync to disk) each, so the fewer the better, within
-// what a server takes in one request.
-const writeBatch = vault.DefaultBatchSize
-
-// head is what Refresh reads of every trip to decide whether its aggregation is current, and to
-// put it in the figures cache when it is.
-type head struct {
-	ID     string          `json:"_id"`
-	Server trip.ServerInfo `json:"openpath"`
-	Labels trip.Labels     `json:"labels"`
-	Manual json.RawMessage `json:"manual"`
-	Device string          `json:"captureDevice"`
-	// Aggregation is decoded only as far as needed: its stamp, and the rest when it is current.
-	Aggregation json.RawMessage `json:"aggregation"`
-}
 
 // AllTrips selects every trip, through the by-startTs index.
 func AllTrips() vault.Query {
@@ -61,8 +48,8 @@ func AllTrips() vault.Query {
 // checkpointID is the _local document where Refresh remembers how far it has checked.
 const checkpointID = "aggregate-refresh"
 
-// checkpoint is what Refresh remembers: the changes sequence up to which every trip's
-// aggregation was current for these inputs.
+// checkpoint is what Refresh remembers: the changes sequence up to which the figures cache holds
+// every trip, with its figures computed for these inputs.
 type checkpoint struct {
 	Seq    string     `json:"seq"`
 	Inputs trip.Stamp `json:"inputs"` // the stamp's input part: factor set, settings, engine
@@ -70,81 +57,51 @@ type checkpoint struct {
 	Cache int `json:"cache"`
 }
 
-// inputsStamp is the part of a stamp that does not depend on the trip.
-func (in Inputs) inputsStamp() trip.Stamp {
+// Stamp is the part of a stamp that does not depend on the trip: figures computed with inputs
+// of another Stamp differ.
+func (in Inputs) Stamp() trip.Stamp {
 	return trip.Stamp{FactorSet: in.Set.ID, FactorSetVersion: in.Set.Version, Settings: in.settingsHash, Engine: EngineVersion}
 }
 
-// Refresh recomputes the aggregations that are missing or stale (all of them with force). It
-// remembers, in a _local checkpoint, the changes sequence up to which the figures were current
-// for these inputs: when the inputs have not changed since, it checks only the trips changed
-// since (a sync, an edit), so opening the app costs nothing when nothing changed. Otherwise it
-// reads every trip's small members, and whole documents only for the trips to recompute.
+// Refresh brings the figures cache up to date with the trips and the inputs (all of it read
+// again from the trips with force). It remembers, in a _local checkpoint, the changes sequence up
+// to which the cache holds every trip and the inputs its figures were computed for:
+//   - when neither changed, it costs one read of the changes feed;
+//   - trips changed since (a sync, an edit) are read again, and only they;
+//   - new inputs (a factor set, a default mode, home or work) recompute every trip's figures from
+//     the facts the cache keeps, without reading a trip;
+//   - without a cache (the first open), every trip is read once.
+//
+// It never writes a trip: figures live in the cache only.
 func Refresh(ctx context.Context, trips *vault.DB, in Inputs, force bool) (Result, error) {
 	return RefreshProgress(ctx, trips, in, force, nil)
 }
 
-// RefreshProgress is Refresh, calling progress (when not nil) with how many of the stale trips
-// are recomputed so far and how many there are: once they are known, then after each batch.
+// RefreshProgress is Refresh, calling progress (when not nil) with how many trips' figures are
+// computed so far and how many there are to compute: once they are known, then as it goes.
 func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool, progress func(done, total int)) (Result, error) {
+	if progress == nil {
+		progress = func(int, int) {}
+	}
 	var res Result
 	var cp checkpoint
 	if err := trips.GetLocal(ctx, checkpointID, &cp); err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return res, err
 	}
-	// The sequence to remember is taken before the check: what changes during it is checked
-	// next time.
+	// The sequence to remember is taken before reading: what changes meanwhile is read next time.
 	_, seq, err := trips.Changes(ctx, vault.ChangesQuery{Since: "now"})
 	if err != nil {
 		return res, err
 	}
-	var stale []string
-	var changed changeSet
-	// figs are, when every trip is checked, the figures of every trip: the ones found current,
-	// then the ones recomputed; the cache is built from them rather than from reading every
-	// trip again.
-	var figs []Figures
-	incremental := !force && cp.Seq != "" && cp.Inputs == in.inputsStamp()
-	if incremental {
-		stale, changed, err = staleSince(ctx, trips, in, cp.Seq, &res)
-	} else {
-		stale, figs, err = staleAll(ctx, trips, in, force, &res)
-	}
-	if err != nil {
+	var index cacheIndex
+	if err := trips.GetLocal(ctx, cacheIndexID, &index); err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return res, err
 	}
-	if progress == nil {
-		progress = func(int, int) {}
-	}
-	progress(0, len(stale))
-	for start := 0; start < len(stale); start += writeBatch {
-		ids := stale[start:min(start+writeBatch, len(stale))]
-		written, errs, err := recompute(ctx, trips, in, ids)
-		res.Recomputed += len(written)
-		res.Errors = append(res.Errors, errs...)
-		if err != nil {
-			return res, err
-		}
-		if !incremental {
-			figs = append(figs, written...)
-		}
-		progress(start+len(ids), len(stale))
-	}
-	if res.Recomputed > 0 {
-		// The figures just written are changes too: remember the sequence after them, so that
-		// the next Refresh does not read them back as changes (every trip, after a first open),
-		// unless something else was written meanwhile.
-		if seq, err = ownWritesSeq(ctx, trips, seq, res.Recomputed); err != nil {
-			return res, err
-		}
-	}
-	switch {
-	case incremental && cp.Cache == cacheVersion:
-		err = updateCache(ctx, trips, changed)
-	case incremental:
-		err = rebuildCache(ctx, trips)
-	default:
-		err = buildCache(ctx, trips, figs)
+	r := &refresher{ctx: ctx, trips: trips, in: in, res: &res, progress: progress}
+	if force || cp.Seq == "" || cp.Cache != cacheVersion || index.Version != cacheVersion {
+		err = r.rebuild()
+	} else {
+		err = r.update(cp, index)
 	}
 	if err != nil {
 		return res, fmt.Errorf("figures cache: %w", err)
@@ -152,64 +109,132 @@ func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool
 	if len(res.Errors) > 0 {
 		return res, nil // check them again next time
 	}
-	next := checkpoint{Seq: seq, Inputs: in.inputsStamp(), Cache: cacheVersion}
+	next := checkpoint{Seq: seq, Inputs: in.Stamp(), Cache: cacheVersion}
 	if next == cp {
 		return res, nil // nothing changed: no write
 	}
 	return res, trips.PutLocal(ctx, checkpointID, next)
 }
 
-// ownWritesSeq returns the database's sequence now if the only writes since seq are the written
-// ones Refresh made, else seq. Each write of a document adds one to the number that starts a
-// sequence: the whole sequence on the embedded store and PouchDB, the part before the "-" on
-// CouchDB, whose sequence is the sum of its shards' (and _local documents add nothing). So when
-// the difference is exactly the number of writes, no one else wrote; when it is not, or a
-// sequence does not read as such, seq is kept: the next Refresh checks the trips written since,
-// which is correct, only slower.
-func ownWritesSeq(ctx context.Context, trips *vault.DB, seq string, written int) (string, error) {
-	_, now, err := trips.Changes(ctx, vault.ChangesQuery{Since: "now"})
-	if err != nil {
-		return "", err
-	}
-	before, ok1 := seqNumber(seq)
-	after, ok2 := seqNumber(now)
-	if ok1 && ok2 && after-before == int64(written) {
-		return now, nil
-	}
-	return seq, nil
+// refresher is one Refresh at work.
+type refresher struct {
+	ctx      context.Context
+	trips    *vault.DB
+	in       Inputs
+	res      *Result
+	progress func(done, total int)
 }
 
-// seqNumber reads the number a changes sequence starts with ("123" or "123-g1AAAA...").
-func seqNumber(seq string) (int64, bool) {
-	n, _, _ := strings.Cut(seq, "-")
-	v, err := strconv.ParseInt(n, 10, 64)
-	return v, err == nil
-}
-
-// staleAll checks every trip, and returns the stale ones and the figures of the others.
-func staleAll(ctx context.Context, trips *vault.DB, in Inputs, force bool, res *Result) ([]string, []Figures, error) {
-	var stale []string
-	var current []Figures
-	q := AllTrips()
-	q.Fields = []string{"_id", "openpath", "labels", "manual", "captureDevice", "aggregation"}
-	err := trips.Find(ctx, q, func(raw json.RawMessage) error {
-		var h head
-		if err := json.Unmarshal(raw, &h); err != nil {
+// rebuild writes the cache anew from every trip, read once, in start order.
+func (r *refresher) rebuild() error {
+	months := map[string]*cacheMonth{}
+	err := r.trips.Find(r.ctx, AllTrips(), func(raw json.RawMessage) error {
+		var d trip.Doc
+		if err := json.Unmarshal(raw, &d); err != nil {
 			return fmt.Errorf("trip document: %w", err)
 		}
-		res.Checked++
-		if force || h.isStale(in) {
-			stale = append(stale, h.ID)
-			return nil
+		r.res.Checked++
+		r.res.Read++
+		if e, ok := r.entryOf(&d); ok {
+			addEntry(months, d.ID, e)
 		}
-		f := Figures{ID: h.ID, CaptureDevice: h.Device}
-		if err := json.Unmarshal(h.Aggregation, &f.Aggregation); err != nil {
-			return fmt.Errorf("trip %s: aggregation: %w", h.ID, err)
-		}
-		current = append(current, f)
 		return nil
 	})
-	return stale, current, err
+	if err != nil {
+		return err
+	}
+	r.progress(r.res.Recomputed, r.res.Recomputed) // the total is known only at the end
+	return replaceCache(r.ctx, r.trips, months)
+}
+
+// entryOf reads a trip's facts and computes its figures; a trip whose facts cannot be read is
+// recorded as an error and left out.
+func (r *refresher) entryOf(d *trip.Doc) (entry, bool) {
+	f, err := FactsOf(d)
+	if err != nil {
+		r.res.Errors = append(r.res.Errors, TripError{ID: d.ID, Error: err.Error()})
+		return entry{}, false
+	}
+	return r.compute(d.ID, f)
+}
+
+// compute computes the figures of a trip from its facts.
+func (r *refresher) compute(id string, f Facts) (entry, bool) {
+	a, err := f.Compute(r.in)
+	if err != nil {
+		r.res.Errors = append(r.res.Errors, TripError{ID: id, Error: err.Error()})
+		return entry{}, false
+	}
+	r.res.Recomputed++
+	return newEntry(f, a), true
+}
+
+// update applies to the cache the trips changed since the checkpoint, and, when the inputs
+// changed, recomputes every trip's figures from the facts the cache keeps.
+func (r *refresher) update(cp checkpoint, index cacheIndex) error {
+	cs, err := r.changesSince(cp.Seq)
+	if err != nil {
+		return err
+	}
+	newInputs := cp.Inputs != r.in.Stamp()
+	if !newInputs && len(cs.changed)+len(cs.deleted) == 0 {
+		return nil
+	}
+	// Every month is loaded: a changed trip may have left its month, and new inputs change all.
+	months, err := loadMonths(r.ctx, r.trips, index)
+	if err != nil {
+		return err
+	}
+	for _, id := range slices.Concat(cs.changed, cs.deleted) {
+		for _, m := range months {
+			if _, ok := m.Trips[id]; ok {
+				delete(m.Trips, id)
+				m.dirty = true
+			}
+		}
+	}
+	total := len(cs.changed)
+	if newInputs {
+		for _, m := range months {
+			total += len(m.Trips)
+		}
+	}
+	r.progress(0, total)
+	if newInputs {
+		for _, m := range months {
+			m.dirty = true
+			for id, old := range m.Trips {
+				r.res.Checked++
+				f, err := old.decodeFacts()
+				if err != nil { // read it again from the trip
+					delete(m.Trips, id)
+					cs.changed = append(cs.changed, id)
+					continue
+				}
+				if e, ok := r.compute(id, f); ok {
+					m.Trips[id] = e
+				} else {
+					delete(m.Trips, id)
+				}
+			}
+		}
+		r.progress(r.res.Recomputed, total)
+	}
+	for start := 0; start < len(cs.changed); start += batchSize {
+		docs, err := vault.GetMany[trip.Doc](r.ctx, r.trips, cs.changed[start:min(start+batchSize, len(cs.changed))])
+		if err != nil {
+			return err
+		}
+		for i := range docs {
+			r.res.Checked++
+			r.res.Read++
+			if e, ok := r.entryOf(&docs[i]); ok {
+				addEntry(months, docs[i].ID, e)
+			}
+		}
+		r.progress(r.res.Recomputed, total)
+	}
+	return writeMonths(r.ctx, r.trips, months)
 }
 
 // changeSet is the trips the changes feed names since a checkpoint.
@@ -217,153 +242,89 @@ type changeSet struct {
 	changed, deleted []string
 }
 
-// staleSince checks the trips changed after seq, and returns them as well as the stale ones, for
-// the figures cache.
-func staleSince(ctx context.Context, trips *vault.DB, in Inputs, seq string, res *Result) ([]string, changeSet, error) {
-	var stale []string
+// changesSince returns the trips changed and deleted after seq.
+func (r *refresher) changesSince(seq string) (changeSet, error) {
 	var cs changeSet
+	seen := map[string]bool{}
 	for {
-		changes, last, err := trips.Changes(ctx, vault.ChangesQuery{Since: seq, Limit: batchSize})
+		changes, last, err := r.trips.Changes(r.ctx, vault.ChangesQuery{Since: seq, Limit: batchSize})
 		if err != nil {
-			return nil, cs, err
+			return cs, err
 		}
-		var ids []string
 		for _, c := range changes {
-			switch {
-			case strings.HasPrefix(c.ID, "_"):
-			case c.Deleted:
-				cs.deleted = append(cs.deleted, c.ID)
-			default:
-				ids = append(ids, c.ID)
+			if strings.HasPrefix(c.ID, "_") || seen[c.ID] {
+				continue
 			}
-		}
-		cs.changed = append(cs.changed, ids...)
-		heads, err := vault.GetMany[head](ctx, trips, ids)
-		if err != nil {
-			return nil, cs, err
-		}
-		for _, h := range heads {
-			res.Checked++
-			if h.isStale(in) {
-				stale = append(stale, h.ID)
+			seen[c.ID] = true
+			if c.Deleted {
+				cs.deleted = append(cs.deleted, c.ID)
+			} else {
+				cs.changed = append(cs.changed, c.ID)
 			}
 		}
 		if len(changes) < batchSize || last == seq {
-			return stale, cs, nil
+			return cs, nil
 		}
 		seq = last
 	}
 }
 
-func (h *head) isStale(in Inputs) bool {
-	var a struct {
-		Stamp *trip.Stamp `json:"stamp"`
-	}
-	if len(h.Aggregation) == 0 || json.Unmarshal(h.Aggregation, &a) != nil {
-		return true // none, or unreadable: computed again
-	}
-	return a.Stamp == nil || *a.Stamp != in.StampFor(h.Server, h.Labels, h.Manual)
-}
-
-// recompute computes and saves the aggregations of the trips with these ids, and returns the
-// figures written.
-func recompute(ctx context.Context, trips *vault.DB, in Inputs, ids []string) ([]Figures, []TripError, error) {
-	docs, err := vault.GetMany[trip.Doc](ctx, trips, ids)
-	if err != nil {
-		return nil, nil, err
-	}
-	var errs []TripError
-	var writes []*trip.Doc
-	var figs []Figures
-	for i := range docs {
-		d := &docs[i]
-		a, err := setAggregation(d, in)
-		if err != nil {
-			errs = append(errs, TripError{ID: d.ID, Error: err.Error()})
-			continue
-		}
-		writes = append(writes, d)
-		figs = append(figs, Figures{ID: d.ID, CaptureDevice: d.CaptureDevice, Aggregation: a})
-	}
-	results, err := vault.SaveMany(ctx, trips, writes, writeBatch)
-	if err != nil {
-		return nil, errs, err
-	}
-	written := figs[:0]
-	var again []string
-	for i, r := range results {
-		switch {
-		case r.Err == nil:
-			written = append(written, figs[i])
-		case errors.Is(r.Err, vault.ErrConflict):
-			// Written meanwhile (a sync, an edit): compute again on the current copy.
-			if err := Save(ctx, trips, writes[i].ID, in, nil); err != nil {
-				return written, errs, err
-			}
-			again = append(again, writes[i].ID)
-		default:
-			errs = append(errs, TripError{ID: writes[i].ID, Error: r.Err.Error()})
-		}
-	}
-	if len(again) > 0 {
-		saved, err := vault.GetMany[Figures](ctx, trips, again)
-		if err != nil {
-			return written, errs, err
-		}
-		written = append(written, saved...)
-	}
-	return written, errs, nil
-}
-
-func setAggregation(d *trip.Doc, in Inputs) (trip.Aggregation, error) {
-	a, err := Compute(d, in)
-	if err != nil {
-		return a, err
-	}
-	raw, err := json.Marshal(a)
-	if err != nil {
-		return a, err
-	}
-	d.Aggregation = raw
-	return a, nil
-}
-
-// Save applies edit (when not nil) to the trip's current document, recomputes its aggregation
-// and writes both, retrying on conflicts: the way every change to a trip is saved, so its figures
-// change at once.
-func Save(ctx context.Context, trips *vault.DB, id string, in Inputs, edit func(*trip.Doc) error) error {
+// Save applies edit to the trip's current document and writes it, retrying on conflicts: the way
+// every change to a trip is saved. Its figures change at the next Refresh, which reads it again.
+// A figures copy an earlier version stored in the trip is dropped: figures live in the cache.
+func Save(ctx context.Context, trips *vault.DB, id string, edit func(*trip.Doc) error) error {
 	_, err := vault.Update(ctx, trips, id, func(d *trip.Doc, found bool) error {
 		if !found {
 			return fmt.Errorf("trip %q: %w", id, vault.ErrNotFound)
 		}
-		if edit != nil {
-			if err := edit(d); err != nil {
-				return err
-			}
+		if err := edit(d); err != nil {
+			return err
 		}
-		_, err := setAggregation(d, in)
-		return err
+		d.Aggregation = nil
+		return nil
 	})
 	return err
 }
 
 // Figures is a trip's aggregation with what identifies it.
 type Figures struct {
-	ID            string           `json:"_id"`
-	CaptureDevice string           `json:"captureDevice"`
-	Aggregation   trip.Aggregation `json:"aggregation"`
+	ID            string
+	CaptureDevice string
+	Aggregation   trip.Aggregation
 }
 
-// EachFigures calls each for every trip's figures, in start order, reading only the trips' small
-// members. Trips without an aggregation (Refresh not run) come with a zero one.
-func EachFigures(ctx context.Context, trips *vault.DB, each func(Figures) error) error {
-	q := AllTrips()
-	q.Fields = []string{"_id", "captureDevice", "aggregation"}
-	return trips.Find(ctx, q, func(raw json.RawMessage) error {
-		var f Figures
-		if err := json.Unmarshal(raw, &f); err != nil {
-			return fmt.Errorf("trip document: %w", err)
+// EachFigures calls each for every trip's figures as the figures cache holds them (Refresh must
+// have run), computed with in, month by month.
+func EachFigures(ctx context.Context, trips *vault.DB, in Inputs, each func(Figures) error) error {
+	return eachEntry(ctx, trips, func(id string, e entry) error {
+		f, err := e.decodeFacts()
+		if err != nil {
+			return fmt.Errorf("trip %s: %w", id, err)
 		}
-		return each(f)
+		a, err := f.Compute(in)
+		if err != nil {
+			return fmt.Errorf("trip %s: %w", id, err)
+		}
+		return each(Figures{ID: id, CaptureDevice: f.Device, Aggregation: a})
 	})
+}
+
+// eachEntry calls each with every trip the figures cache holds, month by month, in id order.
+func eachEntry(ctx context.Context, trips *vault.DB, each func(id string, e entry) error) error {
+	var index cacheIndex
+	if err := trips.GetLocal(ctx, cacheIndexID, &index); err != nil {
+		return fmt.Errorf("the figures cache is missing (open the app once to build it): %w", err)
+	}
+	for _, month := range index.Months {
+		var m cacheMonth
+		if err := trips.GetLocal(ctx, cacheMonthDoc+month, &m); err != nil {
+			return err
+		}
+		for _, id := range slices.Sorted(maps.Keys(m.Trips)) {
+			if err := each(id, m.Trips[id]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

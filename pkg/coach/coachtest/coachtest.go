@@ -2,22 +2,20 @@
 package coachtest
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/openpath"
-	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/tripgen"
 	"github.com/coachco2/coachco2/pkg/vault"
 )
 
-// Fill writes about n generated trips (users around La Rochelle, from 2022 on), with their
-// figures computed, into the vault, and returns how many it wrote.
+// Fill writes about n generated trips (users around La Rochelle, from 2022 on) into the vault, as
+// the connector writes them, and returns how many it wrote. The app computes their figures when it
+// opens the vault.
 func Fill(tb testing.TB, v *vault.Vault, n int) int {
 	tb.Helper()
 	ctx := tb.Context()
@@ -34,8 +32,6 @@ func Fill(tb testing.TB, v *vault.Vault, n int) int {
 	if err := db.EnsureIndexes(ctx, figures.Indexes...); err != nil {
 		tb.Fatal(err)
 	}
-	set, _ := co2.Lookup(co2.DefaultSetID)
-	in := figures.NewInputs(set, settings.Defaults())
 	var batch []*trip.Doc
 	written := 0
 	flush := func() {
@@ -50,13 +46,6 @@ func Fill(tb testing.TB, v *vault.Vault, n int) int {
 		gen.Trips(u, func(_ int, t *tripgen.Trip) bool {
 			doc, err := openpath.FromTimeline(t.AppendGeoJSON(nil), openpath.Origin{Device: device, App: "openpath"}, time.Now())
 			if err != nil {
-				tb.Fatal(err)
-			}
-			a, err := figures.Compute(doc, in)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			if doc.Aggregation, err = marshal(a); err != nil {
 				tb.Fatal(err)
 			}
 			batch = append(batch, doc)
@@ -75,5 +64,3 @@ func Fill(tb testing.TB, v *vault.Vault, n int) int {
 func Config(n int) tripgen.Config {
 	return tripgen.Config{Users: max(1, n/2500), Days: 1100, Seed: 9, Start: openpath.Date{Year: 2022, Month: 1, Day: 1}}
 }
-
-func marshal(a trip.Aggregation) ([]byte, error) { return json.Marshal(a) }

@@ -1,0 +1,79 @@
+package figures
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/coachco2/coachco2/pkg/trip"
+)
+
+// Facts are what a trip's figures are computed from: its route without the tracked points, its
+// labels and the person's corrections. The figures cache keeps each trip's facts beside its
+// figures, so that new settings (a factor set, a default mode, home or work) recompute every
+// trip's figures from the cache alone, without reading or writing a trip document.
+type Facts struct {
+	// Trip is the hash of the trip's content the facts were read from (the Trip part of
+	// Inputs.StampFor): a trip whose hash changed has new facts.
+	Trip       string        `json:"h"`
+	Device     string        `json:"d,omitempty"`
+	LocalStart string        `json:"s,omitempty"`
+	StartTS    float64       `json:"t"`
+	Sections   []FactSection `json:"m,omitempty"`
+	Start      trip.Point    `json:"a"`
+	End        trip.Point    `json:"b"`
+	HasEnds    bool          `json:"e,omitempty"`
+	StartPlace string        `json:"sp,omitempty"`
+	EndPlace   string        `json:"ep,omitempty"`
+	Labels     trip.Labels   `json:"l,omitzero"`
+	// Manual is the person's corrections as stored in the trip.
+	Manual json.RawMessage `json:"c,omitempty"`
+}
+
+// FactSection is what a section's figures are computed from.
+type FactSection struct {
+	ID         string  `json:"i,omitempty"`
+	SensedMode string  `json:"m"`
+	Distance   float64 `json:"d"`
+	Duration   float64 `json:"u"`
+	StartDate  string  `json:"s,omitempty"`
+	EndDate    string  `json:"e,omitempty"`
+}
+
+// FactsOf reads a trip's facts from its document: the one read of its series that computing its
+// figures needs.
+func FactsOf(doc *trip.Doc) (Facts, error) {
+	route, err := doc.Route()
+	if err != nil {
+		return Facts{}, err
+	}
+	if _, err := doc.ManualEdits(); err != nil {
+		return Facts{}, err
+	}
+	f := Facts{
+		Trip: tripHash(doc.Server, doc.Labels, doc.Manual), Device: doc.CaptureDevice,
+		LocalStart: doc.StartDate, StartTS: doc.Server.StartTS,
+		Start: route.Start, End: route.End, HasEnds: route.HasEnds,
+		StartPlace: route.StartPlace, EndPlace: route.EndPlace,
+		Labels: doc.Labels, Manual: doc.Manual,
+	}
+	if len(route.Sections) > 0 {
+		f.Sections = make([]FactSection, len(route.Sections))
+	}
+	for i, s := range route.Sections {
+		f.Sections[i] = FactSection{ID: s.ID, SensedMode: s.SensedMode, Distance: s.Distance, Duration: s.Duration,
+			StartDate: s.StartDate, EndDate: s.EndDate}
+	}
+	return f, nil
+}
+
+// manual decodes the person's corrections.
+func (f *Facts) manual() (trip.Manual, error) {
+	var m trip.Manual
+	if len(f.Manual) == 0 || string(f.Manual) == "null" {
+		return m, nil
+	}
+	if err := json.Unmarshal(f.Manual, &m); err != nil {
+		return m, fmt.Errorf("manual corrections: %w", err)
+	}
+	return m, nil
+}
