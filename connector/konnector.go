@@ -55,7 +55,10 @@ func konnectorJob(ctx context.Context, getenv func(string) string, logger *slog.
 	if err != nil {
 		return konnector.UnknownError, err
 	}
-	ws, err := newWorkspace(ctx, v, nil) // the stack encrypts accounts itself
+	// The stack encrypts accounts itself. No figures inbox in a Cozy: the coach's service reads
+	// the trips the konnector writes (the inbox's _local documents are not checked against the
+	// stack's data API).
+	ws, err := newWorkspace(ctx, v, nil, false)
 	if err != nil {
 		return konnector.UnknownError, err
 	}

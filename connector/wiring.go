@@ -15,6 +15,7 @@ import (
 
 	"github.com/coachco2/coachco2/pkg/accounts"
 	"github.com/coachco2/coachco2/pkg/cmdenv"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/seal"
 	"github.com/coachco2/coachco2/pkg/tripsync"
@@ -97,9 +98,10 @@ type workspace struct {
 func (w *workspace) Close() { w.vault.Close() }
 
 // newWorkspace prepares the accounts of an open vault (their tokens sealed with box; nil when
-// the vault's server encrypts them itself), its trips and the sync engine. It closes the vault
-// when it fails.
-func newWorkspace(ctx context.Context, v *vault.Vault, box *seal.Box) (*workspace, error) {
+// the vault's server encrypts them itself), its trips and the sync engine, which leaves the
+// figures of the trips it writes in the app's figures inbox when inbox is set. It closes the
+// vault when it fails.
+func newWorkspace(ctx context.Context, v *vault.Vault, box *seal.Box, inbox bool) (*workspace, error) {
 	w := &workspace{vault: v}
 	accountsDB, err := v.DB(ctx, vault.DoctypeAccounts)
 	if err == nil {
@@ -110,7 +112,11 @@ func newWorkspace(ctx context.Context, v *vault.Vault, box *seal.Box) (*workspac
 		trips, err = v.DB(ctx, vault.DoctypeTrips)
 	}
 	if err == nil {
-		w.engine, err = tripsync.New(ctx, trips, w.accounts)
+		var opts []tripsync.Option
+		if inbox {
+			opts = append(opts, tripsync.WithFiguresInbox(figures.NewInbox(trips, figures.SyncInputs(ctx, v))))
+		}
+		w.engine, err = tripsync.New(ctx, trips, w.accounts, opts...)
 	}
 	if err != nil {
 		v.Close()
@@ -163,7 +169,7 @@ func open(ctx context.Context, f *cmdenv.Vault, o openOptions) (*workspace, erro
 			return nil, vaultError(err)
 		}
 	}
-	ws, err := newWorkspace(ctx, v, box)
+	ws, err := newWorkspace(ctx, v, box, true)
 	if err != nil {
 		return nil, vaultError(err)
 	}

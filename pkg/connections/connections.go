@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/schedule"
 	"github.com/coachco2/coachco2/pkg/seal"
@@ -106,7 +107,9 @@ func New(ctx context.Context, manage, sync *vault.Vault, box *seal.Box, opts Opt
 		db, err = sync.DB(ctx, vault.DoctypeTrips)
 	}
 	if err == nil {
-		s.engine, err = tripsync.New(ctx, db, s.store)
+		// The app reads back none of the trips a sync writes: the sync leaves their figures in
+		// the figures inbox.
+		s.engine, err = tripsync.New(ctx, db, s.store, tripsync.WithFiguresInbox(figures.NewInbox(db, figures.SyncInputs(ctx, sync))))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("connections: %w", err)

@@ -12,11 +12,12 @@ import (
 	"github.com/coachco2/coachco2/pkg/vault"
 )
 
-// The figures cache keeps, per calendar month, the few numbers of each trip that indicators read,
-// in _local documents of the trips database ("figures-YYYY-MM", listed in "figures-index"). A
-// report then reads a few small documents instead of every trip. It is derived data: Refresh
-// keeps it in step with the trips through the changes feed, and rebuilds it whenever the inputs
-// of the figures change; deleting it only costs a rebuild.
+// The figures cache keeps, per calendar month, each trip's figures (the few numbers indicators
+// read) and the facts they were computed from, in _local documents of the trips database
+// ("figures-YYYY-MM", listed in "figures-index"). A report then reads a few documents instead of
+// every trip. It is derived data: Refresh keeps it in step with the trips through the changes
+// feed, and computes the figures again from the facts whenever the inputs change; deleting it
+// only costs reading every trip once.
 
 // cacheVersion changes when the cache's layout does. 4: months in a binary form (cachecodec.go);
 // 5: with each trip's facts.
@@ -105,13 +106,16 @@ type cacheMonth struct {
 // entry is what the cache holds of a trip: its figures, and the facts they were computed from.
 type entry struct {
 	Cached
+	// rev is the revision of the trip the facts were read from; inputs the key of the inputs the
+	// figures were computed with (Inputs.key).
+	rev, inputs string
 	// facts is the JSON of the trip's Facts, decoded only to compute its figures again.
 	facts []byte
 }
 
-func newEntry(f Facts, a trip.Aggregation) entry {
+func newEntry(rev, inputs string, f Facts, a trip.Aggregation) entry {
 	raw, _ := json.Marshal(f) // plain data: it cannot fail
-	return entry{Cached: cachedOf(f.Device, a), facts: raw}
+	return entry{Cached: cachedOf(f.Device, a), rev: rev, inputs: inputs, facts: raw}
 }
 
 func (e entry) decodeFacts() (Facts, error) {
@@ -237,7 +241,7 @@ type memoMonth struct {
 // UnmarshalJSON decodes a month document straight into the memo's sorted slices.
 func (mm *memoMonth) UnmarshalJSON(raw []byte) error {
 	var err error
-	mm.ids, mm.trips, err = decodeMonth(raw, nil)
+	mm.ids, mm.trips, err = decodeMonth(raw, nil, nil)
 	return err
 }
 

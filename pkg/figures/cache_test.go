@@ -11,6 +11,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/settings"
 	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
 
@@ -42,38 +43,9 @@ func TestCacheFollowsTheTrips(t *testing.T) {
 			if _, err := figures.Refresh(ctx, db, in, false); err != nil {
 				t.Fatal(err)
 			}
-			// check compares the cache with the figures computed now from every trip document.
 			check := func(when string, in figures.Inputs) {
 				t.Helper()
-				want := map[string]figures.Cached{}
-				err := db.Find(ctx, figures.AllTrips(), func(raw json.RawMessage) error {
-					var d trip.Doc
-					if err := json.Unmarshal(raw, &d); err != nil {
-						return err
-					}
-					a, err := figures.Compute(&d, in)
-					if err != nil {
-						return err
-					}
-					c := figures.Cached{Device: d.CaptureDevice, LocalStart: a.LocalStart, StartTS: a.StartTS,
-						Purpose: a.Purpose, NotATrip: a.NotATrip, TotalDuration: a.TotalDuration, TotalCalories: a.TotalCalories,
-						TotalCO2: a.TotalCO2, Title: a.AutomaticTitle, Recurring: a.Recurring, LocalEnd: a.Sections[len(a.Sections)-1].EndDate}
-					for _, s := range a.Sections {
-						c.Sections = append(c.Sections, figures.CachedSection{Mode: s.Mode, Distance: s.Distance, Duration: s.Duration, Calories: s.Calories})
-					}
-					want[d.ID] = c
-					return nil
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := map[string]figures.Cached{}
-				if err := figures.EachCached(ctx, db, func(id string, c figures.Cached) error { got[id] = c; return nil }); err != nil {
-					t.Fatal(err)
-				}
-				if !reflect.DeepEqual(got, want) {
-					t.Fatalf("%s: the cache (%d trips) differs from the trips (%d)", when, len(got), len(want))
-				}
+				cacheMatchesTrips(t, db, in, when)
 			}
 			check("first build", in)
 			purpose := trip.Shopping
@@ -107,5 +79,44 @@ func TestCacheFollowsTheTrips(t *testing.T) {
 			}
 			check("after the checkpoint was lost", other)
 		})
+	}
+}
+
+// cacheMatchesTrips fails t unless the figures cache holds exactly the figures computed now with
+// in from every trip document.
+func cacheMatchesTrips(t *testing.T, db *vault.DB, in figures.Inputs, when string) {
+	t.Helper()
+	ctx := t.Context()
+	want := map[string]figures.Cached{}
+	err := db.Find(ctx, figures.AllTrips(), func(raw json.RawMessage) error {
+		var d trip.Doc
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return err
+		}
+		a, err := figures.Compute(&d, in)
+		if err != nil {
+			return err
+		}
+		c := figures.Cached{Device: d.CaptureDevice, LocalStart: a.LocalStart, StartTS: a.StartTS,
+			Purpose: a.Purpose, NotATrip: a.NotATrip, TotalDuration: a.TotalDuration, TotalCalories: a.TotalCalories,
+			TotalCO2: a.TotalCO2, Title: a.AutomaticTitle, ManualTitle: a.Title, Recurring: a.Recurring}
+		if n := len(a.Sections); n > 0 {
+			c.LocalEnd = a.Sections[n-1].EndDate
+		}
+		for _, s := range a.Sections {
+			c.Sections = append(c.Sections, figures.CachedSection{Mode: s.Mode, Distance: s.Distance, Duration: s.Duration, Calories: s.Calories})
+		}
+		want[d.ID] = c
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]figures.Cached{}
+	if err := figures.EachCached(ctx, db, func(id string, c figures.Cached) error { got[id] = c; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: the cache (%d trips) differs from the trips (%d)", when, len(got), len(want))
 	}
 }

@@ -21,7 +21,8 @@ import (
 //
 //	uvarint count of strings, then each: uvarint length, bytes    (ids, devices, dates, titles, modes...)
 //	uvarint count of trips, in id order, then each:
-//	    uvarint string numbers: id, device, local start, local end, title, manual title, purpose
+//	    uvarint string numbers: id, device, local start, local end, title, manual title, purpose,
+//	    revision, inputs
 //	    byte flags: 1 recurring, 2 not a trip
 //	    float64 bits: total CO2, start timestamp, total duration, total calories
 //	    uvarint count of sections, then each: uvarint string number of the mode, float64 bits:
@@ -30,7 +31,7 @@ import (
 //
 // Floats are stored as their bits: the cache gives back exactly what was computed.
 
-const codecVersion = 2
+const codecVersion = 3
 
 // monthJSON is a month document as stored.
 type monthJSON struct {
@@ -61,7 +62,7 @@ func (m cacheMonth) MarshalJSON() ([]byte, error) {
 	body = binary.AppendUvarint(body, uint64(len(ids)))
 	for _, id := range ids {
 		c := m.Trips[id]
-		for _, s := range []string{id, c.Device, c.LocalStart, c.LocalEnd, c.Title, c.ManualTitle, string(c.Purpose)} {
+		for _, s := range []string{id, c.Device, c.LocalStart, c.LocalEnd, c.Title, c.ManualTitle, string(c.Purpose), c.rev, c.inputs} {
 			body = binary.AppendUvarint(body, str(s))
 		}
 		var flags byte
@@ -98,24 +99,25 @@ func (m cacheMonth) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes a month written by MarshalJSON.
 func (m *cacheMonth) UnmarshalJSON(raw []byte) error {
 	var facts [][]byte
-	ids, trips, err := decodeMonth(raw, &facts)
+	var revs [][2]string
+	ids, trips, err := decodeMonth(raw, &facts, &revs)
 	if err != nil {
 		return err
 	}
 	m.Trips = make(map[string]entry, len(ids))
 	for i, id := range ids {
-		m.Trips[id] = entry{Cached: trips[i], facts: facts[i]}
+		m.Trips[id] = entry{Cached: trips[i], rev: revs[i][0], inputs: revs[i][1], facts: facts[i]}
 	}
 	return nil
 }
 
 // decodeMonth decodes a month document into its trips, in id order, and their facts into facts
 // when it is not nil (reports do not read them).
-func decodeMonth(raw []byte, facts *[][]byte) ([]string, []Cached, error) {
+func decodeMonth(raw []byte, facts *[][]byte, revs *[][2]string) ([]string, []Cached, error) {
 	// The store's client has checked the document is valid JSON: read its two members without
 	// another pass of encoding/json over the long string (most of a report's time).
 	if codec := gjson.GetBytes(raw, "codec").Int(); codec != codecVersion {
-		return nil, nil, fmt.Errorf("figures cache month in form %d, want %d", codec, codecVersion)
+		return nil, nil, fmt.Errorf("%w: form %d, want %d", errBadMonth, codec, codecVersion)
 	}
 	b64, ok := base64Member(raw)
 	if !ok {
@@ -153,12 +155,14 @@ func decodeMonth(raw []byte, facts *[][]byte) ([]string, []Cached, error) {
 	trips := make([]Cached, n)
 	if facts != nil {
 		*facts = make([][]byte, n)
+		*revs = make([][2]string, n)
 	}
 	for i := range trips {
 		c := &trips[i]
 		ids[i] = str()
 		c.Device, c.LocalStart, c.LocalEnd, c.Title, c.ManualTitle = str(), str(), str(), str(), str()
 		c.Purpose = trip.Purpose(str())
+		rev, inputs := str(), str()
 		flags := d.byte()
 		c.Recurring, c.NotATrip = flags&1 != 0, flags&2 != 0
 		c.TotalCO2, c.StartTS, c.TotalDuration, c.TotalCalories = d.f64(), d.f64(), d.f64(), d.f64()
@@ -173,8 +177,11 @@ func decodeMonth(raw []byte, facts *[][]byte) ([]string, []Cached, error) {
 			s.Distance, s.Duration, s.Calories = d.f64(), d.f64(), d.f64()
 		}
 		f := d.bytes(d.uvarint())
-		if facts != nil && len(f) > 0 {
-			(*facts)[i] = f
+		if facts != nil {
+			if len(f) > 0 {
+				(*facts)[i] = f
+			}
+			(*revs)[i] = [2]string{rev, inputs}
 		}
 		if d.err != nil {
 			return nil, nil, d.err

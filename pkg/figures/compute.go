@@ -1,11 +1,19 @@
 // Package figures computes each trip's figures (its aggregation: modes, CO2, distance,
-// calories, purpose, title) and keeps them current in the vault.
+// calories, purpose, title) and keeps them current in the figures cache, beside the trips.
 //
-// An aggregation records what it was computed from (trip.Stamp): the factor set and its version,
-// a hash of the settings that change figures, a hash of the trip's content and the engine
-// version. Refresh recomputes exactly the trips whose stamp differs from what it would be now, so
-// no figure is ever frozen: changing the factor set, a default mode, home or work, a label or a
-// correction recomputes what it affects, and nothing else.
+// A trip's figures are computed from its facts (Facts: its route without the tracked points, its
+// labels and the person's corrections) with the inputs in force (Inputs: the factor set and the
+// settings that change figures). The cache keeps both, per calendar month, in _local documents of
+// the trips database; trip documents are never written for their figures. So:
+//   - a report reads a few month documents, not every trip;
+//   - new settings compute every trip's figures again from the cached facts, reading and writing
+//     no trip;
+//   - a trip changed (a sync, a correction) is read again, and only it, found through the changes
+//     feed;
+//   - the connector leaves the facts and figures of the trips it writes in an inbox (Inbox), so
+//     that the first Refresh after a sync reads back none of them.
+//
+// No figure is ever frozen: whatever changes, Refresh recomputes what it affects, and nothing else.
 package figures
 
 import (

@@ -23,7 +23,10 @@ type Result struct {
 	Checked int `json:"checked"`
 	// Read is how many trip documents were read: the trips new or changed since the last
 	// Refresh, every trip when there was no figures cache.
-	Read       int         `json:"read"`
+	Read int `json:"read"`
+	// FromInbox is how many trips were taken from the inbox the connector fills as it writes
+	// them (see Inbox), instead of being read.
+	FromInbox  int         `json:"fromInbox"`
 	Recomputed int         `json:"recomputed"`
 	Errors     []TripError `json:"errors"`
 }
@@ -98,10 +101,13 @@ func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool
 		return res, err
 	}
 	r := &refresher{ctx: ctx, trips: trips, in: in, res: &res, progress: progress}
-	if force || cp.Seq == "" || cp.Cache != cacheVersion || index.Version != cacheVersion {
+	switch {
+	case force:
 		err = r.rebuild()
-	} else {
-		err = r.update(cp, index)
+	case cp.Seq == "" || cp.Cache != cacheVersion || index.Version != cacheVersion:
+		err = r.update(checkpoint{}, nil) // every trip, from the inbox or read
+	default:
+		err = r.update(cp, &index)
 	}
 	if err != nil {
 		return res, fmt.Errorf("figures cache: %w", err)
@@ -155,52 +161,64 @@ func (r *refresher) entryOf(d *trip.Doc) (entry, bool) {
 		r.res.Errors = append(r.res.Errors, TripError{ID: d.ID, Error: err.Error()})
 		return entry{}, false
 	}
-	return r.compute(d.ID, f)
+	return r.compute(d.ID, d.Rev, f)
 }
 
 // compute computes the figures of a trip from its facts.
-func (r *refresher) compute(id string, f Facts) (entry, bool) {
+func (r *refresher) compute(id, rev string, f Facts) (entry, bool) {
 	a, err := f.Compute(r.in)
 	if err != nil {
 		r.res.Errors = append(r.res.Errors, TripError{ID: id, Error: err.Error()})
 		return entry{}, false
 	}
 	r.res.Recomputed++
-	return newEntry(f, a), true
+	return newEntry(rev, r.in.key(), f, a), true
 }
 
-// update applies to the cache the trips changed since the checkpoint, and, when the inputs
-// changed, recomputes every trip's figures from the facts the cache keeps.
-func (r *refresher) update(cp checkpoint, index cacheIndex) error {
+// update brings the cache up to date from the checkpoint cp: the trips changed since are taken
+// from the inbox when it has their very revision, else read; when the inputs changed, every
+// other trip's figures are computed again from the facts the cache keeps. A nil index means no
+// cache: every trip is new.
+func (r *refresher) update(cp checkpoint, index *cacheIndex) error {
 	cs, err := r.changesSince(cp.Seq)
 	if err != nil {
 		return err
 	}
 	newInputs := cp.Inputs != r.in.Stamp()
-	if !newInputs && len(cs.changed)+len(cs.deleted) == 0 {
+	if index != nil && !newInputs && len(cs.changed)+len(cs.deleted) == 0 {
 		return nil
 	}
-	// Every month is loaded: a changed trip may have left its month, and new inputs change all.
-	months, err := loadMonths(r.ctx, r.trips, index)
-	if err != nil {
-		return err
-	}
-	for _, id := range slices.Concat(cs.changed, cs.deleted) {
-		for _, m := range months {
-			if _, ok := m.Trips[id]; ok {
-				delete(m.Trips, id)
-				m.dirty = true
+	months := map[string]*cacheMonth{}
+	if index != nil {
+		// Every month is loaded: a changed trip may have left its month, and new inputs change
+		// all.
+		if months, err = loadMonths(r.ctx, r.trips, *index); err != nil {
+			return err
+		}
+		for _, id := range slices.Concat(cs.changed, cs.deleted) {
+			for _, m := range months {
+				if _, ok := m.Trips[id]; ok {
+					delete(m.Trips, id)
+					m.dirty = true
+				}
 			}
 		}
 	}
+	ib, err := readInbox(r.ctx, r.trips)
+	if err != nil {
+		return err
+	}
+	for _, id := range cs.deleted {
+		ib.forget(id)
+	}
 	total := len(cs.changed)
-	if newInputs {
+	if index != nil && newInputs {
 		for _, m := range months {
 			total += len(m.Trips)
 		}
 	}
 	r.progress(0, total)
-	if newInputs {
+	if index != nil && newInputs {
 		for _, m := range months {
 			m.dirty = true
 			for id, old := range m.Trips {
@@ -209,19 +227,31 @@ func (r *refresher) update(cp checkpoint, index cacheIndex) error {
 				if err != nil { // read it again from the trip
 					delete(m.Trips, id)
 					cs.changed = append(cs.changed, id)
+					cs.revs[id] = ""
 					continue
 				}
-				if e, ok := r.compute(id, f); ok {
+				if e, ok := r.compute(id, old.rev, f); ok {
 					m.Trips[id] = e
 				} else {
 					delete(m.Trips, id)
 				}
 			}
 		}
-		r.progress(r.res.Recomputed, total)
+		r.progress(r.res.Recomputed+r.res.FromInbox, total)
 	}
-	for start := 0; start < len(cs.changed); start += batchSize {
-		docs, err := vault.GetMany[trip.Doc](r.ctx, r.trips, cs.changed[start:min(start+batchSize, len(cs.changed))])
+	var read []string
+	for _, id := range cs.changed {
+		if e, ok := ib.take(id, cs.revs[id]); ok {
+			if e, ok := r.entryFor(id, e); ok {
+				r.res.Checked++
+				addEntry(months, id, e)
+				continue
+			}
+		}
+		read = append(read, id)
+	}
+	for start := 0; start < len(read); start += batchSize {
+		docs, err := vault.GetMany[trip.Doc](r.ctx, r.trips, read[start:min(start+batchSize, len(read))])
 		if err != nil {
 			return err
 		}
@@ -232,22 +262,37 @@ func (r *refresher) update(cp checkpoint, index cacheIndex) error {
 				addEntry(months, docs[i].ID, e)
 			}
 		}
-		r.progress(r.res.Recomputed, total)
+		r.progress(r.res.Recomputed+r.res.FromInbox, total)
 	}
-	return writeMonths(r.ctx, r.trips, months)
+	if index == nil {
+		err = replaceCache(r.ctx, r.trips, months)
+	} else {
+		err = writeMonths(r.ctx, r.trips, months)
+	}
+	if err != nil {
+		return err
+	}
+	// Only once the cache holds what was taken from the inbox.
+	ib.dropHeld(months)
+	return ib.save(r.ctx, r.trips)
 }
 
 // changeSet is the trips the changes feed names since a checkpoint.
 type changeSet struct {
 	changed, deleted []string
+	// revs are the changed trips' revisions.
+	revs map[string]string
 }
+
+// changesBatch is how many changes are read at a time.
+const changesBatch = 2000
 
 // changesSince returns the trips changed and deleted after seq.
 func (r *refresher) changesSince(seq string) (changeSet, error) {
-	var cs changeSet
+	cs := changeSet{revs: map[string]string{}}
 	seen := map[string]bool{}
 	for {
-		changes, last, err := r.trips.Changes(r.ctx, vault.ChangesQuery{Since: seq, Limit: batchSize})
+		changes, last, err := r.trips.Changes(r.ctx, vault.ChangesQuery{Since: seq, Limit: changesBatch})
 		if err != nil {
 			return cs, err
 		}
@@ -260,9 +305,10 @@ func (r *refresher) changesSince(seq string) (changeSet, error) {
 				cs.deleted = append(cs.deleted, c.ID)
 			} else {
 				cs.changed = append(cs.changed, c.ID)
+				cs.revs[c.ID] = c.Rev
 			}
 		}
-		if len(changes) < batchSize || last == seq {
+		if len(changes) < changesBatch || last == seq {
 			return cs, nil
 		}
 		seq = last

@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/vault"
@@ -160,14 +161,28 @@ const MemoryLimit = 96 << 20
 type Engine struct {
 	trips    *vault.DB
 	accounts *accounts.Store
+	inbox    *figures.Inbox
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithFiguresInbox makes the engine leave the facts and figures of every trip it writes in the
+// app's figures inbox, so that the app does not read them back (see figures.Inbox).
+func WithFiguresInbox(ib *figures.Inbox) Option {
+	return func(e *Engine) { e.inbox = ib }
 }
 
 // New returns an engine writing trips to the trips database, creating the index it needs.
-func New(ctx context.Context, trips *vault.DB, store *accounts.Store) (*Engine, error) {
+func New(ctx context.Context, trips *vault.DB, store *accounts.Store, opts ...Option) (*Engine, error) {
 	if err := trips.EnsureIndexes(ctx, Index); err != nil {
 		return nil, fmt.Errorf("tripsync: %w", err)
 	}
-	return &Engine{trips: trips, accounts: store}, nil
+	e := &Engine{trips: trips, accounts: store}
+	for _, o := range opts {
+		o(e)
+	}
+	return e, nil
 }
 
 // run is the state of one Sync call.

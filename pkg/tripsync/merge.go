@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/vault"
@@ -305,6 +306,8 @@ func (r *run) merge(ctx context.Context, docs []*trip.Doc, labels []accounts.Pen
 		}
 		return applied, waiting, nil
 	}
+	// Their facts for the app's figures, read while the series are at hand.
+	facts := r.factsOf(writes)
 	// The documents are encoded once, and their series then let go: the encoded copies hold them,
 	// so that a window's trips are in memory once, not twice.
 	encoded := make([]json.RawMessage, len(writes))
@@ -315,10 +318,14 @@ func (r *run) merge(ctx context.Context, docs []*trip.Doc, labels []accounts.Pen
 		d.Series = nil
 	}
 	results, err := vault.SaveMany(ctx, r.trips, encoded, 0)
+	var written []figures.Written
 	for i, res := range results { // with an error, the batches written before it
 		switch {
 		case res.Err == nil:
 			r.sum.count(planned[i], 1)
+			if facts != nil && facts[i] != nil {
+				written = append(written, figures.Written{ID: res.ID, Rev: res.Rev, Facts: *facts[i]})
+			}
 		case errors.Is(res.Err, vault.ErrConflict):
 			// Someone wrote the trip meanwhile (another run, the app): merge again on the current copy.
 			var doc trip.Doc // with its series, as written
@@ -336,10 +343,31 @@ func (r *run) merge(ctx context.Context, docs []*trip.Doc, labels []accounts.Pen
 			return nil, nil, fmt.Errorf("save trip %s: %w", writes[i].ID, res.Err)
 		}
 	}
+	if r.inbox != nil {
+		if err := r.inbox.Add(ctx, written); err != nil {
+			// The app reads these trips instead: slower, as correct.
+			r.log.Warn("the app will read these trips back: their figures could not be left for it", "trips", len(written), "error", err)
+		}
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("save trips: %w", err)
 	}
 	return applied, waiting, nil
+}
+
+// factsOf reads the facts of the trips about to be written, for the figures inbox; nil without
+// one. A trip whose facts cannot be read gets none: the app reads it, and says why.
+func (r *run) factsOf(docs []*trip.Doc) []*figures.Facts {
+	if r.inbox == nil {
+		return nil
+	}
+	out := make([]*figures.Facts, len(docs))
+	for i, d := range docs {
+		if f, err := figures.FactsOf(d); err == nil {
+			out[i] = &f
+		}
+	}
+	return out
 }
 
 // put places a label on the target: on the window's trip in memory, counted when it changes it;

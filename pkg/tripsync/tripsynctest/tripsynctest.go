@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
 	"github.com/coachco2/coachco2/pkg/tripgen"
@@ -43,7 +44,8 @@ func SyncGenerated(tb testing.TB, v *vault.Vault, users, minTrips int) int {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	engine, err := tripsync.New(ctx, tripsDB, store)
+	// As the connector does: the figures of the trips written are left for the app.
+	engine, err := tripsync.New(ctx, tripsDB, store, tripsync.WithFiguresInbox(figures.NewInbox(tripsDB, figures.SyncInputs(ctx, v))))
 	if err != nil {
 		tb.Fatal(err)
 	}
