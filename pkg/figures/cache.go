@@ -2,7 +2,6 @@ package figures
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,6 +25,7 @@ const cacheVersion = 5
 const (
 	cacheIndexID  = "figures-index"
 	cacheMonthDoc = "figures-"
+	cacheFactsDoc = "figures-facts-"
 )
 
 // Cached is what the cache holds of a trip: what indicators and trip lists read.
@@ -106,24 +106,29 @@ type cacheMonth struct {
 // entry is what the cache holds of a trip: its figures, and the facts they were computed from.
 type entry struct {
 	Cached
+	// figured is false when the month's figures document lacks the trip (it was cut short).
+	figured bool
+	entryFacts
+}
+
+// entryFacts is the facts part of an entry.
+type entryFacts struct {
 	// rev is the revision of the trip the facts were read from; inputs the key of the inputs the
 	// figures were computed with (Inputs.key).
 	rev, inputs string
-	// facts is the JSON of the trip's Facts, decoded only to compute its figures again.
-	facts []byte
+	// facts are nil when the month's facts document lacks the trip (it was cut short).
+	facts *Facts
 }
 
 func newEntry(rev, inputs string, f Facts, a trip.Aggregation) entry {
-	raw, _ := json.Marshal(f) // plain data: it cannot fail
-	return entry{Cached: cachedOf(f.Device, a), rev: rev, inputs: inputs, facts: raw}
+	return entry{Cached: cachedOf(f.Device, a), figured: true, entryFacts: entryFacts{rev: rev, inputs: inputs, facts: &f}}
 }
 
 func (e entry) decodeFacts() (Facts, error) {
-	var f Facts
-	if err := json.Unmarshal(e.facts, &f); err != nil {
-		return f, fmt.Errorf("figures cache: a trip's facts: %w", err)
+	if e.facts == nil {
+		return Facts{}, errors.New("figures cache: a trip without its facts")
 	}
-	return f, nil
+	return *e.facts, nil
 }
 
 func monthOf(c Cached) string {
@@ -144,20 +149,28 @@ func addEntry(months map[string]*cacheMonth, id string, e entry) {
 	m.dirty = true
 }
 
-// loadMonths reads every month of the cache.
+// loadMonths reads every month of the cache, figures and facts.
 func loadMonths(ctx context.Context, trips *vault.DB, index cacheIndex) (map[string]*cacheMonth, error) {
 	months := make(map[string]*cacheMonth, len(index.Months))
 	for _, month := range index.Months {
-		m := &cacheMonth{}
-		if err := trips.GetLocal(ctx, cacheMonthDoc+month, m); err != nil && !errors.Is(err, vault.ErrNotFound) {
+		m, err := loadMonth(ctx, trips, month)
+		if err != nil {
 			return nil, err
-		}
-		if m.Trips == nil {
-			m.Trips = map[string]entry{}
 		}
 		months[month] = m
 	}
 	return months, nil
+}
+
+// loadMonth reads a month of the cache: its figures and facts documents, joined.
+func loadMonth(ctx context.Context, trips *vault.DB, month string) (*cacheMonth, error) {
+	m := &cacheMonth{Trips: map[string]entry{}}
+	for _, id := range []string{cacheMonthDoc + month, cacheFactsDoc + month} {
+		if err := trips.GetLocal(ctx, id, m); err != nil && !errors.Is(err, vault.ErrNotFound) {
+			return nil, err
+		}
+	}
+	return m, nil
 }
 
 // replaceCache writes months as the whole cache: the months it had and months lacks are emptied.
@@ -203,7 +216,11 @@ func writeMonths(ctx context.Context, trips *vault.DB, months map[string]*cacheM
 			continue
 		}
 		dirty = true
-		if err := trips.PutLocal(ctx, cacheMonthDoc+month, m); err != nil {
+		// The facts first: a month whose figures were written lacks no trip's facts.
+		if err := trips.PutLocal(ctx, cacheFactsDoc+month, factsDoc{m}); err != nil {
+			return fmt.Errorf("write the facts of %s: %w", month, err)
+		}
+		if err := trips.PutLocal(ctx, cacheMonthDoc+month, figuresDoc{m}); err != nil {
 			return fmt.Errorf("write the figures of %s: %w", month, err)
 		}
 		index.Gen[month]++
@@ -241,7 +258,7 @@ type memoMonth struct {
 // UnmarshalJSON decodes a month document straight into the memo's sorted slices.
 func (mm *memoMonth) UnmarshalJSON(raw []byte) error {
 	var err error
-	mm.ids, mm.trips, err = decodeMonth(raw, nil, nil)
+	mm.ids, mm.trips, err = decodeFigures(raw)
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -15,23 +16,36 @@ import (
 	"github.com/coachco2/coachco2/pkg/trip"
 )
 
-// A month of the figures cache is stored as {"b": "<base64>"}: its trips in a compact binary
-// form, which a report decodes ten times faster than the same trips as JSON objects (decoding the
-// months was most of a report's time). The form, little-endian, varints as encoding/binary's:
+// A month of the figures cache is stored as {"codec": N, "b": "<base64>"}: its trips in a compact
+// binary form, which a report decodes ten times faster than the same trips as JSON objects
+// (decoding the months was most of a report's time). A month is two documents: the figures of its
+// trips (codecFigures), all a report reads, and their facts (codecFacts), which only computing the
+// figures again reads. The inbox keeps both in one (codecBoth). The form, little-endian, varints as
+// encoding/binary's:
 //
 //	uvarint count of strings, then each: uvarint length, bytes    (ids, devices, dates, titles, modes...)
-//	uvarint count of trips, in id order, then each:
-//	    uvarint string numbers: id, device, local start, local end, title, manual title, purpose,
-//	    revision, inputs
+//	uvarint count of trips, in id order, then each: uvarint string number of the id, then
+//	  figures (codecFigures, codecBoth):
+//	    uvarint string numbers: device, local start, local end, title, manual title, purpose
 //	    byte flags: 1 recurring, 2 not a trip
 //	    float64 bits: total CO2, start timestamp, total duration, total calories
 //	    uvarint count of sections, then each: uvarint string number of the mode, float64 bits:
 //	    distance, duration, calories
-//	    uvarint length, bytes: the trip's facts, JSON (read only to compute its figures again)
+//	  facts (codecFacts, codecBoth):
+//	    uvarint string numbers: revision, inputs, trip hash, device, local start, start place,
+//	    end place
+//	    byte flags: 1 has ends, 2 has facts (when 0, nothing of the facts follows)
+//	    float64 bits: start timestamp, start lon, lat, end lon, lat
+//	    uvarint length, bytes: labels, then manual corrections (JSON as stored; 0 for none)
+//	    uvarint count of sections, then each: uvarint string numbers: id, sensed mode, start date,
+//	    end date; float64 bits: distance, duration
 //
 // Floats are stored as their bits: the cache gives back exactly what was computed.
-
-const codecVersion = 3
+const (
+	codecFigures = 1
+	codecBoth    = 3
+	codecFacts   = 4
+)
 
 // monthJSON is a month document as stored.
 type monthJSON struct {
@@ -39,158 +53,275 @@ type monthJSON struct {
 	B     []byte `json:"b"` // base64 in JSON
 }
 
-// MarshalJSON encodes the month's trips in the binary form.
-func (m cacheMonth) MarshalJSON() ([]byte, error) {
-	ids := make([]string, 0, len(m.Trips))
-	for id := range m.Trips {
-		ids = append(ids, id)
+// figuresDoc and factsDoc are a month's two documents in the cache.
+type (
+	figuresDoc struct{ m *cacheMonth }
+	factsDoc   struct{ m *cacheMonth }
+)
+
+func (d figuresDoc) MarshalJSON() ([]byte, error) { return encodeMonth(d.m, codecFigures) }
+func (d factsDoc) MarshalJSON() ([]byte, error)   { return encodeMonth(d.m, codecFacts) }
+
+// MarshalJSON encodes the month's trips with their figures and facts: the inbox's form.
+func (m cacheMonth) MarshalJSON() ([]byte, error) { return encodeMonth(&m, codecBoth) }
+
+// UnmarshalJSON decodes a month document of any form into m, adding to the trips it holds: a
+// month's figures and facts documents decoded one after the other join.
+func (m *cacheMonth) UnmarshalJSON(raw []byte) error {
+	if m.Trips == nil {
+		m.Trips = map[string]entry{}
 	}
-	slices.Sort(ids)
-	var strs []string
-	index := map[string]uint64{}
-	str := func(s string) uint64 {
-		i, ok := index[s]
-		if !ok {
-			i = uint64(len(strs))
-			index[s] = i
-			strs = append(strs, s)
+	return decodeMonth(raw, func(codec int) bool { return true }, func(id string, c *Cached, f *entryFacts) {
+		e := m.Trips[id]
+		if c != nil {
+			e.Cached, e.figured = *c, true
 		}
-		return i
+		if f != nil {
+			e.entryFacts = *f
+		}
+		m.Trips[id] = e
+	})
+}
+
+// encoder writes the binary form.
+type encoder struct {
+	strs  []string
+	index map[string]uint64
+	body  []byte
+}
+
+func (e *encoder) str(s string) {
+	i, ok := e.index[s]
+	if !ok {
+		i = uint64(len(e.strs))
+		e.index[s] = i
+		e.strs = append(e.strs, s)
 	}
-	var body []byte
-	f64 := func(v float64) { body = binary.LittleEndian.AppendUint64(body, math.Float64bits(v)) }
-	body = binary.AppendUvarint(body, uint64(len(ids)))
+	e.body = binary.AppendUvarint(e.body, i)
+}
+
+func (e *encoder) f64(v float64) {
+	e.body = binary.LittleEndian.AppendUint64(e.body, math.Float64bits(v))
+}
+
+func (e *encoder) bytes(b []byte) {
+	e.body = binary.AppendUvarint(e.body, uint64(len(b)))
+	e.body = append(e.body, b...)
+}
+
+func encodeMonth(m *cacheMonth, codec int) ([]byte, error) {
+	ids := slices.Sorted(maps.Keys(m.Trips))
+	e := &encoder{index: map[string]uint64{}}
+	e.body = binary.AppendUvarint(e.body, uint64(len(ids)))
 	for _, id := range ids {
-		c := m.Trips[id]
-		for _, s := range []string{id, c.Device, c.LocalStart, c.LocalEnd, c.Title, c.ManualTitle, string(c.Purpose), c.rev, c.inputs} {
-			body = binary.AppendUvarint(body, str(s))
+		t := m.Trips[id]
+		e.str(id)
+		if codec != codecFacts {
+			e.figures(&t.Cached)
 		}
-		var flags byte
-		if c.Recurring {
-			flags |= 1
+		if codec != codecFigures {
+			if err := e.facts(&t.entryFacts); err != nil {
+				return nil, fmt.Errorf("trip %s: %w", id, err)
+			}
 		}
-		if c.NotATrip {
-			flags |= 2
-		}
-		body = append(body, flags)
-		f64(c.TotalCO2)
-		f64(c.StartTS)
-		f64(c.TotalDuration)
-		f64(c.TotalCalories)
-		body = binary.AppendUvarint(body, uint64(len(c.Sections)))
-		for _, s := range c.Sections {
-			body = binary.AppendUvarint(body, str(string(s.Mode)))
-			f64(s.Distance)
-			f64(s.Duration)
-			f64(s.Calories)
-		}
-		body = binary.AppendUvarint(body, uint64(len(c.facts)))
-		body = append(body, c.facts...)
 	}
 	var head []byte
-	head = binary.AppendUvarint(head, uint64(len(strs)))
-	for _, s := range strs {
+	head = binary.AppendUvarint(head, uint64(len(e.strs)))
+	for _, s := range e.strs {
 		head = binary.AppendUvarint(head, uint64(len(s)))
 		head = append(head, s...)
 	}
-	return json.Marshal(monthJSON{Codec: codecVersion, B: append(head, body...)})
+	return json.Marshal(monthJSON{Codec: codec, B: append(head, e.body...)})
 }
 
-// UnmarshalJSON decodes a month written by MarshalJSON.
-func (m *cacheMonth) UnmarshalJSON(raw []byte) error {
-	var facts [][]byte
-	var revs [][2]string
-	ids, trips, err := decodeMonth(raw, &facts, &revs)
-	if err != nil {
-		return err
+func (e *encoder) figures(c *Cached) {
+	for _, s := range []string{c.Device, c.LocalStart, c.LocalEnd, c.Title, c.ManualTitle, string(c.Purpose)} {
+		e.str(s)
 	}
-	m.Trips = make(map[string]entry, len(ids))
-	for i, id := range ids {
-		m.Trips[id] = entry{Cached: trips[i], rev: revs[i][0], inputs: revs[i][1], facts: facts[i]}
+	var flags byte
+	if c.Recurring {
+		flags |= 1
+	}
+	if c.NotATrip {
+		flags |= 2
+	}
+	e.body = append(e.body, flags)
+	e.f64(c.TotalCO2)
+	e.f64(c.StartTS)
+	e.f64(c.TotalDuration)
+	e.f64(c.TotalCalories)
+	e.body = binary.AppendUvarint(e.body, uint64(len(c.Sections)))
+	for _, s := range c.Sections {
+		e.str(string(s.Mode))
+		e.f64(s.Distance)
+		e.f64(s.Duration)
+		e.f64(s.Calories)
+	}
+}
+
+func (e *encoder) facts(t *entryFacts) error {
+	f := t.facts
+	if f == nil {
+		f = &Facts{}
+	}
+	for _, s := range []string{t.rev, t.inputs, f.Trip, f.Device, f.LocalStart, f.StartPlace, f.EndPlace} {
+		e.str(s)
+	}
+	var flags byte
+	if f.HasEnds {
+		flags |= 1
+	}
+	if t.facts != nil {
+		flags |= 2
+	}
+	e.body = append(e.body, flags)
+	if t.facts == nil {
+		return nil
+	}
+	for _, v := range []float64{f.StartTS, f.Start.Lon, f.Start.Lat, f.End.Lon, f.End.Lat} {
+		e.f64(v)
+	}
+	var labels []byte
+	if f.Labels != (trip.Labels{}) {
+		var err error
+		if labels, err = json.Marshal(f.Labels); err != nil {
+			return err
+		}
+	}
+	e.bytes(labels)
+	e.bytes(f.Manual)
+	e.body = binary.AppendUvarint(e.body, uint64(len(f.Sections)))
+	for _, s := range f.Sections {
+		e.str(s.ID)
+		e.str(s.SensedMode)
+		e.str(s.StartDate)
+		e.str(s.EndDate)
+		e.f64(s.Distance)
+		e.f64(s.Duration)
 	}
 	return nil
 }
 
-// decodeMonth decodes a month document into its trips, in id order, and their facts into facts
-// when it is not nil (reports do not read them).
-func decodeMonth(raw []byte, facts *[][]byte, revs *[][2]string) ([]string, []Cached, error) {
+// decodeFigures decodes a figures document into its trips' figures, in id order: a report's read.
+func decodeFigures(raw []byte) ([]string, []Cached, error) {
+	var ids []string
+	var trips []Cached
+	err := decodeMonth(raw, func(codec int) bool { return codec == codecFigures }, func(id string, c *Cached, _ *entryFacts) {
+		ids = append(ids, id)
+		trips = append(trips, *c)
+	})
+	return ids, trips, err
+}
+
+// decodeMonth decodes a month document, calling each with each trip's figures and facts (nil when
+// the form has none), in id order. accept says which forms are wanted.
+func decodeMonth(raw []byte, accept func(codec int) bool, each func(id string, c *Cached, f *entryFacts)) error {
 	// The store's client has checked the document is valid JSON: read its two members without
 	// another pass of encoding/json over the long string (most of a report's time).
-	if codec := gjson.GetBytes(raw, "codec").Int(); codec != codecVersion {
-		return nil, nil, fmt.Errorf("%w: form %d, want %d", errBadMonth, codec, codecVersion)
+	codec := int(gjson.GetBytes(raw, "codec").Int())
+	if codec != codecFigures && codec != codecFacts && codec != codecBoth || !accept(codec) {
+		return fmt.Errorf("%w: form %d", errBadMonth, codec)
 	}
 	b64, ok := base64Member(raw)
 	if !ok {
-		return nil, nil, errBadMonth
+		return errBadMonth
 	}
 	bin := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
 	nb, err := base64.StdEncoding.Decode(bin, b64)
 	if err != nil {
-		return nil, nil, errBadMonth
+		return errBadMonth
 	}
-	bin = bin[:nb]
-	d := decoder{b: bin}
+	d := decoder{b: bin[:nb]}
 	ns := d.uvarint()
 	if ns > uint64(len(d.b)) { // each string takes a byte at least: a count above is damage
-		return nil, nil, errBadMonth
+		return errBadMonth
 	}
-	strs := make([]string, ns)
-	for i := range strs {
+	d.strs = make([]string, ns)
+	for i := range d.strs {
 		n := d.uvarint()
-		strs[i] = string(d.bytes(n))
-	}
-	str := func() string {
-		i := d.uvarint()
-		if i >= uint64(len(strs)) {
-			d.err = errBadMonth
-			return ""
-		}
-		return strs[i]
+		d.strs[i] = string(d.bytes(n))
 	}
 	n := d.uvarint()
 	if n > uint64(len(d.b)) {
-		return nil, nil, errBadMonth
+		return errBadMonth
 	}
-	ids := make([]string, n)
-	trips := make([]Cached, n)
-	if facts != nil {
-		*facts = make([][]byte, n)
-		*revs = make([][2]string, n)
-	}
-	for i := range trips {
-		c := &trips[i]
-		ids[i] = str()
-		c.Device, c.LocalStart, c.LocalEnd, c.Title, c.ManualTitle = str(), str(), str(), str(), str()
-		c.Purpose = trip.Purpose(str())
-		rev, inputs := str(), str()
-		flags := d.byte()
-		c.Recurring, c.NotATrip = flags&1 != 0, flags&2 != 0
-		c.TotalCO2, c.StartTS, c.TotalDuration, c.TotalCalories = d.f64(), d.f64(), d.f64(), d.f64()
-		ns := d.uvarint()
-		if ns > uint64(len(d.b)) {
-			return nil, nil, errBadMonth
+	var c Cached
+	var f entryFacts
+	for range n {
+		id := d.str()
+		var cp *Cached
+		var fp *entryFacts
+		if codec != codecFacts {
+			c = Cached{}
+			d.figures(&c)
+			cp = &c
 		}
-		c.Sections = make([]CachedSection, ns)
-		for j := range c.Sections {
-			s := &c.Sections[j]
-			s.Mode = trip.Mode(str())
-			s.Distance, s.Duration, s.Calories = d.f64(), d.f64(), d.f64()
-		}
-		f := d.bytes(d.uvarint())
-		if facts != nil {
-			if len(f) > 0 {
-				(*facts)[i] = f
-			}
-			(*revs)[i] = [2]string{rev, inputs}
+		if codec != codecFigures {
+			f = entryFacts{}
+			d.facts(&f)
+			fp = &f
 		}
 		if d.err != nil {
-			return nil, nil, d.err
+			return d.err
+		}
+		each(id, cp, fp)
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if len(d.b) > 0 {
+		return errBadMonth
+	}
+	return nil
+}
+
+func (d *decoder) figures(c *Cached) {
+	c.Device, c.LocalStart, c.LocalEnd, c.Title, c.ManualTitle = d.str(), d.str(), d.str(), d.str(), d.str()
+	c.Purpose = trip.Purpose(d.str())
+	flags := d.byte()
+	c.Recurring, c.NotATrip = flags&1 != 0, flags&2 != 0
+	c.TotalCO2, c.StartTS, c.TotalDuration, c.TotalCalories = d.f64(), d.f64(), d.f64(), d.f64()
+	ns := d.count()
+	if ns > 0 {
+		c.Sections = make([]CachedSection, ns)
+	}
+	for j := range c.Sections {
+		s := &c.Sections[j]
+		s.Mode = trip.Mode(d.str())
+		s.Distance, s.Duration, s.Calories = d.f64(), d.f64(), d.f64()
+	}
+}
+
+func (d *decoder) facts(t *entryFacts) {
+	f := &Facts{}
+	t.rev, t.inputs = d.str(), d.str()
+	f.Trip, f.Device, f.LocalStart, f.StartPlace, f.EndPlace = d.str(), d.str(), d.str(), d.str(), d.str()
+	flags := d.byte()
+	if flags&2 == 0 {
+		return
+	}
+	f.HasEnds = flags&1 != 0
+	f.StartTS, f.Start.Lon, f.Start.Lat, f.End.Lon, f.End.Lat = d.f64(), d.f64(), d.f64(), d.f64(), d.f64()
+	if labels := d.bytes(d.uvarint()); len(labels) > 0 && d.err == nil {
+		if err := json.Unmarshal(labels, &f.Labels); err != nil {
+			d.fail()
 		}
 	}
-	if d.err == nil && len(d.b) > 0 {
-		d.err = errBadMonth
+	if manual := d.bytes(d.uvarint()); len(manual) > 0 {
+		f.Manual = json.RawMessage(slices.Clone(manual))
 	}
-	return ids, trips, d.err
+	ns := d.count()
+	if ns > 0 {
+		f.Sections = make([]FactSection, ns)
+	}
+	for j := range f.Sections {
+		s := &f.Sections[j]
+		s.ID, s.SensedMode, s.StartDate, s.EndDate = d.str(), d.str(), d.str(), d.str()
+		s.Distance, s.Duration = d.f64(), d.f64()
+	}
+	if d.err == nil {
+		t.facts = f
+	}
 }
 
 // base64Member returns the string of the month's "b" member. Stores give documents back as
@@ -212,8 +343,29 @@ var errBadMonth = errors.New("figures cache month: damaged encoding")
 
 // decoder reads the binary form; the first error sticks and zero values follow it.
 type decoder struct {
-	b   []byte
-	err error
+	b    []byte
+	strs []string
+	err  error
+}
+
+// str reads a string number.
+func (d *decoder) str() string {
+	i := d.uvarint()
+	if i >= uint64(len(d.strs)) {
+		d.fail()
+		return ""
+	}
+	return d.strs[i]
+}
+
+// count reads a count of items that take a byte each at least.
+func (d *decoder) count() uint64 {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return 0
+	}
+	return n
 }
 
 func (d *decoder) uvarint() uint64 {

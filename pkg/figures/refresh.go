@@ -203,6 +203,16 @@ func (r *refresher) update(cp checkpoint, index *cacheIndex) error {
 				}
 			}
 		}
+		// A trip with half an entry (its month's documents were not both written) is read again.
+		for _, m := range months {
+			for id, e := range m.Trips {
+				if e.facts == nil || !e.figured {
+					delete(m.Trips, id)
+					m.dirty = true
+					cs.changed = append(cs.changed, id)
+				}
+			}
+		}
 	}
 	ib, err := readInbox(r.ctx, r.trips)
 	if err != nil {
@@ -362,8 +372,8 @@ func eachEntry(ctx context.Context, trips *vault.DB, each func(id string, e entr
 		return fmt.Errorf("the figures cache is missing (open the app once to build it): %w", err)
 	}
 	for _, month := range index.Months {
-		var m cacheMonth
-		if err := trips.GetLocal(ctx, cacheMonthDoc+month, &m); err != nil {
+		m, err := loadMonth(ctx, trips, month)
+		if err != nil {
 			return err
 		}
 		for _, id := range slices.Sorted(maps.Keys(m.Trips)) {

@@ -64,8 +64,24 @@ func (d *db) Get(ctx context.Context, docID string, opts driver.Options) (*drive
 	return &driver.Document{Rev: rev, Body: io.NopCloser(bytes.NewReader(body))}, nil
 }
 
-// GetRev returns the current revision of a document.
+// GetRev returns the current revision of a document. A _local document's is read without its
+// body: PutLocal asks for it before replacing a large one.
 func (d *db) GetRev(ctx context.Context, docID string, opts driver.Options) (string, error) {
+	if isLocal(docID) && options(opts).string("rev") == "" {
+		dbID, err := d.dbID(ctx, d.client.sql)
+		if err != nil {
+			return "", d.client.wrap(err)
+		}
+		var rev int64
+		err = d.client.sql.QueryRowContext(ctx, `SELECT rev FROM local_docs WHERE db = ? AND id = ?`, dbID, docID).Scan(&rev)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", errNotFound("missing")
+		}
+		if err != nil {
+			return "", d.client.wrap(err)
+		}
+		return localRev(rev), nil
+	}
 	rev, _, err := d.get(ctx, docID, options(opts).string("rev"))
 	return rev, err
 }

@@ -168,7 +168,8 @@ type Engine struct {
 type Option func(*Engine)
 
 // WithFiguresInbox makes the engine leave the facts and figures of every trip it writes in the
-// app's figures inbox, so that the app does not read them back (see figures.Inbox).
+// app's figures inbox, so that the app does not read them back (see figures.Inbox), and keep the
+// app's index of the trips.
 func WithFiguresInbox(ib *figures.Inbox) Option {
 	return func(e *Engine) { e.inbox = ib }
 }
@@ -181,6 +182,12 @@ func New(ctx context.Context, trips *vault.DB, store *accounts.Store, opts ...Op
 	e := &Engine{trips: trips, accounts: store}
 	for _, o := range opts {
 		o(e)
+	}
+	if e.inbox != nil {
+		// The app's index too, kept as the trips are written rather than built at its first open.
+		if err := trips.EnsureIndexes(ctx, figures.Indexes...); err != nil {
+			return nil, fmt.Errorf("tripsync: %w", err)
+		}
 	}
 	return e, nil
 }

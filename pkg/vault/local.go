@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	kivik "github.com/go-kivik/kivik/v4"
 )
 
 const localPrefix = "_local/"
@@ -30,17 +32,36 @@ func (d *DB) PutLocal(ctx context.Context, id string, doc any) error {
 	}
 	id = localPrefix + strings.TrimPrefix(id, localPrefix)
 	return defaultRetry().run(ctx, fmt.Sprintf("vault: %s: put %q in %s", d.v.loc, id, d.name), func() error {
-		var current struct {
-			Rev string `json:"_rev"`
-		}
-		if _, err := d.get(ctx, id, &current); err != nil && !errors.Is(err, ErrNotFound) {
+		rev, err := d.currentRev(ctx, id)
+		if err != nil {
 			return err
 		}
-		body, err := withIDRev(doc, id, current.Rev)
+		body, err := withIDRev(doc, id, rev)
 		if err != nil {
 			return fmt.Errorf("vault: put %q in %s: %w", id, d.name, err)
 		}
 		_, err = d.put(ctx, id, json.RawMessage(body))
 		return err
 	})
+}
+
+// currentRev returns the current revision of the _local document id, "" when there is none. It
+// asks for the revision alone (a HEAD request, or the embedded store's revision column), which
+// spares reading a large document only to replace it; a server that does not answer that is asked
+// for the whole document.
+func (d *DB) currentRev(ctx context.Context, id string) (string, error) {
+	rev, err := d.kdb.GetRev(ctx, id)
+	if err == nil {
+		return rev, nil
+	}
+	if kivik.HTTPStatus(err) == http.StatusNotFound {
+		return "", nil
+	}
+	var current struct {
+		Rev string `json:"_rev"`
+	}
+	if _, err := d.get(ctx, id, &current); err != nil && !errors.Is(err, ErrNotFound) {
+		return "", err
+	}
+	return current.Rev, nil
 }
