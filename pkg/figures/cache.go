@@ -99,8 +99,9 @@ type cacheIndex struct {
 
 type cacheMonth struct {
 	Trips map[string]entry `json:"trips"`
-	// dirty is set when Trips changed since the month was read: only such months are written.
-	dirty bool
+	// dirty is set when Trips changed since the month was read, figuresOnly when only their
+	// figures did: only what changed is written.
+	dirty, figuresOnly bool
 }
 
 // entry is what the cache holds of a trip: its figures, and the facts they were computed from.
@@ -114,7 +115,8 @@ type entry struct {
 // entryFacts is the facts part of an entry.
 type entryFacts struct {
 	// rev is the revision of the trip the facts were read from; inputs the key of the inputs the
-	// figures were computed with (Inputs.key).
+	// figures were computed with (Inputs.key), which an inbox entry's figures are taken for (the
+	// cache's follow the checkpoint's inputs).
 	rev, inputs string
 	// facts are nil when the month's facts document lacks the trip (it was cut short).
 	facts *Facts
@@ -146,7 +148,7 @@ func addEntry(months map[string]*cacheMonth, id string, e entry) {
 		months[month] = m
 	}
 	m.Trips[id] = e
-	m.dirty = true
+	m.dirty, m.figuresOnly = true, false
 }
 
 // loadMonths reads every month of the cache, figures and facts.
@@ -217,8 +219,10 @@ func writeMonths(ctx context.Context, trips *vault.DB, months map[string]*cacheM
 		}
 		dirty = true
 		// The facts first: a month whose figures were written lacks no trip's facts.
-		if err := trips.PutLocal(ctx, cacheFactsDoc+month, factsDoc{m}); err != nil {
-			return fmt.Errorf("write the facts of %s: %w", month, err)
+		if !m.figuresOnly {
+			if err := trips.PutLocal(ctx, cacheFactsDoc+month, factsDoc{m}); err != nil {
+				return fmt.Errorf("write the facts of %s: %w", month, err)
+			}
 		}
 		if err := trips.PutLocal(ctx, cacheMonthDoc+month, figuresDoc{m}); err != nil {
 			return fmt.Errorf("write the figures of %s: %w", month, err)

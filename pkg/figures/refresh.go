@@ -230,12 +230,14 @@ func (r *refresher) update(cp checkpoint, index *cacheIndex) error {
 	r.progress(0, total)
 	if index != nil && newInputs {
 		for _, m := range months {
+			m.figuresOnly = !m.dirty // the facts stay as they are, unless trips left the month
 			m.dirty = true
 			for id, old := range m.Trips {
 				r.res.Checked++
 				f, err := old.decodeFacts()
 				if err != nil { // read it again from the trip
 					delete(m.Trips, id)
+					m.figuresOnly = false
 					cs.changed = append(cs.changed, id)
 					cs.revs[id] = ""
 					continue
@@ -244,6 +246,7 @@ func (r *refresher) update(cp checkpoint, index *cacheIndex) error {
 					m.Trips[id] = e
 				} else {
 					delete(m.Trips, id)
+					m.figuresOnly = false
 				}
 			}
 		}
