@@ -36,7 +36,8 @@ import (
 //	    end place
 //	    byte flags: 1 has ends, 2 has facts (when 0, nothing of the facts follows)
 //	    float64 bits: start timestamp, start lon, lat, end lon, lat
-//	    uvarint length, bytes: labels, then manual corrections (JSON as stored; 0 for none)
+//	    the phone's mode label, then its purpose label: byte 0 (none), or 1 and a string number
+//	    uvarint length, bytes: the manual corrections (JSON as stored; 0 for none)
 //	    uvarint count of sections, then each: uvarint string numbers: id, sensed mode, start date,
 //	    end date; float64 bits: distance, duration
 //
@@ -120,9 +121,7 @@ func encodeMonth(m *cacheMonth, codec int) ([]byte, error) {
 			e.figures(&t.Cached)
 		}
 		if codec != codecFigures {
-			if err := e.facts(&t.entryFacts); err != nil {
-				return nil, fmt.Errorf("trip %s: %w", id, err)
-			}
+			e.facts(&t.entryFacts)
 		}
 	}
 	var head []byte
@@ -159,7 +158,7 @@ func (e *encoder) figures(c *Cached) {
 	}
 }
 
-func (e *encoder) facts(t *entryFacts) error {
+func (e *encoder) facts(t *entryFacts) {
 	f := t.facts
 	if f == nil {
 		f = &Facts{}
@@ -176,19 +175,19 @@ func (e *encoder) facts(t *entryFacts) error {
 	}
 	e.body = append(e.body, flags)
 	if t.facts == nil {
-		return nil
+		return
 	}
 	for _, v := range []float64{f.StartTS, f.Start.Lon, f.Start.Lat, f.End.Lon, f.End.Lat} {
 		e.f64(v)
 	}
-	var labels []byte
-	if f.Labels != (trip.Labels{}) {
-		var err error
-		if labels, err = json.Marshal(f.Labels); err != nil {
-			return err
+	for _, l := range []*string{f.ModeLabel, f.PurposeLabel} {
+		if l == nil {
+			e.body = append(e.body, 0)
+			continue
 		}
+		e.body = append(e.body, 1)
+		e.str(*l)
 	}
-	e.bytes(labels)
 	e.bytes(f.Manual)
 	e.body = binary.AppendUvarint(e.body, uint64(len(f.Sections)))
 	for _, s := range f.Sections {
@@ -199,7 +198,6 @@ func (e *encoder) facts(t *entryFacts) error {
 		e.f64(s.Distance)
 		e.f64(s.Duration)
 	}
-	return nil
 }
 
 // decodeFigures decodes a figures document into its trips' figures, in id order: a report's read.
@@ -302,9 +300,10 @@ func (d *decoder) facts(t *entryFacts) {
 	}
 	f.HasEnds = flags&1 != 0
 	f.StartTS, f.Start.Lon, f.Start.Lat, f.End.Lon, f.End.Lat = d.f64(), d.f64(), d.f64(), d.f64(), d.f64()
-	if labels := d.bytes(d.uvarint()); len(labels) > 0 && d.err == nil {
-		if err := json.Unmarshal(labels, &f.Labels); err != nil {
-			d.fail()
+	for _, l := range []**string{&f.ModeLabel, &f.PurposeLabel} {
+		if d.byte() == 1 {
+			v := d.str()
+			*l = &v
 		}
 	}
 	if manual := d.bytes(d.uvarint()); len(manual) > 0 {

@@ -94,8 +94,8 @@ func (f *Facts) Compute(in Inputs) (trip.Aggregation, error) {
 		return a, err
 	}
 	var label co2.LabelMode
-	if f.Labels.Mode != nil {
-		label = co2.ModeOfLabel(f.Labels.Mode.Value)
+	if f.ModeLabel != nil {
+		label = co2.ModeOfLabel(*f.ModeLabel)
 	}
 	sections := f.Sections
 	sensed := make([]trip.Mode, len(sections))
@@ -150,20 +150,20 @@ func (f *Facts) Compute(in Inputs) (trip.Aggregation, error) {
 	}
 	a.StartPlaceDisplayName, a.EndPlaceDisplayName = f.StartPlace, f.EndPlace
 	a.Recurring = manual.Recurring
-	a.Purpose = purpose(f.Labels, manual, in.Settings, start, end, hasEnds)
+	a.Purpose = purpose(f.PurposeLabel, manual, in.Settings, start, end, hasEnds)
 	a.AutomaticTitle = title(a, in.Settings, hasEnds)
 	a.Title = manual.Title
 	return a, nil
 }
 
-func purpose(labels trip.Labels, manual trip.Manual, s settings.Settings, start, end trip.Point, hasEnds bool) trip.Purpose {
+func purpose(label *string, manual trip.Manual, s settings.Settings, start, end trip.Point, hasEnds bool) trip.Purpose {
 	if manual.Purpose != "" && manual.PurposeFrom != "recurring" {
 		return manual.Purpose
 	}
 	// A purpose copied from a recurring trip never hides the phone's (even one labelled after
 	// the copy).
-	if labels.Purpose != nil {
-		if p, _ := co2.PurposeOfLabel(labels.Purpose.Value); p != trip.UnknownPurpose {
+	if label != nil {
+		if p, _ := co2.PurposeOfLabel(*label); p != trip.UnknownPurpose {
 			return p
 		}
 	}

@@ -24,7 +24,9 @@ type Facts struct {
 	HasEnds    bool          `json:"e,omitempty"`
 	StartPlace string        `json:"sp,omitempty"`
 	EndPlace   string        `json:"ep,omitempty"`
-	Labels     trip.Labels   `json:"l,omitzero"`
+	// ModeLabel and PurposeLabel are the values of the phone's mode and purpose labels, nil when
+	// the trip has none.
+	ModeLabel, PurposeLabel *string
 	// Manual is the person's corrections as stored in the trip.
 	Manual json.RawMessage `json:"c,omitempty"`
 }
@@ -54,7 +56,13 @@ func FactsOf(doc *trip.Doc) (Facts, error) {
 		LocalStart: doc.StartDate, StartTS: doc.Server.StartTS,
 		Start: route.Start, End: route.End, HasEnds: route.HasEnds,
 		StartPlace: route.StartPlace, EndPlace: route.EndPlace,
-		Labels: doc.Labels, Manual: doc.Manual,
+		Manual: doc.Manual,
+	}
+	if l := doc.Labels.Mode; l != nil {
+		f.ModeLabel = &l.Value
+	}
+	if l := doc.Labels.Purpose; l != nil {
+		f.PurposeLabel = &l.Value
 	}
 	if len(route.Sections) > 0 {
 		f.Sections = make([]FactSection, len(route.Sections))

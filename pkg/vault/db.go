@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"slices"
 
 	kivik "github.com/go-kivik/kivik/v4"
+	"github.com/tidwall/gjson"
 )
 
 // DB is the handle of one database of the vault: one doctype of the
@@ -284,6 +286,14 @@ func withIDRev(doc any, id, rev string) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
+	if spliced, ok := spliceIDRev(raw, id, rev); ok {
+		return spliced, nil
+	}
+	return setIDRev(raw, id, rev)
+}
+
+// setIDRev is withIDRev on the encoded document, decoding its members.
+func setIDRev(raw []byte, id, rev string) (json.RawMessage, error) {
 	o, err := parseObject(raw)
 	if err != nil {
 		return nil, errors.New("the document does not encode to a JSON object")
@@ -305,4 +315,28 @@ func withIDRev(doc any, id, rev string) (json.RawMessage, error) {
 		o.vals[m.k] = m.v
 	}
 	return o.marshal(), nil
+}
+
+// spliceIDRev is withIDRev's fast path for the usual object, which has neither "_id" nor "_rev":
+// they are written in front of its members, without decoding it (the figures cache's documents
+// are megabytes). ok is false for anything else, which the slow path handles.
+func spliceIDRev(raw []byte, id, rev string) (json.RawMessage, bool) {
+	body := bytes.TrimSpace(raw)
+	if len(body) < 2 || body[0] != '{' || gjson.GetBytes(body, "_id").Exists() || gjson.GetBytes(body, "_rev").Exists() {
+		return nil, false
+	}
+	if rev == "" {
+		return body, true
+	}
+	idJSON, _ := json.Marshal(id)
+	revJSON, _ := json.Marshal(rev)
+	out := make([]byte, 0, len(body)+len(idJSON)+len(revJSON)+16)
+	out = append(out, `{"_id":`...)
+	out = append(out, idJSON...)
+	out = append(out, `,"_rev":`...)
+	out = append(out, revJSON...)
+	if rest := bytes.TrimSpace(body[1:]); rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, body[1:]...), true
 }
