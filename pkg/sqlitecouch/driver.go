@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-kivik/kivik/v4"
 	"github.com/go-kivik/kivik/v4/driver"
@@ -44,6 +46,8 @@ func Open(ctx context.Context, path string) (*Client, error) {
 	if path == "" {
 		return nil, errors.New("sqlitecouch: empty file path")
 	}
+	// Before SQLite opens the file, which creates its -wal file.
+	clean := closedCleanly(path)
 	sqlDB, err := sqlitedb.Open(ctx, path, sqlitedb.WithForeignKeys(),
 		// A small page cache per pooled connection, and no memory map: pages the system caches
 		// anyway are read with a system call rather than counted, mapped or cached, in the
@@ -55,9 +59,12 @@ func Open(ctx context.Context, path string) (*Client, error) {
 	}
 	c := &Client{path: path, sql: sqlDB}
 	c.collators.New = func() any { return collate.New(language.Und) }
-	if err := c.checkIntegrity(ctx); err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, err)
+	if !clean {
+		c.integrityChecked = true
+		if err := c.checkIntegrity(ctx); err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("sqlitecouch: open %s: %w", path, err)
+		}
 	}
 	if err := c.upgradeSchema(ctx); err != nil {
 		sqlDB.Close()
@@ -75,6 +82,11 @@ type Client struct {
 	writeMu sync.Mutex
 	// collators holds *collate.Collator values, which are not safe for concurrent use.
 	collators sync.Pool
+	// integrityChecked tells whether Open ran checkIntegrity (for the tests).
+	integrityChecked bool
+	// sawDamage is set when SQLite reported a damaged page: Close then leaves no clean-close
+	// marker, so the next open runs the integrity check and refuses the file.
+	sawDamage atomic.Bool
 }
 
 var (
@@ -128,8 +140,15 @@ CREATE INDEX IF NOT EXISTS index_entries_by_doc ON index_entries (idx, doc_id);
 var ErrDamaged = errors.New("the vault file is damaged")
 
 // checkIntegrity runs SQLite's quick_check, which reads every page of the file (0.1 to 0.3 s for
-// 100 MB): a damaged file is refused when it opens, by every command alike, rather than by the
-// one command that happens to read the damaged page.
+// 100 MB, 1.7 s for 1 GB): a damaged file is refused when it opens, by every command alike,
+// rather than by the one command that happens to read the damaged page.
+//
+// Open skips it when the file is as this program's last clean close left it (cleanclose.go):
+// same size, times, inode and device, and no -wal file. Any write to the file, by whatever
+// program, moves its ctime, so a file changed since is still checked. The trade-off: damage
+// that changes neither its times nor its size (a failing disk) is no longer caught at open, but
+// when SQLite reads the damaged page (describeSQLiteError maps SQLITE_CORRUPT to ErrDamaged);
+// that client's Close then leaves no marker, so the next open checks the whole file again.
 func (c *Client) checkIntegrity(ctx context.Context) error {
 	rows, err := c.sql.QueryContext(ctx, "PRAGMA quick_check(1)") // the first problem is enough
 	if err != nil {
@@ -171,8 +190,21 @@ func describeSQLiteError(err error) error {
 	return err
 }
 
-// Close closes the file.
-func (c *Client) Close() error { return c.sql.Close() }
+// Close closes the file. When this was the last connection to it (SQLite then checkpoints and
+// removes the -wal file), it leaves a marker beside the file so that the next open can skip
+// the integrity check; failing to write it only costs that check.
+func (c *Client) Close() error {
+	if err := c.sql.Close(); err != nil {
+		return fmt.Errorf("sqlitecouch: close %s: %w", c.path, err)
+	}
+	if c.sawDamage.Load() {
+		return nil
+	}
+	if err := markCleanClose(c.path); err != nil {
+		slog.Warn("sqlitecouch: the next open will check the vault file's integrity", "file", c.path, "err", err)
+	}
+	return nil
+}
 
 // Ping reports whether the file answers.
 func (c *Client) Ping(ctx context.Context) (bool, error) {
@@ -283,7 +315,11 @@ func (c *Client) wrap(err error) error {
 	if errors.As(err, &ce) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return fmt.Errorf("sqlitecouch %s: %w", c.path, describeSQLiteError(err))
+	err = describeSQLiteError(err)
+	if errors.Is(err, ErrDamaged) {
+		c.sawDamage.Store(true)
+	}
+	return fmt.Errorf("sqlitecouch %s: %w", c.path, err)
 }
 
 func (c *Client) collator() *collate.Collator { return c.collators.Get().(*collate.Collator) }

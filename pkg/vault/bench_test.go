@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/vault/vaultsuite"
+	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
 
 // tripStart is the start of the first benchmark trip; trip i starts
@@ -203,4 +206,53 @@ func BenchmarkQuery10k(b *testing.B) {
 			b.Run("changes_all_include_docs", func(b *testing.B) { changes(b, true) })
 		})
 	}
+}
+
+// BenchmarkOpenEmbedded opens and closes an embedded vault file of 10,000 trips (about 100 MB),
+// as each command of the app and the connector does: unchanged since its last clean close (the
+// integrity check skipped), and touched before each open (SQLite's quick_check reads every page).
+func BenchmarkOpenEmbedded(b *testing.B) {
+	const total = 10000
+	ctx := b.Context()
+	dsn, instance := embeddedDSN(b), vaulttest.Instance(b)
+	path := strings.TrimPrefix(dsn, "file:")
+	v, err := vault.Open(ctx, dsn, instance)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := v.DB(ctx, vault.DoctypeTrips) // in a file of the test's own: nothing to destroy
+	if err != nil {
+		b.Fatal(err)
+	}
+	for from := 0; from < total; from += 1000 {
+		saveAll(b, db, trips(from, 1000))
+	}
+	if err := v.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if info, err := os.Stat(path); err == nil {
+		b.Logf("vault file: %d MB", info.Size()>>20)
+	}
+	open := func(b *testing.B, touch bool) {
+		for b.Loop() {
+			if touch {
+				// Any change moves the file's ctime, so the next open checks it.
+				b.StopTimer()
+				now := time.Now()
+				if err := os.Chtimes(path, now, now); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			v, err := vault.Open(ctx, dsn, instance)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := v.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("unchanged", func(b *testing.B) { open(b, false) })
+	b.Run("changed", func(b *testing.B) { open(b, true) })
 }
