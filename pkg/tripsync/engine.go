@@ -160,6 +160,9 @@ const MemoryLimit = 96 << 20
 type Engine struct {
 	trips    *vault.DB
 	accounts *accounts.Store
+	// beforeConvert, when set (by tests, see export_test.go), is called as each window's
+	// conversion starts.
+	beforeConvert func()
 }
 
 // New returns an engine writing trips to the trips database, creating the index it needs.
@@ -308,9 +311,11 @@ func (r *run) serverMakesComposites(span openpath.PipelineRange) (bool, error) {
 // as the last one's density says fits in answerBytes and answerEntries, growing at most
 // maxGrowth-fold. From `sparse` on (the end of the server's last trip), only the few entries
 // written since can come: the rest is read in one window. With ahead, the next window is asked for
-// while the current one is saved, so that the server's work and the vault's overlap. It returns
-// false when the time budget stopped it. With convert, the composite trips of a window are
-// converted as soon as it arrives, still while the previous window is saved.
+// as soon as the current one's answer has arrived, while the current one is converted and saved,
+// so that the server's work, the conversion and the vault's overlap. It returns false when the
+// time budget stopped it. With convert, the composite trips of a window are converted as soon as
+// it arrives, still while the previous window is saved. At most two answers are held at once: the
+// one being converted and the next one, asked for only once the previous window is saved.
 func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, first float64, ahead, convert bool, save func(*window) error) (bool, error) {
 	// early is the context of the request asked for ahead: cancelled when the loop stops early.
 	early, cancel := context.WithCancel(r.budget)
@@ -318,6 +323,9 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 	type answer struct {
 		w   *window
 		err error
+		// converted is closed once w's trips are converted: w.trips and w.tripEntries are the
+		// converting goroutine's until then.
+		converted <-chan struct{}
 	}
 	ask := func(from, end float64) <-chan answer {
 		ch := make(chan answer, 1) // buffered: the request ends even if nobody reads its answer
@@ -325,10 +333,20 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 		go func() {
 			entries, err := r.src.FindEntries(early, openpath.EntryQuery{Keys: keys, Start: from, End: end, KeyTime: openpath.KeyTimeWriteTS})
 			w := newWindow(entries, end, now)
-			if err == nil && convert && w.count < openpath.ServerEntryCap {
-				w.convert(r.origin)
+			converted := make(chan struct{})
+			if err != nil || !convert || w.count >= openpath.ServerEntryCap {
+				close(converted)
+				ch <- answer{w, err, converted}
+				return
 			}
-			ch <- answer{w, err}
+			// The answer is told as soon as it has arrived, before its conversion: the next
+			// window is asked for then, so that the server prepares it while this one converts.
+			ch <- answer{w, err, converted}
+			if r.beforeConvert != nil {
+				r.beforeConvert()
+			}
+			w.convert(r.origin)
+			close(converted)
 		}()
 		return ch
 	}
@@ -373,6 +391,7 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 			end = min(from+window, upper)
 			next = ask(from, end)
 		}
+		<-a.converted
 		if err := save(a.w); err != nil {
 			return false, err
 		}
