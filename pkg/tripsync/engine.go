@@ -453,7 +453,7 @@ func newWindow(entries []openpath.Entry, end float64, now time.Time) *window {
 func (w *window) convert(o openpath.Origin) {
 	w.trips = &batch{}
 	for _, e := range w.tripEntries {
-		w.trips.add(e.ID, func() (*trip.Doc, error) { return openpath.FromComposite(e.Raw, o, w.now) })
+		w.trips.add(e.ID, func() (*trip.Doc, error) { return openpath.FromCompositeEntry(e, o, w.now) })
 	}
 	w.tripEntries = nil
 }
