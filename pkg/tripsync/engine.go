@@ -30,6 +30,7 @@
 package tripsync
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -448,14 +449,19 @@ func newWindow(entries []openpath.Entry, end float64, now time.Time) *window {
 	return w
 }
 
-// convert converts the window's composite trip entries, then lets them go (most of the answer's
-// bytes). It touches nothing but the window, so that it may run while another window is saved.
+// convert converts the window's composite trip entries, then lets the answer go: its labels are
+// copied out of it (they are small; the answer is tens of MB, and would otherwise be held until
+// the window is saved, while the next answers arrive). It touches nothing but the window, so that
+// it may run while another window is saved.
 func (w *window) convert(o openpath.Origin) {
 	w.trips = &batch{}
 	for _, e := range w.tripEntries {
 		w.trips.add(e.ID, func() (*trip.Doc, error) { return openpath.FromCompositeEntry(e, o, w.now) })
 	}
 	w.tripEntries = nil
+	for i := range w.labels {
+		w.labels[i].Raw = bytes.Clone(w.labels[i].Raw)
+	}
 }
 
 // saveWindow converts a window's trips (unless done already), puts its labels on them (or on the
