@@ -126,7 +126,7 @@ func newDoc(series []byte, tripID string, props gjson.Result, format string, o O
 			SourceAccountIdentifier: o.Device,
 		},
 	}
-	if _, err := doc.Route(); err != nil { // the app could not compute it: refuse it here, where it came from
+	if err := doc.CheckRoute(); err != nil { // the app could not compute it: refuse it here, where it came from
 		return nil, invalid("server trip %s: %v", tripID, err)
 	}
 	return doc, nil
