@@ -1,6 +1,7 @@
 package trip
 
 import (
+	"bytes"
 	"strconv"
 )
 
@@ -80,6 +81,9 @@ func fits(b []byte, i int, s *shape) (int, bool) {
 		}
 		if end == i || b[i] == '+' {
 			return i, false
+		}
+		if end-i < 300 && bytes.IndexAny(b[i:end], "eE") < 0 {
+			return end, true // under 1e300: in float64's range
 		}
 		_, err := strconv.ParseFloat(string(b[i:end]), 64) // out of float64's range: a type error
 		return end, err == nil

@@ -36,6 +36,8 @@ var routeCases = []string{
 	`{"features": [{"features": [{"properties": {"di\u0073tance": "far"}}]}]}`,
 	`{"features": [{"features": [{"properties": {"ſensed_mode": 1}}]}]}`,
 	`{"other": {"features": 1, "deep": [1, "}", {"a": "]"}]}, "properties": {"x": -1}}`,
+	`{"properties": {"start_loc": {"coordinates": [` + strings.Repeat("9", 299) + `, ` + strings.Repeat("9", 309) + `]}}}`,
+	`{"properties": {"start_loc": {"coordinates": [` + strings.Repeat("9", 308) + `.5, 1E-400, -1e308]}}}`,
 	`[]`, `"series"`, `12`, `null`,
 }
 
