@@ -82,7 +82,7 @@ func fits(b []byte, i int, s *shape) (int, bool) {
 		if end == i || b[i] == '+' {
 			return i, false
 		}
-		if end-i < 300 && bytes.IndexAny(b[i:end], "eE") < 0 {
+		if end-i < 300 && !bytes.ContainsAny(b[i:end], "eE") {
 			return end, true // under 1e300: in float64's range
 		}
 		_, err := strconv.ParseFloat(string(b[i:end]), 64) // out of float64's range: a type error
