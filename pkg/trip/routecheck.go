@@ -24,6 +24,9 @@ type shape struct {
 	elem   *shape
 }
 
+// anyShape is a member Route does not read; it is never changed.
+var anyShape = &shape{kind: 'r'}
+
 // seriesShape mirrors the series type; it is never changed.
 var seriesShape = func() *shape {
 	str, num, raw := &shape{kind: 's'}, &shape{kind: 'n'}, &shape{kind: 'r'}
@@ -128,7 +131,7 @@ func fits(b []byte, i int, s *shape) (int, bool) {
 					return i, false // encoding/json would decode it into the field
 				}
 			}
-			f = &shape{kind: 'r'}
+			f = anyShape
 		}
 		end, ok := fits(b, v, f)
 		if !ok {
