@@ -64,10 +64,13 @@ func offsetOf(dec *json.Decoder, err error) error {
 // there is nothing. An answer without it ({}, {"error": ...}, null), with null in its place or in
 // the list, or with anything else there is a *parseError: reading it as "nothing" would move a
 // sync's cursor past data never fetched. If the reader itself fails, its error is returned.
-func decodeList(r io.Reader, field string, each func(raw json.RawMessage) error) error {
+//
+// validated reports that the answer passed gjson.ValidBytes, and so did each of its elements:
+// their conversion need not validate them again.
+func decodeList(r io.Reader, field string, each func(raw json.RawMessage) error) (validated bool, err error) {
 	answer, err := readAnswer(r)
 	if err != nil {
-		return err
+		return false, err
 	}
 	// An answer of the expected shape is validated once and cut into its elements without a copy;
 	// any other is read again by encoding/json's decoder, whose errors say where it went wrong.
@@ -75,13 +78,13 @@ func decodeList(r io.Reader, field string, each func(raw json.RawMessage) error)
 		if elements, ok := listElements(answer, field); ok {
 			for _, e := range elements {
 				if err := each(answer[e[0]:e[1]:e[1]]); err != nil {
-					return err
+					return true, err
 				}
 			}
-			return nil
+			return true, nil
 		}
 	}
-	return decodeListSlowly(bytes.NewReader(answer), field, each)
+	return false, decodeListSlowly(bytes.NewReader(answer), field, each)
 }
 
 // readAnswer reads the whole answer, in one allocation when the reader knows its length.

@@ -17,7 +17,7 @@ import (
 
 func decodeAll(data []byte, field string) ([]json.RawMessage, error) {
 	var out []json.RawMessage
-	err := decodeList(bytes.NewReader(data), field, func(raw json.RawMessage) error {
+	_, err := decodeList(bytes.NewReader(data), field, func(raw json.RawMessage) error {
 		out = append(out, raw)
 		return nil
 	})
@@ -78,7 +78,7 @@ func TestDecodeList(t *testing.T) {
 func TestDecodeListReaderError(t *testing.T) {
 	boom := errors.New("connection reset")
 	r := io.MultiReader(strings.NewReader(`{"timeline": [{"a": 1}, {"b"`), errReader{boom})
-	err := decodeList(r, "timeline", func(json.RawMessage) error { return nil })
+	_, err := decodeList(r, "timeline", func(json.RawMessage) error { return nil })
 	if !errors.Is(err, boom) {
 		t.Errorf("err = %v, want the reader's error", err)
 	}
@@ -333,7 +333,7 @@ func BenchmarkDecodeTimeline(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		count := 0
-		err := decodeList(bytes.NewReader(answer), "timeline", func(raw json.RawMessage) error {
+		_, err := decodeList(bytes.NewReader(answer), "timeline", func(raw json.RawMessage) error {
 			if parseTrip(raw).StartTS == 0 {
 				b.Fatal("no start")
 			}

@@ -307,10 +307,13 @@ func (c *Client) FindEntries(ctx context.Context, q EntryQuery) ([]Entry, error)
 	var entries []Entry
 	err = c.call(ctx, RouteFindEntries, string(RouteFindEntries), body, func(r io.Reader) (int, error) {
 		entries = entries[:0]
-		err := decodeList(r, "phone_data", func(raw json.RawMessage) error {
+		validated, err := decodeList(r, "phone_data", func(raw json.RawMessage) error {
 			entries = append(entries, parseEntry(raw))
 			return nil
 		})
+		for i := range entries {
+			entries[i].validated = validated
+		}
 		return len(entries), err
 	})
 	if err != nil {
@@ -331,7 +334,7 @@ func (c *Client) Trips(ctx context.Context, day Date) ([]Trip, error) {
 	path := string(RouteGetTrips) + "/" + day.String()
 	err := c.call(ctx, RouteGetTrips, path, c.userBody(), func(r io.Reader) (int, error) {
 		trips = trips[:0]
-		err := decodeList(r, "timeline", func(raw json.RawMessage) error {
+		_, err := decodeList(r, "timeline", func(raw json.RawMessage) error {
 			trips = append(trips, parseTrip(raw))
 			return nil
 		})

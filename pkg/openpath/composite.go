@@ -22,8 +22,14 @@ import (
 // CompositeToFeatureCollection turns an analysis/composite_trip entry into a trip
 // FeatureCollection and returns it with the trip's id.
 func CompositeToFeatureCollection(entry []byte) ([]byte, string, error) {
+	return compositeToFeatureCollection(entry, false)
+}
+
+// compositeToFeatureCollection is CompositeToFeatureCollection for an entry that, when validated,
+// gjson.ValidBytes has accepted already.
+func compositeToFeatureCollection(entry []byte, validated bool) ([]byte, string, error) {
 	// Read with gjson, which copies nothing: the locations are most of the entry.
-	if !gjson.ValidBytes(entry) {
+	if !validated && !gjson.ValidBytes(entry) {
 		return nil, "", invalid("composite trip entry: not JSON")
 	}
 	root := gjson.ParseBytes(entry)

@@ -126,7 +126,7 @@ func newDoc(series []byte, tripID string, props gjson.Result, format string, o O
 			SourceAccountIdentifier: o.Device,
 		},
 	}
-	if _, err := doc.Route(); err != nil { // the app could not compute it: refuse it here, where it came from
+	if err := doc.CheckRoute(); err != nil { // the app could not compute it: refuse it here, where it came from
 		return nil, invalid("server trip %s: %v", tripID, err)
 	}
 	return doc, nil
@@ -142,7 +142,17 @@ func contentHash(b []byte) string {
 // FeatureCollection per section with its LineString and per-point arrays from the entry's
 // locations), so the rest of the project reads one shape. Strings over [trip.MaxTextBytes] are cut.
 func FromComposite(entry []byte, o Origin, now time.Time) (*trip.Doc, error) {
-	fc, _, err := CompositeToFeatureCollection(entry)
+	return fromComposite(entry, false, o, now)
+}
+
+// FromCompositeEntry is [FromComposite] for an entry [Client.FindEntries] returned: its JSON,
+// validated with the answer, is not validated again (most of a trip's bytes are its locations).
+func FromCompositeEntry(e Entry, o Origin, now time.Time) (*trip.Doc, error) {
+	return fromComposite(e.Raw, e.validated, o, now)
+}
+
+func fromComposite(entry []byte, validated bool, o Origin, now time.Time) (*trip.Doc, error) {
+	fc, _, err := compositeToFeatureCollection(entry, validated)
 	if err != nil {
 		return nil, err
 	}

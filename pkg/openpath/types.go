@@ -210,6 +210,9 @@ type Entry struct {
 	Metadata Metadata
 	// Raw is the whole entry exactly as the server sent it.
 	Raw json.RawMessage
+	// validated is set by FindEntries when Raw was validated as JSON with its answer, by the
+	// validator of the conversion (gjson.ValidBytes): FromCompositeEntry skips it then.
+	validated bool
 }
 
 // Data returns the entry's data object as a sub-slice of Raw (no copy), or nil when it has none.

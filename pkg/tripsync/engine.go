@@ -30,6 +30,7 @@
 package tripsync
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -162,6 +163,9 @@ type Engine struct {
 	trips    *vault.DB
 	accounts *accounts.Store
 	inbox    *figures.Inbox
+	// beforeConvert, when set (by tests, see export_test.go), is called as each window's
+	// conversion starts.
+	beforeConvert func()
 }
 
 // Option configures an Engine.
@@ -330,9 +334,11 @@ func (r *run) serverMakesComposites(span openpath.PipelineRange) (bool, error) {
 // as the last one's density says fits in answerBytes and answerEntries, growing at most
 // maxGrowth-fold. From `sparse` on (the end of the server's last trip), only the few entries
 // written since can come: the rest is read in one window. With ahead, the next window is asked for
-// while the current one is saved, so that the server's work and the vault's overlap. It returns
-// false when the time budget stopped it. With convert, the composite trips of a window are
-// converted as soon as it arrives, still while the previous window is saved.
+// as soon as the current one's answer has arrived, while the current one is converted and saved,
+// so that the server's work, the conversion and the vault's overlap. It returns false when the
+// time budget stopped it. With convert, the composite trips of a window are converted as soon as
+// it arrives, still while the previous window is saved. At most two answers are held at once: the
+// one being converted and the next one, asked for only once the previous window is saved.
 func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, first float64, ahead, convert bool, save func(*window) error) (bool, error) {
 	// early is the context of the request asked for ahead: cancelled when the loop stops early.
 	early, cancel := context.WithCancel(r.budget)
@@ -340,6 +346,9 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 	type answer struct {
 		w   *window
 		err error
+		// converted is closed once w's trips are converted: w.trips and w.tripEntries are the
+		// converting goroutine's until then.
+		converted <-chan struct{}
 	}
 	ask := func(from, end float64) <-chan answer {
 		ch := make(chan answer, 1) // buffered: the request ends even if nobody reads its answer
@@ -347,10 +356,20 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 		go func() {
 			entries, err := r.src.FindEntries(early, openpath.EntryQuery{Keys: keys, Start: from, End: end, KeyTime: openpath.KeyTimeWriteTS})
 			w := newWindow(entries, end, now)
-			if err == nil && convert && w.count < openpath.ServerEntryCap {
-				w.convert(r.origin)
+			converted := make(chan struct{})
+			if err != nil || !convert || w.count >= openpath.ServerEntryCap {
+				close(converted)
+				ch <- answer{w, err, converted}
+				return
 			}
-			ch <- answer{w, err}
+			// The answer is told as soon as it has arrived, before its conversion: the next
+			// window is asked for then, so that the server prepares it while this one converts.
+			ch <- answer{w, err, converted}
+			if r.beforeConvert != nil {
+				r.beforeConvert()
+			}
+			w.convert(r.origin)
+			close(converted)
 		}()
 		return ch
 	}
@@ -395,6 +414,7 @@ func (r *run) windows(ctx context.Context, keys []string, from, upper, sparse, f
 			end = min(from+window, upper)
 			next = ask(from, end)
 		}
+		<-a.converted
 		if err := save(a.w); err != nil {
 			return false, err
 		}
@@ -451,14 +471,19 @@ func newWindow(entries []openpath.Entry, end float64, now time.Time) *window {
 	return w
 }
 
-// convert converts the window's composite trip entries, then lets them go (most of the answer's
-// bytes). It touches nothing but the window, so that it may run while another window is saved.
+// convert converts the window's composite trip entries, then lets the answer go: its labels are
+// copied out of it (they are small; the answer is tens of MB, and would otherwise be held until
+// the window is saved, while the next answers arrive). It touches nothing but the window, so that
+// it may run while another window is saved.
 func (w *window) convert(o openpath.Origin) {
 	w.trips = &batch{}
 	for _, e := range w.tripEntries {
-		w.trips.add(e.ID, func() (*trip.Doc, error) { return openpath.FromComposite(e.Raw, o, w.now) })
+		w.trips.add(e.ID, func() (*trip.Doc, error) { return openpath.FromCompositeEntry(e, o, w.now) })
 	}
 	w.tripEntries = nil
+	for i := range w.labels {
+		w.labels[i].Raw = bytes.Clone(w.labels[i].Raw)
+	}
 }
 
 // saveWindow converts a window's trips (unless done already), puts its labels on them (or on the
