@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/accounts"
+	"github.com/coachco2/coachco2/pkg/figures"
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
 	"github.com/coachco2/coachco2/pkg/peakmem"
@@ -106,7 +107,8 @@ func syncOnce(b *testing.B, backend vaulttest.Backend, spec devserverSpec, minTr
 	if err != nil {
 		b.Fatal(err)
 	}
-	engine, err := tripsync.New(ctx, tripsDB, store)
+	// As the connector runs: the figures of the trips written are left in the app's inbox.
+	engine, err := tripsync.New(ctx, tripsDB, store, tripsync.WithFiguresInbox(figures.NewInbox(tripsDB, figures.SyncInputs(ctx, v))))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -219,21 +221,22 @@ func startDevserver(b *testing.B, spec devserverSpec) (url string, tokens []stri
 	return ready.URL, ready.Tokens
 }
 
-// benchTripsDB opens the trips database of v with the sync's index.
+// benchTripsDB opens the trips database of v with the indexes the connector keeps: the sync's and
+// the app's.
 func benchTripsDB(b *testing.B, v *vault.Vault) *vault.DB {
 	ctx := context.Background()
 	tripsDB, err := v.DB(ctx, vault.DoctypeTrips)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := tripsDB.EnsureIndexes(ctx, tripsync.Index); err != nil {
+	if err := tripsDB.EnsureIndexes(ctx, append([]vault.Index{tripsync.Index}, figures.Indexes...)...); err != nil {
 		b.Fatal(err)
 	}
 	return tripsDB
 }
 
 // rawWrite writes the documents of src, without their revisions, into a new vault's trips
-// database, with the sync's index, in batches of 500: the speed a sync cannot beat. Only the writes
+// database, with the same indexes, in batches of 500: the speed a sync cannot beat. Only the writes
 // are timed; the documents are read 500 at a time, so that memory stays flat.
 func rawWrite(b *testing.B, backend vaulttest.Backend, src *vault.DB, want int) (int, time.Duration) {
 	ctx := context.Background()
