@@ -15,6 +15,7 @@ import (
 
 	"github.com/coachco2/coachco2/pkg/co2"
 	"github.com/coachco2/coachco2/pkg/coach"
+	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/tripsync/tripsynctest"
 	"github.com/coachco2/coachco2/pkg/vault"
 	"github.com/coachco2/coachco2/pkg/webapp"
@@ -177,19 +178,27 @@ func getBody(b *testing.B, hc *http.Client, u string) []byte {
 	return body
 }
 
-// BenchmarkSettingsRecompute measures a factor set change after a sync of 10,000 trips: the
-// settings form's answer (post-ms; the recompute runs in the background) and the time from the
-// POST until the background recompute of every trip's figures is done (recompute-s; target: under
-// 2 s). Iterations switch between two factor sets.
+// BenchmarkSettingsRecompute measures a change of factor set or of default mode after a sync of
+// 10,000 trips: the settings form's answer (post-ms; the recompute runs in the background) and the
+// time from the POST until the background recompute of every trip's figures is done (recompute-s;
+// target: under 2 s). Iterations go round four settings, each one change from the last: another
+// factor set, back, a default car mode, back.
 func BenchmarkSettingsRecompute(b *testing.B) {
 	srv, c := syncedApp(b, benchTrips)
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	sets := []string{co2.ImpactCO2SetID, co2.DefaultSetID}
+	forms := []url.Values{
+		{"factorSet": {co2.ImpactCO2SetID}},
+		{"factorSet": {co2.DefaultSetID}},
+		{"factorSet": {co2.DefaultSetID}, "default-" + string(trip.GroupCar): {string(trip.CarElectric)}},
+		{"factorSet": {co2.DefaultSetID}},
+	}
 	var post, done time.Duration
 	i := 0
 	for b.Loop() {
 		start := time.Now()
-		resp, err := noFollow.PostForm(srv.URL+"/settings", url.Values{"factorSet": {sets[i%2]}, "target": {"100"}})
+		form := forms[i%len(forms)]
+		form.Set("target", "100")
+		resp, err := noFollow.PostForm(srv.URL+"/settings", form)
 		if err != nil {
 			b.Fatal(err)
 		}
