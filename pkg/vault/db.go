@@ -282,7 +282,15 @@ func (d *DB) defineIndexes(ctx context.Context, indexes []Index) error {
 // with an _id but no _rev (web/data/data.go, UpdateDoc), creating with the URL's id only from a
 // body with neither.
 func withIDRev(doc any, id, rev string) (json.RawMessage, error) {
-	raw, err := json.Marshal(doc)
+	var raw []byte
+	var err error
+	if m, ok := doc.(json.Marshaler); ok {
+		// As is: encoding/json would check and compact what it returns, a pass over a document
+		// of megabytes that the store makes anyway.
+		raw, err = m.MarshalJSON()
+	} else {
+		raw, err = json.Marshal(doc)
+	}
 	if err != nil {
 		return nil, err
 	}
