@@ -3,6 +3,9 @@ package figures
 import (
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/coachco2/coachco2/pkg/trip"
 )
@@ -44,7 +47,7 @@ type FactSection struct {
 // FactsOf reads a trip's facts from its document: the one read of its series that computing its
 // figures needs.
 func FactsOf(doc *trip.Doc) (Facts, error) {
-	route, err := doc.Route()
+	route, err := routeOf(doc)
 	if err != nil {
 		return Facts{}, err
 	}
@@ -84,4 +87,56 @@ func (f *Facts) manual() (trip.Manual, error) {
 		return m, fmt.Errorf("manual corrections: %w", err)
 	}
 	return m, nil
+}
+
+// routeOf is doc.Route without the tracks, read with gjson when the series is plain (a sync reads
+// the facts of every trip it writes, and encoding/json takes most of that time), else by Route.
+func routeOf(doc *trip.Doc) (trip.Route, error) {
+	if !doc.RouteIsPlain() {
+		r, err := doc.Route()
+		for i := range r.Sections {
+			r.Sections[i].Track = trip.Track{}
+		}
+		return r, err
+	}
+	var r trip.Route
+	series := doc.Series[0]
+	start := gjson.GetBytes(series, "properties.start_loc.coordinates").Array()
+	end := gjson.GetBytes(series, "properties.end_loc.coordinates").Array()
+	if len(start) >= 2 && len(end) >= 2 {
+		r.Start, r.End, r.HasEnds = trip.Point{Lon: start[0].Float(), Lat: start[1].Float()}, trip.Point{Lon: end[0].Float(), Lat: end[1].Float()}, true
+	}
+	plain := true
+	str := func(v gjson.Result) string {
+		if !utf8.ValidString(v.Str) { // encoding/json would replace the bad bytes
+			plain = false
+		}
+		return v.Str
+	}
+	gjson.GetBytes(series, "features").ForEach(func(_, f gjson.Result) bool {
+		switch {
+		case f.Get("type").Str == "FeatureCollection":
+			sf := f.Get("features.0") // a section without its Feature reads as zeros
+			p := sf.Get("properties")
+			r.Sections = append(r.Sections, trip.Section{
+				Index: len(r.Sections), ID: str(sf.Get("id")), SensedMode: str(p.Get("sensed_mode")),
+				Distance: p.Get("distance").Float(), Duration: p.Get("duration").Float(),
+				StartTS: p.Get("start_ts").Float(), EndTS: p.Get("end_ts").Float(),
+				StartDate: str(p.Get("start_fmt_time")), EndDate: str(p.Get("end_fmt_time")),
+			})
+		case f.Get("properties.feature_type").Str == "start_place":
+			r.StartPlace = str(f.Get("properties.display_name"))
+		case f.Get("properties.feature_type").Str == "end_place":
+			r.EndPlace = str(f.Get("properties.display_name"))
+		}
+		return true
+	})
+	if !plain {
+		r, err := doc.Route()
+		for i := range r.Sections {
+			r.Sections[i].Track = trip.Track{}
+		}
+		return r, err
+	}
+	return r, nil
 }

@@ -16,12 +16,22 @@ func (d *Doc) CheckRoute() error {
 	return err
 }
 
+// RouteIsPlain reports whether the series of the trip is plain: every member Route reads has a type
+// it takes, no key repeats in an object Route reads, and no key is spelled so that encoding/json
+// alone would match it (escapes, another case). Any reader of valid JSON then reads the values
+// Route reads, which lets a faster one stand in for it. Series[0] must be valid JSON.
+func (d *Doc) RouteIsPlain() bool {
+	return len(d.Series) > 0 && routeReads(d.Series[0])
+}
+
 // shape is what encoding/json takes into a field of the types Route decodes (see series): kind is
 // 'o' a struct, 'a' a slice, 's' a string, 'n' a float64, 'r' a json.RawMessage (anything).
 type shape struct {
 	kind   byte
 	fields map[string]*shape
-	elem   *shape
+	// order numbers the fields, to tell a repeated one.
+	order map[string]int
+	elem  *shape
 }
 
 // anyShape is a member Route does not read; it is never changed.
@@ -30,7 +40,13 @@ var anyShape = &shape{kind: 'r'}
 // seriesShape mirrors the series type; it is never changed.
 var seriesShape = func() *shape {
 	str, num, raw := &shape{kind: 's'}, &shape{kind: 'n'}, &shape{kind: 'r'}
-	obj := func(f map[string]*shape) *shape { return &shape{kind: 'o', fields: f} }
+	obj := func(f map[string]*shape) *shape {
+		order := map[string]int{}
+		for name := range f {
+			order[name] = len(order)
+		}
+		return &shape{kind: 'o', fields: f, order: order}
+	}
 	list := func(e *shape) *shape { return &shape{kind: 'a', elem: e} }
 	point := obj(map[string]*shape{"coordinates": list(num)})
 	section := obj(map[string]*shape{
@@ -108,6 +124,7 @@ func fits(b []byte, i int, s *shape) (int, bool) {
 	if b[i] != '{' {
 		return i, false
 	}
+	var seen uint64 // the known fields met, by their place in s.order
 	for i = skipSpace(b, i+1); i < len(b) && b[i] != '}'; {
 		keyEnd := skipString(b, i)
 		if keyEnd < 0 {
@@ -125,7 +142,14 @@ func fits(b []byte, i int, s *shape) (int, bool) {
 		}
 		v = skipSpace(b, v+1)
 		f, known := s.fields[string(key)]
-		if !known {
+		if known {
+			// A repeated key: encoding/json keeps the last value, other readers the first.
+			bit := uint64(1) << s.order[string(key)]
+			if seen&bit != 0 {
+				return i, false
+			}
+			seen |= bit
+		} else {
 			for name := range s.fields {
 				if asciiEqualFold(name, key) {
 					return i, false // encoding/json would decode it into the field

@@ -1,0 +1,81 @@
+package figures
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/coachco2/coachco2/pkg/openpath"
+	"github.com/coachco2/coachco2/pkg/trip"
+	"github.com/coachco2/coachco2/pkg/tripgen"
+)
+
+// routeWithoutTracks is what routeOf must give: Route, tracks left out.
+func routeWithoutTracks(d *trip.Doc) (trip.Route, error) {
+	r, err := d.Route()
+	for i := range r.Sections {
+		r.Sections[i].Track = trip.Track{}
+	}
+	return r, err
+}
+
+// TestRouteOfIsRoute: the fast reading of a route gives what Route gives, on generated trips.
+func TestRouteOfIsRoute(t *testing.T) {
+	gen, err := tripgen.New(tripgen.Config{Users: 2, Days: 60, Seed: 3, Start: openpath.Date{Year: 2024, Month: 1, Day: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for u := range 2 {
+		gen.Trips(u, func(_ int, tr *tripgen.Trip) bool {
+			doc, err := openpath.FromTimeline(tr.AppendGeoJSON(nil), openpath.Origin{Device: "phone", App: "openpath"}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !doc.RouteIsPlain() {
+				t.Fatalf("a generated trip is not plain")
+			}
+			want, err := routeWithoutTracks(doc)
+			got, gotErr := routeOf(doc)
+			if err != nil || gotErr != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("trip %d: routeOf %+v, %v; Route %+v, %v", n, got, gotErr, want, err)
+			}
+			n++
+			return true
+		})
+	}
+	if n < 100 {
+		t.Fatalf("%d trips generated", n)
+	}
+}
+
+// FuzzRouteOf: on any valid series, routeOf gives Route's result, error included.
+func FuzzRouteOf(f *testing.F) {
+	for _, s := range []string{
+		`{"properties":{"start_loc":{"coordinates":[-1.1,46.1]},"end_loc":{"coordinates":[-1.2,46.2]}},"features":[{"type":"Feature","properties":{"feature_type":"start_place","display_name":"Home"}},{"type":"FeatureCollection","features":[{"id":"s1","properties":{"sensed_mode":"MotionTypes.ON_FOOT","distance":120.5,"duration":60,"start_ts":1,"end_ts":61,"start_fmt_time":"a","end_fmt_time":"b"}}]}]}`,
+		`{"features":[{"type":"FeatureCollection","features":[]},{"type":"FeatureCollection","features":null},null]}`,
+		`{"features":[{"type":"FeatureCollection","features":[{"properties":{"distance":1,"distance":2}}]}]}`,
+		`{"features":[{"type":"FeatureCollection","features":[{"properties":{"Distance":1}}]}]}`,
+		`{"features":[{"type":"FeatureCollection","features":[{"properties":{"sensed_mode":"\u00e9\ud800"}}]}]}`,
+		`{"properties":{"start_loc":{"coordinates":[1,null]},"end_loc":{"coordinates":[2,3,4]}},"features":[{"properties":{"feature_type":"end_place","display_name":"\u00e9"}}]}`,
+		`{"features":[{"type":"FeatureCollection","features":[{"properties":{"distance":"1"}}]}]}`,
+		`{"features":{"a":1}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, series []byte) {
+		if !json.Valid(series) {
+			return
+		}
+		d := &trip.Doc{ID: "t", Series: []json.RawMessage{series}}
+		want, wantErr := routeWithoutTracks(d)
+		got, err := routeOf(d)
+		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+			t.Fatalf("routeOf error %v, Route error %v", err, wantErr)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("routeOf %+v, Route %+v", got, want)
+		}
+	})
+}
