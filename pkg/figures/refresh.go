@@ -70,10 +70,12 @@ func (in Inputs) Stamp() trip.Stamp {
 // again from the trips with force). It remembers, in a _local checkpoint, the changes sequence up
 // to which the cache holds every trip and the inputs its figures were computed for:
 //   - when neither changed, it costs one read of the changes feed;
-//   - trips changed since (a sync, an edit) are read again, and only they;
+//   - trips changed since (a sync, an edit) are taken from the inbox, or read again, and only they;
 //   - new inputs (a factor set, a default mode, home or work) recompute every trip's figures from
 //     the facts the cache keeps, without reading a trip;
-//   - without a cache (the first open), every trip is read once.
+//   - without a cache (the first open), every trip is taken from the inbox the connector filled as
+//     it wrote them (see Inbox), or read when the inbox lacks its revision;
+//   - with force, every trip is read.
 //
 // It never writes a trip: figures live in the cache only.
 func Refresh(ctx context.Context, trips *vault.DB, in Inputs, force bool) (Result, error) {
