@@ -45,17 +45,20 @@ func (d *DB) PutLocal(ctx context.Context, id string, doc any) error {
 	})
 }
 
-// currentRev returns the current revision of the _local document id, "" when there is none. It
-// asks for the revision alone (a HEAD request, or the embedded store's revision column), which
-// spares reading a large document only to replace it; a server that does not answer that is asked
-// for the whole document.
+// currentRev returns the current revision of the _local document id, "" when there is none. The
+// embedded store gives it alone (its revision column), which spares reading a large document only
+// to replace it. A server is asked for the whole document: CouchDB documents no HEAD for _local
+// documents, nor does the Cozy stack route one (web/data/data.go).
 func (d *DB) currentRev(ctx context.Context, id string) (string, error) {
-	rev, err := d.kdb.GetRev(ctx, id)
-	if err == nil {
+	if d.v.Embedded() {
+		rev, err := d.kdb.GetRev(ctx, id)
+		if kivik.HTTPStatus(err) == http.StatusNotFound {
+			return "", nil
+		}
+		if err != nil {
+			return "", d.fail("get", id, err)
+		}
 		return rev, nil
-	}
-	if kivik.HTTPStatus(err) == http.StatusNotFound {
-		return "", nil
 	}
 	var current struct {
 		Rev string `json:"_rev"`
