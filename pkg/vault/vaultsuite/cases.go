@@ -40,6 +40,7 @@ func vaultCases() []Case {
 		{"PagingOverThousand", testPagingOverThousand},
 		{"Changes", testChanges},
 		{"LocalDocuments", testLocalDocuments},
+		{"LocalDocumentReplaced", testLocalDocumentReplaced},
 		{"IndexesIdempotentAndHidden", testIndexesIdempotentAndHidden},
 		{"GetMany", testGetMany},
 	}
@@ -830,6 +831,29 @@ func testLocalDocuments(t *testing.T, s *suite) {
 	changes, _, err := db.Changes(ctx, vault.ChangesQuery{})
 	if err != nil || len(changes) != 1 || changes[0].ID != "real" {
 		t.Errorf("Changes = %+v, %v; want only real", changes, err)
+	}
+}
+
+// testLocalDocumentReplaced: a _local document is replaced again and again, large or small, in a
+// database that exists (as a Cozy stack has it once a doctype has a document).
+func testLocalDocumentReplaced(t *testing.T, s *suite) {
+	ctx := context.Background()
+	db := OpenDB(t, s.openVault(t), testDoctype)
+	if _, err := db.Put(ctx, "real", map[string]any{"x": 1}); err != nil {
+		t.Fatal(err)
+	}
+	type blob struct {
+		N   int    `json:"n"`
+		Pad string `json:"pad"`
+	}
+	for n := range 4 {
+		if err := db.PutLocal(ctx, "cache", blob{N: n, Pad: strings.Repeat("x", n*100_000)}); err != nil {
+			t.Fatalf("PutLocal #%d: %v", n, err)
+		}
+	}
+	var got blob
+	if err := db.GetLocal(ctx, "cache", &got); err != nil || got.N != 3 || len(got.Pad) != 300_000 {
+		t.Fatalf("GetLocal = #%d (%d bytes), %v; want the last", got.N, len(got.Pad), err)
 	}
 }
 
