@@ -30,8 +30,10 @@ func runJobs(t *testing.T, stack *vaulttest.CozyStack, dir string, d time.Durati
 
 // TestServiceRunsOnItsTriggers installs the bundle and lets the stack double's scheduler start
 // its service, as the manifest's triggers say: a minute after the trips arrive (the debounce),
-// at once when a correction is stored, daily for the share. The service's own writes to the
-// trips (their figures) start it once more, and that run writes none: the triggers never loop.
+// at once when a correction is stored, daily for the share. The service writes no trip for their
+// figures (they live in the figures cache), so its run on new trips starts nothing more; a
+// correction, which it writes to its trip, starts it once more, and that run writes none: the
+// triggers never loop.
 func TestServiceRunsOnItsTriggers(t *testing.T) {
 	dir := buildBundle(t)
 	stack := vaulttest.NewCozyStack(t, couch.URL(t), vaulttest.Instance(t), []byte(`{"permissions": {}}`))
@@ -52,7 +54,7 @@ func TestServiceRunsOnItsTriggers(t *testing.T) {
 	}
 	settle := func(what string) {
 		t.Helper()
-		// Each run that wrote figures starts one more; the next writes none.
+		// A run that wrote a trip starts one more; the next writes none.
 		for range 3 {
 			if len(stack.Waiting()) == 0 {
 				return
@@ -61,7 +63,9 @@ func TestServiceRunsOnItsTriggers(t *testing.T) {
 		}
 		t.Fatalf("%s: the service keeps starting itself: %+v", what, stack.Waiting())
 	}
-	settle("after the trips")
+	if w := stack.Waiting(); len(w) != 0 {
+		t.Fatalf("the service's run on new trips started it again: %+v", w)
+	}
 	v, err := vault.OpenCozy(t.Context(), stack.URL, app.Token)
 	if err != nil {
 		t.Fatal(err)

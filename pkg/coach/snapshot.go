@@ -18,10 +18,11 @@ import (
 // once built (its newest-first order is built once, on first use).
 type snapshot struct {
 	// seq is the trips database's update sequence up to which the figures cache, and so the
-	// snapshot, is known to be current; "" when it is not known (the next read refreshes). A
-	// settings change that changes figures rewrites the trips, so moves it too; CO2 is computed
-	// with the factor set in force when read.
+	// snapshot, is known to be current; "" when it is not known (the next read refreshes).
 	seq string
+	// inputs are what the figures were computed with: new settings make the snapshot stale
+	// although no trip changed (the figures live in the cache, not in the trips).
+	inputs trip.Stamp
 	// months are the months with trips, in order ("unknown" last, as the cache has it).
 	months []string
 	// byMonth are each month's trips in id order: the order of figures.Memo.Each.
@@ -217,6 +218,7 @@ func (c *Coach) view(ctx context.Context) (*snapshot, error) {
 	if s := c.currentSnapshot(before); s != nil {
 		return s, nil
 	}
+	inputs := c.Inputs().Stamp()
 	res, err := c.Refresh(ctx)
 	if err != nil {
 		return nil, err
@@ -225,7 +227,7 @@ func (c *Coach) view(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &snapshot{byMonth: map[string][]cachedTrip{}}
+	s := &snapshot{byMonth: map[string][]cachedTrip{}, inputs: inputs}
 	err = c.memo.Each(ctx, c.trips, "", "", func(id string, ca figures.Cached) error {
 		month := "unknown" // as the cache files a trip without a start
 		if len(ca.LocalStart) >= 7 {
@@ -241,9 +243,9 @@ func (c *Coach) view(ctx context.Context) (*snapshot, error) {
 		return nil, err
 	}
 	slices.Sort(s.months)
-	// The snapshot is current at after only when the refresh changed no trip (its own recompute
-	// writes trips, which the next refresh reads back into the cache), left none to check again,
-	// and was not skipped for a background recompute; otherwise the next read refreshes again.
+	// The snapshot is current at after only when no trip changed during the refresh, none was
+	// left to check again, and the refresh was not skipped for a background recompute; otherwise
+	// the next read refreshes again.
 	if before == after && len(res.Errors) == 0 && !c.Recomputing().Running {
 		s.seq = after
 	}
@@ -257,7 +259,7 @@ func (c *Coach) view(ctx context.Context) (*snapshot, error) {
 func (c *Coach) currentSnapshot(seq string) *snapshot {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if s := c.snap; s != nil && s.seq != "" && s.seq == seq {
+	if s := c.snap; s != nil && s.seq != "" && s.seq == seq && s.inputs == c.inputs.Stamp() {
 		return s
 	}
 	return nil

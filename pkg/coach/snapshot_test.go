@@ -217,3 +217,65 @@ func TestListFiltersAndPages(t *testing.T) {
 		}
 	}
 }
+
+// TestReadsSeeNewSettings: a change of default mode, which changes no trip document, shows in the
+// next report and list at once, whether it was recomputed before answering or in the background.
+func TestReadsSeeNewSettings(t *testing.T) {
+	ctx := t.Context()
+	v, err := vault.Open(ctx, filepath.Join(t.TempDir(), "vault.db"), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	coachtest.Fill(t, v, 200)
+	c, err := coach.Open(ctx, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bikes := func() (bike, electric int) {
+		t.Helper()
+		r, err := c.Report(ctx, indicators.Query{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, _, err := c.ListTrips(ctx, coach.TripQuery{Mode: trip.BicyclingElectric})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := r.ByMode[trip.Bicycling]; m != nil {
+			bike = m.Trips
+		}
+		if m := r.ByMode[trip.BicyclingElectric]; m != nil {
+			electric = m.Trips
+		}
+		if len(list) != electric {
+			t.Fatalf("%d electric bike trips listed, %d reported", len(list), electric)
+		}
+		return bike, electric
+	}
+	car, electric := bikes()
+	if car == 0 || electric != 0 {
+		t.Fatalf("before: %d bike trips, %d electric; want some bikes", car, electric)
+	}
+	if _, err := c.UpdateSettings(ctx, func(s *settings.Settings) error {
+		s.DefaultModes = map[trip.Group]trip.Mode{trip.GroupBike: trip.BicyclingElectric}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c2, e2 := bikes(); c2 != 0 || e2 != car {
+		t.Fatalf("after a default bike mode: %d bike trips, %d electric; want %d electric", c2, e2, car)
+	}
+	if _, err := c.UpdateSettingsInBackground(ctx, func(s *settings.Settings) error {
+		s.DefaultModes = nil
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitRecompute(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c3, e3 := bikes(); c3 != car || e3 != 0 {
+		t.Fatalf("after the default mode was taken back: %d bike trips, %d electric; want %d bikes", c3, e3, car)
+	}
+}

@@ -855,7 +855,21 @@ func testLocalDocumentReplaced(t *testing.T, s *suite) {
 	if err := db.GetLocal(ctx, "cache", &got); err != nil || got.N != 3 || len(got.Pad) != 300_000 {
 		t.Fatalf("GetLocal = #%d (%d bytes), %v; want the last", got.N, len(got.Pad), err)
 	}
+	// A document that encodes itself, as the figures cache's do.
+	for n := range 3 {
+		if err := db.PutLocal(ctx, "cache", rawDoc(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, 10+n, strings.Repeat("y", n)))); err != nil {
+			t.Fatalf("PutLocal of a json.Marshaler #%d: %v", n, err)
+		}
+	}
+	if err := db.GetLocal(ctx, "cache", &got); err != nil || got.N != 12 || got.Pad != "yy" {
+		t.Fatalf("GetLocal = %+v, %v; want the last json.Marshaler's", got, err)
+	}
 }
+
+// rawDoc is a document that encodes itself.
+type rawDoc string
+
+func (d rawDoc) MarshalJSON() ([]byte, error) { return []byte(d), nil }
 
 func testIndexesIdempotentAndHidden(t *testing.T, s *suite) {
 	ctx := context.Background()
