@@ -304,10 +304,15 @@ const changesBatch = 2000
 
 // changesSince returns the trips changed and deleted after seq.
 func (r *refresher) changesSince(seq string) (changeSet, error) {
+	return changesSince(r.ctx, r.trips, seq, changesBatch)
+}
+
+// changesSince returns the trips changed and deleted after seq, reading batch changes at a time.
+func changesSince(ctx context.Context, trips *vault.DB, seq string, batch int) (changeSet, error) {
 	cs := changeSet{revs: map[string]string{}}
 	seen := map[string]bool{}
 	for {
-		changes, last, err := r.trips.Changes(r.ctx, vault.ChangesQuery{Since: seq, Limit: changesBatch})
+		changes, last, err := trips.Changes(ctx, vault.ChangesQuery{Since: seq, Limit: batch})
 		if err != nil {
 			return cs, err
 		}
@@ -323,7 +328,9 @@ func (r *refresher) changesSince(seq string) (changeSet, error) {
 				cs.revs[c.ID] = c.Rev
 			}
 		}
-		if len(changes) < changesBatch || last == seq {
+		// Only an empty page ends the feed: a page is short of the batch when it held design
+		// documents, which Changes leaves out.
+		if len(changes) == 0 || last == seq {
 			return cs, nil
 		}
 		seq = last

@@ -133,3 +133,24 @@ func TestNewSettingsReadNoTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestChangesReadPastDesignDocuments: a page of the changes feed that held a design document
+// (an index, created first) is short of the batch, and the feed goes on after it.
+func TestChangesReadPastDesignDocuments(t *testing.T) {
+	for _, b := range couch.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := t.Context()
+			db := tripsDB(t, b) // with its index
+			const n = 35
+			for i := range n {
+				if _, err := db.Put(ctx, fmt.Sprintf("trip-%02d", i), map[string]any{"i": i}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			changed, err := figures.ChangedSince(ctx, db, "", 10)
+			if err != nil || len(changed) != n {
+				t.Fatalf("%d changes read in batches of 10, %v; want %d", len(changed), err, n)
+			}
+		})
+	}
+}

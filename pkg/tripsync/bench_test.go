@@ -47,7 +47,7 @@ func BenchmarkSync100k(b *testing.B) {
 // benchSync syncs users generated users, over 5.75 years each (about minTrips trips in all), and
 // reports after the loop:
 //   - trips/s, the sync's speed, and raw-docs/s, the speed of writing the very documents it wrote
-//     into a new vault of the same backend with the same index, in batches of 500 (the physical
+//     into a new vault of the same backend with the same indexes, in batches of 500 (the physical
 //     limit); sync/raw-% is the one over the other;
 //   - requests/1000trips to the trip server;
 //   - VmHWM-MB, the process's peak resident memory during the sync (the embedded vault's mapped
