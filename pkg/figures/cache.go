@@ -13,7 +13,8 @@ import (
 
 // The figures cache keeps, per calendar month, each trip's figures (the few numbers indicators
 // read) and the facts they were computed from, in _local documents of the trips database
-// ("figures-YYYY-MM", listed in "figures-index"). A report then reads a few documents instead of
+// ("figures-YYYY-MM" and "figures-facts-YYYY-MM", listed in "figures-index"; see cachecodec.go).
+// A report then reads a few documents instead of
 // every trip. It is derived data: Refresh keeps it in step with the trips through the changes
 // feed, and computes the figures again from the facts whenever the inputs change; deleting it
 // only costs reading every trip once.

@@ -77,8 +77,7 @@ func (ib *Inbox) Add(ctx context.Context, written []Written) error {
 		return nil
 	}
 	key := ib.in.key()
-	byMonth := map[string][]entry{}
-	ids := map[string][]string{}
+	byMonth := map[string]map[string]entry{}
 	for _, w := range written {
 		a, err := w.Facts.Compute(ib.in)
 		if err != nil {
@@ -86,8 +85,10 @@ func (ib *Inbox) Add(ctx context.Context, written []Written) error {
 		}
 		e := newEntry(w.Rev, key, w.Facts, a)
 		m := monthOf(e.Cached)
-		byMonth[m] = append(byMonth[m], e)
-		ids[m] = append(ids[m], w.ID)
+		if byMonth[m] == nil {
+			byMonth[m] = map[string]entry{}
+		}
+		byMonth[m][w.ID] = e
 	}
 	var index inboxIndex
 	if err := ib.trips.GetLocal(ctx, inboxIndexID, &index); err != nil && !errors.Is(err, vault.ErrNotFound) {
@@ -109,9 +110,7 @@ func (ib *Inbox) Add(ctx context.Context, written []Written) error {
 		if m.Trips == nil {
 			m.Trips = map[string]entry{}
 		}
-		for i, e := range byMonth[month] {
-			m.Trips[ids[month][i]] = e
-		}
+		maps.Copy(m.Trips, byMonth[month])
 		if err := ib.trips.PutLocal(ctx, inboxMonthDoc+month, m); err != nil {
 			return fmt.Errorf("figures inbox %s: %w", month, err)
 		}
