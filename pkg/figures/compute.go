@@ -46,12 +46,6 @@ func NewInputs(set *co2.FactorSet, s settings.Settings) Inputs {
 	return Inputs{Set: set, Settings: s, settingsHash: s.FiguresHash()}
 }
 
-// StampFor returns the stamp an aggregation of the trip would have now. It needs only the trip's
-// server data, labels and corrections, not its series.
-func (in Inputs) StampFor(server trip.ServerInfo, labels trip.Labels, manual json.RawMessage) trip.Stamp {
-	return in.stamp(tripHash(server, labels, manual))
-}
-
 // stamp returns the stamp of figures computed now from a trip whose content hashes to tripHash.
 func (in Inputs) stamp(tripHash string) trip.Stamp {
 	s := in.Stamp()

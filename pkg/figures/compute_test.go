@@ -173,12 +173,18 @@ func TestDefaultModesAndPurposes(t *testing.T) {
 	}
 }
 
-// TestStampChangesWithInputs: the stamp, which decides what Refresh recomputes, changes with the
-// factor set, the figures' settings and the trip, and only with them.
+// TestStampChangesWithInputs: the stamp, which says what figures were computed from, changes with
+// the factor set, the figures' settings and the trip, and only with them.
 func TestStampChangesWithInputs(t *testing.T) {
 	doc := makeTrip(t, [3]any{"MotionTypes.IN_VEHICLE", 1000.0, 100.0})
 	base := inputs(t, co2.DefaultSetID, settings.Defaults())
-	stamp := func(in figures.Inputs, d *trip.Doc) trip.Stamp { return in.StampFor(d.Server, d.Labels, d.Manual) }
+	stamp := func(in figures.Inputs, d *trip.Doc) trip.Stamp {
+		a, err := figures.Compute(d, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Stamp
+	}
 	s0 := stamp(base, doc)
 	if s1 := stamp(inputs(t, co2.ImpactCO2SetID, settings.Defaults()), doc); s1 == s0 {
 		t.Error("factor set change not in the stamp")

@@ -15,8 +15,8 @@ import (
 // figures, so that new settings (a factor set, a default mode, home or work) recompute every
 // trip's figures from the cache alone, without reading or writing a trip document.
 type Facts struct {
-	// Trip is the hash of the trip's content the facts were read from (the Trip part of
-	// Inputs.StampFor): a trip whose hash changed has new facts.
+	// Trip is the hash of the trip's content the facts were read from: its server data, labels
+	// and corrections (the Trip part of the figures' stamp).
 	Trip       string        `json:"h"`
 	Device     string        `json:"d,omitempty"`
 	LocalStart string        `json:"s,omitempty"`
