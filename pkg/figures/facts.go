@@ -17,31 +17,32 @@ import (
 type Facts struct {
 	// Trip is the hash of the trip's content the facts were read from: its server data, labels
 	// and corrections (the Trip part of the figures' stamp).
-	Trip       string        `json:"h"`
-	Device     string        `json:"d,omitempty"`
-	LocalStart string        `json:"s,omitempty"`
-	StartTS    float64       `json:"t"`
-	Sections   []FactSection `json:"m,omitempty"`
-	Start      trip.Point    `json:"a"`
-	End        trip.Point    `json:"b"`
-	HasEnds    bool          `json:"e,omitempty"`
-	StartPlace string        `json:"sp,omitempty"`
-	EndPlace   string        `json:"ep,omitempty"`
+	Trip       string
+	Device     string
+	LocalStart string
+	StartTS    float64
+	Sections   []FactSection
+	Start      trip.Point
+	End        trip.Point
+	HasEnds    bool
+	StartPlace string
+	EndPlace   string
 	// ModeLabel and PurposeLabel are the values of the phone's mode and purpose labels, nil when
 	// the trip has none.
 	ModeLabel, PurposeLabel *string
 	// Manual is the person's corrections as stored in the trip.
-	Manual json.RawMessage `json:"c,omitempty"`
+	Manual json.RawMessage
 }
 
-// FactSection is what a section's figures are computed from.
+// FactSection is what a section's figures are computed from. Facts are stored in the cache's
+// binary form (cachecodec.go), not as JSON.
 type FactSection struct {
-	ID         string  `json:"i,omitempty"`
-	SensedMode string  `json:"m"`
-	Distance   float64 `json:"d"`
-	Duration   float64 `json:"u"`
-	StartDate  string  `json:"s,omitempty"`
-	EndDate    string  `json:"e,omitempty"`
+	ID         string
+	SensedMode string
+	Distance   float64
+	Duration   float64
+	StartDate  string
+	EndDate    string
 }
 
 // FactsOf reads a trip's facts from its document: the one read of its series that computing its
