@@ -197,22 +197,22 @@ func (r *refresher) update(cp checkpoint, index *cacheIndex) error {
 		if months, err = loadMonths(r.ctx, r.trips, *index); err != nil {
 			return err
 		}
+		gone := make(map[string]bool, len(cs.changed)+len(cs.deleted))
 		for _, id := range slices.Concat(cs.changed, cs.deleted) {
-			for _, m := range months {
-				if _, ok := m.Trips[id]; ok {
-					delete(m.Trips, id)
-					m.dirty = true
-				}
-			}
+			gone[id] = true
 		}
-		// A trip with half an entry (its month's documents were not both written) is read again.
 		for _, m := range months {
 			for id, e := range m.Trips {
-				if e.facts == nil || !e.figured {
-					delete(m.Trips, id)
-					m.dirty = true
+				switch {
+				case gone[id]: // taken again below, wherever its month is now
+				case e.facts == nil || !e.figured:
+					// Half an entry (its month's documents were not both written): read again.
 					cs.changed = append(cs.changed, id)
+				default:
+					continue
 				}
+				delete(m.Trips, id)
+				m.dirty = true
 			}
 		}
 	}
