@@ -227,7 +227,11 @@ func revGeneration(rev string) int {
 // save writes back the months the Refresh took entries from. A sync writing meanwhile may lose an
 // entry here: the trip is then read.
 func (ib *inbox) save(ctx context.Context, trips *vault.DB) error {
+	var left []string
 	for month, m := range ib.months {
+		if len(m.Trips) > 0 {
+			left = append(left, month)
+		}
 		if !m.dirty {
 			continue
 		}
@@ -235,7 +239,13 @@ func (ib *inbox) save(ctx context.Context, trips *vault.DB) error {
 			return fmt.Errorf("figures inbox %s: %w", month, err)
 		}
 	}
-	return nil
+	if len(left) == len(ib.index.Months) {
+		return nil
+	}
+	// Months emptied are no longer listed, so that the next Refresh does not read them: a sync
+	// listing a month meanwhile may lose it here, which costs reading its trips.
+	slices.Sort(left)
+	return trips.PutLocal(ctx, inboxIndexID, inboxIndex{Version: cacheVersion, Months: left})
 }
 
 // entryFor is the entry of a trip taken from the inbox, with figures for in: computed again from
