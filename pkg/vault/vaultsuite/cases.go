@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -43,6 +44,8 @@ func vaultCases() []Case {
 		{"LocalDocumentReplaced", testLocalDocumentReplaced},
 		{"IndexesIdempotentAndHidden", testIndexesIdempotentAndHidden},
 		{"GetMany", testGetMany},
+		{"Revs", testRevs},
+		{"LocalDocumentTakenInTurns", testLocalDocumentTakenInTurns},
 	}
 }
 
@@ -942,5 +945,64 @@ func testGetMany(t *testing.T, s *suite) {
 	got, err := vault.GetMany[doc](ctx, db, []string{"c", "missing", "b", "a"})
 	if err != nil || len(got) != 2 || got[0].ID != "c" || got[0].N != 3 || got[1].ID != "a" {
 		t.Fatalf("GetMany = %+v, %v; want c then a (missing and deleted left out)", got, err)
+	}
+}
+
+func testRevs(t *testing.T, s *suite) {
+	ctx := context.Background()
+	db := OpenDB(t, s.openVault(t), testDoctype)
+	type doc struct {
+		ID string `json:"_id"`
+		N  int    `json:"n"`
+	}
+	res, err := vault.SaveMany(ctx, db, []doc{{"a", 1}, {"b", 2}, {"c", 3}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Delete(ctx, "b", res[1].Rev); err != nil {
+		t.Fatal(err)
+	}
+	newRev, err := db.Put(ctx, "c", map[string]any{"_rev": res[2].Rev, "n": 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Revs(ctx, []string{"c", "missing", "b", "a"})
+	want := map[string]string{"a": res[0].Rev, "c": newRev}
+	if err != nil || !maps.Equal(got, want) {
+		t.Fatalf("Revs = %v, %v; want %v (missing and deleted left out)", got, err, want)
+	}
+}
+
+// testLocalDocumentTakenInTurns: PutLocalIf writes only over the revision it is given, and creates
+// only a document that does not exist, so that two processes cannot both take a lock.
+func testLocalDocumentTakenInTurns(t *testing.T, s *suite) {
+	ctx := context.Background()
+	db := OpenDB(t, s.openVault(t), testDoctype)
+	if _, err := db.Put(ctx, "real", map[string]any{"x": 1}); err != nil {
+		t.Fatal(err) // a Cozy stack's database exists once a doctype has a document
+	}
+	type lock struct {
+		Owner string `json:"owner"`
+	}
+	rev, err := db.PutLocalIf(ctx, "lock", "", lock{"a"})
+	if err != nil {
+		t.Fatalf("PutLocalIf creating: %v", err)
+	}
+	if _, err := db.PutLocalIf(ctx, "lock", "", lock{"b"}); !errors.Is(err, vault.ErrConflict) {
+		t.Fatalf("PutLocalIf creating over an existing document: err = %v, want ErrConflict", err)
+	}
+	var got lock
+	if r, err := db.GetLocalRev(ctx, "lock", &got); err != nil || r != rev || got.Owner != "a" {
+		t.Fatalf("GetLocalRev = %+v %q, %v; want a at %q", got, r, err, rev)
+	}
+	next, err := db.PutLocalIf(ctx, "_local/lock", rev, lock{"c"})
+	if err != nil || next == rev {
+		t.Fatalf("PutLocalIf at the current revision = %q, %v; want a new revision", next, err)
+	}
+	if _, err := db.PutLocalIf(ctx, "lock", rev, lock{"d"}); !errors.Is(err, vault.ErrConflict) {
+		t.Fatalf("PutLocalIf at a stale revision: err = %v, want ErrConflict", err)
+	}
+	if _, err := db.GetLocalRev(ctx, "lock", &got); err != nil || got.Owner != "c" {
+		t.Fatalf("GetLocalRev = %+v, %v; want c", got, err)
 	}
 }
