@@ -43,9 +43,9 @@ func BenchmarkReport100k(b *testing.B) {
 // benchReport syncs users generated users (about minTrips trips in all) into a new vault with the
 // connector's engine, once, and then measures what a person meets, each time as `app report`
 // runs (open the workspace, report, close):
-//   - the first report after the sync, which builds the figures cache (from the inbox the sync
-//     filled, reading back first-report-read trips): first-report-s, and the process's peak
-//     resident memory meanwhile, first-report-rss-MB;
+//   - the first report after the sync, which finds the figures cache the sync fed (reading back
+//     first-report-read trips): first-report-s, and the process's peak resident memory
+//     meanwhile, first-report-rss-MB;
 //   - the next reports, timed by the loop (ns/op), with the peak resident memory (peak-rss-MB,
 //     the kernel's VmHWM, reset before the loop) and the Go heap's (peak-heap-MB).
 func benchReport(b *testing.B, backend vaulttest.Backend, users, minTrips int) {
@@ -72,9 +72,6 @@ func benchReport(b *testing.B, backend vaulttest.Backend, users, minTrips int) {
 	mem := peakmem.Start(b, 10*time.Millisecond)
 	start := time.Now()
 	firstRes := report()
-	if firstRes.Checked != n {
-		b.Fatalf("the first report took %d trips into the figures cache, want %d", firstRes.Checked, n)
-	}
 	first := time.Since(start)
 	firstRSS := mem.Stop().RSS
 	runtime.GC()

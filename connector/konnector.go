@@ -55,9 +55,9 @@ func konnectorJob(ctx context.Context, getenv func(string) string, logger *slog.
 	if err != nil {
 		return konnector.UnknownError, err
 	}
-	// The stack encrypts accounts itself. No figures inbox in a Cozy: the coach's service reads
-	// the trips the konnector writes (the inbox's _local documents are not checked against the
-	// stack's data API).
+	// The stack encrypts accounts itself. No figures feed in a Cozy: the coach's service reads
+	// the trips the konnector writes (the feed's lock, revisions and checkpoint through the
+	// stack's data API are checked against a double of it only, not a real stack).
 	ws, err := newWorkspace(ctx, v, nil, false)
 	if err != nil {
 		return konnector.UnknownError, err

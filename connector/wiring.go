@@ -99,9 +99,9 @@ func (w *workspace) Close() { w.vault.Close() }
 
 // newWorkspace prepares the accounts of an open vault (their tokens sealed with box; nil when
 // the vault's server encrypts them itself), its trips and the sync engine, which leaves the
-// figures of the trips it writes in the app's figures inbox when inbox is set. It closes the
+// figures of the trips it writes into the app's figures cache when feed is set. It closes the
 // vault when it fails.
-func newWorkspace(ctx context.Context, v *vault.Vault, box *seal.Box, inbox bool) (*workspace, error) {
+func newWorkspace(ctx context.Context, v *vault.Vault, box *seal.Box, feed bool) (*workspace, error) {
 	w := &workspace{vault: v}
 	accountsDB, err := v.DB(ctx, vault.DoctypeAccounts)
 	if err == nil {
@@ -113,8 +113,8 @@ func newWorkspace(ctx context.Context, v *vault.Vault, box *seal.Box, inbox bool
 	}
 	if err == nil {
 		var opts []tripsync.Option
-		if inbox {
-			opts = append(opts, tripsync.WithFiguresInbox(figures.NewInbox(trips, figures.SyncInputs(ctx, v))))
+		if feed {
+			opts = append(opts, tripsync.WithFiguresFeed(figures.NewFeed(trips, figures.SyncInputs(ctx, v))))
 		}
 		w.engine, err = tripsync.New(ctx, trips, w.accounts, opts...)
 	}

@@ -107,9 +107,9 @@ func New(ctx context.Context, manage, sync *vault.Vault, box *seal.Box, opts Opt
 		db, err = sync.DB(ctx, vault.DoctypeTrips)
 	}
 	if err == nil {
-		// The app reads back none of the trips a sync writes: the sync leaves their figures in
-		// the figures inbox.
-		s.engine, err = tripsync.New(ctx, db, s.store, tripsync.WithFiguresInbox(figures.NewInbox(db, figures.SyncInputs(ctx, sync))))
+		// The app reads back none of the new trips a sync writes: the sync puts their figures
+		// into the figures cache.
+		s.engine, err = tripsync.New(ctx, db, s.store, tripsync.WithFiguresFeed(figures.NewFeed(db, figures.SyncInputs(ctx, sync))))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("connections: %w", err)

@@ -116,8 +116,7 @@ type entry struct {
 // entryFacts is the facts part of an entry.
 type entryFacts struct {
 	// rev is the revision of the trip the facts were read from; inputs the key of the inputs the
-	// figures were computed with (Inputs.key), which an inbox entry's figures are taken for (the
-	// cache's follow the checkpoint's inputs).
+	// figures were computed with (Inputs.key): the checkpoint's, for every entry of the cache.
 	rev, inputs string
 	// facts are nil when the month's facts document lacks the trip (it was cut short).
 	facts *Facts

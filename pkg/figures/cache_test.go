@@ -113,8 +113,12 @@ func cacheMatchesTrips(t *testing.T, db *vault.DB, in figures.Inputs, when strin
 		t.Fatal(err)
 	}
 	got := map[string]figures.Cached{}
-	if err := figures.EachCached(ctx, db, func(id string, c figures.Cached) error { got[id] = c; return nil }); err != nil {
+	entries := 0
+	if err := figures.EachCached(ctx, db, func(id string, c figures.Cached) error { got[id] = c; entries++; return nil }); err != nil {
 		t.Fatal(err)
+	}
+	if entries != len(got) {
+		t.Fatalf("%s: %d entries in the cache for %d trips: a trip counted twice", when, entries, len(got))
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s: the cache (%d trips) differs from the trips (%d)", when, len(got), len(want))

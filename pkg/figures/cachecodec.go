@@ -20,7 +20,7 @@ import (
 // binary form, which a report decodes ten times faster than the same trips as JSON objects
 // (decoding the months was most of a report's time). A month is two documents: the figures of its
 // trips (codecFigures), all a report reads, and their facts (codecFacts), which only computing the
-// figures again reads. The inbox keeps both in one (codecBoth). The form, little-endian, varints as
+// figures again reads. A document may hold both (codecBoth), as the connector's inbox did. The form, little-endian, varints as
 // encoding/binary's:
 //
 //	uvarint count of strings, then each: uvarint length, bytes    (ids, devices, dates, titles, modes...)
@@ -63,7 +63,7 @@ type (
 func (d figuresDoc) MarshalJSON() ([]byte, error) { return encodeMonth(d.m, codecFigures) }
 func (d factsDoc) MarshalJSON() ([]byte, error)   { return encodeMonth(d.m, codecFacts) }
 
-// MarshalJSON encodes the month's trips with their figures and facts: the inbox's form.
+// MarshalJSON encodes the month's trips with their figures and facts in one document.
 func (m cacheMonth) MarshalJSON() ([]byte, error) { return encodeMonth(&m, codecBoth) }
 
 // UnmarshalJSON decodes a month document of any form into m, adding to the trips it holds: a

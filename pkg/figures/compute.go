@@ -10,8 +10,8 @@
 //     no trip;
 //   - a trip changed (a sync, a correction) is read again, and only it, found through the changes
 //     feed;
-//   - the connector leaves the facts and figures of the trips it writes in an inbox (Inbox), so
-//     that the first Refresh after a sync reads back none of them.
+//   - the connector puts the facts and figures of the trips it writes into the cache itself (Feed),
+//     so that the first Refresh after a sync reads back none of them.
 //
 // No figure is ever frozen: whatever changes, Refresh recomputes what it affects, and nothing else.
 package figures

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/coachco2/coachco2/pkg/trip"
 	"github.com/coachco2/coachco2/pkg/vault"
@@ -24,9 +25,9 @@ type Result struct {
 	// Read is how many trip documents were read: the trips new or changed since the last
 	// Refresh, every trip when there was no figures cache.
 	Read int `json:"read"`
-	// FromInbox is how many trips were taken from the inbox the connector fills as it writes
-	// them (see Inbox), instead of being read.
-	FromInbox  int         `json:"fromInbox"`
+	// FromSync is how many changed trips the connector had already put in the cache, at their
+	// very revision, as it wrote them (see Feed): taken as they are, without reading them.
+	FromSync   int         `json:"fromSync"`
 	Recomputed int         `json:"recomputed"`
 	Errors     []TripError `json:"errors"`
 }
@@ -39,6 +40,10 @@ type TripError struct {
 
 // batchSize is how many changes, and how many changed trips, are read at a time.
 const batchSize = 200
+
+// refreshLockWait is how long a Refresh waits for another process writing the figures cache: a
+// sync's batch holds it for a moment, another Refresh for as long as it writes.
+const refreshLockWait = 2 * time.Minute
 
 // AllTrips selects every trip, through the by-startTs index.
 func AllTrips() vault.Query {
@@ -69,15 +74,17 @@ func (in Inputs) Stamp() trip.Stamp {
 // Refresh brings the figures cache up to date with the trips and the inputs (all of it read
 // again from the trips with force). It remembers, in a _local checkpoint, the changes sequence up
 // to which the cache holds every trip and the inputs its figures were computed for:
-//   - when neither changed, it costs one read of the changes feed;
-//   - trips changed since (a sync, an edit) are taken from the inbox, or read again, and only they;
+//   - when neither changed, it costs one read of the changes feed, and writes nothing;
+//   - trips changed since (a sync, an edit) are read again, and only they, unless the connector
+//     put them in the cache at their very revision as it wrote them (see Feed);
 //   - new inputs (a factor set, a default mode, home or work) recompute every trip's figures from
 //     the facts the cache keeps, without reading a trip;
-//   - without a cache (the first open), every trip is taken from the inbox the connector filled as
-//     it wrote them (see Inbox), or read when the inbox lacks its revision;
+//   - without a cache (a vault no Feed wrote to), every trip is read;
 //   - with force, every trip is read.
 //
-// It never writes a trip: figures live in the cache only.
+// It never writes a trip: figures live in the cache only. It writes under the cache's lock (see
+// lockCache), and returns an error matching ErrCacheBusy when another process held that lock
+// for minutes.
 func Refresh(ctx context.Context, trips *vault.DB, in Inputs, force bool) (Result, error) {
 	return RefreshProgress(ctx, trips, in, force, nil)
 }
@@ -88,6 +95,17 @@ func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool
 	if progress == nil {
 		progress = func(int, int) {}
 	}
+	if !force {
+		// Most calls find nothing to do: they need not wait for, nor write, the lock.
+		if current, err := upToDate(ctx, trips, in); err != nil || current {
+			return Result{}, err
+		}
+	}
+	l, err := lockCache(ctx, trips, refreshLockWait)
+	if err != nil {
+		return Result{}, err
+	}
+	defer l.unlock(ctx)
 	var res Result
 	var cp checkpoint
 	if err := trips.GetLocal(ctx, checkpointID, &cp); err != nil && !errors.Is(err, vault.ErrNotFound) {
@@ -106,8 +124,11 @@ func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool
 	switch {
 	case force:
 		err = r.rebuild()
-	case cp.Seq == "" || cp.Cache != cacheVersion || index.Version != cacheVersion:
-		err = r.update(checkpoint{}, nil) // every trip, from the inbox or read
+	case index.Version != cacheVersion:
+		err = r.update(checkpoint{}, nil) // no cache: every trip is read
+	case cp.Seq == "" || cp.Cache != cacheVersion:
+		// A cache without its checkpoint: every trip is checked against it.
+		err = r.update(checkpoint{}, &index)
 	default:
 		err = r.update(cp, &index)
 	}
@@ -121,7 +142,31 @@ func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool
 	if next == cp {
 		return res, nil // nothing changed: no write
 	}
+	if !l.held() {
+		// Another process took the lock over (this one paused past its lease): what it wrote
+		// meanwhile may not be in what this one wrote. The next Refresh checks again.
+		return res, fmt.Errorf("figures cache: its lock was taken over while this Refresh wrote: %w", ErrCacheBusy)
+	}
 	return res, trips.PutLocal(ctx, checkpointID, next)
+}
+
+// upToDate says whether the cache is current: a checkpoint of this cache version and these
+// inputs, and no change to the trips since.
+func upToDate(ctx context.Context, trips *vault.DB, in Inputs) (bool, error) {
+	var cp checkpoint
+	if err := trips.GetLocal(ctx, checkpointID, &cp); errors.Is(err, vault.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if cp.Seq == "" || cp.Cache != cacheVersion || cp.Inputs != in.Stamp() {
+		return false, nil
+	}
+	changes, last, err := trips.Changes(ctx, vault.ChangesQuery{Since: cp.Seq, Limit: 1})
+	if err != nil {
+		return false, err
+	}
+	return len(changes) == 0 && last == cp.Seq, nil
 }
 
 // refresher is one Refresh at work.
@@ -177,10 +222,10 @@ func (r *refresher) compute(id, rev string, f Facts) (entry, bool) {
 	return newEntry(rev, r.in.key(), f, a), true
 }
 
-// update brings the cache up to date from the checkpoint cp: the trips changed since are taken
-// from the inbox when it has their very revision, else read; when the inputs changed, every
-// other trip's figures are computed again from the facts the cache keeps. A nil index means no
-// cache: every trip is new.
+// update brings the cache up to date from the checkpoint cp: a trip changed since is read again,
+// unless the cache already holds its very revision (a Feed put it there); when the inputs
+// changed, every other trip's figures are computed again from the facts the cache keeps. A nil
+// index means no cache: every trip is read.
 func (r *refresher) update(cp checkpoint, index *cacheIndex) error {
 	cs, err := r.changesSince(cp.Seq)
 	if err != nil {
@@ -191,39 +236,19 @@ func (r *refresher) update(cp checkpoint, index *cacheIndex) error {
 		return nil
 	}
 	months := map[string]*cacheMonth{}
+	var read []string
+	var held map[string]bool
 	if index != nil {
 		// Every month is loaded: a changed trip may have left its month, and new inputs change
 		// all.
 		if months, err = loadMonths(r.ctx, r.trips, *index); err != nil {
 			return err
 		}
-		gone := make(map[string]bool, len(cs.changed)+len(cs.deleted))
-		for _, id := range slices.Concat(cs.changed, cs.deleted) {
-			gone[id] = true
-		}
-		for _, m := range months {
-			for id, e := range m.Trips {
-				switch {
-				case gone[id]: // taken again below, wherever its month is now
-				case e.facts == nil || !e.figured:
-					// Half an entry (its month's documents were not both written): read again.
-					cs.changed = append(cs.changed, id)
-				default:
-					continue
-				}
-				delete(m.Trips, id)
-				m.dirty = true
-			}
-		}
+		read, held = r.settle(months, cs)
+	} else {
+		read = cs.changed
 	}
-	ib, err := readInbox(r.ctx, r.trips)
-	if err != nil {
-		return err
-	}
-	for _, id := range cs.deleted {
-		ib.forget(id)
-	}
-	total := len(cs.changed)
+	total := len(read)
 	if index != nil && newInputs {
 		for _, m := range months {
 			total += len(m.Trips)
@@ -235,14 +260,15 @@ func (r *refresher) update(cp checkpoint, index *cacheIndex) error {
 			m.figuresOnly = !m.dirty // the facts stay as they are, unless trips left the month
 			m.dirty = true
 			for id, old := range m.Trips {
-				r.res.Checked++
 				f, err := old.decodeFacts()
 				if err != nil { // read it again from the trip
 					delete(m.Trips, id)
 					m.figuresOnly = false
-					cs.changed = append(cs.changed, id)
-					cs.revs[id] = ""
+					read = append(read, id)
 					continue
+				}
+				if !held[id] { // counted already
+					r.res.Checked++
 				}
 				if e, ok := r.compute(id, old.rev, f); ok {
 					m.Trips[id] = e
@@ -252,18 +278,7 @@ func (r *refresher) update(cp checkpoint, index *cacheIndex) error {
 				}
 			}
 		}
-		r.progress(r.res.Recomputed+r.res.FromInbox, total)
-	}
-	var read []string
-	for _, id := range cs.changed {
-		if e, ok := ib.take(id, cs.revs[id]); ok {
-			if e, ok := r.entryFor(id, e); ok {
-				r.res.Checked++
-				addEntry(months, id, e)
-				continue
-			}
-		}
-		read = append(read, id)
+		r.progress(r.res.Recomputed, total)
 	}
 	for start := 0; start < len(read); start += batchSize {
 		docs, err := vault.GetMany[trip.Doc](r.ctx, r.trips, read[start:min(start+batchSize, len(read))])
@@ -277,19 +292,53 @@ func (r *refresher) update(cp checkpoint, index *cacheIndex) error {
 				addEntry(months, docs[i].ID, e)
 			}
 		}
-		r.progress(r.res.Recomputed+r.res.FromInbox, total)
+		r.progress(r.res.Recomputed, total)
 	}
 	if index == nil {
-		err = replaceCache(r.ctx, r.trips, months)
-	} else {
-		err = writeMonths(r.ctx, r.trips, months)
+		return replaceCache(r.ctx, r.trips, months)
 	}
-	if err != nil {
-		return err
+	return writeMonths(r.ctx, r.trips, months)
+}
+
+// settle takes the changes cs into the cache's months: a changed trip whose very revision the
+// cache holds (a Feed put it there) stays as it is, every other entry of a changed or deleted
+// trip goes, wherever its month, and half an entry (its month's documents were not both
+// written) goes too. It returns the trips to read, and those held.
+func (r *refresher) settle(months map[string]*cacheMonth, cs changeSet) (read []string, held map[string]bool) {
+	gone := make(map[string]bool, len(cs.deleted))
+	for _, id := range cs.deleted {
+		gone[id] = true
 	}
-	// Only once the cache holds what was taken from the inbox.
-	ib.dropHeld(months)
-	return ib.save(r.ctx, r.trips)
+	held = make(map[string]bool)
+	var halves []string
+	for _, m := range months {
+		for id, e := range m.Trips {
+			complete := e.facts != nil && e.figured
+			rev, changed := cs.revs[id]
+			switch {
+			case changed && complete && e.rev == rev && !held[id]:
+				held[id] = true
+				continue
+			case changed || gone[id]: // taken again, wherever its month is now
+			case !complete:
+				halves = append(halves, id)
+			default:
+				continue
+			}
+			delete(m.Trips, id)
+			m.dirty = true
+		}
+	}
+	read = halves
+	for _, id := range cs.changed {
+		if held[id] {
+			r.res.Checked++
+			r.res.FromSync++
+		} else {
+			read = append(read, id)
+		}
+	}
+	return read, held
 }
 
 // changeSet is the trips the changes feed names since a checkpoint.

@@ -107,8 +107,8 @@ func syncOnce(b *testing.B, backend vaulttest.Backend, spec devserverSpec, minTr
 	if err != nil {
 		b.Fatal(err)
 	}
-	// As the connector runs: the figures of the trips written are left in the app's inbox.
-	engine, err := tripsync.New(ctx, tripsDB, store, tripsync.WithFiguresInbox(figures.NewInbox(tripsDB, figures.SyncInputs(ctx, v))))
+	// As the connector runs: the figures of the trips written are fed into the app's figures cache.
+	engine, err := tripsync.New(ctx, tripsDB, store, tripsync.WithFiguresFeed(figures.NewFeed(tripsDB, figures.SyncInputs(ctx, v))))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -162,7 +162,7 @@ const MemoryLimit = 96 << 20
 type Engine struct {
 	trips    *vault.DB
 	accounts *accounts.Store
-	inbox    *figures.Inbox
+	feed     *figures.Feed
 	// beforeConvert, when set (by tests, see export_test.go), is called as each window's
 	// conversion starts.
 	beforeConvert func()
@@ -171,11 +171,11 @@ type Engine struct {
 // Option configures an Engine.
 type Option func(*Engine)
 
-// WithFiguresInbox makes the engine leave the facts and figures of every trip it writes in the
-// app's figures inbox, so that the app does not read them back (see figures.Inbox), and keep the
+// WithFiguresFeed makes the engine put the facts and figures of the trips it writes into the
+// app's figures cache, so that the app does not read them back (see figures.Feed), and keep the
 // app's index of the trips.
-func WithFiguresInbox(ib *figures.Inbox) Option {
-	return func(e *Engine) { e.inbox = ib }
+func WithFiguresFeed(f *figures.Feed) Option {
+	return func(e *Engine) { e.feed = f }
 }
 
 // New returns an engine writing trips to the trips database, creating the index it needs.
@@ -187,7 +187,7 @@ func New(ctx context.Context, trips *vault.DB, store *accounts.Store, opts ...Op
 	for _, o := range opts {
 		o(e)
 	}
-	if e.inbox != nil {
+	if e.feed != nil {
 		// The app's index too, kept as the trips are written rather than built at its first open.
 		if err := trips.EnsureIndexes(ctx, figures.Indexes...); err != nil {
 			return nil, fmt.Errorf("tripsync: %w", err)

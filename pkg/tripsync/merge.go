@@ -343,8 +343,8 @@ func (r *run) merge(ctx context.Context, docs []*trip.Doc, labels []accounts.Pen
 			return nil, nil, fmt.Errorf("save trip %s: %w", writes[i].ID, res.Err)
 		}
 	}
-	if r.inbox != nil {
-		if err := r.inbox.Add(ctx, written); err != nil {
+	if r.feed != nil {
+		if err := r.feed.Add(ctx, written); err != nil {
 			// The app reads these trips instead: slower, as correct.
 			r.log.Warn("the app will read these trips back: their figures could not be left for it", "trips", len(written), "error", err)
 		}
@@ -355,10 +355,10 @@ func (r *run) merge(ctx context.Context, docs []*trip.Doc, labels []accounts.Pen
 	return applied, waiting, nil
 }
 
-// factsOf reads the facts of the trips about to be written, for the figures inbox; nil without
+// factsOf reads the facts of the trips about to be written, for the figures feed; nil without
 // one. A trip whose facts cannot be read gets none: the app reads it, and says why.
 func (r *run) factsOf(docs []*trip.Doc) []*figures.Facts {
-	if r.inbox == nil {
+	if r.feed == nil {
 		return nil
 	}
 	out := make([]*figures.Facts, len(docs))

@@ -45,7 +45,7 @@ func SyncGenerated(tb testing.TB, v *vault.Vault, users, minTrips int) int {
 		tb.Fatal(err)
 	}
 	// As the connector does: the figures of the trips written are left for the app.
-	engine, err := tripsync.New(ctx, tripsDB, store, tripsync.WithFiguresInbox(figures.NewInbox(tripsDB, figures.SyncInputs(ctx, v))))
+	engine, err := tripsync.New(ctx, tripsDB, store, tripsync.WithFiguresFeed(figures.NewFeed(tripsDB, figures.SyncInputs(ctx, v))))
 	if err != nil {
 		tb.Fatal(err)
 	}

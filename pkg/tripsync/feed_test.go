@@ -15,17 +15,18 @@ import (
 	"github.com/coachco2/coachco2/pkg/vault/vaulttest"
 )
 
-// TestSyncFillsTheFiguresInbox: an engine with the figures inbox leaves every trip it writes
-// there (labels applied included), so that the app's first Refresh reads no trip, and the facts
-// it left are the trips' own: the figures the app computes from them are those of the documents.
-func TestSyncFillsTheFiguresInbox(t *testing.T) {
+// TestSyncFeedsTheFiguresCache: an engine with the figures feed puts every trip it writes into
+// the figures cache (labels applied included), and moves its checkpoint, so that the app's first
+// Refresh has nothing to do; and the facts it put there are the trips' own: the figures the cache
+// gives are those computed from the documents.
+func TestSyncFeedsTheFiguresCache(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b vaulttest.Backend) {
 		ctx := t.Context()
 		e := newEnv(t, b, samples(t))
 		set, _ := co2.Lookup(co2.DefaultSetID)
 		in := figures.NewInputs(set, settings.Defaults())
 		var err error
-		if e.engine, err = tripsync.New(ctx, e.trips, e.store, tripsync.WithFiguresInbox(figures.NewInbox(e.trips, in))); err != nil {
+		if e.engine, err = tripsync.New(ctx, e.trips, e.store, tripsync.WithFiguresFeed(figures.NewFeed(e.trips, in))); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.trips.EnsureIndexes(ctx, figures.Indexes...); err != nil {
@@ -36,8 +37,8 @@ func TestSyncFillsTheFiguresInbox(t *testing.T) {
 			t.Fatalf("sync: %+v", sum)
 		}
 		res, err := figures.Refresh(ctx, e.trips, in, false)
-		if err != nil || res.Read != 0 || res.FromInbox != 76 || len(res.Errors) != 0 {
-			t.Fatalf("the app's first refresh: %+v, %v; want the 76 trips from the inbox, none read", res, err)
+		if err != nil || res.Checked != 0 || len(res.Errors) != 0 {
+			t.Fatalf("the app's first refresh: %+v, %v; want nothing to do", res, err)
 		}
 		matchesDocs(t, e.trips, in)
 		// A sync that changes nothing leaves nothing; the next refresh has nothing to do.
