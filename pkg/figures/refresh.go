@@ -150,8 +150,8 @@ func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool
 	return res, trips.PutLocal(ctx, checkpointID, next)
 }
 
-// upToDate says whether the cache is current: a checkpoint of this cache version and these
-// inputs, and no change to the trips since.
+// upToDate says whether the cache is current: a checkpoint and an index of this cache version,
+// of these inputs, and no change to the trips since.
 func upToDate(ctx context.Context, trips *vault.DB, in Inputs) (bool, error) {
 	var cp checkpoint
 	if err := trips.GetLocal(ctx, checkpointID, &cp); errors.Is(err, vault.ErrNotFound) {
@@ -160,6 +160,13 @@ func upToDate(ctx context.Context, trips *vault.DB, in Inputs) (bool, error) {
 		return false, err
 	}
 	if cp.Seq == "" || cp.Cache != cacheVersion || cp.Inputs != in.Stamp() {
+		return false, nil
+	}
+	var index cacheIndex
+	if err := trips.GetLocal(ctx, cacheIndexID, &index); err != nil && !errors.Is(err, vault.ErrNotFound) {
+		return false, err
+	}
+	if index.Version != cacheVersion {
 		return false, nil
 	}
 	changes, last, err := trips.Changes(ctx, vault.ChangesQuery{Since: cp.Seq, Limit: 1})
