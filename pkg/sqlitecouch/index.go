@@ -82,8 +82,8 @@ func (ix *mangoIndex) values(doc *document) ([]any, bool) {
 }
 
 // reindex replaces the document's entry.
-func (ix *mangoIndex) reindex(ctx context.Context, tx *sql.Tx, enc *keyEncoder, doc *document) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM index_entries WHERE idx = ? AND doc_id = ?`, ix.id, doc.id); err != nil {
+func (ix *mangoIndex) reindex(ctx context.Context, w *writer, doc *document) error {
+	if err := w.exec(ctx, `DELETE FROM index_entries WHERE idx = ? AND doc_id = ?`, ix.id, doc.id); err != nil {
 		return err
 	}
 	if doc.deleted {
@@ -93,8 +93,7 @@ func (ix *mangoIndex) reindex(ctx context.Context, tx *sql.Tx, enc *keyEncoder, 
 	if !ok {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO index_entries (idx, key, doc_id) VALUES (?, ?, ?)`, ix.id, enc.keyOf(vals), doc.id)
-	return err
+	return w.exec(ctx, `INSERT INTO index_entries (idx, key, doc_id) VALUES (?, ?, ?)`, ix.id, w.enc.keyOf(vals), doc.id)
 }
 
 // indexDefinition is the body of POST /db/_index's "index" member.
