@@ -126,12 +126,23 @@ func (d *db) allDocsByKeys(ctx context.Context, dbID int64, keys any, includeDoc
 		list = list[:min(limit, int64(len(list)))]
 	}
 	out := &sliceRows{totalRows: total}
+	// The bodies only when asked for (a trip's is tens of kilobytes), and the query prepared once
+	// for every key.
+	query := `SELECT rev, deleted, NULL FROM docs WHERE db = ? AND id = ?`
+	if includeDocs {
+		query = `SELECT rev, deleted, body FROM docs WHERE db = ? AND id = ?`
+	}
+	stmt, err := d.client.sql.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, d.client.wrap(err)
+	}
+	defer stmt.Close()
 	for _, k := range list {
 		id := k.(string)
 		var rev string
 		var deleted bool
 		var body []byte
-		err := d.client.sql.QueryRowContext(ctx, `SELECT rev, deleted, body FROM docs WHERE db = ? AND id = ?`, dbID, id).Scan(&rev, &deleted, &body)
+		err := stmt.QueryRowContext(ctx, dbID, id).Scan(&rev, &deleted, &body)
 		if errors.Is(err, sql.ErrNoRows) {
 			out.rows = append(out.rows, driver.Row{Key: jsonString(id), Error: errNotFound("not_found")})
 			continue
