@@ -2,8 +2,7 @@
 
 package vault
 
-// This is the only file that imports the embedded driver, which registers
-// itself with kivik.
+// This file and file.go import the embedded driver, which registers itself with kivik.
 import (
 	"errors"
 

@@ -12,6 +12,6 @@ import (
 // openFile refuses: a program built with the tag novaultfile (the Cozy app's service, which
 // reaches its vault only through the stack) leaves the embedded driver and SQLite out, which
 // are most of its size.
-func openFile(_ context.Context, loc location, _ bool) (*kivik.Client, error) {
-	return nil, fmt.Errorf("vault: %s: this program is built without the embedded vault (tag novaultfile): give a CouchDB URL or a Cozy instance", loc)
+func openFile(_ context.Context, loc location, _ bool) (*kivik.Client, rawGetter, error) {
+	return nil, nil, fmt.Errorf("vault: %s: this program is built without the embedded vault (tag novaultfile): give a CouchDB URL or a Cozy instance", loc)
 }

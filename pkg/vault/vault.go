@@ -22,6 +22,8 @@ type Vault struct {
 	cozy bool
 	// policy, when set, is asked before every operation (see [Policy]).
 	policy Policy
+	// rawGet, for an embedded vault, reads a document straight from the driver (see GetLocal).
+	rawGet rawGetter
 
 	mu  sync.Mutex
 	dbs map[string]*DB // by doctype
@@ -56,15 +58,16 @@ func Open(ctx context.Context, dsn, instance string, opts ...Option) (*Vault, er
 		return nil, err
 	}
 	var client *kivik.Client
+	var rawGet rawGetter
 	if loc.server != nil {
 		client, err = openServer(ctx, loc, o)
 	} else {
-		client, err = openFile(ctx, loc, o.mustExist)
+		client, rawGet, err = openFile(ctx, loc, o.mustExist)
 	}
 	if err != nil {
 		return nil, err
 	}
-	v := &Vault{client: client, loc: loc, instance: instance, policy: o.policy, dbs: map[string]*DB{}}
+	v := &Vault{client: client, loc: loc, instance: instance, policy: o.policy, rawGet: rawGet, dbs: map[string]*DB{}}
 	if o.mustExist {
 		if err := v.checkInstance(ctx); err != nil {
 			_ = client.Close()
