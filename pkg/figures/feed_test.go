@@ -245,3 +245,87 @@ func TestLockOfADeadProcess(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestFeedAndRefreshTogether: a sync feeding batches (new trips, and labels on trips of earlier
+// batches) while the app refreshes and edits trips, at once: at the end the cache holds every
+// trip once, with the figures of its document.
+func TestFeedAndRefreshTogether(t *testing.T) {
+	for _, b := range couch.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := t.Context()
+			db := tripsDB(t, b)
+			in := inputs(t, co2.DefaultSetID, settings.Defaults())
+			const batches, perBatch = 12, 8
+			synced := make(chan string, batches*perBatch)
+			syncErr := make(chan error, 1)
+			go func() {
+				defer close(synced)
+				feed := figures.NewFeed(db, in)
+				var docs []*trip.Doc
+				for n := range batches {
+					var batch []*trip.Doc
+					for i := range perBatch {
+						batch = append(batch, newTrip(t, n*perBatch+i))
+					}
+					if n > 0 { // a label on a trip of the batch before, written again
+						prev := docs[len(docs)-1]
+						var cur trip.Doc
+						rev, err := db.Get(ctx, prev.ID, &cur)
+						if err != nil {
+							syncErr <- err
+							return
+						}
+						cur.Rev = rev
+						cur.Labels.Apply("mode_confirm", trip.Label{Value: "bike", WriteTS: float64(n)})
+						batch = append(batch, &cur)
+					}
+					var written []figures.Written
+					for _, d := range batch {
+						f, err := figures.FactsOf(d)
+						if err != nil {
+							syncErr <- err
+							return
+						}
+						rev, err := db.Put(ctx, d.ID, d)
+						if errors.Is(err, vault.ErrConflict) {
+							continue // the app wrote it meanwhile: the sync would merge again
+						}
+						if err != nil {
+							syncErr <- err
+							return
+						}
+						d.Rev = rev
+						written = append(written, figures.Written{ID: d.ID, Rev: rev, Facts: f})
+					}
+					if err := feed.Add(ctx, written); err != nil {
+						syncErr <- err
+						return
+					}
+					docs = append(docs, batch[:perBatch]...)
+					for _, d := range batch[:perBatch] {
+						synced <- d.ID
+					}
+				}
+				syncErr <- nil
+			}()
+			edits := 0
+			for id := range synced {
+				if _, err := figures.Refresh(ctx, db, in, false); err != nil {
+					t.Fatal(err)
+				}
+				if edits++; edits%5 == 0 {
+					if _, err := figures.Apply(ctx, db, id, figures.Edit{Purpose: ptr(trip.Shopping)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := <-syncErr; err != nil {
+				t.Fatal(err)
+			}
+			if _, err := figures.Refresh(ctx, db, in, false); err != nil {
+				t.Fatal(err)
+			}
+			cacheMatchesTrips(t, db, in, "after a sync and the app at once")
+		})
+	}
+}
