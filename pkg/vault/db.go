@@ -11,7 +11,6 @@ import (
 	"slices"
 
 	kivik "github.com/go-kivik/kivik/v4"
-	"github.com/tidwall/gjson"
 )
 
 // DB is the handle of one database of the vault: one doctype of the
@@ -330,7 +329,7 @@ func setIDRev(raw []byte, id, rev string) (json.RawMessage, error) {
 // are megabytes). ok is false for anything else, which the slow path handles.
 func spliceIDRev(raw []byte, id, rev string) (json.RawMessage, bool) {
 	body := bytes.TrimSpace(raw)
-	if len(body) < 2 || body[0] != '{' || gjson.GetBytes(body, "_id").Exists() || gjson.GetBytes(body, "_rev").Exists() {
+	if has, ok := hasIDOrRev(body); !ok || has {
 		return nil, false
 	}
 	if rev == "" {
@@ -347,4 +346,113 @@ func spliceIDRev(raw []byte, id, rev string) (json.RawMessage, bool) {
 		out = append(out, ',')
 	}
 	return append(out, body[1:]...), true
+}
+
+// hasIDOrRev says whether the JSON object body has an "_id" or "_rev" member; ok is false when
+// body is not an object it can read, or has a key with an escape (which might spell either).
+// It reads a member's string value with bytes.IndexByte, not byte by byte: the figures cache's
+// documents are megabytes of one string.
+func hasIDOrRev(body []byte) (has, ok bool) {
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return false, false
+	}
+	if i = skipSpace(body, i+1); i < len(body) && body[i] == '}' {
+		return false, skipSpace(body, i+1) == len(body)
+	}
+	for {
+		if i >= len(body) || body[i] != '"' {
+			return false, false
+		}
+		end, ok := stringEnd(body, i)
+		if !ok {
+			return false, false
+		}
+		key := body[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			return false, false
+		}
+		if string(key) == "_id" || string(key) == "_rev" {
+			return true, true
+		}
+		if i = skipSpace(body, end); i >= len(body) || body[i] != ':' {
+			return false, false
+		}
+		if i, ok = valueEnd(body, skipSpace(body, i+1)); !ok {
+			return false, false
+		}
+		switch i = skipSpace(body, i); {
+		case i >= len(body):
+			return false, false
+		case body[i] == '}':
+			return false, skipSpace(body, i+1) == len(body)
+		case body[i] != ',':
+			return false, false
+		}
+		i = skipSpace(body, i+1)
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the string starting at b[i] (a '"').
+func stringEnd(b []byte, i int) (int, bool) {
+	for j := i + 1; ; {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return 0, false
+		}
+		q := j + k
+		escapes := 0
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			escapes++
+		}
+		if escapes%2 == 0 {
+			return q + 1, true
+		}
+		j = q + 1
+	}
+}
+
+// valueEnd returns the index after the value starting at b[i]. It checks the shape only: the
+// store checks the rest.
+func valueEnd(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); {
+			switch b[j] {
+			case '"':
+				end, ok := stringEnd(b, j)
+				if !ok {
+					return 0, false
+				}
+				j = end
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1, true
+				}
+			}
+			j++
+		}
+		return 0, false
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j, j > i
 }

@@ -36,3 +36,32 @@ func TestSpliceIDRevIsTheSlowPath(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSpliceIDRev: whatever the document, the fast path never panics; on a JSON object it gives
+// the slow path's object or leaves it to the slow path, and it never splices an object that has
+// an "_id" or "_rev" member, however its key is spelt.
+func FuzzSpliceIDRev(f *testing.F) {
+	for _, seed := range []string{`{}`, `{"a":1}`, `{"b":"x","c":[1,{"_id":"nested"}]}`, `{"_id":"x","a":1}`,
+		`{"a":1,"_rev":"1-a"}`, `{"\u005fid":"x"}`, `{"a":"\"}\\","_rev":"1-a"}`, `{"codec":2,"b":"AAAA"}`, `{"a":tru}`, `{"a":[}`, `{"a"`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		fast, ok := spliceIDRev([]byte(raw), "_local/doc", "0-3")
+		slow, err := setIDRev([]byte(raw), "_local/doc", "0-3")
+		if !ok || err != nil || !json.Valid([]byte(raw)) {
+			return // not an object the store takes: it refuses what the fast path spliced
+		}
+		var a, b map[string]any
+		if err := json.Unmarshal(fast, &a); err != nil {
+			t.Fatalf("%s: spliced into invalid JSON %s", raw, fast)
+		}
+		_ = json.Unmarshal(slow, &b)
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("%s: spliced %s, want %s", raw, fast, slow)
+		}
+		var members map[string]json.RawMessage
+		if json.Unmarshal([]byte(raw), &members) == nil && (members["_id"] != nil || members["_rev"] != nil) {
+			t.Fatalf("%s: spliced, though it has an _id or a _rev", raw)
+		}
+	})
+}
