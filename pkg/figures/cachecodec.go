@@ -10,6 +10,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/tidwall/gjson"
 
@@ -113,6 +114,15 @@ func (e *encoder) bytes(b []byte) {
 func encodeMonth(m *cacheMonth, codec int) ([]byte, error) {
 	ids := slices.Sorted(maps.Keys(m.Trips))
 	e := &encoder{index: map[string]uint64{}}
+	// About what a trip takes, so that the body seldom grows.
+	perTrip := 0
+	if codec != codecFacts {
+		perTrip += 80
+	}
+	if codec != codecFigures {
+		perTrip += 160
+	}
+	e.body = make([]byte, 0, 16+perTrip*len(ids))
 	e.body = binary.AppendUvarint(e.body, uint64(len(ids)))
 	for _, id := range ids {
 		t := m.Trips[id]
@@ -124,13 +134,24 @@ func encodeMonth(m *cacheMonth, codec int) ([]byte, error) {
 			e.facts(&t.entryFacts)
 		}
 	}
-	var head []byte
-	head = binary.AppendUvarint(head, uint64(len(e.strs)))
+	size := binary.MaxVarintLen64 * (1 + len(e.strs))
 	for _, s := range e.strs {
-		head = binary.AppendUvarint(head, uint64(len(s)))
-		head = append(head, s...)
+		size += len(s)
 	}
-	return json.Marshal(monthJSON{Codec: codec, B: append(head, e.body...)})
+	bin := make([]byte, 0, size+len(e.body))
+	bin = binary.AppendUvarint(bin, uint64(len(e.strs)))
+	for _, s := range e.strs {
+		bin = binary.AppendUvarint(bin, uint64(len(s)))
+		bin = append(bin, s...)
+	}
+	bin = append(bin, e.body...)
+	// As encoding/json writes monthJSON, in one buffer of the right size.
+	out := make([]byte, 0, 24+base64.StdEncoding.EncodedLen(len(bin)))
+	out = append(out, `{"codec":`...)
+	out = strconv.AppendInt(out, int64(codec), 10)
+	out = append(out, `,"b":"`...)
+	out = base64.StdEncoding.AppendEncode(out, bin)
+	return append(out, `"}`...), nil
 }
 
 func (e *encoder) figures(c *Cached) {

@@ -52,6 +52,17 @@ func TestMonthCodecRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each form is written as encoding/json writes the document {"codec", "b"}.
+	for _, codec := range []int{codecFigures, codecFacts, codecBoth} {
+		enc, _ := encodeMonth(&m, codec)
+		var doc monthJSON
+		if err := json.Unmarshal(enc, &doc); err != nil || doc.Codec != codec {
+			t.Fatalf("form %d: %v, codec %d", codec, err, doc.Codec)
+		}
+		if want, _ := json.Marshal(doc); string(enc) != string(want) {
+			t.Fatalf("form %d: written %.80s…, encoding/json writes %.80s…", codec, enc, want)
+		}
+	}
 	var got cacheMonth
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatal(err)
