@@ -107,7 +107,7 @@ func New(ctx context.Context, manage, sync *vault.Vault, box *seal.Box, opts Opt
 		db, err = sync.DB(ctx, vault.DoctypeTrips)
 	}
 	if err == nil {
-		// The app reads back none of the new trips a sync writes: the sync puts their figures
+		// The app reads back none of the trips a sync writes: the sync puts their figures
 		// into the figures cache.
 		s.engine, err = tripsync.New(ctx, db, s.store, tripsync.WithFiguresFeed(figures.NewFeed(db, figures.SyncInputs(ctx, sync))))
 	}

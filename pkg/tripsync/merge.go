@@ -346,7 +346,7 @@ func (r *run) merge(ctx context.Context, docs []*trip.Doc, labels []accounts.Pen
 	if r.feed != nil {
 		if err := r.feed.Add(ctx, written); err != nil {
 			// The app reads these trips instead: slower, as correct.
-			r.log.Warn("the app will read these trips back: their figures could not be left for it", "trips", len(written), "error", err)
+			r.log.Warn("the app will read these trips back: their figures could not be put in its figures cache", "trips", len(written), "error", err)
 		}
 	}
 	if err != nil {
