@@ -21,18 +21,17 @@ import (
 // binary form, which a report decodes ten times faster than the same trips as JSON objects
 // (decoding the months was most of a report's time). A month is two documents: the figures of its
 // trips (codecFigures), all a report reads, and their facts (codecFacts), which only computing the
-// figures again reads. A document may hold both (codecBoth), as the connector's inbox did. The form, little-endian, varints as
-// encoding/binary's:
+// figures again reads. The form, little-endian, varints as encoding/binary's:
 //
 //	uvarint count of strings, then each: uvarint length, bytes    (ids, devices, dates, titles, modes...)
 //	uvarint count of trips, in id order, then each: uvarint string number of the id, then
-//	  figures (codecFigures, codecBoth):
+//	  figures (codecFigures):
 //	    uvarint string numbers: device, local start, local end, title, manual title, purpose
 //	    byte flags: 1 recurring, 2 not a trip
 //	    float64 bits: total CO2, start timestamp, total duration, total calories
 //	    uvarint count of sections, then each: uvarint string number of the mode, float64 bits:
 //	    distance, duration, calories
-//	  facts (codecFacts, codecBoth):
+//	  facts (codecFacts):
 //	    uvarint string numbers: revision, inputs, trip hash, device, local start, start place,
 //	    end place
 //	    byte flags: 1 has ends, 2 has facts (when 0, nothing of the facts follows)
@@ -45,8 +44,8 @@ import (
 // Floats are stored as their bits: the cache gives back exactly what was computed.
 const (
 	codecFigures = 1
-	codecBoth    = 3
-	codecFacts   = 4
+	// 3 held both, in one document: the connector's inbox, before it fed the cache itself.
+	codecFacts = 4
 )
 
 // monthJSON is a month document as stored.
@@ -63,9 +62,6 @@ type (
 
 func (d figuresDoc) MarshalJSON() ([]byte, error) { return encodeMonth(d.m, codecFigures) }
 func (d factsDoc) MarshalJSON() ([]byte, error)   { return encodeMonth(d.m, codecFacts) }
-
-// MarshalJSON encodes the month's trips with their figures and facts in one document.
-func (m cacheMonth) MarshalJSON() ([]byte, error) { return encodeMonth(&m, codecBoth) }
 
 // UnmarshalJSON decodes a month document of any form into m, adding to the trips it holds: a
 // month's figures and facts documents decoded one after the other join.
@@ -115,22 +111,19 @@ func encodeMonth(m *cacheMonth, codec int) ([]byte, error) {
 	ids := slices.Sorted(maps.Keys(m.Trips))
 	e := &encoder{index: map[string]uint64{}}
 	// About what a trip takes, so that the body seldom grows.
-	perTrip := 0
-	if codec != codecFacts {
-		perTrip += 80
-	}
-	if codec != codecFigures {
-		perTrip += 160
+	perTrip := 80
+	if codec == codecFacts {
+		perTrip = 160
 	}
 	e.body = make([]byte, 0, 16+perTrip*len(ids))
 	e.body = binary.AppendUvarint(e.body, uint64(len(ids)))
 	for _, id := range ids {
 		t := m.Trips[id]
 		e.str(id)
-		if codec != codecFacts {
+		if codec == codecFigures {
 			e.figures(&t.Cached)
 		}
-		if codec != codecFigures {
+		if codec == codecFacts {
 			e.facts(&t.entryFacts)
 		}
 	}
@@ -238,7 +231,7 @@ func decodeMonth(raw []byte, accept func(codec int) bool, each func(id string, c
 	// The store's client has checked the document is valid JSON: read its two members without
 	// another pass of encoding/json over the long string (most of a report's time).
 	codec := int(gjson.GetBytes(raw, "codec").Int())
-	if codec != codecFigures && codec != codecFacts && codec != codecBoth || !accept(codec) {
+	if codec != codecFigures && codec != codecFacts || !accept(codec) {
 		return fmt.Errorf("%w: form %d", errBadMonth, codec)
 	}
 	b64, ok := base64Member(raw)
@@ -270,12 +263,12 @@ func decodeMonth(raw []byte, accept func(codec int) bool, each func(id string, c
 		id := d.str()
 		var cp *Cached
 		var fp *entryFacts
-		if codec != codecFacts {
+		if codec == codecFigures {
 			c = Cached{}
 			d.figures(&c)
 			cp = &c
 		}
-		if codec != codecFigures {
+		if codec == codecFacts {
 			f = entryFacts{}
 			d.facts(&f)
 			fp = &f
