@@ -98,8 +98,8 @@ func (f *Feed) Add(ctx context.Context, written []Written) error {
 		return nil
 	}
 	l, err := lockCache(ctx, f.trips, f.lockWait)
-	if errors.Is(err, ErrCacheBusy) {
-		f.off = true
+	if errors.Is(err, ErrCacheBusy) || errors.Is(err, vault.ErrNoLease) {
+		f.off = true // for the rest of the sync; without a lease, the app is the only writer
 	}
 	if err != nil {
 		return err

@@ -225,14 +225,15 @@ func TestLockOfADeadProcess(t *testing.T) {
 			ctx := t.Context()
 			db := tripsDB(t, b)
 			live := time.Now().Add(time.Hour).UnixMilli()
-			if err := db.PutLocal(ctx, "figures-lock", map[string]any{"owner": "gone", "until": live}); err != nil {
+			rev, err := db.PutLeaseIf(ctx, "figures", "", map[string]any{"owner": "gone", "until": live})
+			if err != nil {
 				t.Fatal(err)
 			}
 			if _, err := figures.LockCache(ctx, db, 50*time.Millisecond); !errors.Is(err, figures.ErrCacheBusy) {
 				t.Fatalf("a live lease: err = %v, want ErrCacheBusy", err)
 			}
 			ranOut := time.Now().Add(-time.Second).UnixMilli()
-			if err := db.PutLocal(ctx, "figures-lock", map[string]any{"owner": "gone", "until": ranOut}); err != nil {
+			if _, err := db.PutLeaseIf(ctx, "figures", rev, map[string]any{"owner": "gone", "until": ranOut}); err != nil {
 				t.Fatal(err)
 			}
 			unlock, err := figures.LockCache(ctx, db, 50*time.Millisecond)

@@ -15,13 +15,15 @@ import (
 )
 
 // The figures cache has writers in several processes: the app's Refresh, and the connector's
-// Feed as it writes trips. Each writes under a lease, the _local document "figures-lock", taken
-// with a write at the revision read (vault.PutLocalIf): of two processes taking it at once, one
-// gets a conflict. The holder renews it while it works, so that a process that died holding it
-// blocks the others for one lease at most.
+// Feed as it writes trips. Each writes under the trips database's lease "figures" (see
+// vault.PutLeaseIf), taken with a write at the revision read: of two processes taking it at once,
+// one gets a conflict. The holder renews it while it works, so that a process that died holding
+// it blocks the others for one lease at most. Through a Cozy stack there is no lease
+// (vault.ErrNoLease): there the app's service is the cache's only writer, and Refresh goes on
+// without it.
 
 const (
-	lockID = "figures-lock"
+	lockName = "figures"
 	// lockLease is how long a lease lasts unless renewed; lockRenew how often the holder renews it.
 	lockLease = 30 * time.Second
 	lockRenew = lockLease / 3
@@ -37,7 +39,7 @@ type lockDoc struct {
 	Until int64  `json:"until"`
 }
 
-// cacheLock is a lease held.
+// cacheLock is a lease held; nil where there is none (through a Cozy stack).
 type cacheLock struct {
 	trips *vault.DB
 	owner string
@@ -51,7 +53,8 @@ type cacheLock struct {
 }
 
 // lockCache takes the figures cache's lease, waiting (with backoff) up to wait for a holder to
-// give it up or its lease to run out.
+// give it up or its lease to run out. Through a Cozy stack it returns a nil lock, and
+// vault.ErrNoLease.
 func lockCache(ctx context.Context, trips *vault.DB, wait time.Duration) (*cacheLock, error) {
 	l := &cacheLock{trips: trips, owner: newOwner(), stop: make(chan struct{}), done: make(chan struct{})}
 	var holder string
@@ -62,6 +65,9 @@ func lockCache(ctx context.Context, trips *vault.DB, wait time.Duration) (*cache
 		holder, err = l.try(ctx)
 		return err
 	})
+	if errors.Is(err, vault.ErrNoLease) {
+		return nil, err
+	}
 	if errors.Is(err, ErrCacheBusy) {
 		return nil, fmt.Errorf("%w (%s has held it for over %v; it is given up %v after its holder stops)", ErrCacheBusy, holder, wait, lockLease)
 	}
@@ -75,7 +81,7 @@ func lockCache(ctx context.Context, trips *vault.DB, wait time.Duration) (*cache
 // try takes the lease if it is free or ran out, and otherwise returns ErrCacheBusy and who holds it.
 func (l *cacheLock) try(ctx context.Context) (holder string, err error) {
 	var cur lockDoc
-	rev, err := l.trips.GetLocalRev(ctx, lockID, &cur)
+	rev, err := l.trips.GetLease(ctx, lockName, &cur)
 	if err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return "", err
 	}
@@ -84,7 +90,7 @@ func (l *cacheLock) try(ctx context.Context) (holder string, err error) {
 		return cur.Owner, ErrCacheBusy
 	}
 	until := now.Add(lockLease)
-	rev, err = l.trips.PutLocalIf(ctx, lockID, rev, lockDoc{Owner: l.owner, Until: until.UnixMilli()})
+	rev, err = l.trips.PutLeaseIf(ctx, lockName, rev, lockDoc{Owner: l.owner, Until: until.UnixMilli()})
 	if errors.Is(err, vault.ErrConflict) {
 		return "another process", ErrCacheBusy // it took the lease first
 	}
@@ -121,7 +127,7 @@ func (l *cacheLock) renew(ctx context.Context) bool {
 		return false
 	}
 	until := time.Now().Add(lockLease)
-	rev, err := l.trips.PutLocalIf(ctx, lockID, l.rev, lockDoc{Owner: l.owner, Until: until.UnixMilli()})
+	rev, err := l.trips.PutLeaseIf(ctx, lockName, l.rev, lockDoc{Owner: l.owner, Until: until.UnixMilli()})
 	switch {
 	case errors.Is(err, vault.ErrConflict):
 		l.lost = true
@@ -131,9 +137,12 @@ func (l *cacheLock) renew(ctx context.Context) bool {
 	return !l.lost
 }
 
-// held says whether the lease is still this process's: a writer checks it before what makes its
-// writes count (a checkpoint).
+// held says whether the lease is still this process's (always, without a lease): a writer checks
+// it before what makes its writes count (a checkpoint).
 func (l *cacheLock) held() bool {
+	if l == nil {
+		return true
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return !l.lost && time.Now().Before(l.until)
@@ -141,13 +150,16 @@ func (l *cacheLock) held() bool {
 
 // unlock gives the lease up (even when ctx is done: others should not wait for it to run out).
 func (l *cacheLock) unlock(ctx context.Context) {
+	if l == nil {
+		return
+	}
 	close(l.stop)
 	<-l.done
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.lost {
 		// A conflict means another took it over: nothing to give up.
-		_, _ = l.trips.PutLocalIf(context.WithoutCancel(ctx), lockID, l.rev, lockDoc{Owner: l.owner})
+		_, _ = l.trips.PutLeaseIf(context.WithoutCancel(ctx), lockName, l.rev, lockDoc{Owner: l.owner})
 	}
 }
 

@@ -102,7 +102,7 @@ func RefreshProgress(ctx context.Context, trips *vault.DB, in Inputs, force bool
 		}
 	}
 	l, err := lockCache(ctx, trips, refreshLockWait)
-	if err != nil {
+	if err != nil && !errors.Is(err, vault.ErrNoLease) {
 		return Result{}, err
 	}
 	defer l.unlock(ctx)
@@ -169,11 +169,17 @@ func upToDate(ctx context.Context, trips *vault.DB, in Inputs) (bool, error) {
 	if index.Version != cacheVersion {
 		return false, nil
 	}
-	changes, last, err := trips.Changes(ctx, vault.ChangesQuery{Since: cp.Seq, Limit: 1})
-	if err != nil {
-		return false, err
+	// Pages of one change: a page holding a design document (a lease taken) is empty, not the end.
+	for since := cp.Seq; ; {
+		changes, last, err := trips.Changes(ctx, vault.ChangesQuery{Since: since, Limit: 1})
+		if err != nil || len(changes) > 0 {
+			return false, err
+		}
+		if last == since {
+			return true, nil
+		}
+		since = last
 	}
-	return len(changes) == 0 && last == cp.Seq, nil
 }
 
 // refresher is one Refresh at work.

@@ -157,3 +157,18 @@ func TestCozyEnsureIndexesAsksGET(t *testing.T) {
 		t.Fatalf("EnsureIndexes with GET only: %v", err)
 	}
 }
+
+// TestCozyHasNoLease: through a Cozy stack, which writes no design document, the lease methods
+// say so at once.
+func TestCozyHasNoLease(t *testing.T) {
+	ctx := t.Context()
+	_, v := openCozy(t)
+	trips, _ := v.DB(ctx, vault.DoctypeTrips)
+	var doc map[string]any
+	if _, err := trips.GetLease(ctx, "lock", &doc); !errors.Is(err, vault.ErrNoLease) {
+		t.Errorf("GetLease: err = %v, want ErrNoLease", err)
+	}
+	if _, err := trips.PutLeaseIf(ctx, "lock", "", doc); !errors.Is(err, vault.ErrNoLease) {
+		t.Errorf("PutLeaseIf: err = %v, want ErrNoLease", err)
+	}
+}

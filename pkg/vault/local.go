@@ -70,29 +70,6 @@ func (d *DB) PutLocal(ctx context.Context, id string, doc any) error {
 	})
 }
 
-// GetLocalRev is GetLocal that also returns the document's revision, for [DB.PutLocalIf].
-func (d *DB) GetLocalRev(ctx context.Context, id string, dest any) (rev string, err error) {
-	return d.Get(ctx, localPrefix+strings.TrimPrefix(id, localPrefix), dest)
-}
-
-// PutLocalIf writes doc (which must encode to a JSON object) as the _local document id only if
-// its current revision is rev ("" for a document that must not exist yet), and returns the new
-// revision; otherwise it writes nothing and returns an error matching [ErrConflict]. It is how
-// processes sharing a vault take turns: CouchDB, and a Cozy stack, which hands _local documents
-// to it as they are (web/data/replication.go, setLocalDoc), check a _local document's revision
-// as a document's.
-func (d *DB) PutLocalIf(ctx context.Context, id, rev string, doc any) (string, error) {
-	if err := d.allow(http.MethodPut); err != nil {
-		return "", err
-	}
-	id = localPrefix + strings.TrimPrefix(id, localPrefix)
-	body, err := withIDRev(doc, id, rev)
-	if err != nil {
-		return "", fmt.Errorf("vault: put %q in %s: %w", id, d.name, err)
-	}
-	return d.put(ctx, id, json.RawMessage(body))
-}
-
 // currentRev returns the current revision of the _local document id, "" when there is none. The
 // embedded store gives it alone (its revision column), which spares reading a large document only
 // to replace it. A server is asked for the whole document: CouchDB documents no HEAD for _local

@@ -45,7 +45,7 @@ func vaultCases() []Case {
 		{"IndexesIdempotentAndHidden", testIndexesIdempotentAndHidden},
 		{"GetMany", testGetMany},
 		{"Revs", testRevs},
-		{"LocalDocumentTakenInTurns", testLocalDocumentTakenInTurns},
+		{"LeaseTakenInTurns", testLeaseTakenInTurns},
 	}
 }
 
@@ -973,36 +973,53 @@ func testRevs(t *testing.T, s *suite) {
 	}
 }
 
-// testLocalDocumentTakenInTurns: PutLocalIf writes only over the revision it is given, and creates
-// only a document that does not exist, so that two processes cannot both take a lock.
-func testLocalDocumentTakenInTurns(t *testing.T, s *suite) {
+// testLeaseTakenInTurns: PutLeaseIf writes only over the revision it is given, and creates only
+// a lease that does not exist, so that two processes cannot both take it; a lease is not a
+// document of the doctype: no query, count or changes feed shows it.
+func testLeaseTakenInTurns(t *testing.T, s *suite) {
 	ctx := context.Background()
 	db := OpenDB(t, s.openVault(t), testDoctype)
 	if _, err := db.Put(ctx, "real", map[string]any{"x": 1}); err != nil {
-		t.Fatal(err) // a Cozy stack's database exists once a doctype has a document
+		t.Fatal(err)
 	}
-	type lock struct {
+	_, since, err := db.Changes(ctx, vault.ChangesQuery{Since: "now"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type lease struct {
 		Owner string `json:"owner"`
 	}
-	rev, err := db.PutLocalIf(ctx, "lock", "", lock{"a"})
+	var got lease
+	if _, err := db.GetLease(ctx, "lock", &got); !errors.Is(err, vault.ErrNotFound) {
+		t.Fatalf("GetLease of a lease never written: err = %v, want ErrNotFound", err)
+	}
+	rev, err := db.PutLeaseIf(ctx, "lock", "", lease{"a"})
 	if err != nil {
-		t.Fatalf("PutLocalIf creating: %v", err)
+		t.Fatalf("PutLeaseIf creating: %v", err)
 	}
-	if _, err := db.PutLocalIf(ctx, "lock", "", lock{"b"}); !errors.Is(err, vault.ErrConflict) {
-		t.Fatalf("PutLocalIf creating over an existing document: err = %v, want ErrConflict", err)
+	if _, err := db.PutLeaseIf(ctx, "lock", "", lease{"b"}); !errors.Is(err, vault.ErrConflict) {
+		t.Fatalf("PutLeaseIf creating over an existing lease: err = %v, want ErrConflict", err)
 	}
-	var got lock
-	if r, err := db.GetLocalRev(ctx, "lock", &got); err != nil || r != rev || got.Owner != "a" {
-		t.Fatalf("GetLocalRev = %+v %q, %v; want a at %q", got, r, err, rev)
+	if r, err := db.GetLease(ctx, "lock", &got); err != nil || r != rev || got.Owner != "a" {
+		t.Fatalf("GetLease = %+v %q, %v; want a at %q", got, r, err, rev)
 	}
-	next, err := db.PutLocalIf(ctx, "_local/lock", rev, lock{"c"})
+	next, err := db.PutLeaseIf(ctx, "lock", rev, lease{"c"})
 	if err != nil || next == rev {
-		t.Fatalf("PutLocalIf at the current revision = %q, %v; want a new revision", next, err)
+		t.Fatalf("PutLeaseIf at the current revision = %q, %v; want a new revision", next, err)
 	}
-	if _, err := db.PutLocalIf(ctx, "lock", rev, lock{"d"}); !errors.Is(err, vault.ErrConflict) {
-		t.Fatalf("PutLocalIf at a stale revision: err = %v, want ErrConflict", err)
+	if _, err := db.PutLeaseIf(ctx, "lock", rev, lease{"d"}); !errors.Is(err, vault.ErrConflict) {
+		t.Fatalf("PutLeaseIf at a stale revision: err = %v, want ErrConflict", err)
 	}
-	if _, err := db.GetLocalRev(ctx, "lock", &got); err != nil || got.Owner != "c" {
-		t.Fatalf("GetLocalRev = %+v, %v; want c", got, err)
+	if _, err := db.GetLease(ctx, "lock", &got); err != nil || got.Owner != "c" {
+		t.Fatalf("GetLease = %+v, %v; want c", got, err)
+	}
+	if n, err := db.Count(ctx); err != nil || n != 1 {
+		t.Errorf("Count = %d, %v; want 1: a lease is no document", n, err)
+	}
+	if ids := FindIDs(t, db, vault.Query{Selector: map[string]any{"owner": "c"}}); len(ids) != 0 {
+		t.Errorf("Find = %q: a lease is no document", ids)
+	}
+	if changes, _, err := db.Changes(ctx, vault.ChangesQuery{Since: since}); err != nil || len(changes) != 0 {
+		t.Errorf("Changes = %+v, %v; want none: a lease is no document", changes, err)
 	}
 }

@@ -190,6 +190,7 @@ func CozyStackKnown() map[string]string {
 		// The double still answers GET _index (a stricter double is another issue's).
 		"IndexesIdempotentAndHidden": "the stack's data API has no GET or DELETE /data/:doctype/_index (web/data/data.go): its indexes can be neither listed nor replaced",
 		"ProtocolLiveChanges":        "the stack's _changes serves the normal feed only (web/data/replication.go)",
+		"LeaseTakenInTurns":          "the stack's data API writes no design document (web/data/data.go routes GET and DELETE of /data/:doctype/_design/:ddocid only): the lease methods give ErrNoLease without asking it",
 		"LocalDocuments":             "the stack creates a doctype's database with its first document (pkg/couchdb creates it when a document write finds none); a _local document written before any finds no database (web/data/replication.go proxies it as is): no_db_file",
 	}
 }
