@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coachco2/coachco2/pkg/co2"
@@ -38,14 +39,19 @@ import (
 // the batch's trips to the app.
 const feedLockWait = 20 * time.Second
 
-// Feed puts the figures of the trips a sync writes into the figures cache.
+// Feed puts the figures of the trips a sync writes into the figures cache. It is safe for
+// concurrent use (the syncs of several accounts).
 type Feed struct {
 	trips *vault.DB
 	in    Inputs
 	// lockWait is how long a batch waits for the cache's lock.
 	lockWait time.Duration
-	// off is set once the cache was found busy: the sync's other batches do not wait for it too.
-	off bool
+
+	mu sync.Mutex
+	// skipUntil is set when the cache was found busy: the next batches do not wait for it too.
+	skipUntil time.Time
+	// noLease is set through a Cozy stack, which has no lease (vault.ErrNoLease).
+	noLease bool
 }
 
 // NewFeed returns the feed of the trips database's figures cache, computing figures with in.
@@ -82,7 +88,10 @@ type Written struct {
 // Add puts the trips written into the figures cache. It is an optimisation of the app's next
 // Refresh: an error leaves the app to read those trips, as it does for any trip not put here.
 func (f *Feed) Add(ctx context.Context, written []Written) error {
-	if f.off {
+	f.mu.Lock()
+	skip := f.noLease || time.Now().Before(f.skipUntil)
+	f.mu.Unlock()
+	if skip {
 		return nil
 	}
 	entries := make(map[string]entry, len(written))
@@ -98,10 +107,16 @@ func (f *Feed) Add(ctx context.Context, written []Written) error {
 		return nil
 	}
 	l, err := lockCache(ctx, f.trips, f.lockWait)
-	if errors.Is(err, ErrCacheBusy) || errors.Is(err, vault.ErrNoLease) {
-		f.off = true // for the rest of the sync; without a lease, the app is the only writer
-	}
 	if err != nil {
+		f.mu.Lock()
+		switch {
+		case errors.Is(err, vault.ErrNoLease): // the app is the cache's only writer
+			f.noLease = true
+			err = nil
+		case errors.Is(err, ErrCacheBusy):
+			f.skipUntil = time.Now().Add(lockLease)
+		}
+		f.mu.Unlock()
 		return err
 	}
 	defer l.unlock(ctx)

@@ -104,10 +104,9 @@ func TestFeedSparesReadingTrips(t *testing.T) {
 
 // TestFeedIsNeverTrustedBlindly: what the feed cannot vouch for, it leaves to the app's Refresh,
 // which reads those trips: a trip changed or deleted between its write and its feed (and the
-// app refreshed meanwhile), a trip
-// written again with its entry in another month, trips fed into a cache of other inputs, and
-// trips fed while another process holds the cache. The cache matches the trips each time, and
-// holds no trip twice.
+// app refreshed meanwhile), a trip written again with its entry in another month, trips fed into
+// a cache of other inputs, and trips fed while another process holds the cache, or just after.
+// The cache matches the trips each time, and holds no trip twice.
 func TestFeedIsNeverTrustedBlindly(t *testing.T) {
 	for _, b := range couch.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
@@ -151,8 +150,8 @@ func TestFeedIsNeverTrustedBlindly(t *testing.T) {
 			}
 			refresh(t, db, other, 1, "fed with other inputs than the cache's")
 
-			// Another process holds the cache: the feed gives up waiting, and for the rest of the
-			// sync; the app reads those trips once the lock is free.
+			// Another process holds the cache: the feed gives up waiting, and does not wait again
+			// for a lease's time; the app reads those trips once the lock is free.
 			unlock, err := figures.LockCache(ctx, db, time.Second)
 			if err != nil {
 				t.Fatal(err)
