@@ -32,9 +32,18 @@ func TestRefreshDoesNotReadBackItsOwnWrites(t *testing.T) {
 			if err != nil || res.Recomputed != n {
 				t.Fatalf("first refresh: %+v, %v; want %d recomputed", res, err, n)
 			}
+			_, before, err := db.Changes(ctx, vault.ChangesQuery{Since: "now"})
+			if err != nil {
+				t.Fatal(err)
+			}
 			res, err = figures.Refresh(ctx, db, in, false)
 			if err != nil || res.Checked != 0 || res.Recomputed != 0 {
 				t.Fatalf("second refresh: %+v, %v; want nothing checked", res, err)
+			}
+			// Nothing to do, nothing written: not even the lease (a design document, which moves
+			// the sequence).
+			if _, after, err := db.Changes(ctx, vault.ChangesQuery{Since: "now"}); err != nil || after != before {
+				t.Fatalf("a refresh with nothing to do wrote: sequence %s, then %s (%v)", before, after, err)
 			}
 			doc := makeTrip(t, [3]any{"MotionTypes.BICYCLING", 2000.0, 600.0})
 			doc.ID = "trip-new"
