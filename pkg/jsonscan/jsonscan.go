@@ -8,8 +8,11 @@ package jsonscan
 // callers leave deeper values to encoding/json, for its error.
 const MaxDepth = 10000
 
+// Text is a JSON text as bytes or as a string.
+type Text interface{ ~[]byte | ~string }
+
 // SkipSpace returns the index of the first byte of b from i that is not JSON white space.
-func SkipSpace(b []byte, i int) int {
+func SkipSpace[T Text](b T, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
 	}
@@ -18,7 +21,18 @@ func SkipSpace(b []byte, i int) int {
 
 // SkipValue returns the end of the value starting at b[i], which sits inside depth objects or
 // lists; -1 when it nests deeper than MaxDepth.
-func SkipValue(b []byte, i, depth int) int {
+func SkipValue[T Text](b T, i, depth int) int {
+	return skip(b, i, MaxDepth-depth)
+}
+
+// End returns the end of the value starting at b[i], however deep it nests.
+func End[T Text](b T, i int) int {
+	return skip(b, i, -1)
+}
+
+// skip returns the end of the value starting at b[i]; -1 when it nests deeper than limit, unless
+// limit is negative.
+func skip[T Text](b T, i, limit int) int {
 	open := 0
 	for ; i < len(b); i++ {
 		switch c := b[i]; c {
@@ -32,7 +46,7 @@ func SkipValue(b []byte, i, depth int) int {
 				return i + 1
 			}
 		case '{', '[':
-			if open++; depth+open > MaxDepth {
+			if open++; limit >= 0 && open > limit {
 				return -1
 			}
 		case '}', ']':
@@ -50,6 +64,30 @@ func SkipValue(b []byte, i, depth int) int {
 		}
 	}
 	return i
+}
+
+// Members calls each with the bounds of every member of the object starting at b[i] ('{'), in
+// order: its key's, quotes included, and its value's. It returns the end of the object; each
+// returns where the value ends, which is End(b, value) unless it reads the value itself.
+func Members[T Text](b T, i int, each func(key, value int) (end int)) int {
+	for i = SkipSpace(b, i+1); b[i] != '}'; {
+		keyEnd := End(b, i)
+		v := SkipSpace(b, SkipSpace(b, keyEnd)+1) // past the colon
+		if i = SkipSpace(b, each(i, v)); b[i] == ',' {
+			i = SkipSpace(b, i+1)
+		}
+	}
+	return i + 1
+}
+
+// Elements is Members for the list starting at b[i] ('['): each gets the start of every element.
+func Elements[T Text](b T, i int, each func(value int) (end int)) int {
+	for i = SkipSpace(b, i+1); b[i] != ']'; {
+		if i = SkipSpace(b, each(i)); b[i] == ',' {
+			i = SkipSpace(b, i+1)
+		}
+	}
+	return i + 1
 }
 
 func delimiter(c byte) bool {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/coachco2/coachco2/pkg/jsonscan"
 )
 
 // The FeatureCollection of a composite trip is written directly, byte by byte, exactly as
@@ -22,85 +24,47 @@ import (
 // CompositeToFeatureCollection turns an analysis/composite_trip entry into a trip
 // FeatureCollection and returns it with the trip's id.
 func CompositeToFeatureCollection(entry []byte) ([]byte, string, error) {
-	return compositeToFeatureCollection(entry, false)
+	fc, id, _, err := compositeToFeatureCollection(entry, false)
+	return fc, id, err
 }
 
 // compositeToFeatureCollection is CompositeToFeatureCollection for an entry that, when validated,
-// gjson.ValidBytes has accepted already.
-func compositeToFeatureCollection(entry []byte, validated bool) ([]byte, string, error) {
+// gjson.ValidBytes has accepted already. It also returns the properties object of the
+// FeatureCollection, a sub-slice of it.
+func compositeToFeatureCollection(entry []byte, validated bool) (fc []byte, id string, props []byte, err error) {
 	// Read with gjson, which copies nothing: the locations are most of the entry.
 	if !validated && !gjson.ValidBytes(entry) {
-		return nil, "", invalid("composite trip entry: not JSON")
+		return nil, "", nil, invalid("composite trip entry: not JSON")
 	}
-	root := gjson.ParseBytes(entry)
-	if !root.IsObject() && root.Type != gjson.Null {
-		return nil, "", invalid("composite trip entry: not an object")
+	// One pass over the entry: its members are read where they are, the locations (most of its
+	// bytes) point by point, and what is not needed is skipped.
+	text := string(entry)
+	f, members, b := compositeFields{}, []member(nil), &fcWriter{}
+	at := jsonscan.SkipSpace(text, 0)
+	switch {
+	case text[at] == '{':
+		f.read(text, at, b, &members)
+	case gjson.Parse(text).Type != gjson.Null:
+		return nil, "", nil, invalid("composite trip entry: not an object")
 	}
-	var idField, data gjson.Result
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch {
-		case k.Str == "_id" && !idField.Exists():
-			idField = v
-		case k.Str == "data" && !data.Exists():
-			data = v
-		}
-		return true
-	})
+	idField, data := f.id, f.data
 	var entryID oid
 	if err := entryID.read(idField); err != nil {
-		return nil, "", invalid("composite trip entry: _id: %v", err)
+		return nil, "", nil, invalid("composite trip entry: _id: %v", err)
 	}
 	if data.Exists() && !data.IsObject() && data.Type != gjson.Null {
-		return nil, "", invalid("composite trip %s: data is not an object", entryID)
+		return nil, "", nil, invalid("composite trip %s: data is not an object", entryID)
 	}
-	// The members the conversion reads are the first of their name, as gjson's Get finds them;
-	// the properties are every other member, the last of a name winning, as in a map.
-	var f struct{ confirmedTrip, startLoc, endLoc, startPlace, endPlace, startTS, endTS, sections, locations gjson.Result }
-	b := &fcWriter{}
-	var props []member
-	data.ForEach(func(k, v gjson.Result) bool {
-		first := func(r *gjson.Result) {
-			if !r.Exists() {
-				*r = v
-			}
-		}
-		switch k.Str {
-		case "confirmed_trip":
-			first(&f.confirmedTrip)
-		case "start_loc":
-			first(&f.startLoc)
-		case "end_loc":
-			first(&f.endLoc)
-		case "start_ts":
-			first(&f.startTS)
-		case "end_ts":
-			first(&f.endTS)
-		case "start_confirmed_place":
-			first(&f.startPlace)
-			return true
-		case "end_confirmed_place":
-			first(&f.endPlace)
-			return true
-		case "sections":
-			first(&f.sections)
-			return true
-		case "locations":
-			first(&f.locations)
-			return true
-		}
-		props = append(props, b.rawMember(k.String(), v.Raw))
-		return true
-	})
 	var confirmed oid
 	if err := confirmed.read(f.confirmedTrip); err != nil {
-		return nil, "", invalid("composite trip %s: confirmed_trip: %v", entryID, err)
+		return nil, "", nil, invalid("composite trip %s: confirmed_trip: %v", entryID, err)
 	}
 	for _, t := range []struct {
 		name string
 		v    gjson.Result
 	}{{"start_ts", f.startTS}, {"end_ts", f.endTS}} {
 		if t.v.Exists() && t.v.Type != gjson.Number && t.v.Type != gjson.Null {
-			return nil, "", invalid("composite trip %s: %s is not a number", entryID, t.name)
+			return nil, "", nil, invalid("composite trip %s: %s is not a number", entryID, t.name)
 		}
 	}
 	for _, l := range []struct {
@@ -108,27 +72,30 @@ func compositeToFeatureCollection(entry []byte, validated bool) ([]byte, string,
 		v    gjson.Result
 	}{{"sections", f.sections}, {"locations", f.locations}} {
 		if l.v.Exists() && !l.v.IsArray() && l.v.Type != gjson.Null {
-			return nil, "", invalid("composite trip %s: %s is not a list", entryID, l.name)
+			return nil, "", nil, invalid("composite trip %s: %s is not a list", entryID, l.name)
 		}
 	}
 	if f.startTS.Type != gjson.Number || f.endTS.Type != gjson.Number {
-		return nil, "", invalid("composite trip %s has no start_ts or end_ts", entryID)
+		return nil, "", nil, invalid("composite trip %s has no start_ts or end_ts", entryID)
 	}
-	props = append(props, b.rawMember("feature_type", `"trip"`))
-	id := string(entryID)
+	members = append(members, b.rawMember("feature_type", `"trip"`))
+	id = strings.Clone(string(entryID)) // not a view of text, which is the entry's copy for this call
 	if confirmed != "" {
-		id = string(confirmed)
+		id = strings.Clone(string(confirmed))
 	}
 
-	points := readLocations(f.locations)
+	points := f.points
 	out := make([]byte, 0, len(entry)+len(entry)/4)
 	out = append(out, `{"features":[`...)
 	out = b.placeFeature(out, "start_place", f.startLoc, f.startPlace)
 	out = append(out, ',')
 	out = b.placeFeature(out, "end_place", f.endLoc, f.endPlace)
 	i := 0
-	var err error
-	f.sections.ForEach(func(_, sec gjson.Result) bool {
+	sections := f.sections
+	if !sections.IsArray() {
+		sections = gjson.Result{} // null: gjson's ForEach would hand it over as a section
+	}
+	sections.ForEach(func(_, sec gjson.Result) bool {
 		out = append(out, `,{"features":[`...)
 		if out, err = b.sectionFeature(out, sec, points); err != nil {
 			err = invalid("composite trip %s, section %d: %v", id, i, err)
@@ -139,17 +106,19 @@ func compositeToFeatureCollection(entry []byte, validated bool) ([]byte, string,
 		return true
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	out = append(out, `],"id":`...)
 	out = appendString(out, id)
 	out = append(out, `,"properties":`...)
-	out = b.appendObject(out, props)
+	propsAt := len(out)
+	out = b.appendObject(out, members)
+	props = out[propsAt:len(out):len(out)]
 	out = append(out, `,"type":"FeatureCollection"}`...)
 	if b.err != nil {
-		return nil, "", invalid("composite trip %s: %v", id, b.err)
+		return nil, "", nil, invalid("composite trip %s: %v", id, b.err)
 	}
-	return out, id, nil
+	return out, id, props, nil
 }
 
 // location is a point of a composite trip's locations.
@@ -159,57 +128,145 @@ type location struct {
 	speed, distance float64
 }
 
-// readLocations reads the points of a composite trip's locations: those with data.loc.coordinates
-// (an array) and data.ts.
-func readLocations(locations gjson.Result) []location {
-	var points []location
-	locations.ForEach(func(_, raw gjson.Result) bool {
-		if !raw.IsObject() {
-			return true
-		}
-		var data gjson.Result
-		raw.ForEach(func(k, v gjson.Result) bool {
-			if k.Str == "data" {
-				data = v
-				return false
+// compositeFields are the members of a composite trip entry the conversion reads: the first of
+// their name, as gjson's Get finds them.
+type compositeFields struct {
+	id, data                                              gjson.Result
+	confirmedTrip, startLoc, endLoc, startPlace, endPlace gjson.Result
+	startTS, endTS, sections, locations                   gjson.Result
+	// points are the locations' points (see readPoints), when locations is a list.
+	points []location
+}
+
+// read reads the entry object at text[at]: its _id and data, and data's members, the properties
+// (every member but the places, sections and locations; the last of a name winning, as in a map)
+// written into b's arena.
+func (f *compositeFields) read(text string, at int, b *fcWriter, props *[]member) {
+	jsonscan.Members(text, at, func(k, v int) int {
+		end := -1
+		switch key(text, k, v) {
+		case "_id":
+			if !f.id.Exists() {
+				end = jsonscan.End(text, v)
+				f.id = gjson.Parse(text[v:end])
 			}
-			return true
-		})
-		if !data.IsObject() {
-			return true
-		}
-		var loc, ts, speed, distance gjson.Result
-		data.ForEach(func(k, v gjson.Result) bool {
-			var r *gjson.Result
-			switch k.Str {
-			case "loc":
-				// As gjson's path "loc.coordinates" reads it: the first "loc" that has them.
-				if !loc.Get("coordinates").Exists() {
-					loc = v
+		case "data":
+			if !f.data.Exists() {
+				if text[v] == '{' {
+					end = f.readData(text, v, b, props)
+				} else {
+					end = jsonscan.End(text, v)
 				}
-				return true
-			case "ts":
-				r = &ts
-			case "speed":
-				r = &speed
-			case "distance":
-				r = &distance
-			default:
-				return true
+				f.data = gjson.Parse(text[v:end])
 			}
-			if !r.Exists() {
-				*r = v
-			}
-			return true
-		})
-		coords := loc.Get("coordinates")
-		if !coords.IsArray() || !ts.Exists() {
-			return true
 		}
-		points = append(points, location{coords: coords.Raw, ts: ts.Float(), speed: speed.Float(), distance: distance.Float()})
-		return true
+		if end < 0 {
+			end = jsonscan.End(text, v)
+		}
+		return end
 	})
-	return points
+}
+
+// readData reads the members of the entry's data object at text[at] and returns its end.
+func (f *compositeFields) readData(text string, at int, b *fcWriter, props *[]member) int {
+	return jsonscan.Members(text, at, func(k, v int) int {
+		name := key(text, k, v)
+		var r *gjson.Result
+		prop := true
+		switch name {
+		case "confirmed_trip":
+			r = &f.confirmedTrip
+		case "start_loc":
+			r = &f.startLoc
+		case "end_loc":
+			r = &f.endLoc
+		case "start_ts":
+			r = &f.startTS
+		case "end_ts":
+			r = &f.endTS
+		case "start_confirmed_place":
+			r, prop = &f.startPlace, false
+		case "end_confirmed_place":
+			r, prop = &f.endPlace, false
+		case "sections":
+			r, prop = &f.sections, false
+		case "locations":
+			r, prop = &f.locations, false
+		}
+		var end int
+		if r == &f.locations && !r.Exists() && text[v] == '[' {
+			end = f.readPoints(text, v)
+		} else {
+			end = jsonscan.End(text, v)
+		}
+		if r != nil && !r.Exists() {
+			*r = gjson.Parse(text[v:end])
+		}
+		if prop {
+			*props = append(*props, b.rawMember(name, text[v:end]))
+		}
+		return end
+	})
+}
+
+// readPoints reads the points of a composite trip's locations, the list at text[at], and returns
+// its end: the locations with data.loc.coordinates (an array) and data.ts, read as gjson reads
+// them.
+func (f *compositeFields) readPoints(text string, at int) int {
+	return jsonscan.Elements(text, at, func(e int) int {
+		if text[e] != '{' {
+			return jsonscan.End(text, e)
+		}
+		seenData := false
+		return jsonscan.Members(text, e, func(k, v int) int {
+			if seenData || key(text, k, v) != "data" {
+				return jsonscan.End(text, v)
+			}
+			seenData = true
+			if text[v] != '{' {
+				return jsonscan.End(text, v)
+			}
+			var loc, ts, speed, distance gjson.Result
+			end := jsonscan.Members(text, v, func(k, v int) int {
+				end := jsonscan.End(text, v)
+				var r *gjson.Result
+				switch key(text, k, v) {
+				case "loc":
+					// As gjson's path "loc.coordinates" reads it: the first "loc" that has them.
+					if !loc.Get("coordinates").Exists() {
+						loc = gjson.Parse(text[v:end])
+					}
+					return end
+				case "ts":
+					r = &ts
+				case "speed":
+					r = &speed
+				case "distance":
+					r = &distance
+				default:
+					return end
+				}
+				if !r.Exists() {
+					*r = gjson.Parse(text[v:end])
+				}
+				return end
+			})
+			if coords := loc.Get("coordinates"); coords.IsArray() && ts.Exists() {
+				f.points = append(f.points, location{coords: coords.Raw, ts: ts.Float(), speed: speed.Float(), distance: distance.Float()})
+			}
+			return end
+		})
+	})
+}
+
+// key returns the name of the member whose key is at text[k] and value at text[v], as gjson's
+// ForEach gives it (Str).
+func key(text string, k, v int) string {
+	raw := text[k:jsonscan.End(text, k)]
+	if strings.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1]
+	}
+	return gjson.Parse(raw).Str
 }
 
 // fcWriter writes the parts of a FeatureCollection. Members' values are encoded into one arena;

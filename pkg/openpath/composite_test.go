@@ -31,6 +31,8 @@ var compositeOddities = []string{
 	`{"_id": {"$oid": "y"}, "data": {"start_ts": 1, "end_ts": 2, "sections": [5]}}`,
 	`{"_id": {"$oid": "y"}, "data": {"start_ts": "1", "end_ts": 2}}`,
 	`{"_id": {"$oid": "y"}, "data": {"start_ts": 1, "end_ts": 2, "sections": {}}}`,
+	`{"_id": {"$oid": "y"}, "data": {"start_ts": 1, "end_ts": 2, "sections": null, "locations": null}}`,
+	`{"_id": {"$oid": "y"}, "data": {"start_ts": 1, "end_ts": 2, "locations": [{"data": {"ts": 1, "loc": {"coordinates": [1, 2]}}, "data": {"ts": 5}}, {"d\u0061ta": {"ts": 1.5, "loc": {"type": "Point"}, "loc": {"coordinates": [3, 4]}}}], "locations": [{"data": {"ts": 1.2, "loc": {"coordinates": [5, 6]}}}], "sections": [{"data": {"start_ts": 0, "end_ts": 3}}]}}`,
 	`{"_id": [], "data": {}}`,
 	`{"_id": {"$oid": "y"}, "data": 5}`,
 	`{"_id": {"$oid": "y"}, "data": {"confirmed_trip": {"$oid": "ct"}, "confirmed_trip": 5, "start_ts": 1, "end_ts": 2}}`,

@@ -34,10 +34,11 @@ func invalid(format string, args ...any) error {
 }
 
 // capStrings returns the valid JSON raw with every string longer than trip.MaxTextBytes cut by
-// trip.CapText (re-encoded), and raw itself, untouched, when no string is that long.
-func capStrings(raw []byte) []byte {
+// trip.CapText (re-encoded), and raw itself, untouched, when no string is that long: cut tells
+// which.
+func capStrings(raw []byte) (_ []byte, cut bool) {
 	if len(raw) <= trip.MaxTextBytes {
-		return raw // no string can be longer than the whole
+		return raw, false // no string can be longer than the whole
 	}
 	var out []byte // nil until a string is cut
 	copied := 0    // raw[:copied] is in out
@@ -63,9 +64,9 @@ func capStrings(raw []byte) []byte {
 		i = j
 	}
 	if out == nil {
-		return raw
+		return raw, false
 	}
-	return append(out, raw[copied:]...)
+	return append(out, raw[copied:]...), true
 }
 
 // FromTimeline converts a trip FeatureCollection as /timeline/getTrips returns it ([Trip.Raw]). The
@@ -75,7 +76,7 @@ func FromTimeline(raw []byte, o Origin, now time.Time) (*trip.Doc, error) {
 	if !gjson.ValidBytes(raw) {
 		return nil, invalid("not JSON")
 	}
-	raw = capStrings(raw)
+	raw, _ = capStrings(raw)
 	fc := gjson.ParseBytes(raw)
 	if fc.Get("type").String() != "FeatureCollection" {
 		return nil, invalid("not a FeatureCollection (type %q)", truncate(fc.Get("type").Raw, 40))
@@ -152,13 +153,16 @@ func FromCompositeEntry(e Entry, o Origin, now time.Time) (*trip.Doc, error) {
 }
 
 func fromComposite(entry []byte, validated bool, o Origin, now time.Time) (*trip.Doc, error) {
-	fc, _, err := compositeToFeatureCollection(entry, validated)
+	fc, id, props, err := compositeToFeatureCollection(entry, validated)
 	if err != nil {
 		return nil, err
 	}
-	fc = capStrings(fc)
-	id := gjson.GetBytes(fc, "id").String()
-	doc, err := newDoc(fc, id, gjson.GetBytes(fc, "properties"), "composite", o, now)
+	properties := gjson.ParseBytes(props)
+	if capped, cut := capStrings(fc); cut {
+		fc = capped
+		id, properties = gjson.GetBytes(fc, "id").String(), gjson.GetBytes(fc, "properties")
+	}
+	doc, err := newDoc(fc, id, properties, "composite", o, now)
 	if err != nil {
 		return nil, err
 	}
