@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,13 +53,17 @@ func BenchmarkSync100k(b *testing.B) {
 //   - requests/1000trips to the trip server;
 //   - VmHWM-MB, the process's peak resident memory during the sync (the embedded vault's mapped
 //     pages included; the trip server runs in a process of its own, see syncOnce), and
-//     peak-heap-MB, the Go heap's over the whole run (the raw writes included).
+//     peak-heap-MB, the Go heap's over the whole run (the raw writes included);
+//   - the CPU time per trip of the sync (sync-cpu-us/trip, the connector's process, the vault's
+//     writes included), of the trip server's process while it answered (server-cpu-us/trip), and
+//     of the raw write (raw-cpu-us/doc): on this machine's cores, the sync cannot take less than
+//     their sum over the cores, however its steps overlap.
 func benchSync(b *testing.B, users, minTrips int) {
 	for _, backend := range couch.Backends() {
 		for _, path := range []string{"composite", "getTrips"} {
 			b.Run(backend.Name+"/"+path, func(b *testing.B) {
 				var trips, requests, rawDocs int
-				var syncTime, rawTime time.Duration
+				var syncTime, rawTime, syncCPU, serverCPU, rawCPU time.Duration
 				var hwm uint64
 				mem := peakmem.Start(b, 20*time.Millisecond)
 				for b.Loop() {
@@ -67,9 +72,12 @@ func benchSync(b *testing.B, users, minTrips int) {
 					requests += r.requests
 					syncTime += r.elapsed
 					hwm = max(hwm, r.hwm)
-					n, elapsed := rawWrite(b, backend, r.trips0, r.trips)
+					syncCPU += r.cpu
+					serverCPU += r.serverCPU
+					n, elapsed, cpu := rawWrite(b, backend, r.trips0, r.trips)
 					rawDocs += n
 					rawTime += elapsed
+					rawCPU += cpu
 				}
 				syncRate := float64(trips) / syncTime.Seconds()
 				rawRate := float64(rawDocs) / rawTime.Seconds()
@@ -79,6 +87,9 @@ func benchSync(b *testing.B, users, minTrips int) {
 				b.ReportMetric(float64(requests)*1000/float64(trips), "requests/1000trips")
 				b.ReportMetric(float64(hwm)/(1<<20), "VmHWM-MB")
 				b.ReportMetric(float64(mem.Stop().Heap)/(1<<20), "peak-heap-MB")
+				b.ReportMetric(float64(syncCPU.Microseconds())/float64(trips), "sync-cpu-us/trip")
+				b.ReportMetric(float64(serverCPU.Microseconds())/float64(trips), "server-cpu-us/trip")
+				b.ReportMetric(float64(rawCPU.Microseconds())/float64(rawDocs), "raw-cpu-us/doc")
 			})
 		}
 	}
@@ -89,6 +100,8 @@ type syncResult struct {
 	trips, requests int
 	elapsed         time.Duration
 	hwm             uint64
+	// cpu is the process's CPU time during the syncs, serverCPU the trip server's.
+	cpu, serverCPU time.Duration
 	// trips0 holds the documents the sync wrote.
 	trips0 *vault.DB
 }
@@ -99,7 +112,7 @@ type syncResult struct {
 // sync's time, on the same machine.
 func syncOnce(b *testing.B, backend vaulttest.Backend, spec devserverSpec, minTrips int) syncResult {
 	ctx := context.Background()
-	url, tokens := startDevserver(b, spec)
+	url, tokens, serverCPU := startDevserver(b, spec)
 	v, _, _ := backend.Open(b)
 	tripsDB := benchTripsDB(b, v)
 	accountsDB, _ := v.DB(ctx, vault.DoctypeAccounts)
@@ -117,6 +130,7 @@ func syncOnce(b *testing.B, backend vaulttest.Backend, spec devserverSpec, minTr
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(tripsync.MemoryLimit))
 	runtime.GC()
 	resetPeakRSS(b)
+	cpu0, serverCPU0 := processCPU(b), serverCPU()
 	for _, token := range tokens {
 		a, _, err := store.Ensure(ctx, accounts.New{ServerURL: url, Token: token, Device: token})
 		if err != nil {
@@ -135,6 +149,7 @@ func syncOnce(b *testing.B, backend vaulttest.Backend, spec devserverSpec, minTr
 		}
 	}
 	r.hwm = peakRSS(b)
+	r.cpu, r.serverCPU = processCPU(b)-cpu0, serverCPU()-serverCPU0
 	if r.trips < minTrips {
 		b.Fatalf("%d trips generated, want %d or more", r.trips, minTrips)
 	}
@@ -189,8 +204,9 @@ func serveDevserver(spec string) int {
 	return 0
 }
 
-// startDevserver starts a trip server process for spec, stopped when b ends.
-func startDevserver(b *testing.B, spec devserverSpec) (url string, tokens []string) {
+// startDevserver starts a trip server process for spec, stopped when b ends. cpu reads the
+// process's CPU time so far.
+func startDevserver(b *testing.B, spec devserverSpec) (url string, tokens []string, cpu func() time.Duration) {
 	js, _ := json.Marshal(spec)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), devserverEnv+"="+string(js))
@@ -218,7 +234,41 @@ func startDevserver(b *testing.B, spec devserverSpec) (url string, tokens []stri
 	if err != nil {
 		b.Fatalf("trip server process: %v", err)
 	}
-	return ready.URL, ready.Tokens
+	pid := cmd.Process.Pid
+	return ready.URL, ready.Tokens, func() time.Duration { return childCPU(b, pid) }
+}
+
+// processCPU is the CPU time, user and system, of this process so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// childCPU is the CPU time, user and system, of the running process pid so far, as Linux's
+// /proc/<pid>/stat gives it in clock ticks (utime and stime, its 14th and 15th fields; USER_HZ is
+// 100 on Linux, which the kernel keeps for this interface whatever its own tick).
+func childCPU(b *testing.B, pid int) time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Skipf("no /proc/<pid>/stat: %v", err)
+	}
+	// The command name, the 2nd field, is in parentheses and may hold spaces: count after it.
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(f) < 13 {
+		b.Fatalf("/proc/%d/stat: %q", pid, stat)
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // utime, stime: the 14th and 15th fields, the 3rd being f[0]
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			b.Fatalf("/proc/%d/stat: %v", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / 100)
 }
 
 // benchTripsDB opens the trips database of v with the indexes the connector keeps: the sync's and
@@ -238,18 +288,17 @@ func benchTripsDB(b *testing.B, v *vault.Vault) *vault.DB {
 // rawWrite writes the documents of src, without their revisions, into a new vault's trips
 // database, with the same indexes, in batches of 500: the speed a sync cannot beat. Only the writes
 // are timed; the documents are read 500 at a time, so that memory stays flat.
-func rawWrite(b *testing.B, backend vaulttest.Backend, src *vault.DB, want int) (int, time.Duration) {
+func rawWrite(b *testing.B, backend vaulttest.Backend, src *vault.DB, want int) (n int, elapsed, cpu time.Duration) {
 	ctx := context.Background()
 	v, _, _ := backend.Open(b)
 	db := benchTripsDB(b, v)
-	var elapsed time.Duration
-	n := 0
 	seen := map[string]bool{}
 	batch := make([]json.RawMessage, 0, 500)
 	flush := func() error {
-		start := time.Now()
+		start, cpu0 := time.Now(), processCPU(b)
 		results, err := vault.SaveMany(ctx, db, batch, 500)
 		elapsed += time.Since(start)
+		cpu += processCPU(b) - cpu0
 		if err != nil {
 			return err
 		}
@@ -291,7 +340,7 @@ func rawWrite(b *testing.B, backend vaulttest.Backend, src *vault.DB, want int) 
 	if n != want {
 		b.Fatalf("%d documents written raw, %d trips created", n, want)
 	}
-	return n, elapsed
+	return n, elapsed, cpu
 }
 
 // resetPeakRSS resets the process's peak resident memory (VmHWM), as Linux allows.
