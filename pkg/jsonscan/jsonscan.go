@@ -66,14 +66,14 @@ func skip[T Text](b T, i, limit int) int {
 	return i
 }
 
-// Members calls each with the bounds of every member of the object starting at b[i] ('{'), in
-// order: its key's, quotes included, and its value's. It returns the end of the object; each
-// returns where the value ends, which is End(b, value) unless it reads the value itself.
-func Members[T Text](b T, i int, each func(key, value int) (end int)) int {
+// Members calls each with every member of the object starting at b[i] ('{'), in order: its key,
+// quotes included, and the start of its value. It returns the end of the object; each returns
+// where the value ends, which is End(b, value) unless it reads the value itself.
+func Members[T Text](b T, i int, each func(key T, value int) (end int)) int {
 	for i = SkipSpace(b, i+1); b[i] != '}'; {
 		keyEnd := End(b, i)
 		v := SkipSpace(b, SkipSpace(b, keyEnd)+1) // past the colon
-		if i = SkipSpace(b, each(i, v)); b[i] == ',' {
+		if i = SkipSpace(b, each(b[i:keyEnd], v)); b[i] == ',' {
 			i = SkipSpace(b, i+1)
 		}
 	}

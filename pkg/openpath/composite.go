@@ -32,12 +32,12 @@ func CompositeToFeatureCollection(entry []byte) ([]byte, string, error) {
 // gjson.ValidBytes has accepted already. It also returns the properties object of the
 // FeatureCollection, a sub-slice of it.
 func compositeToFeatureCollection(entry []byte, validated bool) (fc []byte, id string, props []byte, err error) {
-	// Read with gjson, which copies nothing: the locations are most of the entry.
 	if !validated && !gjson.ValidBytes(entry) {
 		return nil, "", nil, invalid("composite trip entry: not JSON")
 	}
 	// One pass over the entry: its members are read where they are, the locations (most of its
-	// bytes) point by point, and what is not needed is skipped.
+	// bytes) point by point, and what is not needed is skipped. Small values are read with gjson,
+	// from a string that they are views of: nothing returned may keep one.
 	text := string(entry)
 	f, members, b := compositeFields{}, []member(nil), &fcWriter{}
 	at := jsonscan.SkipSpace(text, 0)
@@ -79,7 +79,7 @@ func compositeToFeatureCollection(entry []byte, validated bool) (fc []byte, id s
 		return nil, "", nil, invalid("composite trip %s has no start_ts or end_ts", entryID)
 	}
 	members = append(members, b.rawMember("feature_type", `"trip"`))
-	id = strings.Clone(string(entryID)) // not a view of text, which is the entry's copy for this call
+	id = strings.Clone(string(entryID)) // not a view of text
 	if confirmed != "" {
 		id = strings.Clone(string(confirmed))
 	}
@@ -142,35 +142,30 @@ type compositeFields struct {
 // (every member but the places, sections and locations; the last of a name winning, as in a map)
 // written into b's arena.
 func (f *compositeFields) read(text string, at int, b *fcWriter, props *[]member) {
-	jsonscan.Members(text, at, func(k, v int) int {
-		end := -1
-		switch key(text, k, v) {
-		case "_id":
-			if !f.id.Exists() {
+	jsonscan.Members(text, at, func(k string, v int) int {
+		switch name := key(k); {
+		case name == "_id" && !f.id.Exists():
+			end := jsonscan.End(text, v)
+			f.id = gjson.Parse(text[v:end])
+			return end
+		case name == "data" && !f.data.Exists():
+			end := 0
+			if text[v] == '{' {
+				end = f.readData(text, v, b, props)
+			} else {
 				end = jsonscan.End(text, v)
-				f.id = gjson.Parse(text[v:end])
 			}
-		case "data":
-			if !f.data.Exists() {
-				if text[v] == '{' {
-					end = f.readData(text, v, b, props)
-				} else {
-					end = jsonscan.End(text, v)
-				}
-				f.data = gjson.Parse(text[v:end])
-			}
+			f.data = gjson.Parse(text[v:end])
+			return end
 		}
-		if end < 0 {
-			end = jsonscan.End(text, v)
-		}
-		return end
+		return jsonscan.End(text, v)
 	})
 }
 
 // readData reads the members of the entry's data object at text[at] and returns its end.
 func (f *compositeFields) readData(text string, at int, b *fcWriter, props *[]member) int {
-	return jsonscan.Members(text, at, func(k, v int) int {
-		name := key(text, k, v)
+	return jsonscan.Members(text, at, func(k string, v int) int {
+		name := key(k)
 		var r *gjson.Result
 		prop := true
 		switch name {
@@ -218,8 +213,8 @@ func (f *compositeFields) readPoints(text string, at int) int {
 			return jsonscan.End(text, e)
 		}
 		seenData := false
-		return jsonscan.Members(text, e, func(k, v int) int {
-			if seenData || key(text, k, v) != "data" {
+		return jsonscan.Members(text, e, func(k string, v int) int {
+			if seenData || key(k) != "data" {
 				return jsonscan.End(text, v)
 			}
 			seenData = true
@@ -227,10 +222,10 @@ func (f *compositeFields) readPoints(text string, at int) int {
 				return jsonscan.End(text, v)
 			}
 			var loc, ts, speed, distance gjson.Result
-			end := jsonscan.Members(text, v, func(k, v int) int {
+			end := jsonscan.Members(text, v, func(k string, v int) int {
 				end := jsonscan.End(text, v)
 				var r *gjson.Result
-				switch key(text, k, v) {
+				switch key(k) {
 				case "loc":
 					// As gjson's path "loc.coordinates" reads it: the first "loc" that has them.
 					if !loc.Get("coordinates").Exists() {
@@ -259,10 +254,9 @@ func (f *compositeFields) readPoints(text string, at int) int {
 	})
 }
 
-// key returns the name of the member whose key is at text[k] and value at text[v], as gjson's
-// ForEach gives it (Str).
-func key(text string, k, v int) string {
-	raw := text[k:jsonscan.End(text, k)]
+// key returns the name of a member whose key is raw (quotes included), as gjson's ForEach gives
+// it (Str).
+func key(raw string) string {
 	if strings.IndexByte(raw, '\\') < 0 {
 		return raw[1 : len(raw)-1]
 	}
