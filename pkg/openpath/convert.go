@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -158,6 +159,9 @@ func fromComposite(entry []byte, validated bool, o Origin, now time.Time) (*trip
 		return nil, err
 	}
 	properties := gjson.ParseBytes(props)
+	if !utf8.ValidString(id) {
+		id = gjson.GetBytes(fc, "id").String() // as written: its bad bytes as U+FFFD
+	}
 	if capped, cut := capStrings(fc); cut {
 		fc = capped
 		id, properties = gjson.GetBytes(fc, "id").String(), gjson.GetBytes(fc, "properties")

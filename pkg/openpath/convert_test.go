@@ -260,3 +260,28 @@ func FuzzConvert(f *testing.F) {
 		}
 	})
 }
+
+// TestCompositeTripIDAsWritten: a composite trip's id is the one its FeatureCollection holds, as
+// a re-sync reads it back from the vault: an id with bytes that are not UTF-8 has them as U+FFFD,
+// and an id over trip.MaxTextBytes is cut.
+func TestCompositeTripIDAsWritten(t *testing.T) {
+	long := strings.Repeat("x", trip.MaxTextBytes+10)
+	for _, id := range []string{"plain-id", "a\xffb<&>", long} {
+		entry, _ := json.Marshal(map[string]any{"_id": "x", "data": map[string]any{
+			"confirmed_trip": id, "start_ts": 1.7e9, "end_ts": 1.7e9 + 60,
+			"start_fmt_time": "2023-11-14T22:13:20+00:00", "end_fmt_time": "2023-11-14T22:14:20+00:00",
+			"start_loc": map[string]any{"type": "Point", "coordinates": []float64{1, 2}},
+			"end_loc":   map[string]any{"type": "Point", "coordinates": []float64{1.01, 2}},
+		}})
+		if id == "a\xffb<&>" { // json.Marshal wrote U+FFFD: put the bad byte back
+			entry = []byte(strings.Replace(string(entry), `a\ufffdb`, "a\xffb", 1))
+		}
+		doc, err := openpath.FromComposite(entry, origin, now)
+		if err != nil {
+			t.Fatalf("%.20q: %v", id, err)
+		}
+		if want := gjson.GetBytes(doc.Series[0], "id").String(); doc.Server.TripID != want || !utf8.ValidString(doc.Server.TripID) {
+			t.Errorf("%.20q: trip id %.20q, the FeatureCollection's %.20q", id, doc.Server.TripID, want)
+		}
+	}
+}
