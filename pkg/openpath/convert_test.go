@@ -250,6 +250,9 @@ func FuzzConvert(f *testing.F) {
 			if _, err := json.Marshal(doc); err != nil {
 				t.Fatalf("accepted input gives a document that does not marshal: %v", err)
 			}
+			if id := gjson.GetBytes(doc.Series[0], "id").String(); doc.Server.TripID != id {
+				t.Fatalf("trip id %q, its FeatureCollection's %q", doc.Server.TripID, id)
+			}
 			if r, err := doc.Route(); err != nil {
 				t.Fatalf("accepted input gives a route that does not read: %v", err)
 			} else {
