@@ -12,8 +12,6 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
-
-	"github.com/coachco2/coachco2/pkg/jsonscan"
 )
 
 // Faults of an answer, in the client's own words: a parse error never quotes the answer, which may
@@ -65,24 +63,24 @@ func offsetOf(dec *json.Decoder, err error) error {
 // the list, or with anything else there is a *parseError: reading it as "nothing" would move a
 // sync's cursor past data never fetched. If the reader itself fails, its error is returned.
 //
-// validated reports that the answer passed gjson.ValidBytes, and so did each of its elements:
-// their conversion need not validate them again.
+// validated reports that the answer is valid JSON, by validList's reckoning, which is
+// gjson.ValidBytes's: so is each of its elements, and their conversion need not validate them
+// again.
 func decodeList(r io.Reader, field string, each func(raw json.RawMessage) error) (validated bool, err error) {
 	answer, err := readAnswer(r)
 	if err != nil {
 		return false, err
 	}
-	// An answer of the expected shape is validated once and cut into its elements without a copy;
-	// any other is read again by encoding/json's decoder, whose errors say where it went wrong.
-	if gjson.ValidBytes(answer) {
-		if elements, ok := listElements(answer, field); ok {
-			for _, e := range elements {
-				if err := each(answer[e[0]:e[1]:e[1]]); err != nil {
-					return true, err
-				}
+	// An answer of the expected shape is validated and cut into its elements in one pass, without
+	// a copy; any other is read again by encoding/json's decoder, whose errors say where it went
+	// wrong.
+	if elements, ok := validList(answer, field); ok {
+		for _, e := range elements {
+			if err := each(answer[e[0]:e[1]:e[1]]); err != nil {
+				return true, err
 			}
-			return true, nil
 		}
+		return true, nil
 	}
 	return false, decodeListSlowly(bytes.NewReader(answer), field, each)
 }
@@ -107,54 +105,6 @@ func readAnswer(r io.Reader) ([]byte, error) {
 			return buf, err
 		}
 	}
-}
-
-// listElements returns the bounds of the elements of field's list in answer, valid JSON, when the
-// answer is an object holding field once (its key without escapes), as a list of objects, nested
-// no deeper than encoding/json reads; ok is false otherwise.
-func listElements(answer []byte, field string) (elements [][2]int, ok bool) {
-	i := jsonscan.SkipSpace(answer, 0)
-	if answer[i] != '{' {
-		return nil, false
-	}
-	list := -1
-	for i = jsonscan.SkipSpace(answer, i+1); answer[i] != '}'; {
-		keyEnd := jsonscan.SkipValue(answer, i, 0)
-		key := answer[i+1 : keyEnd-1]
-		if bytes.IndexByte(key, '\\') >= 0 {
-			return nil, false
-		}
-		v := jsonscan.SkipSpace(answer, jsonscan.SkipSpace(answer, keyEnd)+1) // past the colon
-		if string(key) == field {
-			if list >= 0 {
-				return nil, false // twice
-			}
-			list = v
-		}
-		if i = jsonscan.SkipValue(answer, v, 1); i < 0 {
-			return nil, false
-		}
-		if i = jsonscan.SkipSpace(answer, i); answer[i] == ',' {
-			i = jsonscan.SkipSpace(answer, i+1)
-		}
-	}
-	if list < 0 || answer[list] != '[' {
-		return nil, false
-	}
-	for i = jsonscan.SkipSpace(answer, list+1); answer[i] != ']'; {
-		if answer[i] != '{' {
-			return nil, false
-		}
-		end := jsonscan.SkipValue(answer, i, 2)
-		if end < 0 {
-			return nil, false
-		}
-		elements = append(elements, [2]int{i, end})
-		if i = jsonscan.SkipSpace(answer, end); answer[i] == ',' {
-			i = jsonscan.SkipSpace(answer, i+1)
-		}
-	}
-	return elements, true
 }
 
 // decodeListSlowly is decodeList with encoding/json's streaming decoder, for the answers it refuses

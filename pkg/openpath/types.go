@@ -210,8 +210,8 @@ type Entry struct {
 	Metadata Metadata
 	// Raw is the whole entry exactly as the server sent it.
 	Raw json.RawMessage
-	// validated is set by FindEntries when Raw was validated as JSON with its answer, by the
-	// validator of the conversion (gjson.ValidBytes): FromCompositeEntry skips it then.
+	// validated is set by FindEntries when Raw was validated as JSON with its answer, accepting
+	// what the conversion's validator (gjson.ValidBytes) accepts: FromCompositeEntry skips it then.
 	validated bool
 }
 
