@@ -22,7 +22,7 @@ func SkipSpace[T Text](b T, i int) int {
 // SkipValue returns the end of the value starting at b[i], which sits inside depth objects or
 // lists; -1 when it nests deeper than MaxDepth.
 func SkipValue[T Text](b T, i, depth int) int {
-	return skip(b, i, MaxDepth-depth)
+	return skip(b, i, max(MaxDepth-depth, 0)) // 0, not negative: no limit
 }
 
 // End returns the end of the value starting at b[i], however deep it nests.

@@ -29,6 +29,9 @@ func TestSkipValue(t *testing.T) {
 	if end := jsonscan.SkipValue([]byte(deep), 0, 1); end != -1 {
 		t.Errorf("%d levels inside one: %d, want -1", jsonscan.MaxDepth, end)
 	}
+	if end := jsonscan.SkipValue("[]", 0, jsonscan.MaxDepth+1); end != -1 {
+		t.Errorf("a list inside %d levels: %d, want -1", jsonscan.MaxDepth+1, end)
+	}
 	if i := jsonscan.SkipSpace([]byte(" \t\r\n x"), 0); i != 5 {
 		t.Errorf("SkipSpace: %d, want 5", i)
 	}
