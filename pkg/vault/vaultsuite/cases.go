@@ -240,6 +240,12 @@ func testConflictMissingRev(t *testing.T, s *suite) {
 	}
 }
 
+// doc is the document of the bulk and multi-document read tests: an id and a number.
+type doc struct {
+	ID string `json:"_id"`
+	N  int    `json:"n"`
+}
+
 // counter is the document of the Update tests.
 type counter struct {
 	Count   int            `json:"count"`
@@ -471,10 +477,6 @@ func testReservedIDs(t *testing.T, s *suite) {
 func testBulkBatches(t *testing.T, s *suite) {
 	ctx := context.Background()
 	db := OpenDB(t, s.openVault(t), testDoctype)
-	type doc struct {
-		ID string `json:"_id"`
-		N  int    `json:"n"`
-	}
 	docs := []doc{{"k1", 1}, {"k2", 2}, {"k3", 3}, {"k4", 4}, {"k5", 5}}
 	results, err := vault.SaveMany(ctx, db, docs, 2)
 	if err != nil {
@@ -931,10 +933,6 @@ func testIndexesIdempotentAndHidden(t *testing.T, s *suite) {
 func testGetMany(t *testing.T, s *suite) {
 	ctx := context.Background()
 	db := OpenDB(t, s.openVault(t), testDoctype)
-	type doc struct {
-		ID string `json:"_id"`
-		N  int    `json:"n"`
-	}
 	if _, err := vault.SaveMany(ctx, db, []doc{{"a", 1}, {"b", 2}, {"c", 3}}, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -951,10 +949,6 @@ func testGetMany(t *testing.T, s *suite) {
 func testRevs(t *testing.T, s *suite) {
 	ctx := context.Background()
 	db := OpenDB(t, s.openVault(t), testDoctype)
-	type doc struct {
-		ID string `json:"_id"`
-		N  int    `json:"n"`
-	}
 	res, err := vault.SaveMany(ctx, db, []doc{{"a", 1}, {"b", 2}, {"c", 3}}, 0)
 	if err != nil {
 		t.Fatal(err)
