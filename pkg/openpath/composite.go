@@ -47,12 +47,11 @@ func compositeToFeatureCollection(entry []byte, validated bool) (fc []byte, id s
 	case gjson.Parse(text).Type != gjson.Null:
 		return nil, "", nil, invalid("composite trip entry: not an object")
 	}
-	idField, data := f.id, f.data
 	var entryID oid
-	if err := entryID.read(idField); err != nil {
+	if err := entryID.read(f.id); err != nil {
 		return nil, "", nil, invalid("composite trip entry: _id: %v", err)
 	}
-	if data.Exists() && !data.IsObject() && data.Type != gjson.Null {
+	if f.data.Exists() && !f.data.IsObject() && f.data.Type != gjson.Null {
 		return nil, "", nil, invalid("composite trip %s: data is not an object", entryID)
 	}
 	var confirmed oid
