@@ -15,7 +15,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/coachco2/coachco2/pkg/openpath"
 	"github.com/coachco2/coachco2/pkg/openpath/devserver"
 	"github.com/coachco2/coachco2/pkg/peakmem"
+	"github.com/coachco2/coachco2/pkg/proccpu"
 	"github.com/coachco2/coachco2/pkg/tripgen"
 	"github.com/coachco2/coachco2/pkg/tripsync"
 	"github.com/coachco2/coachco2/pkg/vault"
@@ -57,13 +57,15 @@ func BenchmarkSync100k(b *testing.B) {
 //   - the CPU time per trip of the sync (sync-cpu-us/trip, the connector's process, the vault's
 //     writes included), of the trip server's process while it answered (server-cpu-us/trip), and
 //     of the raw write (raw-cpu-us/doc): on this machine's cores, the sync cannot take less than
-//     their sum over the cores, however its steps overlap.
+//     their sum over the cores, however its steps overlap; on a server backend, also its
+//     server's CPU time per trip during the sync (vault-cpu-us/trip) and per document during
+//     the raw write (raw-vault-cpu-us/doc), when its process is this binary's to read.
 func benchSync(b *testing.B, users, minTrips int) {
 	for _, backend := range couch.Backends() {
 		for _, path := range []string{"composite", "getTrips"} {
 			b.Run(backend.Name+"/"+path, func(b *testing.B) {
 				var trips, requests, rawDocs int
-				var syncTime, rawTime, syncCPU, serverCPU, rawCPU time.Duration
+				var syncTime, rawTime, syncCPU, serverCPU, rawCPU, vaultCPU, rawVaultCPU time.Duration
 				var hwm uint64
 				mem := peakmem.Start(b, 20*time.Millisecond)
 				for b.Loop() {
@@ -74,10 +76,12 @@ func benchSync(b *testing.B, users, minTrips int) {
 					hwm = max(hwm, r.hwm)
 					syncCPU += r.cpu
 					serverCPU += r.serverCPU
-					n, elapsed, cpu := rawWrite(b, backend, r.trips0, r.trips)
-					rawDocs += n
-					rawTime += elapsed
-					rawCPU += cpu
+					vaultCPU += r.vaultCPU
+					raw := rawWrite(b, backend, r.trips0, r.trips)
+					rawDocs += raw.docs
+					rawTime += raw.elapsed
+					rawCPU += raw.cpu
+					rawVaultCPU += raw.vaultCPU
 				}
 				syncRate := float64(trips) / syncTime.Seconds()
 				rawRate := float64(rawDocs) / rawTime.Seconds()
@@ -90,6 +94,10 @@ func benchSync(b *testing.B, users, minTrips int) {
 				b.ReportMetric(float64(syncCPU.Microseconds())/float64(trips), "sync-cpu-us/trip")
 				b.ReportMetric(float64(serverCPU.Microseconds())/float64(trips), "server-cpu-us/trip")
 				b.ReportMetric(float64(rawCPU.Microseconds())/float64(rawDocs), "raw-cpu-us/doc")
+				if _, ok := serverCPUOf(backend); ok {
+					b.ReportMetric(float64(vaultCPU.Microseconds())/float64(trips), "vault-cpu-us/trip")
+					b.ReportMetric(float64(rawVaultCPU.Microseconds())/float64(rawDocs), "raw-vault-cpu-us/doc")
+				}
 			})
 		}
 	}
@@ -100,8 +108,9 @@ type syncResult struct {
 	trips, requests int
 	elapsed         time.Duration
 	hwm             uint64
-	// cpu is the process's CPU time during the syncs, serverCPU the trip server's.
-	cpu, serverCPU time.Duration
+	// cpu is the process's CPU time during the syncs, serverCPU the trip server's, vaultCPU the
+	// vault's server's (0 for the embedded store).
+	cpu, serverCPU, vaultCPU time.Duration
 	// trips0 holds the documents the sync wrote.
 	trips0 *vault.DB
 }
@@ -130,7 +139,7 @@ func syncOnce(b *testing.B, backend vaulttest.Backend, spec devserverSpec, minTr
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(tripsync.MemoryLimit))
 	runtime.GC()
 	resetPeakRSS(b)
-	cpu0, serverCPU0 := processCPU(b), serverCPU()
+	cpu0, serverCPU0, vaultCPU0 := processCPU(b), serverCPU(), vaultCPU(backend)
 	for _, token := range tokens {
 		a, _, err := store.Ensure(ctx, accounts.New{ServerURL: url, Token: token, Device: token})
 		if err != nil {
@@ -149,7 +158,7 @@ func syncOnce(b *testing.B, backend vaulttest.Backend, spec devserverSpec, minTr
 		}
 	}
 	r.hwm = peakRSS(b)
-	r.cpu, r.serverCPU = processCPU(b)-cpu0, serverCPU()-serverCPU0
+	r.cpu, r.serverCPU, r.vaultCPU = processCPU(b)-cpu0, serverCPU()-serverCPU0, vaultCPU(backend)-vaultCPU0
 	if r.trips < minTrips {
 		b.Fatalf("%d trips generated, want %d or more", r.trips, minTrips)
 	}
@@ -240,35 +249,35 @@ func startDevserver(b *testing.B, spec devserverSpec) (url string, tokens []stri
 
 // processCPU is the CPU time, user and system, of this process so far.
 func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	cpu, err := proccpu.Self()
+	if err != nil {
 		b.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return cpu
 }
 
-// childCPU is the CPU time, user and system, of the running process pid so far, as Linux's
-// /proc/<pid>/stat gives it in clock ticks (utime and stime, its 14th and 15th fields; USER_HZ is
-// 100 on Linux, which the kernel keeps for this interface whatever its own tick).
+// childCPU is the CPU time of the running process pid so far.
 func childCPU(b *testing.B, pid int) time.Duration {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	cpu, err := proccpu.Of(pid)
 	if err != nil {
-		b.Skipf("no /proc/<pid>/stat: %v", err)
+		b.Skipf("cannot read the trip server's CPU time: %v", err)
 	}
-	// The command name, the 2nd field, is in parentheses and may hold spaces: count after it.
-	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-	if len(f) < 13 {
-		b.Fatalf("/proc/%d/stat: %q", pid, stat)
+	return cpu
+}
+
+// serverCPUOf is the CPU time the backend's server process has used so far; ok is false without
+// one this binary can read (see vaulttest.Server.CPU).
+func serverCPUOf(backend vaulttest.Backend) (cpu time.Duration, ok bool) {
+	if backend.ServerCPU == nil {
+		return 0, false
 	}
-	var ticks int64
-	for _, s := range f[11:13] { // utime, stime: the 14th and 15th fields, the 3rd being f[0]
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			b.Fatalf("/proc/%d/stat: %v", pid, err)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * (time.Second / 100)
+	return backend.ServerCPU()
+}
+
+// vaultCPU is serverCPUOf's time, 0 without a server.
+func vaultCPU(backend vaulttest.Backend) time.Duration {
+	cpu, _ := serverCPUOf(backend)
+	return cpu
 }
 
 // benchTripsDB opens the trips database of v with the indexes the connector keeps: the sync's and
@@ -285,20 +294,30 @@ func benchTripsDB(b *testing.B, v *vault.Vault) *vault.DB {
 	return tripsDB
 }
 
+// rawResult is what a raw write took.
+type rawResult struct {
+	docs int
+	// elapsed, cpu and vaultCPU are the writes' time, the process's CPU time during them and the
+	// vault's server's.
+	elapsed, cpu, vaultCPU time.Duration
+}
+
 // rawWrite writes the documents of src, without their revisions, into a new vault's trips
 // database, with the same indexes, in batches of 500: the speed a sync cannot beat. Only the writes
 // are timed; the documents are read 500 at a time, so that memory stays flat.
-func rawWrite(b *testing.B, backend vaulttest.Backend, src *vault.DB, want int) (n int, elapsed, cpu time.Duration) {
+func rawWrite(b *testing.B, backend vaulttest.Backend, src *vault.DB, want int) rawResult {
 	ctx := context.Background()
 	v, _, _ := backend.Open(b)
 	db := benchTripsDB(b, v)
 	seen := map[string]bool{}
 	batch := make([]json.RawMessage, 0, 500)
+	var r rawResult
 	flush := func() error {
-		start, cpu0 := time.Now(), processCPU(b)
+		start, cpu0, vault0 := time.Now(), processCPU(b), vaultCPU(backend)
 		results, err := vault.SaveMany(ctx, db, batch, 500)
-		elapsed += time.Since(start)
-		cpu += processCPU(b) - cpu0
+		r.elapsed += time.Since(start)
+		r.cpu += processCPU(b) - cpu0
+		r.vaultCPU += vaultCPU(backend) - vault0
 		if err != nil {
 			return err
 		}
@@ -307,7 +326,7 @@ func rawWrite(b *testing.B, backend vaulttest.Backend, src *vault.DB, want int) 
 				return fmt.Errorf("raw write: %w", res.Err)
 			}
 		}
-		n += len(batch)
+		r.docs += len(batch)
 		batch = batch[:0]
 		return nil
 	}
@@ -337,10 +356,10 @@ func rawWrite(b *testing.B, backend vaulttest.Backend, src *vault.DB, want int) 
 	if err != nil {
 		b.Fatal(err)
 	}
-	if n != want {
-		b.Fatalf("%d documents written raw, %d trips created", n, want)
+	if r.docs != want {
+		b.Fatalf("%d documents written raw, %d trips created", r.docs, want)
 	}
-	return n, elapsed, cpu
+	return r
 }
 
 // resetPeakRSS resets the process's peak resident memory (VmHWM), as Linux allows.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/coachco2/coachco2/pkg/vault"
 )
@@ -16,6 +17,9 @@ type Backend struct {
 	// and returns it with its DSN and instance; it is closed, and its server databases
 	// destroyed, when the test ends.
 	Open func(t testing.TB) (v *vault.Vault, dsn, instance string)
+	// ServerCPU, when not nil, is the CPU time the backend's server process has used so far (see
+	// [Server.CPU]). The embedded store has none: it works in the test's own process.
+	ServerCPU func() (time.Duration, bool)
 }
 
 // Backends returns the embedded store and the server's, so that a test can run on both:
@@ -32,7 +36,7 @@ func (s *Server) Backends() []Backend {
 		{Name: Name(), Open: func(t testing.TB) (*vault.Vault, string, string) {
 			dsn, instance := s.URL(t), Instance(t)
 			return openForTest(t, dsn, instance, true), dsn, instance
-		}},
+		}, ServerCPU: s.CPU},
 	}
 }
 

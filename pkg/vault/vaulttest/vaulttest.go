@@ -40,6 +40,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coachco2/coachco2/pkg/proccpu"
 )
 
 // EnvCouchDBURL names the environment variable that points the tests at an
@@ -68,6 +70,18 @@ type Server struct {
 
 // NewServer returns a server that starts on the first call to [Server.URL].
 func NewServer() *Server { return &Server{} }
+
+// CPU is the CPU time the pouchdb-server process has used so far. ok is false when this binary
+// started none (the embedded store works in the test's own process; a CouchDB given by
+// COUCHDB_URL runs elsewhere) or its CPU time cannot be read (outside Linux). Benchmarks use it
+// to say how much of the machine's cores the server took.
+func (s *Server) CPU() (cpu time.Duration, ok bool) {
+	if s.cmd == nil || s.stopped {
+		return 0, false
+	}
+	cpu, err := proccpu.Of(s.cmd.Process.Pid)
+	return cpu, err == nil
+}
 
 // Name names the kind of server the tests run against: "couchdb" when
 // COUCHDB_URL is set, "pouchdb-server" otherwise. It starts nothing.
