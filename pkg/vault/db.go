@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 
 	kivik "github.com/go-kivik/kivik/v4"
 )
@@ -20,6 +21,11 @@ type DB struct {
 	doctype string
 	name    string
 	kdb     *kivik.DB
+
+	localMu sync.Mutex
+	// localRevs is the revision of each _local document this handle last read or wrote, "" for
+	// one it found missing: PutLocal writes with it, without first reading the document.
+	localRevs map[string]string
 }
 
 // Name returns the database name, e.g. "alice/io-cozy-accounts".

@@ -42,6 +42,7 @@ func vaultCases() []Case {
 		{"Changes", testChanges},
 		{"LocalDocuments", testLocalDocuments},
 		{"LocalDocumentReplaced", testLocalDocumentReplaced},
+		{"LocalDocumentWrittenElsewhere", testLocalDocumentWrittenElsewhere},
 		{"IndexesIdempotentAndHidden", testIndexesIdempotentAndHidden},
 		{"GetMany", testGetMany},
 		{"Revs", testRevs},
@@ -869,6 +870,60 @@ func testLocalDocumentReplaced(t *testing.T, s *suite) {
 	if err := db.GetLocal(ctx, "cache", &got); err != nil || got.N != 12 || got.Pad != "yy" {
 		t.Fatalf("GetLocal = %+v, %v; want the last json.Marshaler's", got, err)
 	}
+}
+
+// testLocalDocumentWrittenElsewhere: PutLocal replaces a _local document whatever revision its
+// handle last saw of it: one another process wrote since, one it found missing that is there
+// now, or none.
+func testLocalDocumentWrittenElsewhere(t *testing.T, s *suite) {
+	ctx := context.Background()
+	instance := vaulttest.Instance(t)
+	ours := OpenDB(t, s.store.Open(t, instance), testDoctype)
+	theirs, err := s.store.Open(t, instance).DB(ctx, testDoctype)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type doc struct {
+		By string `json:"by"`
+		N  int    `json:"n"`
+	}
+	var got doc
+	step := 0
+	put := func(db *vault.DB, by string) {
+		t.Helper()
+		step++
+		if err := db.PutLocal(ctx, "cp", doc{by, step}); err != nil {
+			t.Fatalf("step %d, PutLocal by %s: %v", step, by, err)
+		}
+		for _, reader := range []*vault.DB{ours, theirs} {
+			if err := reader.GetLocal(ctx, "cp", &got); err != nil || got != (doc{by, step}) {
+				t.Fatalf("step %d: GetLocal = %+v, %v; want %s's #%d", step, got, err, by, step)
+			}
+		}
+	}
+	// The database exists, as a Cozy stack has it once a doctype has a document.
+	if _, err := ours.Put(ctx, "real", map[string]any{"x": 1}); err != nil {
+		t.Fatal(err)
+	}
+	// Found missing by ours, then written by theirs.
+	if err := ours.GetLocal(ctx, "cp", &got); !errors.Is(err, vault.ErrNotFound) {
+		t.Fatalf("GetLocal of a missing document: %v", err)
+	}
+	if err := theirs.PutLocal(ctx, "cp", doc{"theirs", 0}); err != nil {
+		t.Fatal(err)
+	}
+	put(ours, "ours")
+	// Each replaces the other's write, at a revision it has not seen.
+	put(theirs, "theirs")
+	put(ours, "ours")
+	put(ours, "ours")
+	put(theirs, "theirs")
+	// Never read nor written by a new handle.
+	fresh, err := s.store.Open(t, instance).DB(ctx, testDoctype)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(fresh, "fresh")
 }
 
 // rawDoc is a document that encodes itself.
