@@ -1,12 +1,14 @@
 package figures
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
+	"github.com/coachco2/coachco2/pkg/jsonscan"
 	"github.com/coachco2/coachco2/pkg/trip"
 )
 
@@ -90,54 +92,199 @@ func (f *Facts) manual() (trip.Manual, error) {
 	return m, nil
 }
 
-// routeOf is doc.Route without the tracks, read with gjson when the series is plain (a sync reads
-// the facts of every trip it writes, and encoding/json takes most of that time), else by Route.
+// routeOf is doc.Route without the tracks. When the series is plain it reads it in one pass (a
+// sync reads the facts of every trip it writes, and encoding/json takes most of that time, as
+// would gjson going over each section's points once per member it looks up); else, or when the
+// series has a shape the pass does not read (see readRoute), it asks Route.
 func routeOf(doc *trip.Doc) (trip.Route, error) {
-	if !doc.RouteIsPlain() {
-		r, err := doc.Route()
-		for i := range r.Sections {
-			r.Sections[i].Track = trip.Track{}
+	if doc.RouteIsPlain() {
+		if r, ok := readRoute(doc.Series[0]); ok {
+			return r, nil
 		}
-		return r, err
 	}
-	var r trip.Route
-	series := doc.Series[0]
-	start := gjson.GetBytes(series, "properties.start_loc.coordinates").Array()
-	end := gjson.GetBytes(series, "properties.end_loc.coordinates").Array()
+	r, err := doc.Route()
+	for i := range r.Sections {
+		r.Sections[i].Track = trip.Track{}
+	}
+	return r, err
+}
+
+// readRoute reads the route of a plain series, its members found as gjson finds them (the first
+// of a name). ok is false when the series holds a shape this reading leaves to Route: a key with
+// an escape, features that are not a list, a section's features that are not one, or a text that
+// is not valid UTF-8 (encoding/json would replace the bad bytes).
+func readRoute(series []byte) (r trip.Route, ok bool) {
+	at := jsonscan.SkipSpace(series, 0)
+	if at >= len(series) || series[at] != '{' {
+		return r, false
+	}
+	ok = true
+	var props []byte
+	seenFeatures := false
+	jsonscan.Members(series, at, func(k []byte, v int) int {
+		if bytes.IndexByte(k, '\\') >= 0 {
+			ok = false
+		}
+		switch {
+		case string(k) == `"properties"` && props == nil:
+			end := jsonscan.End(series, v)
+			props = series[v:end]
+			return end
+		case string(k) == `"features"` && !seenFeatures:
+			seenFeatures = true
+			if series[v] != '[' {
+				if series[v] != 'n' { // null: no features, as gjson's ForEach has it
+					ok = false
+				}
+				return jsonscan.End(series, v)
+			}
+			return jsonscan.Elements(series, v, func(f int) int {
+				if series[f] != '{' {
+					return jsonscan.End(series, f) // no member to read: neither section nor place
+				}
+				end, fine := readFeature(series, f, &r)
+				ok = ok && fine
+				return end
+			})
+		}
+		return jsonscan.End(series, v)
+	})
+	if !ok {
+		return trip.Route{}, false
+	}
+	p := gjson.ParseBytes(props)
+	start, end := p.Get("start_loc.coordinates").Array(), p.Get("end_loc.coordinates").Array()
 	if len(start) >= 2 && len(end) >= 2 {
 		r.Start, r.End, r.HasEnds = trip.Point{Lon: start[0].Float(), Lat: start[1].Float()}, trip.Point{Lon: end[0].Float(), Lat: end[1].Float()}, true
 	}
-	plain := true
+	return r, true
+}
+
+// readFeature reads the feature object at series[at] into r: a section when its type is
+// FeatureCollection (read from its first feature), else a start or end place. It returns the
+// feature's end.
+func readFeature(series []byte, at int, r *trip.Route) (end int, ok bool) {
+	ok = true
+	var typ, props []byte
+	// Of the first feature: a section without it reads as zeros.
+	var id gjson.Result
+	var sectionProps sectionFields
+	seenFeatures := false
+	end = jsonscan.Members(series, at, func(k []byte, v int) int {
+		if bytes.IndexByte(k, '\\') >= 0 {
+			ok = false
+		}
+		end := 0
+		switch {
+		case string(k) == `"features"` && !seenFeatures:
+			seenFeatures = true
+			if series[v] != '[' {
+				ok = ok && series[v] == 'n' // null: no first feature, as gjson's "features.0" has it
+				return jsonscan.End(series, v)
+			}
+			first := true
+			return jsonscan.Elements(series, v, func(e int) int {
+				if !first || series[e] != '{' {
+					first = false
+					return jsonscan.End(series, e)
+				}
+				first = false
+				end, fine := readSection(series, e, &id, &sectionProps)
+				ok = ok && fine
+				return end
+			})
+		case string(k) == `"type"` && typ == nil:
+			end = jsonscan.End(series, v)
+			typ = series[v:end]
+		case string(k) == `"properties"` && props == nil:
+			end = jsonscan.End(series, v)
+			props = series[v:end]
+		default:
+			end = jsonscan.End(series, v)
+		}
+		return end
+	})
 	str := func(v gjson.Result) string {
-		if !utf8.ValidString(v.Str) { // encoding/json would replace the bad bytes
-			plain = false
+		if !utf8.ValidString(v.Str) {
+			ok = false
 		}
 		return v.Str
 	}
-	gjson.GetBytes(series, "features").ForEach(func(_, f gjson.Result) bool {
-		switch {
-		case f.Get("type").Str == "FeatureCollection":
-			sf := f.Get("features.0") // a section without its Feature reads as zeros
-			p := sf.Get("properties")
-			r.Sections = append(r.Sections, trip.Section{
-				Index: len(r.Sections), ID: str(sf.Get("id")), SensedMode: str(p.Get("sensed_mode")),
-				Distance: p.Get("distance").Float(), Duration: p.Get("duration").Float(),
-				StartTS: p.Get("start_ts").Float(), EndTS: p.Get("end_ts").Float(),
-				StartDate: str(p.Get("start_fmt_time")), EndDate: str(p.Get("end_fmt_time")),
-			})
-		case f.Get("properties.feature_type").Str == "start_place":
-			r.StartPlace = str(f.Get("properties.display_name"))
-		case f.Get("properties.feature_type").Str == "end_place":
-			r.EndPlace = str(f.Get("properties.display_name"))
+	switch {
+	case gjson.ParseBytes(typ).Str == "FeatureCollection":
+		p := sectionProps
+		r.Sections = append(r.Sections, trip.Section{
+			Index: len(r.Sections), ID: str(id), SensedMode: str(p.sensedMode),
+			Distance: p.distance.Float(), Duration: p.duration.Float(),
+			StartTS: p.startTS.Float(), EndTS: p.endTS.Float(),
+			StartDate: str(p.startDate), EndDate: str(p.endDate),
+		})
+	default:
+		p := gjson.ParseBytes(props)
+		switch p.Get("feature_type").Str {
+		case "start_place":
+			r.StartPlace = str(p.Get("display_name"))
+		case "end_place":
+			r.EndPlace = str(p.Get("display_name"))
 		}
-		return true
-	})
-	if !plain {
-		r, err := doc.Route()
-		for i := range r.Sections {
-			r.Sections[i].Track = trip.Track{}
-		}
-		return r, err
 	}
-	return r, nil
+	return end, ok
+}
+
+// sectionFields are the members of a section's properties a route reads.
+type sectionFields struct {
+	sensedMode, distance, duration, startTS, endTS, startDate, endDate gjson.Result
+}
+
+// readSection reads the id and properties of a section's feature, the object at series[at],
+// going over its points once (its properties hold a speed and a distance per point too), and
+// returns its end.
+func readSection(series []byte, at int, id *gjson.Result, props *sectionFields) (end int, ok bool) {
+	ok = true
+	seenProps := false
+	end = jsonscan.Members(series, at, func(k []byte, v int) int {
+		if bytes.IndexByte(k, '\\') >= 0 {
+			ok = false
+		}
+		switch {
+		case string(k) == `"id"` && !id.Exists():
+			end := jsonscan.End(series, v)
+			*id = gjson.ParseBytes(series[v:end])
+			return end
+		case string(k) == `"properties"` && !seenProps:
+			seenProps = true
+			if series[v] != '{' {
+				return jsonscan.End(series, v) // no member: zeros, as gjson's Get has it
+			}
+			return jsonscan.Members(series, v, func(k []byte, v int) int {
+				if bytes.IndexByte(k, '\\') >= 0 {
+					ok = false
+				}
+				end := jsonscan.End(series, v)
+				var r *gjson.Result
+				switch string(k) {
+				case `"sensed_mode"`:
+					r = &props.sensedMode
+				case `"distance"`:
+					r = &props.distance
+				case `"duration"`:
+					r = &props.duration
+				case `"start_ts"`:
+					r = &props.startTS
+				case `"end_ts"`:
+					r = &props.endTS
+				case `"start_fmt_time"`:
+					r = &props.startDate
+				case `"end_fmt_time"`:
+					r = &props.endDate
+				}
+				if r != nil && !r.Exists() {
+					*r = gjson.ParseBytes(series[v:end])
+				}
+				return end
+			})
+		}
+		return jsonscan.End(series, v)
+	})
+	return end, ok
 }

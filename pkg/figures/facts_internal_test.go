@@ -36,6 +36,9 @@ func TestRouteOfIsRoute(t *testing.T) {
 			if !doc.RouteIsPlain() {
 				t.Fatalf("a generated trip is not plain")
 			}
+			if _, ok := readRoute(doc.Series[0]); !ok {
+				t.Fatalf("trip %d: the one-pass reading left a generated trip to Route", n)
+			}
 			want, err := routeWithoutTracks(doc)
 			got, gotErr := routeOf(doc)
 			if err != nil || gotErr != nil || !reflect.DeepEqual(got, want) {
@@ -61,6 +64,12 @@ func FuzzRouteOf(f *testing.F) {
 		`{"properties":{"start_loc":{"coordinates":[1,null]},"end_loc":{"coordinates":[2,3,4]}},"features":[{"properties":{"feature_type":"end_place","display_name":"\u00e9"}}]}`,
 		`{"features":[{"type":"FeatureCollection","features":[{"properties":{"distance":"1"}}]}]}`,
 		`{"features":{"a":1}}`,
+		`{"features":null,"properties":{"start_loc":{"coordinates":[1,2]},"end_loc":{"coordinates":[3,4]}}}`,
+		`{"features":[{"type":"FeatureCollection","features":[null,{"id":"s2"}]},{"type":"Feature","properties":null},7,[]]}`,
+		`{"features":[{"type":"FeatureCollection","features":{"0":{"id":"s1"}}}]}`,
+		`{"features":[{"t\u0079pe":"FeatureCollection","features":[{"id":"s1"}]}]}`,
+		`{"features":[{"features":[{"geometry":{"coordinates":[[1,2],[3,4]]},"id":"s1","properties":{"distances":[0,5],"distance":5,"speeds":[0,1],"sensed_mode":"MotionTypes.BICYCLING"}}],"type":"FeatureCollection"},{"properties":{"feature_type":"start_place","display_name":"A"}},{"properties":{"feature_type":"start_place","display_name":"B"}}]}`,
+		`{"features":[{"type":"FeatureCollection","features":[{"id":7,"properties":[1]}]},{"type":"FeatureCollection","features":[{"properties":"x"}]}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -78,4 +87,33 @@ func FuzzRouteOf(f *testing.F) {
 			t.Fatalf("routeOf %+v, Route %+v", got, want)
 		}
 	})
+}
+
+// BenchmarkRouteOf reads the route of generated trips, as a sync does for every trip it writes.
+func BenchmarkRouteOf(b *testing.B) {
+	gen, err := tripgen.New(tripgen.Config{Users: 2, Days: 60, Seed: 3, Start: openpath.Date{Year: 2024, Month: 1, Day: 1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var docs []*trip.Doc
+	size := 0
+	for u := range 2 {
+		gen.Trips(u, func(_ int, tr *tripgen.Trip) bool {
+			doc, err := openpath.FromTimeline(tr.AppendGeoJSON(nil), openpath.Origin{Device: "phone", App: "openpath"}, time.Now())
+			if err != nil {
+				b.Fatal(err)
+			}
+			docs, size = append(docs, doc), size+len(doc.Series[0])
+			return true
+		})
+	}
+	b.SetBytes(int64(size))
+	for b.Loop() {
+		for _, d := range docs {
+			if _, err := routeOf(d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*len(docs))/b.Elapsed().Seconds(), "trips/s")
 }
