@@ -204,6 +204,28 @@ func BenchmarkQuery10k(b *testing.B) {
 			}
 			b.Run("changes_all", func(b *testing.B) { changes(b, false) })
 			b.Run("changes_all_include_docs", func(b *testing.B) { changes(b, true) })
+			// The revisions of a sync's batch, as its figures feed checks them; and 200 trips, as
+			// the app reads them.
+			ids := make([]string, 650)
+			for i := range ids {
+				ids[i] = tripDoc(4000 + i)["_id"].(string)
+			}
+			b.Run("revs_650", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if revs, err := db.Revs(ctx, ids); err != nil || len(revs) != len(ids) {
+						b.Fatalf("%d revisions, %v", len(revs), err)
+					}
+				}
+			})
+			b.Run("get_many_200", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if docs, err := vault.GetMany[json.RawMessage](ctx, db, ids[:200]); err != nil || len(docs) != 200 {
+						b.Fatalf("%d documents, %v", len(docs), err)
+					}
+				}
+			})
 		})
 	}
 }

@@ -21,6 +21,7 @@ func protocolCases() []Case {
 		{"ProtocolIndexNeedsAllFields", testIndexNeedsAllFields},
 		{"ProtocolInOnArrays", testInOnArrays},
 		{"ProtocolAllDocsKeysLimit", testAllDocsKeysLimit},
+		{"ProtocolAllDocsKeysRows", testAllDocsKeysRows},
 		{"ProtocolIDRawOrder", testIDRawOrder},
 		{"ProtocolMalformedRev", testMalformedRev},
 		{"ProtocolBulkDeletedConflict", testBulkDeletedConflict},
@@ -227,6 +228,86 @@ func testAllDocsKeysLimit(t *testing.T, s *suite) {
 				t.Fatalf("_all_docs %v = %q, want %q", c.params, got, c.want)
 			}
 		})
+	}
+}
+
+// testAllDocsKeysRows: with keys, _all_docs answers a row per key, in the keys' order, a key
+// given twice twice: a document with its revision (and body with include_docs), a deleted one
+// marked deleted and without body, a missing one with an error; whatever characters the ids hold.
+func testAllDocsKeysRows(t *testing.T, s *suite) {
+	db := s.protocolDB(t)
+	odd := []string{`quo"te`, `back\slash`, "<tag>&amp;", "été 🚲", "tab\tnew\nline"}
+	var docs []any
+	for i, id := range odd {
+		docs = append(docs, map[string]any{"_id": id, "n": i})
+	}
+	docs = append(docs, map[string]any{"_id": "gone", "n": -1})
+	res := bulk(t, db, docs...)
+	revs := map[string]string{}
+	for i, r := range res {
+		if r.Error != nil {
+			t.Fatalf("write %v: %v", docs[i], r.Error)
+		}
+		revs[r.ID] = r.Rev
+	}
+	deleted := bulk(t, db, map[string]any{"_id": "gone", "_rev": revs["gone"], "_deleted": true})[0]
+	if deleted.Error != nil {
+		t.Fatal(deleted.Error)
+	}
+	gone := deleted.Rev
+	keys := append(slices.Clone(odd), "missing", odd[0], "gone")
+	type row struct {
+		Key   string `json:"key"`
+		ID    string `json:"id"`
+		Error string `json:"error"`
+		Value *struct {
+			Rev     string `json:"rev"`
+			Deleted bool   `json:"deleted"`
+		} `json:"value"`
+		Doc map[string]any `json:"doc"`
+	}
+	rows := db.AllDocs(context.Background(), kivik.Params(map[string]any{"keys": keys, "include_docs": true}))
+	defer rows.Close()
+	var got []row
+	for rows.Next() {
+		key, _ := rows.Key()
+		var r row
+		if err := json.Unmarshal([]byte(key), &r.Key); err != nil {
+			t.Fatalf("key %q: %v", key, err)
+		}
+		r.ID, _ = rows.ID()
+		if err := rows.ScanValue(&r.Value); err != nil {
+			r.Error = err.Error()
+		}
+		_ = rows.ScanDoc(&r.Doc)
+		got = append(got, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(keys) {
+		t.Fatalf("%d rows for %d keys: %+v", len(got), len(keys), got)
+	}
+	for i, k := range keys {
+		r := got[i]
+		if r.Key != k {
+			t.Fatalf("row %d is for %q, want %q", i, r.Key, k)
+		}
+		switch {
+		case k == "missing":
+			if r.Value != nil && r.Value.Rev != "" || r.Doc != nil {
+				t.Errorf("row of a missing document: %+v", r)
+			}
+		case k == "gone":
+			if r.ID != k || r.Value == nil || r.Value.Rev != gone || !r.Value.Deleted || r.Doc != nil {
+				t.Errorf("row of a deleted document: %+v, want rev %s, deleted, no doc", r, gone)
+			}
+		default:
+			n := slices.Index(odd, k)
+			if r.ID != k || r.Value == nil || r.Value.Rev != revs[k] || r.Value.Deleted || r.Doc["_id"] != k || r.Doc["n"] != float64(n) {
+				t.Errorf("row of %q: %+v, want rev %s and its document", k, r, revs[k])
+			}
+		}
 	}
 }
 
