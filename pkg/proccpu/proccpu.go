@@ -8,18 +8,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"syscall"
 	"time"
 )
-
-// Self is the CPU time, user and system, this process has used so far.
-func Self() (time.Duration, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, fmt.Errorf("proccpu: getrusage: %w", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
-}
 
 // Of is the CPU time, user and system, the running process pid has used so far, as Linux's
 // /proc/<pid>/stat gives it in clock ticks: its utime and stime, the 14th and 15th fields. The

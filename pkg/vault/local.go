@@ -22,9 +22,9 @@ func (d *DB) GetLocal(ctx context.Context, id string, dest any) error {
 	rev, err := d.getLocal(ctx, id, dest)
 	switch {
 	case err == nil:
-		d.rememberLocal(id, rev, true)
+		d.rememberLocal(id, rev)
 	case errors.Is(err, ErrNotFound):
-		d.rememberLocal(id, "", true)
+		d.rememberLocal(id, "")
 	}
 	return err
 }
@@ -81,7 +81,6 @@ func (d *DB) PutLocal(ctx context.Context, id string, doc any) error {
 			if rev, err = d.currentRev(ctx, id); err != nil {
 				return err
 			}
-			known = true
 		}
 		newRev, err := d.putLocal(ctx, id, doc, rev)
 		if errors.Is(err, ErrConflict) {
@@ -92,11 +91,11 @@ func (d *DB) PutLocal(ctx context.Context, id string, doc any) error {
 			}
 			newRev, err = d.putLocal(ctx, id, doc, rev)
 		}
-		if err != nil {
+		if err != nil || newRev == "" {
 			d.forgetLocal(id)
 			return err
 		}
-		d.rememberLocal(id, newRev, newRev != "")
+		d.rememberLocal(id, newRev)
 		return nil
 	})
 }
@@ -119,12 +118,8 @@ func (d *DB) localRev(id string) (rev string, known bool) {
 	return rev, known
 }
 
-// rememberLocal records the revision of the _local document id, or forgets it when !known.
-func (d *DB) rememberLocal(id, rev string, known bool) {
-	if !known {
-		d.forgetLocal(id)
-		return
-	}
+// rememberLocal records the revision of the _local document id, "" when it is missing.
+func (d *DB) rememberLocal(id, rev string) {
 	d.localMu.Lock()
 	defer d.localMu.Unlock()
 	if d.localRevs == nil {
