@@ -122,9 +122,7 @@ func readRoute(series []byte) (r trip.Route, ok bool) {
 	var props []byte
 	seenFeatures := false
 	jsonscan.Members(series, at, func(k []byte, v int) int {
-		if bytes.IndexByte(k, '\\') >= 0 {
-			ok = false
-		}
+		ok = ok && plainKey(k)
 		switch {
 		case string(k) == `"properties"` && props == nil:
 			end := jsonscan.End(series, v)
@@ -171,9 +169,7 @@ func readFeature(series []byte, at int, r *trip.Route) (end int, ok bool) {
 	var sectionProps sectionFields
 	seenFeatures := false
 	end = jsonscan.Members(series, at, func(k []byte, v int) int {
-		if bytes.IndexByte(k, '\\') >= 0 {
-			ok = false
-		}
+		ok = ok && plainKey(k)
 		end := 0
 		switch {
 		case string(k) == `"features"` && !seenFeatures:
@@ -231,6 +227,10 @@ func readFeature(series []byte, at int, r *trip.Route) (end int, ok bool) {
 	return end, ok
 }
 
+// plainKey reports whether the key k (quotes included) has no escape: read as it is, it is the
+// name gjson and encoding/json read.
+func plainKey(k []byte) bool { return bytes.IndexByte(k, '\\') < 0 }
+
 // sectionFields are the members of a section's properties a route reads.
 type sectionFields struct {
 	sensedMode, distance, duration, startTS, endTS, startDate, endDate gjson.Result
@@ -243,9 +243,7 @@ func readSection(series []byte, at int, id *gjson.Result, props *sectionFields) 
 	ok = true
 	seenProps := false
 	end = jsonscan.Members(series, at, func(k []byte, v int) int {
-		if bytes.IndexByte(k, '\\') >= 0 {
-			ok = false
-		}
+		ok = ok && plainKey(k)
 		switch {
 		case string(k) == `"id"` && !id.Exists():
 			end := jsonscan.End(series, v)
@@ -257,9 +255,7 @@ func readSection(series []byte, at int, id *gjson.Result, props *sectionFields) 
 				return jsonscan.End(series, v) // no member: zeros, as gjson's Get has it
 			}
 			return jsonscan.Members(series, v, func(k []byte, v int) int {
-				if bytes.IndexByte(k, '\\') >= 0 {
-					ok = false
-				}
+				ok = ok && plainKey(k)
 				end := jsonscan.End(series, v)
 				var r *gjson.Result
 				switch string(k) {
